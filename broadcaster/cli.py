@@ -1,0 +1,108 @@
+"""The operator's command line (SPEC §3): thin commands that parse, call one function, print.
+
+Heavy modules (audio, TTS, pydantic) are imported inside the commands so that
+`broadcaster --help` and the queue commands start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from broadcaster.model import OperatorError
+
+if TYPE_CHECKING:
+    from broadcaster.config import Config
+
+# Operator-facing messages of this module, kept together for translation.
+MSG_NO_TEXT = "no text given; pass the text as an argument or on standard input"
+MSG_UNEXPECTED = "unexpected error ({kind}: {detail}); run again with BROADCASTER_DEBUG=1 and report it"
+MSG_SPOKEN = "spoken by {engine}: {out} ({seconds:.1f} s)"
+
+app = typer.Typer(
+    name="broadcaster",
+    help="Runs a Vietnamese commune loudspeaker station (đài truyền thanh cơ sở).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+ConfigOption = Annotated[
+    Optional[Path],  # noqa: UP045 - Typer reads the annotation at runtime on 3.11
+    typer.Option("--config", help="Station config file (else $BROADCASTER_CONFIG, "
+                 "./broadcaster.toml, /etc/broadcaster/broadcaster.toml, built-in defaults)."),
+]
+TextArgument = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Argument(help="The text; '-' or nothing reads standard input."),
+]
+
+
+def _config(path: Path | None) -> Config:
+    from broadcaster.config import load_config
+
+    return load_config(path)
+
+
+def _text(value: str | None) -> str:
+    if value is None or value == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise OperatorError(MSG_NO_TEXT)
+        value = sys.stdin.read()
+    return value
+
+
+@app.command()
+def normalize(text: TextArgument = None, config: ConfigOption = None) -> None:
+    """Print the Vietnamese reading form of TEXT: numbers, dates, abbreviations in words."""
+    from broadcaster.speech.render import reading_form
+
+    typer.echo(reading_form(_config(config), _text(text)))
+
+
+@app.command()
+def tts(
+    text: TextArgument = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file: .wav or .mp3.")]
+    = Path("notice.wav"),
+    engine: Annotated[str, typer.Option(help="auto (the configured order), gtts, espeak "
+                                        "or command.")] = "auto",
+    repeat: Annotated[int, typer.Option(min=1, max=10, help="How many times to read it.")] = 1,
+    gap: Annotated[str, typer.Option(help="Pause between repeats, e.g. 20s.")] = "3s",
+    chime: Annotated[bool, typer.Option(help="Ring the station chime before each "
+                                        "reading.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Render TEXT to speech in OUTPUT without airing it; prints the engine that spoke."""
+    from broadcaster.clock import parse_duration
+    from broadcaster.speech.render import Notice, check_output_path, export, render_notice
+
+    check_output_path(output)
+    notice = Notice(_text(text), repeat=repeat, gap_s=parse_duration(gap),
+                    chime="default" if chime else None)
+    program = render_notice(_config(config), notice, engine)
+    export(program, output)
+    typer.echo(MSG_SPOKEN.format(engine=program.engine, out=output, seconds=program.duration_s))
+
+
+def main() -> None:
+    """Console entry point: operator errors become one line on stderr and exit status 1."""
+    try:
+        app()
+    except OperatorError as exc:
+        typer.echo(str(exc), err=True)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:
+        if os.environ.get("BROADCASTER_DEBUG"):
+            raise
+        first = str(exc).strip().splitlines()
+        typer.echo(MSG_UNEXPECTED.format(kind=type(exc).__name__,
+                                         detail=first[0] if first else ""), err=True)
+        raise SystemExit(1) from None

@@ -1,0 +1,62 @@
+"""Plain typed data shared by every stage of the station: levels, outcomes, the operator error.
+
+No I/O here: everything else imports this module, it imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class OperatorError(Exception):
+    """A refusal the operator can act on.
+
+    Its str() is one line that says what is wrong and what to do; the CLI prints it
+    as it is and exits 1. Raising it must leave the station unchanged.
+    """
+
+
+class Level(enum.StrEnum):
+    """Bulletin levels of Circular 39/2020/TT-BTTTT (SPEC §1)."""
+
+    NORMAL = "normal"
+    PRIORITY = "priority"
+    EMERGENCY = "emergency"
+
+
+class Outcome(enum.StrEnum):
+    """How an item ended, as the as-run log records it (SPEC §6)."""
+
+    AIRED = "aired"
+    CUT = "cut"
+    INTERRUPTED = "interrupted"
+    MISSED = "missed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class RenderedProgram:
+    """A notice rendered to audio, ready for air: one WAV file at the output format.
+
+    `restart_points` are the frame offsets where each repetition begins (its chime
+    included); after an emergency, a notice restarts from the last point at or before
+    the frame where it was cut (SPEC §6).
+    """
+
+    path: Path
+    sample_rate: int
+    channels: int
+    frames: int
+    restart_points: tuple[int, ...]
+    engine: str
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate
+
+    def restart_frame(self, cut_at: int) -> int:
+        """Where to resume after being cut at frame `cut_at`."""
+        return max((p for p in self.restart_points if p <= cut_at), default=0)

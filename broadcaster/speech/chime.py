@@ -1,0 +1,55 @@
+"""The station's attention chime, synthesised here so the project owns every sample of it.
+
+Four bell strikes rising (G4 C5 E5 G5), each a few inharmonic partials with an
+exponential decay, the way a struck bar sounds. `python -m broadcaster.speech.chime OUT`
+writes it to a WAV file (that is how `audio/chime.wav` was made).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+NOTES_HZ = (392.00, 523.25, 659.25, 783.99)
+STRIKE_INTERVAL_S = 0.42
+RING_S = 1.6
+# (frequency ratio, relative amplitude, decay time constant in s) of a struck bar
+PARTIALS = ((1.0, 1.0, 0.55), (2.76, 0.35, 0.22), (5.40, 0.12, 0.10), (2.0, 0.18, 0.35))
+
+
+def chime(rate: int) -> npt.NDArray[np.float32]:
+    """The chime as mono float32 at `rate` Hz, peak 0.5 (the renderer sets its loudness)."""
+    import numpy as np
+
+    total = int((STRIKE_INTERVAL_S * (len(NOTES_HZ) - 1) + RING_S) * rate)
+    out = np.zeros(total, dtype=np.float64)
+    t = np.arange(int(RING_S * rate)) / rate
+    attack = np.minimum(1.0, t / 0.004)  # 4 ms onset: no click
+    for index, note in enumerate(NOTES_HZ):
+        strike = np.zeros_like(t)
+        for ratio, amplitude, decay in PARTIALS:
+            strike += amplitude * np.exp(-t / decay) * np.sin(2 * np.pi * note * ratio * t)
+        start = int(index * STRIKE_INTERVAL_S * rate)
+        out[start:start + t.size] += attack * strike
+    fade = min(total, int(0.05 * rate))
+    out[-fade:] *= np.linspace(1.0, 0.0, fade)
+    out *= 0.5 / np.max(np.abs(out))
+    return out.astype(np.float32)
+
+
+def main(argv: list[str]) -> int:
+    import soundfile
+
+    out = Path(argv[0]) if argv else Path("audio/chime.wav")
+    soundfile.write(str(out), chime(48000), 48000, subtype="PCM_16")
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
