@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 # Operator-facing messages of this module, kept together for translation.
 MSG_NO_TEXT = "no text given; pass the text as an argument or on standard input"
-MSG_UNEXPECTED = "unexpected error ({kind}: {detail}); run again with BROADCASTER_DEBUG=1 and report it"
+MSG_UNEXPECTED = ("unexpected error ({kind}: {detail}); "
+                  "run again with BROADCASTER_DEBUG=1 and report it")
 MSG_SPOKEN = "spoken by {engine}: {out} ({seconds:.1f} s)"
 
 app = typer.Typer(

@@ -42,7 +42,7 @@ class SpeechCache:
             return None
         return path
 
-    def store(self, key: str, suffix: str, write: Callable[[Path], None]) -> Path:
+    def store(self, key: str, suffix: str, write: Callable[[Path], object]) -> Path:
         """Call write(tmp_path) and move the result into place atomically."""
         final = self.path(key, suffix)
         final.parent.mkdir(parents=True, exist_ok=True)

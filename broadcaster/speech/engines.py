@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 ENGINE_NAMES = ("gtts", "espeak", "command")
 
 # Operator-facing messages of this module, kept together for translation.
-MSG_MISSING_PROGRAM = "{program} is not installed; install the Debian package {package} (sudo apt-get install {package})"
+MSG_MISSING_PROGRAM = ("{program} is not installed; "
+                       "install the Debian package {package} (sudo apt-get install {package})")
 MSG_TIMED_OUT = "no answer within {seconds:g} s"
 MSG_NETWORK = "cannot reach the speech service ({reason})"
 MSG_HTTP = "the speech service answered HTTP {status}"

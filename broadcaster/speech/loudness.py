@@ -91,7 +91,7 @@ def limit(samples: Samples, rate: int, ceiling: float) -> Samples:
     held = minimum_filter1d(needed, size=2 * window + 1, mode="nearest")
     smooth = uniform_filter1d(held, size=window, mode="nearest")
     gain = np.minimum(smooth, needed)  # float rounding of the mean must not let a peak through
-    return (samples * gain).astype(np.float32)
+    return np.asarray(samples * gain, dtype=np.float32)
 
 
 def speech_band(samples: Samples, rate: int, low_hz: float = 250.0,

@@ -36,10 +36,12 @@ if TYPE_CHECKING:
 
 # Operator-facing messages of this module, kept together for translation.
 MSG_EMPTY = "the text has nothing to read aloud; write the notice in words"
-MSG_TOO_LONG = "the text is {length} characters, more than the limit of {limit}; split it into several notices"
+MSG_TOO_LONG = ("the text is {length} characters, more than the limit of {limit}; "
+                "split it into several notices")
 MSG_UNKNOWN_ENGINE = "unknown engine {name!r}; choose auto, gtts, espeak or command"
 MSG_OUTPUT_FORMAT = "{path}: unsupported output format {suffix!r}; use .wav or .mp3"
-MSG_OUTPUT_DIR = "{path}: the folder {folder} does not exist or is not writable; choose another path"
+MSG_OUTPUT_DIR = ("{path}: the folder {folder} does not exist or is not writable; "
+                  "choose another path")
 MSG_CHIME_FILE = "{path}: cannot use as chime ({reason}); give a readable audio file"
 MSG_ENCODE = "{path}: could not encode ({reason})"
 
@@ -175,7 +177,8 @@ def _render(config: Config, cache: SpeechCache, key: str, speech: npt.NDArray[np
     return program
 
 
-def _resample(samples: npt.NDArray[np.float32], source: int, target: int) -> npt.NDArray[np.float32]:
+def _resample(samples: npt.NDArray[np.float32], source: int,
+              target: int) -> npt.NDArray[np.float32]:
     import math
 
     import numpy as np
@@ -249,5 +252,5 @@ def _encode_mp3(source: Path, out: Path) -> None:
             "-codec:a", "libmp3lame", "-q:a", "3", "-f", "mp3", str(out)]
     done = subprocess.run(argv, capture_output=True, check=False)
     if done.returncode != 0:
-        reason = done.stderr.decode(errors="replace").strip().splitlines()
-        raise OperatorError(MSG_ENCODE.format(path=out, reason=reason[-1] if reason else "ffmpeg failed"))
+        lines = done.stderr.decode(errors="replace").strip().splitlines() or ["ffmpeg failed"]
+        raise OperatorError(MSG_ENCODE.format(path=out, reason=lines[-1]))

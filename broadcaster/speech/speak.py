@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 # Operator-facing messages of this module, kept together for translation.
-MSG_ALL_FAILED = "no speech engine could speak the notice ({failures}); check the network or install espeak-ng"
+MSG_ALL_FAILED = ("no speech engine could speak the notice ({failures}); "
+                  "check the network or install espeak-ng")
 
 T = TypeVar("T")
 CHUNK_CHARS = 400  # sentence groups up to this size: one engine call, one cache entry each

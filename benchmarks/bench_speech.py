@@ -1,0 +1,90 @@
+"""Offline speech: a 1,000-word notice normalized and rendered with espeak-ng, then from cache.
+
+SPEC §9 targets: ≤ 3 s rendered, ≤ 50 ms cached. Run: `.venv/bin/python -m benchmarks.bench_speech`.
+Each cold run uses a fresh cache; the cached runs repeat the same notice. Prints medians.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from broadcaster.speech.normalize import normalize
+
+from broadcaster.config import parse_config
+from broadcaster.speech.render import Notice, reading_form, render_notice
+
+CONFIG = """\
+[station]
+data_dir = "{data}"
+[audio]
+sample_rate = 48000
+channels = 2
+speech_filter = true
+[tts]
+engines = ["espeak"]
+"""
+
+SENTENCES = (
+    "Thực hiện Kế hoạch số {n}/KH-UBND ngày {d}/11/2026 của UBND huyện, "
+    "UBND xã thông báo lịch tiêm phòng đợt {n2} cho đàn gia cầm.",
+    "Từ {h}h30 đến {h2}h00 ngày {d}/12/2026, Trạm Thú y và BCH Quân sự xã tiêm tại thôn {n2}.",
+    "Mỗi liều vắc-xin trị giá {m}.500 đồng, ngân sách hỗ trợ {p}% cho hộ nghèo.",
+    "Tạm ngừng cấp điện trên QL1A đoạn dài {k},5 km để sửa chữa đường dây.",
+    "Mọi thắc mắc xin liên hệ số điện thoại 0912 345 {n3} hoặc Văn phòng HĐND - UBND xã.",
+)
+
+
+def thousand_word_notice() -> str:
+    """Distinct sentences (numbers vary), so no sentence is served from another's cache."""
+    parts: list[str] = []
+    index = 0
+    while sum(len(part.split()) for part in parts) < 1000:
+        template = SENTENCES[index % len(SENTENCES)]
+        parts.append(template.format(n=100 + index, d=1 + index % 28, n2=1 + index % 9,
+                                     h=6 + index % 4, h2=14 + index % 4, m=1 + index % 9,
+                                     p=10 + index % 90, k=1 + index % 7, n3=100 + index))
+        index += 1
+    return " ".join(parts)
+
+
+def main() -> None:
+    text = thousand_word_notice()
+    words = len(text.split())
+    normalize_ms: list[float] = []
+    cold_s: list[float] = []
+    warm_ms: list[float] = []
+    audio_s = 0.0
+    for _ in range(3):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = parse_config(CONFIG.format(data=tmp), Path(tmp) / "broadcaster.toml")
+            start = time.perf_counter()
+            normalize(text)
+            normalize_ms.append((time.perf_counter() - start) * 1000)
+            reading_form(config, text)
+            start = time.perf_counter()
+            program = render_notice(config, Notice(text, chime="default"))
+            cold_s.append(time.perf_counter() - start)
+            audio_s = program.duration_s
+            for _ in range(5):
+                start = time.perf_counter()
+                render_notice(config, Notice(text, chime="default"))
+                warm_ms.append((time.perf_counter() - start) * 1000)
+    rows = [
+        ("normalize 1,000 words", f"{statistics.median(normalize_ms):.1f} ms", "—"),
+        ("normalize + render (espeak-ng, cold cache)", f"{statistics.median(cold_s):.2f} s",
+         "≤ 3 s"),
+        ("same notice again (cached)", f"{statistics.median(warm_ms):.1f} ms", "≤ 50 ms"),
+    ]
+    print(f"notice: {words} words, {len(text)} characters, {audio_s:.0f} s of audio "
+          "at 48 kHz stereo, speech filter on; medians of 3 cold and 15 cached runs")
+    print(f"| {'what':44} | {'measured':>10} | {'target':>8} |")
+    print(f"| {'-' * 44} | {'-' * 10} | {'-' * 8} |")
+    for what, measured, target in rows:
+        print(f"| {what:44} | {measured:>10} | {target:>8} |")
+
+
+if __name__ == "__main__":
+    main()

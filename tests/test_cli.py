@@ -1,0 +1,132 @@
+"""The command line as an operator uses it: real subprocesses, exit codes, one-line refusals."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.support.audio import loudness_and_peak
+from tests.support.station import Station
+
+BULLETIN = """\
+Thực hiện Kế hoạch số 188/KH-UBND ngày 15/11/2026 của UBND huyện, từ 7h30 đến 11h00
+ngày 01/12/2026, Trạm Thú y tiêm phòng cho đàn gia cầm; liên hệ 0912 345 678.
+"""
+
+
+def test_every_command_has_help(station: Station) -> None:
+    listing = station.cli("--help")
+    assert listing.returncode == 0
+    commands = re.findall(r"^\s{2}(\w[\w-]*)\s", listing.stdout, flags=re.MULTILINE)
+    assert {"normalize", "tts"} <= set(commands)
+    for command in commands:
+        shown = station.cli(command, "--help")
+        assert shown.returncode == 0, command
+        assert "--config" in shown.stdout, command
+
+
+def test_normalize_prints_the_reading_form(station: Station) -> None:
+    done = station.cli("normalize", BULLETIN)
+    assert done.returncode == 0, done.stderr
+    assert not re.search(r"\d", done.stdout)
+    assert "ủy ban nhân dân" in done.stdout
+    assert "kế hoạch" in done.stdout
+    from_stdin = station.cli("normalize", stdin=BULLETIN)
+    assert from_stdin.stdout == done.stdout
+
+
+def test_tts_renders_a_bulletin_and_names_the_engine(station: Station) -> None:
+    out = station.root / "thong-bao.wav"
+    done = station.cli("tts", "-o", str(out), "--repeat", "2", "--gap", "2s", "--chime",
+                       stdin=BULLETIN)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("spoken by espeak: ")
+    loudness, peak = loudness_and_peak(out)
+    assert abs(loudness - -16) <= 1
+    assert peak <= -1
+
+
+def test_tts_writes_mp3_by_suffix(station: Station) -> None:
+    out = station.root / "thong-bao.mp3"
+    done = station.cli("tts", "Xin chào bà con.", "-o", str(out), "--engine", "espeak")
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes()[:3] in (b"ID3", b"\xff\xfb", b"\xff\xf3")
+
+
+def test_python_dash_m_is_the_same_program(station: Station) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "broadcaster", "normalize", "UBND"],
+                          capture_output=True, text=True, check=False,
+                          env={"BROADCASTER_CONFIG": str(station.config_file), "PATH": ""})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ủy ban nhân dân"
+
+
+REFUSALS = {
+    "empty text": (["tts", "", "-o", "x.wav"], "nothing to read aloud"),
+    "symbols only": (["tts", "*** --- !!! ...", "-o", "x.wav"], "nothing to read aloud"),
+    "text too long": (["tts", "bà con " * 4000, "-o", "x.wav"], "more than the limit"),
+    "output format": (["tts", "Xin chào", "-o", "x.ogg"], "unsupported output format '.ogg'"),
+    "no output folder": (["tts", "Xin chào", "-o", "nowhere/x.wav"], "does not exist"),
+    "unknown engine": (["tts", "Xin chào", "-o", "x.wav", "--engine", "piper"],
+                       "unknown engine 'piper'"),
+    "bad gap": (["tts", "Xin chào", "-o", "x.wav", "--gap", "soon"], "is not a duration"),
+    "normalize empty": (["normalize", "   "], "nothing to read aloud"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_bad_input_is_refused_in_one_line_and_changes_nothing(station: Station,
+                                                              case: str) -> None:
+    args, reason = REFUSALS[case]
+    before = station.files()
+    done = station.cli(*args)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert reason in done.stderr
+    assert "Traceback" not in done.stderr
+    assert station.files() == before
+
+
+CONFIG_MISTAKES = {
+    "malformed toml": ("[audio\nsample_rate = 1", "broadcaster.toml:1: not valid TOML"),
+    "unknown key": ("[tts]\nspeed = 1\ntimout_s = 3\n",
+                    "broadcaster.toml:3: unknown key 'timout_s' in [tts]; "
+                    "did you mean 'timeout_s'?"),
+    "bad abbreviations file": (None, "abbreviations.toml:"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONFIG_MISTAKES))
+def test_config_mistakes_are_refused_in_one_line(station: Station, case: str) -> None:
+    text, reason = CONFIG_MISTAKES[case]
+    if text is None:
+        (station.root / "abbreviations.toml").write_text("[[[ not toml", encoding="utf-8")
+    else:
+        station.write_config(text)
+    before = station.files()
+    done = station.cli("tts", "Xin chào bà con", "-o", "x.wav")
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert reason in done.stderr
+    assert station.files() == before
+
+
+def test_missing_espeak_names_the_debian_package(station: Station, tmp_path: Path) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    before = station.files()
+    done = station.cli("tts", "Xin chào bà con", "-o", "x.wav", env={"PATH": str(empty)})
+    assert done.returncode == 1
+    assert "sudo apt-get install espeak-ng" in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert station.files() == before
+
+
+def test_usage_error_exits_2(station: Station) -> None:
+    done = station.cli("tts", "--repeat", "many")
+    assert done.returncode == 2
