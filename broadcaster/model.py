@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import date, time
 from pathlib import Path
 
 
@@ -60,3 +61,67 @@ class RenderedProgram:
     def restart_frame(self, cut_at: int) -> int:
         """Where to resume after being cut at frame `cut_at`."""
         return max((p for p in self.restart_points if p <= cut_at), default=0)
+
+
+# --- Playlists (SPEC §5): what a slot or a one-off airs -------------------------------------
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Chime:
+    """The station chime ("default") or an audio file under audio_dir."""
+
+    source: str
+
+
+@dataclass(frozen=True)
+class Say:
+    """A spoken notice: operator text, read `repeat` times with `gap_s` between."""
+
+    text: str
+    repeat: int = 1
+    gap_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class File:
+    """An audio file; `path` is absolute and inside audio_dir."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class Relay:
+    """A live stream (VOV, the provincial station) aired for `duration_s`."""
+
+    url: str
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class Pause:
+    duration_s: float
+
+
+PlaylistItem = Chime | Say | File | Relay | Pause
+
+
+@dataclass(frozen=True)
+class Slot:
+    """When a slot playlist airs: on `days` (names from WEEKDAYS) from `at` until `until`,
+    station local time. `until` is a hard end: what still airs then is faded and logged cut."""
+
+    days: tuple[str, ...]
+    at: time
+    until: time | None = None
+
+
+@dataclass(frozen=True)
+class Playlist:
+    title: str
+    items: tuple[PlaylistItem, ...]
+    level: Level = Level.NORMAL
+    slot: Slot | None = None  # None: a one-off, queued when applied
+    valid_from: date | None = None
+    valid_until: date | None = None
