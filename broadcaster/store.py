@@ -1,0 +1,315 @@
+"""The station database (SQLite, WAL): the queue, the slots, the as-run log. The source of truth.
+
+The operator's commands and the upstream link write here; the daemon reads what they
+wrote. Each change is one transaction, so a power cut at any moment leaves either the
+whole change or none of it. Times are stored as UTC epoch seconds.
+
+One Store per process owns its connection; it is not shared between threads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+from broadcaster.model import (
+    Chime,
+    File,
+    Level,
+    OperatorError,
+    Outcome,
+    Pause,
+    Playlist,
+    PlaylistItem,
+    Relay,
+    Say,
+    Slot,
+)
+
+# Operator-facing messages of this module, kept together for translation.
+MSG_CANNOT_OPEN = ("{path}: cannot open the station database ({reason}); "
+                   "check that you are in the 'broadcaster' group")
+MSG_NO_SUCH_ITEM = "no pending item with id {id}; see `broadcaster queue`"
+MSG_CORRUPT = "{path}: the station database is damaged ({reason}); restore it from a backup"
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS queue (
+    id          INTEGER PRIMARY KEY,
+    title       TEXT NOT NULL,
+    level       TEXT NOT NULL,
+    source      TEXT NOT NULL,        -- operator, slot, upstream
+    items       TEXT NOT NULL,        -- JSON list of playlist items
+    due_at      REAL NOT NULL,
+    expires_at  REAL,                 -- an emergency airs until then, late or not
+    hard_end    REAL,                 -- a slot's `until`: faded out and logged cut then
+    state       TEXT NOT NULL DEFAULT 'pending',  -- pending, on_air, done
+    created_at  REAL NOT NULL,
+    occurrence  TEXT UNIQUE,          -- "slot-name@2026-12-01": a slot airs once a day
+    reference   TEXT                  -- the upstream message id, for receipts
+);
+CREATE INDEX IF NOT EXISTS queue_pending ON queue (state, due_at);
+CREATE TABLE IF NOT EXISTS slots (
+    name         TEXT PRIMARY KEY,    -- the playlist file's stem
+    playlist     TEXT NOT NULL,       -- JSON of the validated playlist
+    installed_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS as_run (
+    id          INTEGER PRIMARY KEY,
+    queue_id    INTEGER,
+    title       TEXT NOT NULL,
+    level       TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    reason      TEXT,
+    engine      TEXT,
+    due_at      REAL,
+    started_at  REAL,
+    ended_at    REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS as_run_time ON as_run (ended_at);
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One thing waiting to air (or airing): a notice, a file, a playlist occurrence."""
+
+    id: int
+    title: str
+    level: Level
+    source: str
+    items: tuple[PlaylistItem, ...]
+    due_at: float
+    expires_at: float | None
+    hard_end: float | None
+    state: str
+    occurrence: str | None
+    reference: str | None
+
+
+@dataclass(frozen=True)
+class AsRunEntry:
+    id: int
+    queue_id: int | None
+    title: str
+    level: Level
+    source: str
+    outcome: Outcome
+    reason: str | None
+    engine: str | None
+    due_at: float | None
+    started_at: float | None
+    ended_at: float
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():  # the 'broadcaster' group may queue; others may not
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o660))
+                os.chmod(path, 0o660)  # whatever the umask; SQLite gives -wal/-shm the same
+            self._db = sqlite3.connect(str(path), timeout=5.0, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")  # a power cut keeps committed work
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise OperatorError(MSG_CANNOT_OPEN.format(path=path, reason=exc)) from None
+        except OSError as exc:
+            raise OperatorError(MSG_CANNOT_OPEN.format(path=path, reason=exc.strerror)) from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _migrate(self) -> None:
+        (version,) = self._db.execute("PRAGMA user_version").fetchone()
+        if version < SCHEMA_VERSION:
+            with self.transaction():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic change: BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def data_version(self) -> int:
+        """Changes when another connection commits: a cheap 'anything new?' for the daemon."""
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def integrity_ok(self) -> bool:
+        return bool(self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+
+    # --- the queue -------------------------------------------------------------------------
+
+    def enqueue(self, *, title: str, level: Level, source: str,
+                items: tuple[PlaylistItem, ...], due_at: float, now: float,
+                expires_at: float | None = None, hard_end: float | None = None,
+                occurrence: str | None = None, reference: str | None = None,
+                connection: sqlite3.Connection | None = None) -> int:
+        """Add an entry; returns its id. Inside `transaction()` pass its connection."""
+        db = connection or self._db
+        cursor = db.execute(
+            "INSERT INTO queue (title, level, source, items, due_at, expires_at, hard_end,"
+            " created_at, occurrence, reference) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (title, level.value, source, items_to_json(items), due_at, expires_at, hard_end,
+             now, occurrence, reference))
+        return int(cursor.lastrowid or 0)
+
+    def has_occurrence(self, occurrence: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM queue WHERE occurrence = ?",
+                               (occurrence,)).fetchone()
+        return row is not None
+
+    def pending(self) -> list[Entry]:
+        """Entries not yet finished, by due time (the station decides the air order)."""
+        rows = self._db.execute(
+            "SELECT * FROM queue WHERE state != 'done' ORDER BY due_at, id").fetchall()
+        return [_entry(row) for row in rows]
+
+    def entry(self, entry_id: int) -> Entry | None:
+        row = self._db.execute("SELECT * FROM queue WHERE id = ?", (entry_id,)).fetchone()
+        return _entry(row) if row else None
+
+    def set_state(self, entry_id: int, state: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE queue SET state = ? WHERE id = ?", (state, entry_id))
+
+    def finish(self, entry: Entry, outcome: Outcome, *, ended_at: float,
+               started_at: float | None = None, reason: str | None = None,
+               engine: str | None = None) -> None:
+        """Close an entry and write its as-run line, in one transaction."""
+        with self.transaction() as db:
+            db.execute("UPDATE queue SET state = 'done' WHERE id = ?", (entry.id,))
+            db.execute(
+                "INSERT INTO as_run (queue_id, title, level, source, outcome, reason, engine,"
+                " due_at, started_at, ended_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (entry.id, entry.title, entry.level.value, entry.source, outcome.value, reason,
+                 engine, entry.due_at, started_at, ended_at))
+
+    def cancel(self, entry_id: int, now: float) -> Entry:
+        """Cancel a pending entry (logged `cancelled`); an entry on air is left to the daemon,
+        which sees the request and stops it. Raises OperatorError when there is none."""
+        entry = self.entry(entry_id)
+        if entry is None or entry.state == "done":
+            raise OperatorError(MSG_NO_SUCH_ITEM.format(id=entry_id))
+        if entry.state == "pending":
+            self.finish(entry, Outcome.CANCELLED, ended_at=now, reason="cancelled by operator")
+        else:
+            with self.transaction() as db:
+                db.execute("UPDATE queue SET state = 'cancel' WHERE id = ?", (entry_id,))
+        return entry
+
+    # --- slots -----------------------------------------------------------------------------
+
+    def install_slot(self, name: str, playlist_json: str, now: float) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO slots (name, playlist, installed_at)"
+                       " VALUES (?,?,?)", (name, playlist_json, now))
+
+    def slots(self) -> list[tuple[str, str, float]]:
+        rows = self._db.execute("SELECT name, playlist, installed_at FROM slots ORDER BY name")
+        return [(str(r[0]), str(r[1]), float(r[2])) for r in rows.fetchall()]
+
+    # --- the as-run log --------------------------------------------------------------------
+
+    def as_run(self, since: float | None = None, until: float | None = None) -> list[AsRunEntry]:
+        rows = self._db.execute(
+            "SELECT * FROM as_run WHERE ended_at >= ? AND ended_at < ? ORDER BY ended_at, id",
+            (since if since is not None else float("-inf"),
+             until if until is not None else float("inf"))).fetchall()
+        return [AsRunEntry(id=r[0], queue_id=r[1], title=r[2], level=Level(r[3]), source=r[4],
+                           outcome=Outcome(r[5]), reason=r[6], engine=r[7], due_at=r[8],
+                           started_at=r[9], ended_at=r[10]) for r in rows]
+
+
+def _entry(row: tuple[Any, ...]) -> Entry:
+    return Entry(id=row[0], title=row[1], level=Level(row[2]), source=row[3],
+                 items=items_from_json(row[4]), due_at=row[5], expires_at=row[6],
+                 hard_end=row[7], state=row[8], occurrence=row[10], reference=row[11])
+
+
+# --- playlist items as JSON ----------------------------------------------------------------
+
+def items_to_json(items: tuple[PlaylistItem, ...]) -> str:
+    return json.dumps([item_to_dict(item) for item in items], ensure_ascii=False)
+
+
+def items_from_json(text: str) -> tuple[PlaylistItem, ...]:
+    return tuple(item_from_dict(data) for data in json.loads(text))
+
+
+def item_to_dict(item: PlaylistItem) -> dict[str, Any]:
+    match item:
+        case Chime(source):
+            return {"chime": source}
+        case Say(text, repeat, gap_s):
+            return {"say": text, "repeat": repeat, "gap_s": gap_s}
+        case File(path):
+            return {"file": str(path)}
+        case Relay(url, duration_s):
+            return {"relay": url, "duration_s": duration_s}
+        case Pause(duration_s):
+            return {"pause": duration_s}
+    raise TypeError(f"not a playlist item: {item!r}")
+
+
+def item_from_dict(data: dict[str, Any]) -> PlaylistItem:
+    if "chime" in data:
+        return Chime(data["chime"])
+    if "say" in data:
+        return Say(data["say"], int(data.get("repeat", 1)), float(data.get("gap_s", 0.0)))
+    if "file" in data:
+        return File(Path(data["file"]))
+    if "relay" in data:
+        return Relay(data["relay"], float(data["duration_s"]))
+    if "pause" in data:
+        return Pause(float(data["pause"]))
+    raise ValueError(f"not a playlist item: {data!r}")
+
+
+def playlist_to_json(playlist: Playlist) -> str:
+    slot = playlist.slot
+    return json.dumps({
+        "title": playlist.title,
+        "level": playlist.level.value,
+        "slot": None if slot is None else {
+            "days": list(slot.days), "at": slot.at.strftime("%H:%M"),
+            "until": slot.until.strftime("%H:%M") if slot.until else None},
+        "valid_from": playlist.valid_from.isoformat() if playlist.valid_from else None,
+        "valid_until": playlist.valid_until.isoformat() if playlist.valid_until else None,
+        "items": [item_to_dict(item) for item in playlist.items],
+    }, ensure_ascii=False)
+
+
+def playlist_from_json(text: str) -> Playlist:
+    data = json.loads(text)
+    slot = data["slot"]
+    return Playlist(
+        title=data["title"],
+        level=Level(data["level"]),
+        slot=None if slot is None else Slot(
+            days=tuple(slot["days"]), at=time.fromisoformat(slot["at"]),
+            until=time.fromisoformat(slot["until"]) if slot["until"] else None),
+        valid_from=date.fromisoformat(data["valid_from"]) if data["valid_from"] else None,
+        valid_until=date.fromisoformat(data["valid_until"]) if data["valid_until"] else None,
+        items=tuple(item_from_dict(item) for item in data["items"]),
+    )

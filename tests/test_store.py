@@ -1,0 +1,97 @@
+"""The station database: the queue, slots and as-run log survive and stay consistent."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+
+from broadcaster.model import (
+    Chime,
+    File,
+    Level,
+    OperatorError,
+    Outcome,
+    Pause,
+    Playlist,
+    Relay,
+    Say,
+    Slot,
+)
+from broadcaster.store import Store, playlist_from_json, playlist_to_json
+
+ITEMS = (Chime("default"), Say("Thông báo lịch tiêm phòng.", repeat=2, gap_s=20.0),
+         File(Path("/srv/audio/nhac.mp3")), Relay("http://stream.example/vov1", 1800.0),
+         Pause(3.0))
+
+
+def test_queued_notice_survives_a_restart(tmp_path: Path) -> None:
+    store = Store(tmp_path / "station.db")
+    entry_id = store.enqueue(title="Tiêm phòng", level=Level.NORMAL, source="operator",
+                             items=ITEMS, due_at=1000.0, now=900.0)
+    store.close()
+    again = Store(tmp_path / "station.db")
+    (entry,) = again.pending()
+    assert (entry.id, entry.items, entry.level, entry.state) == (entry_id, ITEMS, Level.NORMAL,
+                                                                 "pending")
+    assert again.integrity_ok()
+
+
+def test_finishing_writes_the_as_run_line_with_the_queue(tmp_path: Path) -> None:
+    store = Store(tmp_path / "station.db")
+    entry_id = store.enqueue(title="Bão số 3", level=Level.EMERGENCY, source="upstream",
+                             items=ITEMS[:2], due_at=10.0, now=10.0)
+    entry = store.entry(entry_id)
+    assert entry is not None
+    store.finish(entry, Outcome.AIRED, started_at=10.2, ended_at=70.0, engine="espeak")
+    assert store.pending() == []
+    (line,) = store.as_run()
+    assert (line.title, line.outcome, line.engine, line.source) == (
+        "Bão số 3", Outcome.AIRED, "espeak", "upstream")
+    assert store.as_run(since=71.0) == []
+
+
+def test_cancel_pending_is_logged_and_unknown_id_refused(tmp_path: Path) -> None:
+    store = Store(tmp_path / "station.db")
+    entry_id = store.enqueue(title="Họp", level=Level.NORMAL, source="operator",
+                             items=ITEMS[:2], due_at=50.0, now=1.0)
+    store.cancel(entry_id, now=2.0)
+    assert [line.outcome for line in store.as_run()] == [Outcome.CANCELLED]
+    with pytest.raises(OperatorError, match=f"no pending item with id {entry_id}"):
+        store.cancel(entry_id, now=3.0)
+
+
+def test_a_slot_occurrence_is_queued_only_once(tmp_path: Path) -> None:
+    store = Store(tmp_path / "station.db")
+    store.enqueue(title="Sáng", level=Level.NORMAL, source="slot", items=ITEMS, due_at=1.0,
+                  now=1.0, occurrence="buoi-sang@2026-12-01")
+    with pytest.raises(sqlite3.IntegrityError):
+        store.enqueue(title="Sáng", level=Level.NORMAL, source="slot", items=ITEMS,
+                      due_at=1.0, now=1.0, occurrence="buoi-sang@2026-12-01")
+    assert store.has_occurrence("buoi-sang@2026-12-01")
+    assert len(store.pending()) == 1
+
+
+def test_a_failed_change_leaves_nothing_behind(tmp_path: Path) -> None:
+    store = Store(tmp_path / "station.db")
+    with pytest.raises(RuntimeError), store.transaction() as db:
+        store.enqueue(title="a", level=Level.NORMAL, source="operator", items=ITEMS,
+                      due_at=1.0, now=1.0, connection=db)
+        raise RuntimeError("power cut")
+    assert store.pending() == []
+
+
+def test_slot_playlist_round_trips_through_json() -> None:
+    playlist = Playlist(title="Bản tin buổi sáng", items=ITEMS, level=Level.PRIORITY,
+                        slot=Slot(("mon", "wed"), time(5, 30), time(6, 30)),
+                        valid_from=date(2026, 12, 1), valid_until=date(2026, 12, 31))
+    assert playlist_from_json(playlist_to_json(playlist)) == playlist
+
+
+def test_database_is_group_writable_only(tmp_path: Path) -> None:
+    Store(tmp_path / "station.db").close()
+    mode = (tmp_path / "station.db").stat().st_mode & 0o777
+    assert mode & 0o007 == 0
+    assert mode & 0o060 == 0o060
