@@ -1,3 +1,3 @@
-"""broadcaster: the software of a Vietnamese commune loudspeaker station (đài truyền thanh cơ sở)."""
+"""broadcaster: the software of a Vietnamese commune loudspeaker station."""
 
 __version__ = "0.1.0"

@@ -23,6 +23,8 @@ MSG_NO_TEXT = "no text given; pass the text as an argument or on standard input"
 MSG_UNEXPECTED = ("unexpected error ({kind}: {detail}); "
                   "run again with BROADCASTER_DEBUG=1 and report it")
 MSG_SPOKEN = "spoken by {engine}: {out} ({seconds:.1f} s)"
+MSG_AIRED_NOTICE = "aired the notice spoken by {engine} ({seconds:.1f} s)"
+MSG_AIRED_FILE = "aired {file}"
 
 app = typer.Typer(
     name="broadcaster",
@@ -89,6 +91,55 @@ def tts(
     program = render_notice(_config(config), notice, engine)
     export(program, output)
     typer.echo(MSG_SPOKEN.format(engine=program.engine, out=output, seconds=program.duration_s))
+
+
+@app.command()
+def air(
+    file: Annotated[Optional[Path], typer.Argument(  # noqa: UP045
+        help="An audio file to play (WAV, FLAC, OGG, MP3, or anything ffmpeg reads).")] = None,
+    text: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--text", help="A notice to read aloud instead of a file (with the chime).")] = None,
+    engine: Annotated[str, typer.Option(help="For --text: auto, gtts, espeak or "
+                                        "command.")] = "auto",
+    config: ConfigOption = None,
+) -> None:
+    """Play FILE or --text now through the configured output, amplifier included; exits
+    when done. For testing the chain and for manual use: the daemon is not involved."""
+    if (file is None) == (text is None):
+        raise typer.BadParameter("give either FILE or --text, not both or neither")
+    from broadcaster.air import air as air_now
+
+    station = _config(config)
+    if text is not None:
+        from broadcaster.speech.render import Notice, render_notice
+
+        program = render_notice(station, Notice(_text(text), chime="default"), engine)
+        air_now(station, program)
+        typer.echo(MSG_AIRED_NOTICE.format(engine=program.engine, seconds=program.duration_s))
+    elif file is not None:
+        air_now(station, file)
+        typer.echo(MSG_AIRED_FILE.format(file=file))
+
+
+@app.command()
+def devices(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """List the sound output devices; the configured one is marked with *."""
+    from broadcaster.air import list_devices
+
+    found = list_devices(_config(config))
+    if as_json:
+        import dataclasses
+        import json
+
+        typer.echo(json.dumps([dataclasses.asdict(d) for d in found], ensure_ascii=False))
+        return
+    for device in found:
+        mark = "*" if device.configured else " "
+        typer.echo(f"{mark} {device.index:>3}  {device.name}  ({device.host_api}, "
+                   f"{device.channels} ch, {device.default_rate} Hz)")
 
 
 def main() -> None:

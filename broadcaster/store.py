@@ -117,7 +117,7 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             if not path.exists():  # the 'broadcaster' group may queue; others may not
                 os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o660))
-                os.chmod(path, 0o660)  # whatever the umask; SQLite gives -wal/-shm the same
+                path.chmod(0o660)  # whatever the umask; SQLite gives -wal/-shm the same
             self._db = sqlite3.connect(str(path), timeout=5.0, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")  # a power cut keeps committed work

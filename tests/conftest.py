@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+# The test sound devices: ALSA must see them before anything imports sounddevice.
+from tests.support.sound import use_test_sound_devices
 
-import pytest
+use_test_sound_devices()
 
-from tests.support.station import Station, make_station
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.support.sound import capture, null_sink  # noqa: E402, F401  # fixtures
+from tests.support.station import Station, make_station  # noqa: E402
 
 
 @pytest.fixture

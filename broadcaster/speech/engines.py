@@ -242,6 +242,8 @@ def _gtts_reason(exc: Exception, timeout_s: float) -> str:
 def _requests_reason(exc: Exception, timeout_s: float) -> str:
     import requests
 
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return MSG_HTTP.format(status=exc.response.status_code)
     if isinstance(exc, requests.Timeout):
         return MSG_TIMED_OUT.format(seconds=timeout_s)
     if isinstance(exc, requests.ConnectionError):

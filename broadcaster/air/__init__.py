@@ -1,0 +1,85 @@
+"""Air: the player (one owner of the sound output), its sources, the amplifier relay.
+
+`air()` and `list_devices()` are what the `air` and `devices` commands call; the
+daemon builds a `Player` and feeds it. Heavy modules (numpy, soundfile, sounddevice)
+are imported only when audio is actually handled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from broadcaster.air.amplifier import Amplifier
+from broadcaster.air.devices import SoundDevice, SoundOutput, output_devices
+from broadcaster.air.events import AirEvent, EventKind, NowPlaying
+from broadcaster.air.player import Player
+from broadcaster.air.relay import RelaySource
+from broadcaster.air.sources import (
+    FileSource,
+    OutputFormat,
+    PauseSource,
+    ProgramSource,
+    Source,
+)
+from broadcaster.config import Config
+from broadcaster.model import Level, OperatorError, RenderedProgram
+
+__all__ = [
+    "AirEvent", "Amplifier", "EventKind", "FileSource", "NowPlaying", "OutputFormat",
+    "PauseSource", "Player", "ProgramSource", "RelaySource", "SoundDevice", "SoundOutput",
+    "Source", "air", "list_devices", "output_format", "source_for",
+]
+
+BLOCK_FRAMES = 1024  # 21 ms at 48 kHz: an emergency waits at most one block to start fading
+LATENCY_S = 0.1
+
+
+def output_format(config: Config) -> OutputFormat:
+    return OutputFormat(config.audio.sample_rate, config.audio.channels)
+
+
+def source_for(what: Path | RenderedProgram | Source) -> Source:
+    """The source that plays a file path, a rendered notice, or a source as it is."""
+    if isinstance(what, Source):
+        return what
+    if isinstance(what, RenderedProgram):
+        return ProgramSource(what)
+    return FileSource(Path(what))
+
+
+def air(config: Config, what: Path | RenderedProgram | Source, *, level: Level = Level.NORMAL,
+        on_event: Callable[[AirEvent], None] | None = None,
+        block_frames: int = BLOCK_FRAMES, latency_s: float = LATENCY_S) -> list[AirEvent]:
+    """Play one thing now, in this thread, through the configured device and amplifier.
+
+    Returns when it has played out and the amplifier's hold time has passed (the
+    amplifier is off by then, also on errors and Ctrl-C). Returns the events it
+    caused. Raises OperatorError (one line) when the device is missing or busy (the
+    message lists the devices) or the item cannot be played.
+    """
+    source = source_for(what)
+    output = SoundOutput(config.audio.device, output_format(config),
+                         block_frames=block_frames, latency=latency_s)
+    events: list[AirEvent] = []
+
+    def record(event: AirEvent) -> None:
+        events.append(event)
+        if on_event is not None:
+            on_event(event)
+
+    with output:
+        output.open()  # a missing or busy device is refused before the amplifier is on
+        with Amplifier.from_config(config.amplifier) as amplifier, \
+                Player(output, amplifier, on_event=record) as player:
+            player.play(source, level)
+            player.run_until_idle()
+    for event in events:
+        if event.kind is EventKind.FAILED and event.outcome is not None:
+            raise OperatorError(event.detail)
+    return events
+
+
+def list_devices(config: Config) -> list[SoundDevice]:
+    """Every sound output, the configured one marked `configured`."""
+    return output_devices(config.audio.device)

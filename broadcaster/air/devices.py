@@ -1,0 +1,196 @@
+"""The sound output at the edge: list devices, find the configured one, write blocks to it.
+
+sounddevice (PortAudio) is imported only when needed, so the CLI starts fast and tests
+can point ALSA at their own configuration first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType, TracebackType
+from typing import TYPE_CHECKING, Any, cast
+
+from broadcaster.model import OperatorError
+
+if TYPE_CHECKING:
+    from broadcaster.air.sources import Block, OutputFormat
+
+MSG_NO_PORTAUDIO = (
+    "cannot use the sound system: the PortAudio library is missing; "
+    "install the Debian package 'libportaudio2'"
+)
+MSG_NOT_FOUND = "sound device {spec} not found; {available}; set [audio] device in the config"
+MSG_AMBIGUOUS = "sound device {spec} matches several devices; {available}; give its number"
+MSG_NO_DEFAULT = "no default sound output; {available}; set [audio] device in the config"
+MSG_CANNOT_OPEN = (
+    "sound device {spec} cannot be opened at {rate} Hz, {channels} ch ({reason}); "
+    "it may be busy or unplugged; {available}"
+)
+MSG_WRITE_FAILED = "sound device {spec} failed while playing ({reason}); {available}"
+MSG_AVAILABLE = "available output devices: {devices}"
+MSG_NONE_AVAILABLE = "no output devices are available"
+
+
+@dataclass(frozen=True)
+class SoundDevice:
+    """One output device as PortAudio sees it."""
+
+    index: int
+    name: str
+    host_api: str
+    channels: int
+    default_rate: int
+    configured: bool  # the one [audio] device names (or the default, when none is named)
+
+
+def sounddevice_module() -> ModuleType:
+    """sounddevice, or an OperatorError naming the Debian package to install."""
+    try:
+        import sounddevice
+    except OSError:
+        raise OperatorError(MSG_NO_PORTAUDIO) from None
+    return cast(ModuleType, sounddevice)
+
+
+def output_devices(configured: str | int | None = None) -> list[SoundDevice]:
+    """Every device that can play, the configured one marked (if it resolves)."""
+    sd = sounddevice_module()
+    try:
+        chosen = resolve_device(configured)
+    except OperatorError:
+        chosen = None
+    apis = [api["name"] for api in sd.query_hostapis()]
+    return [
+        SoundDevice(index=info["index"], name=info["name"], host_api=apis[info["hostapi"]],
+                    channels=info["max_output_channels"],
+                    default_rate=int(info["default_samplerate"]),
+                    configured=info["index"] == chosen)
+        for info in _outputs(sd)
+    ]
+
+
+def _outputs(sd: ModuleType) -> list[dict[str, Any]]:
+    return [dict(info) for info in sd.query_devices() if info["max_output_channels"] > 0]
+
+
+def available_text() -> str:
+    """'available output devices: 0 "x", 1 "y"' — the tail of every device error."""
+    try:
+        outputs = _outputs(sounddevice_module())
+    except OperatorError as exc:
+        return str(exc)
+    if not outputs:
+        return MSG_NONE_AVAILABLE
+    return MSG_AVAILABLE.format(
+        devices=", ".join(f'{info["index"]} "{info["name"]}"' for info in outputs))
+
+
+def resolve_device(spec: str | int | None) -> int:
+    """The PortAudio index of `spec`: a number, an exact name, or a unique part of a name.
+
+    None means the system's default output. Raises OperatorError listing the devices.
+    """
+    sd = sounddevice_module()
+    outputs = _outputs(sd)
+    if spec is None:
+        default = sd.default.device[1]
+        if any(info["index"] == default for info in outputs):
+            return int(default)
+        raise OperatorError(MSG_NO_DEFAULT.format(available=available_text()))
+    if isinstance(spec, int) or spec.strip().isdigit():
+        index = int(spec)
+        if any(info["index"] == index for info in outputs):
+            return index
+        raise OperatorError(MSG_NOT_FOUND.format(spec=index, available=available_text()))
+    exact = [info["index"] for info in outputs if info["name"] == spec]
+    if exact:
+        return int(exact[0])
+    partial = [info["index"] for info in outputs if spec.lower() in info["name"].lower()]
+    if len(partial) == 1:
+        return int(partial[0])
+    message = MSG_AMBIGUOUS if partial else MSG_NOT_FOUND
+    raise OperatorError(message.format(spec=repr(spec), available=available_text()))
+
+
+class SoundOutput:
+    """The output stream: blocking writes of 16-bit blocks, converted here from float.
+
+    Converting ourselves (round, clip) keeps PortAudio from dithering, so what is
+    written is exactly the source's samples when the source is 16-bit at the same rate.
+    """
+
+    def __init__(self, spec: str | int | None, fmt: OutputFormat, *, block_frames: int = 1024,
+                 latency: float = 0.1) -> None:
+        self.spec = spec
+        self.fmt = fmt
+        self.block_frames = block_frames
+        self.latency = latency
+        self._stream: Any = None
+        self.frames_written = 0
+
+    @property
+    def name(self) -> str:
+        return "default" if self.spec is None else str(self.spec)
+
+    def open(self) -> None:
+        """Open and start the stream; raises OperatorError listing the devices."""
+        if self._stream is not None:
+            if not self._stream.active:
+                self._stream.start()
+            return
+        sd = sounddevice_module()
+        index = resolve_device(self.spec)
+        try:
+            stream = sd.OutputStream(device=index, samplerate=self.fmt.sample_rate,
+                                     channels=self.fmt.channels, dtype="int16",
+                                     blocksize=self.block_frames, latency=self.latency)
+            stream.start()
+        except (sd.PortAudioError, ValueError) as exc:
+            raise OperatorError(MSG_CANNOT_OPEN.format(
+                spec=repr(self.name), rate=self.fmt.sample_rate, channels=self.fmt.channels,
+                reason=_reason(exc), available=available_text())) from None
+        self._stream = stream
+
+    def write(self, block: Block) -> None:
+        """Hand one block to the device; blocks while its buffer is full."""
+        import numpy as np
+
+        samples = np.clip(np.rint(block * 32768.0), -32768, 32767).astype(np.int16)
+        try:
+            self._stream.write(samples)
+        except Exception as exc:  # PortAudioError; the module may not be importable here
+            raise OperatorError(MSG_WRITE_FAILED.format(
+                spec=repr(self.name), reason=_reason(exc), available=available_text())) from None
+        self.frames_written += len(block)
+
+    def drain(self) -> None:
+        """Let what was written play out, then stop the stream (it stays open).
+
+        PortAudio's stop does not wait for ALSA plugins (PulseAudio) to play their buffer
+        out, so one buffer of silence goes after the audio: the end is never clipped.
+        """
+        import numpy as np
+
+        if self._stream is not None and self._stream.active:
+            tail = round(self._stream.latency * self.fmt.sample_rate) + self.block_frames
+            self._stream.write(np.zeros((tail, self.fmt.channels), dtype=np.int16))
+            self._stream.stop()
+
+    def close(self) -> None:
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            try:
+                stream.abort()
+            finally:
+                stream.close()
+
+    def __enter__(self) -> SoundOutput:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -1,0 +1,406 @@
+"""The player: the one owner of the sound output, airing one item at a time.
+
+Others hand it items (`play`, `request_emergency`, `stop`) from any thread; the
+player's own thread decides, block by block, what goes to the device:
+
+- an emergency fades the item on air out (cosine, `fade_s`) and airs at once; the
+  interrupted item then resumes: a file where the fade began, a notice from the
+  start of the cut repetition, a relay live (each source knows how: `Source.resumed`);
+- otherwise emergencies, then interrupted items, then priority, then normal items,
+  each level first come first served.
+
+Everything that happens is reported as an `AirEvent` through `on_event`, from the
+player's thread; the caller keeps the as-run log.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
+
+from broadcaster.air.amplifier import Amplifier, NoSwitch
+from broadcaster.air.deadair import DeadAirCheck
+from broadcaster.air.events import AirEvent, EventKind, NowPlaying
+from broadcaster.air.sources import OutputFormat, Source
+from broadcaster.model import Level, OperatorError, Outcome
+
+if TYPE_CHECKING:
+    from broadcaster.air.sources import Block
+
+log = logging.getLogger(__name__)
+
+FADE_S = 0.2  # SPEC §1 asks for ≤ 300 ms
+DEVICE_RETRY_S = 5.0
+MSG_DEAD_AIR = "more than {seconds:.1f} s of silence on air"
+MSG_STOPPED = "the player was stopped"
+
+
+class Output(Protocol):
+    """Where blocks go: `SoundOutput` on a real device."""
+
+    fmt: OutputFormat
+    block_frames: int
+    frames_written: int
+
+    def open(self) -> None: ...
+
+    def write(self, block: Block) -> None: ...
+
+    def drain(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class _Entry:
+    item_id: str
+    level: Level
+    source: Source
+    # set when the item was interrupted: the source to resume, where it was cut, and
+    # the output's frame count at the cut (to tell a relay how long it was away)
+    cut: tuple[int, int] | None = None
+
+    def source_to_air(self, frames_written: int) -> Source:
+        if self.cut is None:
+            return self.source
+        at_frame, written_then = self.cut
+        return self.source.resumed(at_frame, frames_written - written_then)
+
+
+class Player:
+    """Airs items through `output`, switching `amplifier` around the audio.
+
+    `clock` (seconds, monotonic) stamps events and times the amplifier's hold.
+    Use `start()` for a background thread (the daemon) or `run_until_idle()` to air
+    what is queued in the calling thread (the `air` command); `close()` (or leaving
+    the `with` block) stops, closes the device and switches the amplifier off.
+    """
+
+    def __init__(self, output: Output, amplifier: Amplifier | None = None, *,
+                 on_event: Callable[[AirEvent], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic, fade_s: float = FADE_S,
+                 dead_air: DeadAirCheck | None = None,
+                 device_retry_s: float = DEVICE_RETRY_S) -> None:
+        self._output = output
+        self.fmt = output.fmt
+        self._amplifier = amplifier or Amplifier(NoSwitch(), clock=clock)
+        self._on_event = on_event
+        self._clock = clock
+        self._fade_frames = max(1, output.fmt.frames(fade_s))
+        self._dead_air = dead_air or DeadAirCheck(output.fmt.sample_rate)
+        self._device_retry_s = device_retry_s
+        self._cond = threading.Condition()
+        self._emergencies: deque[_Entry] = deque()
+        self._interrupted: list[_Entry] = []  # a stack: the latest cut resumes first
+        self._priority: deque[_Entry] = deque()
+        self._normal: deque[_Entry] = deque()
+        self._current: _Entry | None = None
+        self._current_source: Source | None = None
+        self._since = 0.0
+        self._stop_request: tuple[str, Outcome] | None = None
+        self._closing = False
+        self._output_open = False
+        self._ids = itertools.count(1)
+        self._thread: threading.Thread | None = None
+        self._idle = threading.Event()
+        self._idle.set()
+        self.last_error: str | None = None
+
+    # --- asking the player ----------------------------------------------------------
+
+    def play(self, source: Source, level: Level = Level.NORMAL, item_id: str | None = None) -> str:
+        """Queue `source` at `level`; an emergency cuts in at once. Returns the item id."""
+        entry = _Entry(item_id or f"air-{next(self._ids)}", level, source)
+        with self._cond:
+            {Level.EMERGENCY: self._emergencies, Level.PRIORITY: self._priority,
+             Level.NORMAL: self._normal}[level].append(entry)
+            self._idle.clear()
+            self._cond.notify_all()
+        return entry.item_id
+
+    def request_emergency(self, source: Source, item_id: str | None = None) -> str:
+        """Fade out what is on air (unless it is an emergency) and air `source` next."""
+        return self.play(source, Level.EMERGENCY, item_id)
+
+    def stop(self, item_id: str, outcome: Outcome = Outcome.CANCELLED) -> bool:
+        """Fade out `item_id` if on air, or drop it from the queue; False if unknown.
+
+        `outcome` is what its ENDED event says: CANCELLED for `cancel`, CUT for a
+        slot's hard end.
+        """
+        with self._cond:
+            if self._current is not None and self._current.item_id == item_id:
+                self._stop_request = (item_id, outcome)
+                return True
+            for queue in (self._emergencies, self._interrupted, self._priority, self._normal):
+                for entry in list(queue):
+                    if entry.item_id == item_id:
+                        queue.remove(entry)
+                        self._emit(EventKind.ENDED, entry, outcome=outcome)
+                        return True
+        return False
+
+    def now_playing(self) -> NowPlaying | None:
+        """What is on air and how far into it, or None when the station is quiet."""
+        with self._cond:
+            entry, source = self._current, self._current_source
+            if entry is None or source is None:
+                return None
+            return NowPlaying(item_id=entry.item_id, title=source.title, kind=source.kind,
+                              level=entry.level,
+                              position_s=source.position / self.fmt.sample_rate,
+                              duration_s=source.duration_s, since=self._since)
+
+    def pending(self) -> list[tuple[str, Level]]:
+        """Waiting items in the order they would air."""
+        with self._cond:
+            return [(entry.item_id, entry.level) for entry in self._in_order()]
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until nothing is on air or queued (background mode); False on timeout."""
+        return self._idle.wait(timeout)
+
+    # --- running --------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Air in a background thread until `close()`."""
+        self._thread = threading.Thread(target=self._serve, args=(False,), name="player",
+                                        daemon=True)
+        self._thread.start()
+
+    def run_until_idle(self) -> None:
+        """Air what is queued in this thread; return after the last block and the hold.
+
+        A device failure raises OperatorError; the amplifier is off on every way out.
+        """
+        self._serve(True)
+
+    def close(self) -> None:
+        """Fade out what is on air, close the device, switch the amplifier off."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
+        self._shut_down()
+
+    def __enter__(self) -> Player:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+    def _shut_down(self) -> None:
+        try:
+            self._output.close()
+        finally:
+            self._output_open = False
+            self._amplifier.off()
+
+    def _serve(self, until_idle: bool) -> None:
+        try:
+            while True:
+                with self._cond:
+                    if self._closing:
+                        return
+                    entry = self._pop_next()
+                if entry is not None:
+                    self._air(entry, raise_device_errors=until_idle)
+                    continue
+                if self._output_open:  # just went quiet: let the last block play out
+                    self._output.drain()
+                    self._amplifier.after_audio()
+                    self._output_open = False
+                with self._cond:
+                    if self._has_pending() or self._closing:
+                        continue
+                    self._idle.set()
+                    hold = self._amplifier.seconds_to_off()
+                    if until_idle and hold is None:
+                        return
+                    self._cond.wait(timeout=hold)
+                self._amplifier.poll()
+        except BaseException:
+            self._amplifier.off()  # never leave the amplifier on behind an error
+            raise
+        finally:
+            if until_idle or self._closing:
+                self._shut_down()
+            self._idle.set()
+
+    # --- airing one item ------------------------------------------------------------
+
+    def _air(self, entry: _Entry, *, raise_device_errors: bool) -> None:
+        source = entry.source_to_air(self._output.frames_written)
+        resuming = entry.cut is not None
+        try:
+            source.open(self.fmt, self._source_emitter(entry))
+        except Exception as exc:  # any reason a source cannot start: log it, air the next
+            source.close()
+            self._fail(entry, exc)
+            return
+        if not self._device_ready(entry, source, raise_device_errors):
+            source.close()
+            return
+        with self._cond:
+            self._current, self._current_source = entry, source
+            self._since = self._clock()
+            self._stop_request = None
+        self._dead_air.reset()
+        try:
+            self._air_blocks(entry, source, resuming, raise_device_errors)
+        finally:
+            source.close()
+            with self._cond:
+                self._current = self._current_source = None
+
+    def _air_blocks(self, entry: _Entry, source: Source, resuming: bool,
+                    raise_device_errors: bool) -> None:
+        fade_at: int | None = None  # frames into the fade, once it has begun
+        cut: tuple[int, int] | None = None
+        ending = Outcome.AIRED
+        first = True
+        while True:
+            if fade_at is None:
+                why = self._reason_to_stop(entry)
+                if why is not None:
+                    fade_at, ending = 0, why
+                    cut = (source.position, self._output.frames_written)
+            try:
+                block = source.read(self._output.block_frames)
+            except Exception as exc:  # a decoder that breaks mid-item fails the item
+                self._fail(entry, exc, source.position)
+                return
+            if len(block) == 0:
+                if fade_at is not None and ending is Outcome.INTERRUPTED:
+                    ending = Outcome.AIRED  # it ended on its own while fading: nothing to resume
+                break
+            if fade_at is not None:
+                block = self._faded(block, fade_at)
+                fade_at += len(block)
+            try:
+                self._output.write(block)
+            except OperatorError as exc:
+                self._device_lost(entry, source, exc, raise_device_errors)
+                return
+            if first:
+                first = False
+                self._emit(EventKind.RESUMED if resuming else EventKind.STARTED, entry,
+                           source.position)
+            if self._dead_air.feed(block, exempt=source.may_be_silent):
+                self._emit(EventKind.DEAD_AIR, entry, source.position,
+                           detail=MSG_DEAD_AIR.format(seconds=self._dead_air.silent_frames
+                                                      / self.fmt.sample_rate))
+            if fade_at is not None and fade_at >= self._fade_frames:
+                break
+        if ending is Outcome.INTERRUPTED and cut is not None:
+            with self._cond:
+                self._interrupted.append(_Entry(entry.item_id, entry.level, source, cut))
+            self._emit(EventKind.INTERRUPTED, entry, cut[0])
+            return
+        detail = MSG_STOPPED if self._closing and ending is Outcome.CUT else ""
+        self._emit(EventKind.ENDED, entry, source.position, outcome=ending, detail=detail)
+
+    def _reason_to_stop(self, entry: _Entry) -> Outcome | None:
+        with self._cond:
+            if self._stop_request is not None and self._stop_request[0] == entry.item_id:
+                return self._stop_request[1]
+            if self._closing:
+                return Outcome.CUT
+            if self._emergencies and entry.level is not Level.EMERGENCY:
+                return Outcome.INTERRUPTED
+        return None
+
+    def _faded(self, block: Block, fade_at: int) -> Block:
+        """`block` under a cosine fade from 1 to 0 that began `fade_at` frames ago."""
+        import numpy as np
+
+        k = np.arange(fade_at, fade_at + len(block), dtype=np.float64)
+        gain = 0.5 * (1.0 + np.cos(np.pi * np.minimum(k, self._fade_frames) / self._fade_frames))
+        return (block * gain[:, None]).astype(np.float32)
+
+    # --- the device -----------------------------------------------------------------
+
+    def _device_ready(self, entry: _Entry, source: Source, raise_errors: bool) -> bool:
+        if self._output_open:
+            return True
+        try:
+            self._output.open()
+        except OperatorError as exc:
+            self._device_lost(entry, source, exc, raise_errors, requeue_at=None)
+            return False
+        self._output_open = True
+        self._amplifier.before_audio()
+        return True
+
+    def _device_lost(self, entry: _Entry, source: Source, exc: OperatorError,
+                     raise_errors: bool, requeue_at: int | None = -1) -> None:
+        """The device failed: report, put the item back to resume, retry later."""
+        self.last_error = str(exc)
+        self._emit(EventKind.DEVICE_ERROR, entry, source.position, detail=str(exc))
+        self._output.close()
+        self._output_open = False
+        if raise_errors:
+            raise exc
+        with self._cond:
+            if requeue_at is None:  # never started: back to the head of the line
+                self._interrupted.append(entry)
+            else:
+                cut = (source.position, self._output.frames_written)
+                self._interrupted.append(_Entry(entry.item_id, entry.level, source, cut))
+            self._cond.wait(timeout=self._device_retry_s)
+
+    # --- queue and events -----------------------------------------------------------
+
+    def _in_order(self) -> list[_Entry]:
+        return [*self._emergencies, *reversed(self._interrupted), *self._priority,
+                *self._normal]
+
+    def _has_pending(self) -> bool:
+        return bool(self._emergencies or self._interrupted or self._priority or self._normal)
+
+    def _pop_next(self) -> _Entry | None:
+        if self._emergencies:
+            return self._emergencies.popleft()
+        if self._interrupted:
+            return self._interrupted.pop()
+        for queue in (self._priority, self._normal):
+            if queue:
+                return queue.popleft()
+        return None
+
+    def _fail(self, entry: _Entry, exc: Exception, position: int = 0) -> None:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if not isinstance(exc, OperatorError):
+            log.exception("item %s failed", entry.item_id)
+        self._emit(EventKind.FAILED, entry, position, outcome=Outcome.FAILED, detail=reason)
+
+    def _source_emitter(self, entry: _Entry) -> Callable[..., None]:
+        def emit(kind: str, detail: str, gap_s: float | None = None) -> None:
+            source = self._current_source
+            position = source.position if source is not None else 0
+            self._emit(EventKind(kind), entry, position, detail=detail, gap_s=gap_s)
+        return emit
+
+    def _emit(self, kind: EventKind, entry: _Entry, position: int = 0, *,
+              outcome: Outcome | None = None, detail: str = "",
+              gap_s: float | None = None) -> None:
+        if self._on_event is None:
+            return
+        event = AirEvent(kind=kind, item_id=entry.item_id, title=entry.source.title,
+                         level=entry.level, at=self._clock(),
+                         position_s=position / self.fmt.sample_rate, outcome=outcome,
+                         detail=detail, gap_s=gap_s)
+        try:
+            self._on_event(event)
+        except Exception:  # a broken log must not take the station off air
+            log.exception("event handler failed on %s", event)

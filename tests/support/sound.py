@@ -1,0 +1,280 @@
+"""Test sound devices (there is no sound card here) and audio made to be recognised.
+
+Two devices, both reached through the real sounddevice → PortAudio → ALSA path:
+
+- `capture`: an ALSA `type file` PCM behind a `plug` that forces S16_LE, writing a
+  WAV to the path in $BROADCASTER_TEST_CAPTURE (read at each open). Faster than
+  real time: for content checks.
+- `nullsink`: the ALSA pulse plugin into a PulseAudio null sink started by the
+  test run (`NullSink`), recorded from its monitor with parec. Real time: for fades,
+  cut-ins and relays.
+
+`ALSA_CONFIG_PATH` must point at `write_asoundrc`'s file before sounddevice is
+first imported; tests/conftest.py does that at start-up.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+import soundfile
+
+from broadcaster.config import Config, parse_config
+
+CAPTURE_ENV = "BROADCASTER_TEST_CAPTURE"
+BUSY_ENV = "BROADCASTER_TEST_BUSY"
+SINK = "air"
+
+ASOUNDRC = """\
+</usr/share/alsa/alsa.conf>
+# the test capture device: a WAV file, 16-bit (the plug makes it so)
+pcm.capture {{
+  type plug
+  slave {{
+    pcm {{
+      type file
+      slave.pcm "null"
+      file {{ @func getenv vars [ {capture_env} ] default "/dev/null" }}
+      format "wav"
+    }}
+    format S16_LE
+  }}
+  hint {{ show on description "broadcaster test capture (WAV file)" }}
+}}
+# a device that is there when listed but cannot be opened once the test says so
+pcm.busy {{
+  type plug
+  slave.pcm {{ @func getenv vars [ {busy_env} ] default "null" }}
+  hint {{ show on description "broadcaster test device that turns busy" }}
+}}
+# the PulseAudio null sink, once NullSink has started it
+pcm.nullsink {{
+  type pulse
+  server "unix:{socket}"
+  device "{sink}"
+  hint {{ show on description "broadcaster test null sink (PulseAudio)" }}
+}}
+ctl.nullsink {{
+  type pulse
+  server "unix:{socket}"
+}}
+"""
+
+
+_folder: Path | None = None
+
+
+def use_test_sound_devices() -> Path:
+    """Point ALSA at the test devices (call before sounddevice is imported); idempotent."""
+    global _folder
+    if _folder is None:
+        _folder = Path(tempfile.mkdtemp(prefix="broadcaster-sound-"))
+        atexit.register(shutil.rmtree, _folder, ignore_errors=True)
+        os.environ["ALSA_CONFIG_PATH"] = str(write_asoundrc(_folder))
+    return _folder
+
+
+@pytest.fixture
+def capture(tmp_path: Path) -> Iterator[Path]:
+    """The WAV file the `capture` device writes during this test."""
+    with capture_to(tmp_path / "capture.wav") as path:
+        yield path
+
+
+@pytest.fixture(scope="session")
+def null_sink() -> Iterator[NullSink]:
+    """The PulseAudio null sink behind the `nullsink` device, for the whole run."""
+    missing = NullSink.available()
+    if missing:
+        pytest.skip(f"no PulseAudio null sink: {missing}")
+    sink = NullSink(use_test_sound_devices())
+    sink.start()
+    rescan_devices()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+def write_asoundrc(folder: Path) -> Path:
+    """The ALSA configuration of the test devices, written into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "asoundrc"
+    path.write_text(ASOUNDRC.format(capture_env=CAPTURE_ENV, busy_env=BUSY_ENV,
+                                    socket=pulse_socket(folder), sink=SINK), encoding="utf-8")
+    return path
+
+
+def pulse_socket(folder: Path) -> Path:
+    return folder / "pulse" / "native"
+
+
+def rescan_devices() -> None:
+    """Make PortAudio list devices again (after the null sink came up)."""
+    import sounddevice
+
+    sounddevice._terminate()
+    sounddevice._initialize()
+
+
+@contextlib.contextmanager
+def capture_to(path: Path) -> Iterator[Path]:
+    """While inside, the `capture` device writes to `path`."""
+    old = os.environ.get(CAPTURE_ENV)
+    os.environ[CAPTURE_ENV] = str(path)
+    try:
+        yield path
+    finally:
+        if old is None:
+            os.environ.pop(CAPTURE_ENV, None)
+        else:
+            os.environ[CAPTURE_ENV] = old
+
+
+class NullSink:
+    """A private PulseAudio server with one null sink, as root or not, no D-Bus needed."""
+
+    def __init__(self, folder: Path, rate: int = 48000, channels: int = 2) -> None:
+        self.folder = folder
+        self.rate = rate
+        self.channels = channels
+        self.socket = pulse_socket(folder)
+        self._process: subprocess.Popen[bytes] | None = None
+        self.env = {**os.environ, "PULSE_SERVER": f"unix:{self.socket}",
+                    "PULSE_RUNTIME_PATH": str(self.socket.parent),
+                    "XDG_RUNTIME_DIR": str(self.socket.parent), "HOME": str(folder)}
+
+    @staticmethod
+    def available() -> str | None:
+        """None if it can run here, else what is missing."""
+        for program, package in (("pulseaudio", "pulseaudio"), ("parec", "pulseaudio-utils")):
+            if shutil.which(program) is None:
+                return f"{program} missing (apt-get install {package})"
+        plugin = list(Path("/usr/lib").glob("*/alsa-lib/libasound_module_pcm_pulse.so"))
+        if not plugin:
+            return "the ALSA pulse plugin is missing (apt-get install libasound2-plugins)"
+        return None
+
+    def start(self) -> None:
+        self.socket.parent.mkdir(parents=True, exist_ok=True)
+        log = (self.folder / "pulseaudio.log").open("wb")
+        self._process = subprocess.Popen(
+            ["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n",
+             "--disallow-exit", "--use-pid-file=no", "--disable-shm=yes",
+             "--log-target=stderr",
+             f"--load=module-null-sink sink_name={SINK} norewinds=1 rate={self.rate} "
+             f"channels={self.channels}",
+             f"--load=module-native-protocol-unix socket={self.socket} auth-anonymous=1"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=self.env)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"pulseaudio exited: see {self.folder / 'pulseaudio.log'}")
+            done = subprocess.run(["pactl", "info"], env=self.env, capture_output=True,
+                                  check=False)
+            if done.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise RuntimeError("pulseaudio did not come up in 15 s")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+
+    @contextlib.contextmanager
+    def recording(self, path: Path) -> Iterator[Path]:
+        """Record the sink's monitor (16-bit raw) into `path` while inside."""
+        with path.open("wb") as out:
+            parec = subprocess.Popen(
+                ["parec", f"--device={SINK}.monitor", "--format=s16le",
+                 f"--rate={self.rate}", f"--channels={self.channels}", "--latency-msec=20"],
+                stdout=out, stderr=subprocess.DEVNULL, env=self.env)
+            try:
+                time.sleep(0.3)  # let parec connect before anything plays
+                yield path
+                time.sleep(0.3)  # and catch the last of it
+            finally:
+                parec.terminate()
+                parec.wait(timeout=5)
+
+    def read(self, path: Path) -> npt.NDArray[np.int16]:
+        return np.fromfile(path, dtype="<i2").reshape(-1, self.channels)
+
+
+def station_config(folder: Path, device: str, *, rate: int = 48000, channels: int = 2,
+                   amplifier: str = "warmup_s = 0\nhold_s = 0\n") -> Config:
+    """A station config airing through the test `device`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "broadcaster.toml"
+    text = (f'[station]\ndata_dir = "data"\naudio_dir = "audio"\n\n'
+            f'[audio]\ndevice = "{device}"\nsample_rate = {rate}\nchannels = {channels}\n\n'
+            f"[amplifier]\n{amplifier}")
+    path.write_text(text, encoding="utf-8")
+    return parse_config(text, path)
+
+
+# --- audio that can be recognised in a capture ----------------------------------------
+
+
+def write_indexed(path: Path, frames: int, rate: int = 48000,
+                  first: int = 0) -> npt.NDArray[np.int16]:
+    """A 16-bit stereo WAV whose every frame says its own index: left = i mod 2^15,
+    right = i div 2^15 (so up to a billion frames), i counted from `first` (use 1 or
+    more to tell the file's first frame from silence). Returns the samples."""
+    index = np.arange(first, first + frames, dtype=np.int64)
+    samples = np.stack([index % 32768, index // 32768], axis=1).astype(np.int16)
+    soundfile.write(str(path), samples, rate, subtype="PCM_16")
+    return samples
+
+
+def frame_indices(samples: npt.NDArray[np.signedinteger]) -> npt.NDArray[np.int64]:
+    """Undo `write_indexed` on captured frames (meaningless where the audio was not it)."""
+    return samples[:, 0].astype(np.int64) + 32768 * samples[:, 1].astype(np.int64)
+
+
+def write_tone(path: Path, seconds: float, *, hz: float = 440.0, rate: int = 48000,
+               channels: int = 1, amplitude: float = 0.5, subtype: str = "PCM_16") -> None:
+    """A sine tone, written in one-second blocks."""
+    total = round(seconds * rate)
+    with soundfile.SoundFile(str(path), "w", rate, channels, subtype=subtype) as out:
+        for start in range(0, total, rate):
+            t = np.arange(start, min(total, start + rate)) / rate
+            wave = (amplitude * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+            out.write(np.repeat(wave[:, None], channels, axis=1))
+
+
+def runs(indices: npt.NDArray[np.int64]) -> list[tuple[int, int, int]]:
+    """(where in the capture, first index, last index) of each stretch of consecutive
+    frame indices longer than 100 frames: where an indexed file played untouched."""
+    breaks = np.flatnonzero(np.diff(indices) != 1) + 1
+    starts = np.concatenate([[0], breaks])
+    ends = np.concatenate([breaks, [indices.size]])
+    return [(int(a), int(indices[a]), int(indices[b - 1]))
+            for a, b in zip(starts, ends, strict=True) if b - a > 100]
+
+
+def peak_frequency(samples: npt.NDArray[np.floating], rate: int) -> float:
+    mono = samples.mean(axis=1) if samples.ndim == 2 else samples
+    spectrum = np.abs(np.fft.rfft(mono * np.hanning(mono.size)))
+    return float(np.fft.rfftfreq(mono.size, 1 / rate)[int(np.argmax(spectrum))])
+
+
+def rms_dbfs(samples: npt.NDArray[np.floating]) -> float:
+    return float(20 * np.log10(np.sqrt(np.mean(np.square(samples, dtype=np.float64))) + 1e-12))
