@@ -48,6 +48,7 @@ class Pcm:
 
 class SpeechEngine(Protocol):
     name: str
+    local: bool  # runs on this box (may run several at once), not a network service
 
     @property
     def identity(self) -> str:
@@ -97,6 +98,7 @@ class GttsEngine:
     """Google's voice through gTTS. Needs the network; always with a timeout."""
 
     name = "gtts"
+    local = False
 
     def __init__(self, language: str, timeout_s: float, speed: float) -> None:
         self.language = language
@@ -136,6 +138,7 @@ class EspeakEngine:
     """espeak-ng's Vietnamese voice: offline, robotic but always there."""
 
     name = "espeak"
+    local = True
     base_wpm = 160  # a little under espeak's 175: horn loudspeakers echo
 
     def __init__(self, voice: str, timeout_s: float, speed: float) -> None:
@@ -170,6 +173,7 @@ class CommandEngine:
     """
 
     name = "command"
+    local = True
 
     def __init__(self, argv: tuple[str, ...], voice: str, timeout_s: float) -> None:
         self.argv = argv

@@ -148,7 +148,11 @@ def _render(config: Config, cache: SpeechCache, key: str, speech: npt.NDArray[np
     target = config.audio.loudness_lufs - loudness.channel_gain_db(config.audio.channels)
     if config.audio.speech_filter:
         speech = loudness.speech_band(speech, speech_rate)
-    voice = loudness.normalize(_resample(speech, speech_rate, rate), rate, target)
+    # Loudness at the engine's rate (fewer samples); resampling can overshoot a little,
+    # so the peaks are limited once more at the output rate.
+    voice = loudness.normalize(speech, speech_rate, target)
+    ceiling = loudness.db_to_gain(loudness.PEAK_CEILING_DBFS - loudness.LIMIT_MARGIN_DB)
+    voice = loudness.limit(_resample(voice, speech_rate, rate), rate, ceiling)
     bell = loudness.normalize(_load_chime(chime, rate), rate, target) if chime else None
 
     segments: list[npt.NDArray[np.float32]] = []
@@ -179,16 +183,12 @@ def _render(config: Config, cache: SpeechCache, key: str, speech: npt.NDArray[np
 
 def _resample(samples: npt.NDArray[np.float32], source: int,
               target: int) -> npt.NDArray[np.float32]:
-    import math
-
     import numpy as np
-    from scipy.signal import resample_poly
+    import soxr
 
     if source == target:
         return samples
-    common = math.gcd(source, target)
-    return np.asarray(resample_poly(samples, target // common, source // common),
-                      dtype=np.float32)
+    return np.asarray(soxr.resample(samples, source, target, quality="HQ"), dtype=np.float32)
 
 
 def _load_chime(spec: str, rate: int) -> npt.NDArray[np.float32]:

@@ -7,8 +7,10 @@ changes in the middle of a notice. The result says which engine spoke.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -95,7 +97,12 @@ def speak_with(engine: SpeechEngine, text: str, cache: SpeechCache) -> Speech:
     if not chunks:
         raise EngineFailure("nothing to say")
     keys = tuple(cache_key("speech", engine.identity, chunk) for chunk in chunks)
-    pieces = [_chunk(engine, chunk, key, cache) for chunk, key in zip(chunks, keys, strict=True)]
+    # Offline engines are local processes: one per core. An online service gets one
+    # request at a time, as a person's browser would send them.
+    workers = (os.cpu_count() or 1) if engine.local else 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pieces = list(pool.map(lambda chunk, key: _chunk(engine, chunk, key, cache),
+                               chunks, keys))
     rate = pieces[0].rate
     if any(piece.rate != rate for piece in pieces):
         raise EngineFailure(f"{engine.name} returned audio at different sample rates")
