@@ -1,0 +1,248 @@
+"""The Vietnamese reading form of a notice: the words the TTS engine is given to say.
+
+`normalize` cleans pasted text (`pasted`), unifies its spelling (`tone_marks`), then reads
+every figure (`figures`), abbreviation (`abbreviations`) and sign in words, keeping the
+punctuation the voice pauses on. Conventions an announcer would ask about:
+
+- document codes: "số", then "/" read "trên" and "-" silent, abbreviations expanded as in a
+  code (CP chính phủ, TT thông tư): 188/KH-UBND → số một trăm tám mươi tám trên kế hoạch
+  ủy ban nhân dân;
+- "/" that is not a date is "trên" (32/13 → ba mươi hai trên mười ba, km/h → ki lô mét
+  trên giờ); "-" between figures is "đến"; between words it is silent, and a dash standing
+  alone is a pause;
+- unknown capitals are spelled (XYZQ → ích i dài dét qui), capitals that make Vietnamese
+  words in a heading are lower-cased (THÔNG BÁO → thông báo), Roman numerals are numbers
+  after words such as đại hội, khóa, thế kỷ, quý, chương, thứ (lần thứ IV → lần thứ tư)
+  and when made only of I, V, X;
+- expansions are lower case; ordinary words keep their case.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+from broadcaster.speech.abbreviations import (
+    AbbreviationFileError,
+    Abbreviations,
+    load_abbreviations,
+    spell,
+)
+from broadcaster.speech.figures import (
+    ORDINAL_BEFORE,
+    PHONE,
+    SLASH_WORD,
+    figure_pattern,
+    read_figure,
+    read_phone,
+)
+from broadcaster.speech.numbers import read_cardinal, read_digits, read_ordinal, roman_value
+from broadcaster.speech.pasted import clean_lines
+from broadcaster.speech.tone_marks import is_syllable
+
+__all__ = ["AbbreviationFileError", "Abbreviations", "load_abbreviations", "normalize"]
+
+# Words after which capitals such as XIII are a Roman number: Đại hội XIII, quý III.
+ROMAN_BEFORE = re.compile(
+    r"(?i)\b(?:đại hội|khóa|thứ|thế kỷ|thế kỉ|quý|chương|phần|mục|kỳ họp|kì họp|giai đoạn"
+    r"|đợt|hạng|loại|cấp|quân khu|tập|phụ lục|điều)\s*$")
+SIGN_WORDS = {
+    "&": "và", "+": "cộng", "=": "bằng", "~": "khoảng", "≈": "khoảng", ">": "lớn hơn",
+    "<": "nhỏ hơn", "≥": "lớn hơn hoặc bằng", "≤": "nhỏ hơn hoặc bằng", "#": "số",
+    "@": "a còng", "/": SLASH_WORD, "⁄": SLASH_WORD, "%": "phần trăm", "°": "độ",
+    "×": "nhân", "±": "cộng trừ", "$": "đô la", "€": "ơ rô",
+}
+_PAUSE_SIGNS = frozenset("()[]{}-–—|")
+_LINK_SIGNS = {".": "chấm", "@": "a còng", "/": "gạch chéo", "-": "gạch ngang",
+               "_": "gạch dưới", ":": "hai chấm", "=": "bằng", "&": "và"}
+_CONTEXT = 60  # characters either side that context rules and readings look at
+
+_LINK = (r"(?:https?://|www\.)[^\s]*[^\s.,;:!?)]"
+         r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+         r"|(?<![^\s(])(?:[A-Za-z0-9-]+\.)+(?:vn|com|net|org|gov|edu|info)(?![^\W_])"
+         r"(?:/[^\s]*[^\s.,;:!?)])?")
+_DOCUMENT = r"(?<![^\W_])[0-9]+(?:\.[0-9]{3})*(?:/[0-9]+)*/[A-ZĐ][^\W_]*(?:[-&][^\W_]+)*"
+_WORD = r"[^\W_]+(?:[-&][^\W_]+)*"
+_NUMBER_WORD_BEFORE = re.compile(r"(?i)\bsố\s*$")
+_PREVIOUS_WORD = re.compile(r"([^\W\d_]+)[^\w]*$")
+_NEXT_WORD = re.compile(r"[^\w]*([^\W\d_]+)")
+_RUNS = re.compile(r"[0-9]+|[^0-9]+")
+_SIGNS = re.compile(r"[^\w\s.,;:?!]|_")
+_PAUSES = re.compile(r"\s*[.,;:?!][\s.,;:?!]*")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def normalize(text: str, abbreviations: Abbreviations | None = None) -> str:
+    """Vietnamese reading form of text: NFC, numbers/dates/times/units/abbreviations in words.
+
+    Never raises for any str; the result has no ASCII digit. Headings, list items and
+    paragraphs come out on lines of their own, each but the last ending in a pause mark.
+    `abbreviations` defaults to the shipped dictionary (load_abbreviations() to add the
+    station's own).
+    """
+    if abbreviations is None:
+        abbreviations = load_abbreviations()
+    pattern = _pattern(abbreviations.unit_names, abbreviations.marked_names)
+    lines = [spoken for line in clean_lines(text)
+             if (spoken := _read_line(line, pattern, abbreviations))]
+    # Every line but the last ends in a pause; a list's "Nội dung:" keeps its colon.
+    ended = [line if line[-1] in ".!?:" else f"{line.rstrip(',;')}." for line in lines[:-1]]
+    return unicodedata.normalize("NFC", "\n".join(ended + [li.rstrip(",;:") for li in lines[-1:]]))
+
+
+@functools.lru_cache(maxsize=8)
+def _pattern(unit_names: tuple[str, ...], marked_names: tuple[str, ...]) -> re.Pattern[str]:
+    # Keys like "Q." are matched as written; longer ones ("TP.", "Tp.") in any case.
+    marked = "|".join(
+        f"(?{'-' if len(key) <= 2 else ''}i:{re.escape(key)})"
+        + (r"(?![^\W_])" if key[-1].isalnum() else "") for key in marked_names) or "(?!)"
+    return re.compile(
+        f"(?P<link>{_LINK})|(?P<phone>{PHONE})|(?P<document>{_DOCUMENT})"
+        f"|(?P<figure>{figure_pattern(unit_names)})"
+        rf"|(?P<marked>(?<![^\W_])(?:{marked}))|(?P<dot>(?<=[^\W\d_])\.(?=[0-9]))"
+        f"|(?P<word>{_WORD})")
+
+
+def _read_line(line: str, pattern: re.Pattern[str], abbreviations: Abbreviations) -> str:
+    spoken = pattern.sub(lambda match: _read_match(match, abbreviations), line)
+    spoken = _SIGNS.sub(_read_sign, spoken)
+    spoken = _DIGITS.sub(lambda digits: f" {read_cardinal(digits.group())} ", spoken)
+    spoken = _PAUSES.sub(_pause, spoken)
+    spoken = " ".join(spoken.split()).lstrip(".,;:!? ")
+    return spoken if any(ch.isalpha() for ch in spoken) else ""
+
+
+def _read_match(match: re.Match[str], abbreviations: Abbreviations) -> str:
+    start, end = match.span()
+    before = match.string[max(0, start - _CONTEXT):start]
+    after = match.string[end:end + _CONTEXT]
+    if (word := match.group("word")) is not None:
+        return _read_word(word, before, after, abbreviations)
+    if match.group("figure") is not None:
+        spoken = read_figure(match, before, after, abbreviations.unit)
+    elif (marked := match.group("marked")) is not None:
+        spoken = abbreviations.read(marked, before=before, after=after) or marked
+        spoken += "." if marked.endswith(".") and not after.strip() else ""
+    elif (document := match.group("document")) is not None:
+        spoken = _read_document(document, before, after, abbreviations)
+    elif (phone := match.group("phone")) is not None:
+        spoken = read_phone(phone)
+    elif (link := match.group("link")) is not None:
+        spoken = _read_link(link)
+    else:  # a dot between letters and digits: QL.1A, ĐT.741
+        spoken = ""
+    return f" {spoken} "
+
+
+def _read_word(word: str, before: str, after: str, abbreviations: Abbreviations,
+               in_code: bool = False) -> str:
+    """A word, abbreviation, code part or mixed token such as QL1A, H5N1, COVID-19, KT-XH."""
+    if "-" not in word and "&" not in word:
+        return _read_piece(word, before, after, abbreviations, in_code)
+    found = _expand(word, before, after, abbreviations, in_code)
+    if found is not None:
+        return f" {found} "
+    pieces = re.split(r"([-&])", word)
+    # Parts in capitals make a code (TT-BTTTT, QĐ-UBND): read them as in a document number.
+    in_code = in_code or all(sum(ch.isupper() for ch in piece) >= 2 for piece in pieces[::2])
+    spoken = []
+    for at in range(0, len(pieces), 2):
+        if at and pieces[at - 1] == "&":
+            spoken.append("và")
+        spoken.append(_read_piece(pieces[at], before + "".join(pieces[:at]),
+                                  "".join(pieces[at + 1:]) + after, abbreviations, in_code))
+    return f" {' '.join(spoken)} "
+
+
+def _read_piece(piece: str, before: str, after: str, abbreviations: Abbreviations,
+                in_code: bool) -> str:
+    found = _expand(piece, before, after, abbreviations, in_code)
+    if found is None and before.endswith("/"):
+        found = abbreviations.unit(piece)  # đồng/kg
+    if found is not None:
+        return f" {found} "
+    if any(ch in "0123456789" for ch in piece):
+        return " ".join(_read_run(run, abbreviations) for run in _RUNS.findall(piece))
+    if piece.isupper():
+        return _read_capitals(piece, before, after)
+    cuts = [at for at in range(2, len(piece) - 1) if piece[at].isupper()
+            and piece[at - 2:at].islower() and piece[at + 1].islower()]
+    if cuts:  # words glued together by a lost line break: xãTân → xã Tân
+        return " ".join(piece[a:b] for a, b in zip([0, *cuts], [*cuts, len(piece)], strict=True))
+    return piece
+
+
+def _expand(word: str, before: str, after: str, abbreviations: Abbreviations,
+            in_code: bool) -> str | None:
+    found = abbreviations.read(word, before=before, after=after, in_code=in_code)
+    # "ubnd", "Covid-19", "Tp" are UBND, COVID-19, TP; "ca", "Hà" are words.
+    if found is None and word != word.upper() and not (word.isalpha() and is_syllable(word)):
+        found = abbreviations.read(word.upper(), before=before, after=after, in_code=in_code)
+    return found
+
+
+def _read_run(run: str, abbreviations: Abbreviations) -> str:
+    """A run of digits or of letters inside a mixed token: QL | 1 | A."""
+    if run[0] in "0123456789":
+        return read_digits(run) if run.startswith("0") and len(run) > 1 else read_cardinal(run)
+    found = _expand(run, "", "", abbreviations, in_code=False)
+    if found is not None:
+        return found
+    return spell(run) if run.isupper() else run
+
+
+def _read_capitals(word: str, before: str, after: str) -> str:
+    value = roman_value(word)
+    if value and ROMAN_BEFORE.search(before):
+        number = str(value)
+        return read_ordinal(number) if ORDINAL_BEFORE.search(before) else read_cardinal(number)
+    if len(word) == 1:
+        return word if is_syllable(word) else spell(word)  # "Y tế", "A" stay; "B" is bê
+    if is_syllable(word) and (not word.isascii() or _beside_capital_word(before, after)):
+        return word.lower()  # a heading: THÔNG BÁO, LỊCH CẮT ĐIỆN
+    if value and set(word) <= set("IVX"):
+        return read_cardinal(str(value))
+    return spell(word)
+
+
+def _beside_capital_word(before: str, after: str) -> bool:
+    for found in (_PREVIOUS_WORD.search(before), _NEXT_WORD.match(after)):
+        if found and len(word := found.group(1)) >= 2 and word.isupper() and is_syllable(word):
+            return True
+    return False
+
+
+def _read_document(code: str, before: str, after: str, abbreviations: Abbreviations) -> str:
+    *figures, letters = code.split("/")
+    spoken = [read_cardinal(figure.replace(".", "")) for figure in figures]
+    spoken.append(_read_word(letters, f"{before}{'/'.join(figures)}/", after, abbreviations,
+                             in_code=True).strip())
+    lead = "" if _NUMBER_WORD_BEFORE.search(before) else "số "
+    return lead + f" {SLASH_WORD} ".join(spoken)
+
+
+def _read_link(link: str) -> str:
+    link = re.sub(r"^https?://", "", link)
+    spoken = []
+    for piece in re.findall(r"[0-9]+|[^\W\d_]+|[^\w\s]|_", link):
+        if piece[0] in "0123456789":
+            spoken.append(read_digits(piece))
+        elif piece[0].isalpha():
+            spoken.append(spell(piece) if piece.lower() == "www" else piece.lower())
+        elif piece in _LINK_SIGNS:
+            spoken.append(_LINK_SIGNS[piece])
+    return " ".join(spoken)
+
+
+def _read_sign(match: re.Match[str]) -> str:
+    sign = match.group()
+    if sign in SIGN_WORDS:
+        return f" {SIGN_WORDS[sign]} "
+    return ", " if sign in _PAUSE_SIGNS else " "  # bullets, emoji, *, stray marks: nothing
+
+
+def _pause(match: re.Match[str]) -> str:
+    """A run of punctuation becomes its strongest mark: "..." → ".", ", ." → "."."""
+    marks = match.group()
+    return next(f"{mark} " for mark in "?!.;:," if mark in marks)
