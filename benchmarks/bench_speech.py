@@ -11,9 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from broadcaster.speech.normalize import normalize
-
 from broadcaster.config import parse_config
+from broadcaster.speech.normalize import normalize
 from broadcaster.speech.render import Notice, reading_form, render_notice
 
 CONFIG = """\
