@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -25,6 +26,15 @@ MSG_UNEXPECTED = ("unexpected error ({kind}: {detail}); "
 MSG_SPOKEN = "spoken by {engine}: {out} ({seconds:.1f} s)"
 MSG_AIRED_NOTICE = "aired the notice spoken by {engine} ({seconds:.1f} s)"
 MSG_AIRED_FILE = "aired {file}"
+MSG_QUEUE_EMPTY = "nothing is queued"
+MSG_CANCELLED = "#{id} {title}: {state}"
+MSG_NOT_RUNNING = ("daemon: NOT RUNNING - nothing will air; start it with "
+                   "`sudo systemctl start broadcaster` (or `broadcaster run`)")
+MSG_NOTHING_SCHEDULED = "nothing is scheduled that day"
+MSG_PLAYLISTS_OK = "{count} playlist file(s) OK"
+MSG_INSTALLED = "installed slot {name!r}: {title} at {at} on {days}"
+MSG_QUEUED = "queued #{id}: {title}"
+MSG_LOG_EMPTY = "the as-run log has nothing in that period"
 
 app = typer.Typer(
     name="broadcaster",
@@ -140,6 +150,264 @@ def devices(
         mark = "*" if device.configured else " "
         typer.echo(f"{mark} {device.index:>3}  {device.name}  ({device.host_api}, "
                    f"{device.channels} ch, {device.default_rate} Hz)")
+
+
+# --- the station's queue ----------------------------------------------------------------
+
+AtOption = Annotated[str, typer.Option(
+    "--at", help="When: HH:MM (today, or tomorrow if past), 'YYYY-MM-DD HH:MM', now, "
+    "+90s, +10m.")]
+LevelOption = Annotated[str, typer.Option(
+    "--level", help="normal, priority (before waiting normal items) or emergency "
+    "(cuts in at once).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command()
+def say(
+    text: TextArgument = None,
+    at: AtOption = "now",
+    repeat: Annotated[int, typer.Option(min=1, max=10, help="How many times to read it.")] = 2,
+    gap: Annotated[str, typer.Option(help="Pause between readings, e.g. 30s.")] = "30s",
+    level: LevelOption = "normal",
+    title: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="A short title for the queue and the log (default: its first words).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Queue a spoken notice (with the chime); prints its id."""
+    from broadcaster.clock import parse_duration
+    from broadcaster.desk import queue_notice
+
+    entry_id = queue_notice(_config(config), _text(text), at=at, repeat=repeat,
+                            gap_s=parse_duration(gap), level=level, title=title)
+    typer.echo(entry_id)
+
+
+@app.command()
+def play(
+    file: Annotated[Path, typer.Argument(help="The audio file to air.")],
+    at: AtOption = "now",
+    level: LevelOption = "normal",
+    config: ConfigOption = None,
+) -> None:
+    """Queue an audio file; prints its id."""
+    from broadcaster.desk import queue_file
+
+    typer.echo(queue_file(_config(config), file, at=at, level=level))
+
+
+@app.command()
+def queue(as_json: JsonOption = False, config: ConfigOption = None) -> None:
+    """Pending items in air order."""
+    from broadcaster.desk import pending, zone
+
+    station = _config(config)
+    entries = pending(station)
+    tz = zone(station)
+    rows = [{"id": e.id, "due": _when(e.due_at, tz), "level": e.level.value,
+             "state": e.state, "source": e.source, "title": e.title} for e in entries]
+    if as_json:
+        _print_json(rows)
+    elif not rows:
+        typer.echo(MSG_QUEUE_EMPTY)
+    else:
+        _print_table(rows, ["id", "due", "level", "state", "source", "title"])
+
+
+@app.command()
+def cancel(
+    item_id: Annotated[int, typer.Argument(metavar="ID", help="The id `say`/`queue` showed.")],
+    config: ConfigOption = None,
+) -> None:
+    """Remove a pending item, or stop it if it is on air."""
+    from broadcaster.desk import cancel as cancel_entry
+
+    entry = cancel_entry(_config(config), item_id)
+    typer.echo(MSG_CANCELLED.format(id=entry.id, title=entry.title,
+                                    state="stopping" if entry.state != "pending"
+                                    else "cancelled"))
+
+
+@app.command()
+def status(as_json: JsonOption = False, config: ConfigOption = None) -> None:
+    """Is the daemon alive, what is on air, what is next, device, amplifier, upstream."""
+    from broadcaster.station import status_snapshot
+
+    station = _config(config)
+    snapshot = status_snapshot(station)
+    if as_json:
+        _print_json({"running": snapshot is not None, **(snapshot or {})})
+        return
+    if snapshot is None:
+        typer.echo(MSG_NOT_RUNNING)
+        _print_next(station)
+        return
+    on_air = snapshot.get("on_air")
+    typer.echo(f"daemon: running (pid {snapshot['pid']}), as of {snapshot['updated']}")
+    if on_air:
+        duration = on_air.get("duration_s")
+        length = f" of {duration:.0f} s" if duration else ""
+        typer.echo(f"on air: #{on_air['id']} {on_air['title']} ({on_air['level']}), "
+                   f"{on_air['position_s']:.0f} s{length}")
+    else:
+        typer.echo("on air: nothing")
+    for item in snapshot.get("next", []):
+        typer.echo(f"next:   #{item['id']} {item['due']} {item['level']} {item['title']} "
+                   f"({item['state']})")
+    device = snapshot.get("device", {})
+    typer.echo(f"device: {device.get('name')}" + (f" - ERROR: {device['error']}"
+                                                  if device.get("error") else " - ok"))
+    typer.echo(f"amplifier: {snapshot.get('amplifier')}")
+    typer.echo(f"upstream: {snapshot.get('upstream')}")
+    synced = snapshot.get("clock_synchronized")
+    typer.echo("clock: " + {True: "synchronized (NTP)", False: "NOT synchronized",
+                            None: "unknown"}[synced])
+    typer.echo(f"last error: {snapshot.get('last_error') or 'none'}")
+
+
+def _print_next(station: Config) -> None:
+    from broadcaster.desk import pending, zone
+
+    for entry in pending(station)[:5]:
+        typer.echo(f"next:   #{entry.id} {_when(entry.due_at, zone(station))} "
+                   f"{entry.level.value} {entry.title}")
+
+
+@app.command()
+def schedule(
+    day: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--date", help="YYYY-MM-DD (default today).")] = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """The day's slots and what fills them."""
+    from broadcaster.desk import day_schedule, parse_day
+
+    station = _config(config)
+    lines = day_schedule(station, parse_day(day, station))
+    rows = [{"start": line.start.strftime("%H:%M"),
+             "until": line.end.strftime("%H:%M") if line.end else "",
+             "level": line.level.value, "what": line.what, "items": line.items,
+             "title": line.title} for line in lines]
+    if as_json:
+        _print_json(rows)
+    elif not rows:
+        typer.echo(MSG_NOTHING_SCHEDULED)
+    else:
+        _print_table(rows, ["start", "until", "level", "what", "items", "title"])
+
+
+playlist_app = typer.Typer(help="Check or install playlist files (YAML).", no_args_is_help=True)
+app.add_typer(playlist_app, name="playlist")
+
+
+@playlist_app.command("check")
+def playlist_check(
+    files: Annotated[list[Path], typer.Argument(help="Playlist files to check.")],
+    config: ConfigOption = None,
+) -> None:
+    """Validate playlists; every error as file:line: message."""
+    from broadcaster.playlist import check_playlists
+
+    station = _config(config)
+    problems = check_playlists(files, station.audio_dir, max_text_chars=station.tts.max_chars)
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise SystemExit(1)
+    typer.echo(MSG_PLAYLISTS_OK.format(count=len(files)))
+
+
+@playlist_app.command("apply")
+def playlist_apply(
+    file: Annotated[Path, typer.Argument(help="The playlist file.")],
+    config: ConfigOption = None,
+) -> None:
+    """Validate, then install (a slot playlist) or queue (a one-off), atomically."""
+    from broadcaster.desk import apply_playlist
+
+    done, playlist, entry_id = apply_playlist(_config(config), file)
+    if done == "installed" and playlist.slot is not None:
+        typer.echo(MSG_INSTALLED.format(name=file.stem, title=playlist.title,
+                                        at=playlist.slot.at.strftime("%H:%M"),
+                                        days=",".join(playlist.slot.days)))
+    else:
+        typer.echo(MSG_QUEUED.format(id=entry_id, title=playlist.title))
+
+
+@app.command("log")
+def as_run_log(
+    since: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="First day, YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="Last day, YYYY-MM-DD.")] = None,
+    output_format: Annotated[str, typer.Option(
+        "--format", help="table, csv or json.")] = "table",
+    config: ConfigOption = None,
+) -> None:
+    """The as-run log: what aired, was cut, interrupted, missed, failed or cancelled."""
+    from broadcaster.desk import as_run, zone
+
+    if output_format not in ("table", "csv", "json"):
+        raise typer.BadParameter("choose table, csv or json", param_hint="--format")
+    station = _config(config)
+    tz = zone(station)
+    rows = [{"id": line.queue_id, "due": _when(line.due_at, tz),
+             "started": _when(line.started_at, tz), "ended": _when(line.ended_at, tz),
+             "outcome": line.outcome.value, "level": line.level.value, "source": line.source,
+             "engine": line.engine or "", "title": line.title, "reason": line.reason or ""}
+            for line in as_run(station, since, until)]
+    columns = ["id", "due", "started", "ended", "outcome", "level", "source", "engine",
+               "title", "reason"]
+    if output_format == "json":
+        _print_json(rows)
+    elif output_format == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    elif not rows:
+        typer.echo(MSG_LOG_EMPTY)
+    else:
+        _print_table(rows, columns)
+
+
+@app.command()
+def run(config: ConfigOption = None) -> None:
+    """The station daemon: airs the slots and the queue (what systemd starts)."""
+    import logging
+    import signal
+    import threading
+
+    from broadcaster.station import Station
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    Station(_config(config)).run(stop)
+
+
+def _when(timestamp: float | None, tz: object) -> str:
+    from datetime import datetime, tzinfo
+
+    if timestamp is None or not isinstance(tz, tzinfo):
+        return ""
+    return datetime.fromtimestamp(timestamp, tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _print_json(data: object) -> None:
+    import json
+
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=1))
+
+
+def _print_table(rows: Sequence[Mapping[str, object]], columns: list[str]) -> None:
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+    typer.echo("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
+    for row in rows:
+        typer.echo("  ".join(str(row[c]).ljust(widths[c]) for c in columns).rstrip())
 
 
 def main() -> None:

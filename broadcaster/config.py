@@ -21,6 +21,7 @@ from broadcaster.model import OperatorError
 ENV_VAR = "BROADCASTER_CONFIG"
 SYSTEM_CONFIG = Path("/etc/broadcaster/broadcaster.toml")
 LOCAL_CONFIG = Path("broadcaster.toml")
+SYSTEM_RUNTIME_DIR = Path("/run/broadcaster")
 
 # Operator-facing messages of this module, kept together for translation.
 MSG_NOT_FOUND = "{path}: config file not found; check --config or ${env}"
@@ -50,6 +51,7 @@ class StationSection(_Section):
     data_dir: Path | None = None
     playlists_dir: Path | None = None
     audio_dir: Path | None = None
+    runtime_dir: Path | None = None
     quiet_hours: list[str] = []
 
     @field_validator("quiet_hours")
@@ -141,6 +143,7 @@ class Config:
     data_dir: Path
     playlists_dir: Path
     audio_dir: Path
+    runtime_dir: Path  # live status and the control socket: tmpfs, not the SD card
 
     @property
     def cache_dir(self) -> Path:
@@ -155,6 +158,15 @@ class Config:
 def default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "broadcaster"
+
+
+def default_runtime_dir(data_dir: Path) -> Path:
+    """systemd's RuntimeDirectory, else /run/broadcaster when it exists, else under data."""
+    if env := os.environ.get("RUNTIME_DIRECTORY"):
+        return Path(env.split(":")[0])
+    if SYSTEM_RUNTIME_DIR.is_dir() and os.access(SYSTEM_RUNTIME_DIR, os.W_OK):
+        return SYSTEM_RUNTIME_DIR
+    return data_dir / "run"
 
 
 def find_config_file(explicit: Path | None) -> Path | None:
@@ -214,6 +226,8 @@ def _resolve(parsed: _ConfigFile, source: Path | None) -> Config:
         else data_dir / "playlists",
         audio_dir=_absolute(station.audio_dir, base) if station.audio_dir
         else data_dir / "audio",
+        runtime_dir=_absolute(station.runtime_dir, base) if station.runtime_dir
+        else default_runtime_dir(data_dir),
     )
 
 

@@ -53,10 +53,15 @@ class RenderedProgram:
     frames: int
     restart_points: tuple[int, ...]
     engine: str
+    silences: tuple[tuple[int, int], ...] = ()  # [start, end) frames silent on purpose (gaps)
 
     @property
     def duration_s(self) -> float:
         return self.frames / self.sample_rate
+
+    def silent_at(self, frame: int) -> bool:
+        """Whether `frame` lies in a gap between repetitions (no dead-air alarm there)."""
+        return any(start <= frame < end for start, end in self.silences)
 
     def restart_frame(self, cut_at: int) -> int:
         """Where to resume after being cut at frame `cut_at`."""

@@ -199,11 +199,22 @@ class Store:
         """Close an entry and write its as-run line, in one transaction."""
         with self.transaction() as db:
             db.execute("UPDATE queue SET state = 'done' WHERE id = ?", (entry.id,))
-            db.execute(
-                "INSERT INTO as_run (queue_id, title, level, source, outcome, reason, engine,"
-                " due_at, started_at, ended_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (entry.id, entry.title, entry.level.value, entry.source, outcome.value, reason,
-                 engine, entry.due_at, started_at, ended_at))
+            self.log(entry, outcome, ended_at=ended_at, started_at=started_at, reason=reason,
+                     engine=engine, connection=db)
+
+    def log(self, entry: Entry, outcome: Outcome, *, ended_at: float,
+            started_at: float | None = None, reason: str | None = None,
+            engine: str | None = None, connection: sqlite3.Connection | None = None) -> None:
+        """An as-run line for `entry` without closing it (it may air again)."""
+        (connection or self._db).execute(
+            "INSERT INTO as_run (queue_id, title, level, source, outcome, reason, engine,"
+            " due_at, started_at, ended_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (entry.id, entry.title, entry.level.value, entry.source, outcome.value, reason,
+             engine, entry.due_at, started_at, ended_at))
+
+    def is_done(self, entry_id: int) -> bool:
+        row = self._db.execute("SELECT state FROM queue WHERE id = ?", (entry_id,)).fetchone()
+        return row is None or row[0] == "done"
 
     def cancel(self, entry_id: int, now: float) -> Entry:
         """Cancel a pending entry (logged `cancelled`); an entry on air is left to the daemon,

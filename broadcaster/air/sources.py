@@ -360,6 +360,11 @@ class ProgramSource(Source):
     def duration_s(self) -> float | None:
         return self.program.duration_s
 
+    @property
+    def may_be_silent(self) -> bool:  # type: ignore[override]  # silent in the gaps only
+        at = round(self.position * self.program.sample_rate / self.fmt.sample_rate)
+        return self.program.silent_at(at)
+
     def resumed(self, at_frame: int, away_frames: int) -> Source:
         cut_at = round(at_frame * self.program.sample_rate / self.fmt.sample_rate)
         return ProgramSource(self.program, title=self.title,

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-FORMAT_VERSION = 1  # bump when what is stored under a key changes meaning
+FORMAT_VERSION = 2  # bump when what is stored under a key changes meaning
 
 
 def cache_key(*parts: object) -> str:

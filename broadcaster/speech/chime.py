@@ -42,11 +42,18 @@ def chime(rate: int) -> npt.NDArray[np.float32]:
     return out.astype(np.float32)
 
 
-def main(argv: list[str]) -> int:
+def write_chime(path: Path, rate: int = 48000) -> None:
+    """The chime as a 16-bit mono WAV, written to a temporary name and renamed into place."""
     import soundfile
 
+    tmp = path.with_name(f".{path.name}.tmp")
+    soundfile.write(str(tmp), chime(rate), rate, subtype="PCM_16", format="WAV")
+    tmp.replace(path)
+
+
+def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else Path("audio/chime.wav")
-    soundfile.write(str(out), chime(48000), 48000, subtype="PCM_16")
+    write_chime(out)
     print(out)
     return 0
 

@@ -135,7 +135,8 @@ def _cached_program(cache: SpeechCache, key: str) -> RenderedProgram | None:
     data = json.loads(meta.read_text(encoding="utf-8"))
     return RenderedProgram(path=audio, sample_rate=data["sample_rate"],
                            channels=data["channels"], frames=data["frames"],
-                           restart_points=tuple(data["restart_points"]), engine=data["engine"])
+                           restart_points=tuple(data["restart_points"]), engine=data["engine"],
+                           silences=tuple((a, b) for a, b in data.get("silences", ())))
 
 
 def _render(config: Config, cache: SpeechCache, key: str, speech: npt.NDArray[np.float32],
@@ -157,12 +158,14 @@ def _render(config: Config, cache: SpeechCache, key: str, speech: npt.NDArray[np
 
     segments: list[npt.NDArray[np.float32]] = []
     restart_points: list[int] = []
+    silences: list[tuple[int, int]] = []
     position = 0
     lead = np.zeros(int(LEAD_S * rate), dtype=np.float32)
     gap = np.zeros(int(notice.gap_s * rate), dtype=np.float32)
     for index in range(notice.repeat):
         if index:
             segments.append(gap)
+            silences.append((position, position + gap.size))
             position += gap.size
         restart_points.append(position)
         parts = [bell, lead, voice] if bell is not None else [voice]
@@ -171,11 +174,13 @@ def _render(config: Config, cache: SpeechCache, key: str, speech: npt.NDArray[np
 
     program = RenderedProgram(path=cache.path(key, ".wav"), sample_rate=rate,
                               channels=config.audio.channels, frames=position,
-                              restart_points=tuple(restart_points), engine=engine)
+                              restart_points=tuple(restart_points), engine=engine,
+                              silences=tuple(silences))
     cache.store(key, ".wav", lambda tmp: _write_wav(tmp, segments, rate, config.audio.channels))
     cache.store_text(key, ".json", json.dumps({
         "sample_rate": rate, "channels": program.channels, "frames": program.frames,
         "restart_points": list(program.restart_points), "engine": engine,
+        "silences": [list(span) for span in program.silences],
     }))
     cache.evict(keep=frozenset({program.path, cache.path(key, ".json")}))
     return program

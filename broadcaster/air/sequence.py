@@ -1,0 +1,108 @@
+"""A playlist on air as one item: its parts one after another (chime, notices, files, relays).
+
+Parts are built only when their turn comes, so a notice whose speech is still being
+rendered can follow a chime that is already playing. A part that cannot start is
+reported and skipped: one missing file does not silence the rest of the slot. After an
+emergency the sequence resumes inside the part that was cut, by that part's own rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from broadcaster.air.sources import Emit, OutputFormat, Source, _ignore
+
+if TYPE_CHECKING:
+    from broadcaster.air.sources import Block
+
+Part = Callable[[], Source]
+MSG_PART_FAILED = "part {number} ({what}) skipped: {reason}"
+
+
+@dataclass
+class _Started:
+    index: int  # which part
+    at: int  # the sequence's position when it started
+    source: Source  # the part's source (closed once it ends)
+    offset: int  # the part's own position when it started (a resumed file starts mid-way)
+
+
+class SequenceSource(Source):
+    kind = "playlist"
+
+    def __init__(self, parts: Sequence[Part], *, title: str = "",
+                 index: int = 0, first: Source | None = None) -> None:
+        super().__init__()
+        self.parts = list(parts)
+        self.title = title
+        self._index = self._start_index = index
+        self._first = first  # a resumed part, aired in place of parts[index]()
+        self._current: _Started | None = None
+        self._history: list[_Started] = []
+        self._emit: Emit = _ignore
+
+    @property
+    def may_be_silent(self) -> bool:  # type: ignore[override]  # varies with the part on air
+        return self._current is not None and self._current.source.may_be_silent
+
+    def open(self, fmt: OutputFormat, emit: Emit = _ignore) -> None:
+        self.fmt = fmt
+        self._emit = emit
+
+    def read(self, frames: int) -> Block:
+        import numpy as np
+
+        blocks: list[Block] = []
+        wanted = frames
+        while wanted > 0:
+            current = self._current or self._next_part()
+            if current is None:
+                break
+            block = current.source.read(wanted)
+            if len(block) == 0:
+                current.source.close()
+                self._current = None
+                continue
+            self.position += len(block)
+            wanted -= len(block)
+            blocks.append(block)
+        if not blocks:
+            return np.zeros((0, self.fmt.channels), dtype=np.float32)
+        return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+
+    def _next_part(self) -> _Started | None:
+        while self._index < len(self.parts):
+            index = self._index
+            self._index += 1
+            source, self._first = self._first, None
+            try:
+                if source is None:
+                    source = self.parts[index]()
+                source.open(self.fmt, self._emit)
+            except Exception as exc:  # a part that cannot start is skipped, not the slot
+                if source is not None:
+                    source.close()
+                what = source.title if source is not None else "item"
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                self._emit("failed", MSG_PART_FAILED.format(number=index + 1, what=what,
+                                                            reason=reason))
+                continue
+            self._current = _Started(index, self.position, source, source.position)
+            self._history.append(self._current)
+            return self._current
+        return None
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.source.close()
+            self._current = None
+
+    def resumed(self, at_frame: int, away_frames: int) -> Source:
+        cut = next((part for part in reversed(self._history) if part.at <= at_frame), None)
+        if cut is None:  # cut before its first part began: start over
+            return SequenceSource(self.parts, title=self.title, index=self._start_index)
+        inside = cut.offset + (at_frame - cut.at)
+        return SequenceSource(self.parts, title=self.title, index=cut.index,
+                              first=cut.source.resumed(inside, away_frames))
