@@ -161,10 +161,11 @@ def default_data_dir() -> Path:
 
 
 def default_runtime_dir(data_dir: Path) -> Path:
-    """systemd's RuntimeDirectory, else /run/broadcaster when it exists, else under data."""
+    """systemd's RuntimeDirectory, else /run/broadcaster when it exists (the daemon's, which
+    operators in the group may enter but not write), else under the data directory."""
     if env := os.environ.get("RUNTIME_DIRECTORY"):
         return Path(env.split(":")[0])
-    if SYSTEM_RUNTIME_DIR.is_dir() and os.access(SYSTEM_RUNTIME_DIR, os.W_OK):
+    if SYSTEM_RUNTIME_DIR.is_dir():
         return SYSTEM_RUNTIME_DIR
     return data_dir / "run"
 
