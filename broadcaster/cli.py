@@ -243,12 +243,15 @@ def status(as_json: JsonOption = False, config: ConfigOption = None) -> None:
         _print_next(station)
         return
     on_air = snapshot.get("on_air")
-    typer.echo(f"daemon: running (pid {snapshot['pid']}), as of {snapshot['updated']}")
+    typer.echo(f"daemon: running (pid {snapshot['pid']}) since {snapshot['started']}")
     if on_air:
+        import time
+
         duration = on_air.get("duration_s")
         length = f" of {duration:.0f} s" if duration else ""
+        position = on_air["offset_s"] + time.time() - on_air["since"]
         typer.echo(f"on air: #{on_air['id']} {on_air['title']} ({on_air['level']}), "
-                   f"{on_air['position_s']:.0f} s{length}")
+                   f"{position:.0f} s{length}")
     else:
         typer.echo("on air: nothing")
     for item in snapshot.get("next", []):

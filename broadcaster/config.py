@@ -12,9 +12,9 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+import msgspec
 
 from broadcaster.model import OperatorError
 
@@ -34,100 +34,100 @@ MSG_BAD_VALUE = "{path}:{line}: {key}: {reason}"
 MSG_BAD_QUIET_HOURS = "quiet hours must look like \"21:30-05:00\", not {value!r}"
 MSG_BAD_TIMEZONE = "unknown time zone {value!r}; use a name such as \"Asia/Ho_Chi_Minh\""
 MSG_BAD_ENGINE = "unknown engine {value!r}; choose from gtts, espeak, command"
-MSG_COMMAND_MISSING = "the 'command' engine needs [tts.command] argv with an {{out}} placeholder"
+MSG_WANT_TYPE = "must be {kind}, not {got}"
+MSG_AT_LEAST = "must be at least {limit}"
+MSG_AT_MOST = "must be at most {limit}"
+MSG_MORE_THAN = "must be more than {limit}"
+MSG_NOT_SECTION = "must be a section like [{key}], not a single value"
 
 _HHMM_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
-EngineName = Literal["gtts", "espeak", "command"]
+_KINDS = {"int": "a whole number", "float": "a number", "str": "text in quotes",
+          "bool": "true or false", "array": "a list like [\"a\", \"b\"]",
+          "object": "a section"}
+ENGINE_NAMES = ("gtts", "espeak", "command")
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class StationSection(_Section):
+class StationSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     name: str = "Đài truyền thanh"
     id: str = "station"
     timezone: str = "Asia/Ho_Chi_Minh"
-    data_dir: Path | None = None
-    playlists_dir: Path | None = None
-    audio_dir: Path | None = None
-    runtime_dir: Path | None = None
-    quiet_hours: list[str] = []
-
-    @field_validator("quiet_hours")
-    @classmethod
-    def _quiet_hours(cls, value: list[str]) -> list[str]:
-        for span in value:
-            if not _HHMM_RANGE.match(span):
-                raise ValueError(MSG_BAD_QUIET_HOURS.format(value=span))
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(MSG_BAD_TIMEZONE.format(value=value)) from None
-        return value
+    data_dir: str | None = None
+    playlists_dir: str | None = None
+    audio_dir: str | None = None
+    runtime_dir: str | None = None
+    quiet_hours: list[str] = msgspec.field(default_factory=list)
 
 
-class AudioSection(_Section):
+class AudioSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     device: str | int | None = None
-    sample_rate: Annotated[int, Field(ge=8000, le=192000)] = 48000
-    channels: Annotated[int, Field(ge=1, le=8)] = 2
-    loudness_lufs: Annotated[float, Field(ge=-40, le=-5)] = -16.0
+    sample_rate: Annotated[int, msgspec.Meta(ge=8000, le=192000)] = 48000
+    channels: Annotated[int, msgspec.Meta(ge=1, le=8)] = 2
+    loudness_lufs: Annotated[float, msgspec.Meta(ge=-40, le=-5)] = -16.0
     speech_filter: bool = False
 
 
-class CommandEngineSection(_Section):
-    argv: list[str] = []
+class CommandEngineSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    argv: list[str] = msgspec.field(default_factory=list)
     voice: str = "command"
 
 
-class TtsSection(_Section):
-    engines: list[EngineName] = ["gtts", "espeak"]
-    timeout_s: Annotated[float, Field(gt=0, le=300)] = 15.0
-    speed: Annotated[float, Field(ge=0.5, le=2.0)] = 1.0
+class TtsSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    engines: list[str] = msgspec.field(default_factory=lambda: ["gtts", "espeak"])
+    timeout_s: Annotated[float, msgspec.Meta(gt=0, le=300)] = 15.0
+    speed: Annotated[float, msgspec.Meta(ge=0.5, le=2.0)] = 1.0
     language: str = "vi"
     espeak_voice: str = "vi"
-    cache_max_mb: Annotated[int, Field(ge=10)] = 500
-    max_chars: Annotated[int, Field(ge=100, le=200_000)] = 20_000
-    command: CommandEngineSection = CommandEngineSection()
-
-    @field_validator("engines", mode="before")
-    @classmethod
-    def _engines(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            for name in value:
-                if name not in ("gtts", "espeak", "command"):
-                    raise ValueError(MSG_BAD_ENGINE.format(value=name))
-        return value
+    cache_max_mb: Annotated[int, msgspec.Meta(ge=10)] = 500
+    max_chars: Annotated[int, msgspec.Meta(ge=100, le=200_000)] = 20_000
+    command: CommandEngineSection = msgspec.field(default_factory=CommandEngineSection)
 
 
-class AmplifierSection(_Section):
-    gpio_pin: int | None = None
+class AmplifierSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    gpio_pin: Annotated[int, msgspec.Meta(ge=0, le=64)] | None = None
     active_high: bool = True
-    warmup_s: Annotated[float, Field(ge=0, le=30)] = 2.0
-    hold_s: Annotated[float, Field(ge=0, le=600)] = 5.0
+    warmup_s: Annotated[float, msgspec.Meta(ge=0, le=30)] = 2.0
+    hold_s: Annotated[float, msgspec.Meta(ge=0, le=600)] = 5.0
 
 
-class DistrictSection(_Section):
+class DistrictSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     broker: str | None = None
     username: str | None = None
-    password_file: Path | None = None
+    password_file: str | None = None
     topic_prefix: str = "broadcaster"
-    trusted_keys: list[Path] = []
+    trusted_keys: list[str] = msgspec.field(default_factory=list)
 
 
-class _ConfigFile(_Section):
-    station: StationSection = StationSection()
-    audio: AudioSection = AudioSection()
-    tts: TtsSection = TtsSection()
-    amplifier: AmplifierSection = AmplifierSection()
-    district: DistrictSection = DistrictSection()
+class _ConfigFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    station: StationSection = msgspec.field(default_factory=StationSection)
+    audio: AudioSection = msgspec.field(default_factory=AudioSection)
+    tts: TtsSection = msgspec.field(default_factory=TtsSection)
+    amplifier: AmplifierSection = msgspec.field(default_factory=AmplifierSection)
+    district: DistrictSection = msgspec.field(default_factory=DistrictSection)
+
+
+class _Mistake(Exception):
+    """A value that has the right type but cannot be right: (section, key, message)."""
+
+    def __init__(self, section: str, key: str, message: str) -> None:
+        super().__init__(message)
+        self.section, self.key, self.message = section, key, message
+
+
+def _check(parsed: _ConfigFile) -> None:
+    """What types cannot say: quiet-hour spans, the time zone, engine names."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    for span in parsed.station.quiet_hours:
+        if not _HHMM_RANGE.match(span):
+            raise _Mistake("station", "quiet_hours", MSG_BAD_QUIET_HOURS.format(value=span))
+    try:
+        ZoneInfo(parsed.station.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _Mistake("station", "timezone",
+                       MSG_BAD_TIMEZONE.format(value=parsed.station.timezone)) from None
+    for name in parsed.tts.engines:
+        if name not in ENGINE_NAMES:
+            raise _Mistake("tts", "engines", MSG_BAD_ENGINE.format(value=name))
 
 
 @dataclass(frozen=True)
@@ -205,9 +205,15 @@ def parse_config(text: str, path: Path) -> Config:
         reason = str(getattr(exc, "msg", exc)).split(" (at")[0]
         raise OperatorError(MSG_BAD_TOML.format(path=path, line=line, reason=reason)) from None
     try:
-        parsed = _ConfigFile.model_validate(raw)
-    except ValidationError as exc:
-        raise OperatorError(_describe(exc, text, path)) from None
+        parsed = msgspec.convert(raw, _ConfigFile)
+        _check(parsed)
+    except msgspec.ValidationError as exc:
+        raise OperatorError(_describe(str(exc), text, path)) from None
+    except _Mistake as mistake:
+        line = _line_of(text, [mistake.section], mistake.key)
+        raise OperatorError(MSG_BAD_VALUE.format(
+            path=path, line=line, key=f"{mistake.section}.{mistake.key}",
+            reason=mistake.message)) from None
     return _resolve(parsed, path.resolve())
 
 
@@ -232,39 +238,64 @@ def _resolve(parsed: _ConfigFile, source: Path | None) -> Config:
     )
 
 
-def _absolute(path: Path, base: Path) -> Path:
-    path = path.expanduser()
+def _absolute(text: str, base: Path) -> Path:
+    path = Path(text).expanduser()
     return path if path.is_absolute() else (base / path).resolve()
 
 
-def _describe(exc: ValidationError, text: str, path: Path) -> str:
-    """The first validation error as one `file:line: message` line."""
-    error = exc.errors()[0]
-    loc = [str(part) for part in error["loc"] if not isinstance(part, int)]
-    key = loc[-1] if loc else "?"
-    section = loc[:-1]
-    line = _line_of(text, section, key)
-    if error["type"] == "extra_forbidden":
+_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<key>[^`]+)`"
+                      r"(?: - at `\$(?P<at>[^`]*)`)?$")
+_AT = re.compile(r"^(?P<what>.*) - at `\$(?P<at>[^`]*)`$")
+_EXPECTED = re.compile(r"^Expected `(?P<want>[^`]+)`(?:, got `(?P<got>[^`]+)`| (?P<op>>=|<=|>|<) "
+                       r"(?P<limit>\S+))$")
+
+
+def _describe(message: str, text: str, path: Path) -> str:
+    """msgspec's complaint as one operator line `file:line: message`."""
+    if match := _UNKNOWN.match(message):
+        section = [part for part in (match["at"] or "").split(".") if part]
+        key = match["key"]
+        line = _line_of(text, section, key)
         valid = _valid_keys(section)
         close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
-        if close:
-            hint = MSG_DID_YOU_MEAN.format(suggestion=close[0])
-        else:
-            hint = MSG_VALID_KEYS.format(keys=", ".join(valid))
+        hint = (MSG_DID_YOU_MEAN.format(suggestion=close[0]) if close
+                else MSG_VALID_KEYS.format(keys=", ".join(valid)))
         where = f" in [{'.'.join(section)}]" if section else ""
         return MSG_UNKNOWN_KEY.format(path=path, line=line, key=key, section=where, hint=hint)
-    reason = str(error["msg"]).removeprefix("Value error, ")
-    return MSG_BAD_VALUE.format(path=path, line=line, key=".".join(loc), reason=reason)
+    at = _AT.match(message)
+    what, place = (at["what"], at["at"]) if at else (message, "")
+    parts = [re.sub(r"\[\d+\]$", "", part) for part in place.split(".") if part]
+    line = _line_of(text, parts[:-1], parts[-1]) if parts else 1
+    return MSG_BAD_VALUE.format(path=path, line=line, key=".".join(parts) or "config",
+                                reason=_plain(what, parts[-1] if parts else ""))
+
+
+def _plain(what: str, key: str) -> str:
+    """`Expected `int` >= 8000` → `must be at least 8000`, and the like."""
+    match = _EXPECTED.match(what)
+    if match is None:
+        return what
+    if match["got"]:
+        want = " or ".join(_KINDS.get(kind, kind) for kind in match["want"].split(" | ")
+                           if kind != "null")  # TOML has no null: leaving the key out is it
+        if match["got"] == "object" or (match["want"] == "object"):
+            return MSG_NOT_SECTION.format(key=key) if match["want"] == "object" else \
+                MSG_WANT_TYPE.format(kind=want, got=_KINDS["object"])
+        got = {"str": "text"}.get(match["got"]) or _KINDS.get(match["got"], match["got"])
+        return MSG_WANT_TYPE.format(kind=want, got=got)
+    limit = match["limit"].removesuffix(".0")
+    return {">=": MSG_AT_LEAST, "<=": MSG_AT_MOST, ">": MSG_MORE_THAN,
+            "<": MSG_AT_MOST}[match["op"]].format(limit=limit)
 
 
 def _valid_keys(section: list[str]) -> list[str]:
-    model: type[BaseModel] = _ConfigFile
+    struct: type[msgspec.Struct] = _ConfigFile
     for name in section:
-        annotation = model.model_fields[name].annotation
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        default = getattr(struct(), name, None)
+        if not isinstance(default, msgspec.Struct):
             break
-        model = annotation
-    return list(model.model_fields)
+        struct = type(default)
+    return list(struct.__struct_fields__)
 
 
 def _line_of(text: str, section: list[str], key: str) -> int:

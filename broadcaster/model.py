@@ -9,6 +9,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
+from typing import Any
 
 
 class OperatorError(Exception):
@@ -58,6 +59,20 @@ class RenderedProgram:
     @property
     def duration_s(self) -> float:
         return self.frames / self.sample_rate
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for the cache's sidecar file and the render worker's answer."""
+        return {"path": str(self.path), "sample_rate": self.sample_rate,
+                "channels": self.channels, "frames": self.frames,
+                "restart_points": list(self.restart_points), "engine": self.engine,
+                "silences": [list(span) for span in self.silences]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], path: Path | None = None) -> RenderedProgram:
+        return cls(path=path or Path(data["path"]), sample_rate=int(data["sample_rate"]),
+                   channels=int(data["channels"]), frames=int(data["frames"]),
+                   restart_points=tuple(data["restart_points"]), engine=str(data["engine"]),
+                   silences=tuple((int(a), int(b)) for a, b in data.get("silences", ())))
 
     def silent_at(self, frame: int) -> bool:
         """Whether `frame` lies in a gap between repetitions (no dead-air alarm there)."""

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 POLL_S = 0.25  # how often the database is checked for changes made by the CLI
-STATUS_EVERY_S = 1.0  # live status (tmpfs) while something is on air
+STATUS_EVERY_S = 0.2  # how often the live status is compared (and rewritten if it changed)
 RENDER_WAIT_S = 60.0  # the longest a notice's turn waits for its speech before it is skipped
 CHIME_FILE = "chime.wav"
 
@@ -92,6 +92,8 @@ class Station:
         self._last_error = ""
         self._device_error = ""
         self._status_due = 0.0
+        self._started_at = ""
+        self._on_air_since: tuple[Any, float, float] = (None, 0.0, 0.0)
         self.start_errors_ms: list[float] = []  # first block handed over − due, per entry
 
     # --- running ----------------------------------------------------------------------
@@ -101,6 +103,7 @@ class Station:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         self._store = Store(self.config.data_dir / "station.db")
+        self._started_at = self._clock().isoformat(timespec="seconds")
         self._scheduler = BackgroundScheduler(timezone=self.zone)
         self._scheduler.start()
         player = self._player or self._build_player()
@@ -177,8 +180,8 @@ class Station:
         now = self._clock()
         for entry in self.store.pending():
             if entry.state == "on_air":
-                self.store.log(entry, Outcome.INTERRUPTED, ended_at=now.timestamp(),
-                               reason=MSG_INTERRUPTED_BY_STOP)
+                self.store.log(entry, Outcome.INTERRUPTED, started_at=entry.started_at,
+                               ended_at=now.timestamp(), reason=MSG_INTERRUPTED_BY_STOP)
                 self.store.set_state(entry.id, "pending")
         for name, text, installed_at in self.store.slots():
             playlist = playlist_from_json(text)
@@ -301,8 +304,9 @@ class Station:
         elif entry.level is Level.EMERGENCY:
             self._give_player(known)
         else:
+            # the loop feeds the player once every message (or the start-up sync) has been
+            # seen: a priority item taken after a normal one in the same batch still goes first
             known.where = "waiting"
-            self._feed_player()
 
     def _hard_end(self, entry_id: int) -> None:
         known = self._known.get(entry_id)
@@ -370,7 +374,7 @@ class Station:
         if event.kind is EventKind.STARTED and known.started_at is None:
             known.started_at = wall
             self.start_errors_ms.append((wall - known.entry.due_at) * 1000)
-            self.store.set_state(known.entry.id, "on_air")
+            self.store.set_state(known.entry.id, "on_air", started_at=wall)
         elif event.kind in (EventKind.FAILED, EventKind.DEAD_AIR, EventKind.STREAM_LOST):
             known.problems.append(event.detail)
             self._last_error = event.detail
@@ -398,10 +402,13 @@ class Station:
     # --- building what airs ---------------------------------------------------------------
 
     def _render(self, item: Say) -> RenderedProgram:
-        from broadcaster.speech.render import Notice, render_notice
+        """The notice's speech: from the cache when it is there, else from a render worker
+        (a child process, so the daemon never loads the audio-analysis libraries)."""
+        from broadcaster.speech.render import Notice, cached_notice
+        from broadcaster.speech.worker import render_in_worker
 
-        return render_notice(self.config, Notice(item.text, repeat=item.repeat,
-                                                 gap_s=item.gap_s))
+        notice = Notice(item.text, repeat=item.repeat, gap_s=item.gap_s)
+        return cached_notice(self.config, notice) or render_in_worker(self.config, notice)
 
     def _source(self, known: _Known) -> Source:
         from broadcaster.air.sequence import SequenceSource
@@ -474,13 +481,23 @@ class Station:
         waiting = sorted((k for k in self._known.values()),
                          key=lambda k: (k.entry.level is not Level.EMERGENCY,
                                         k.entry.level is not Level.PRIORITY, k.entry.due_at))
+        on_air = None
+        if playing is not None:  # written once per stretch on air: `status` counts on
+            key = (playing.item_id, playing.since)
+            if self._on_air_since[0] != key:
+                elapsed = time.monotonic() - playing.since
+                self._on_air_since = (key, self._clock().timestamp() - elapsed,
+                                      playing.position_s - elapsed)
+            _, since, offset = self._on_air_since
+            on_air = {"id": playing.item_id, "title": playing.title,
+                      "level": playing.level.value, "kind": playing.kind,
+                      "since": round(since, 1), "offset_s": round(offset, 1),
+                      "duration_s": playing.duration_s}
+        # the file changes only when something happens, never every second
         self._status.write({
             "pid": os.getpid(),
-            "updated": self._clock().isoformat(timespec="seconds"),
-            "on_air": None if playing is None else {
-                "id": playing.item_id, "title": playing.title, "level": playing.level.value,
-                "kind": playing.kind, "position_s": round(playing.position_s, 1),
-                "duration_s": playing.duration_s},
+            "started": self._started_at,
+            "on_air": on_air,
             "next": [{"id": k.entry.id, "title": k.entry.title, "level": k.entry.level.value,
                       "due": datetime.fromtimestamp(k.entry.due_at, self.zone)
                       .isoformat(timespec="seconds"), "state": k.where}

@@ -39,7 +39,7 @@ MSG_CANNOT_OPEN = ("{path}: cannot open the station database ({reason}); "
 MSG_NO_SUCH_ITEM = "no pending item with id {id}; see `broadcaster queue`"
 MSG_CORRUPT = "{path}: the station database is damaged ({reason}); restore it from a backup"
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS queue (
     id          INTEGER PRIMARY KEY,
@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS queue (
     state       TEXT NOT NULL DEFAULT 'pending',  -- pending, on_air, done
     created_at  REAL NOT NULL,
     occurrence  TEXT UNIQUE,          -- "slot-name@2026-12-01": a slot airs once a day
-    reference   TEXT                  -- the upstream message id, for receipts
+    reference   TEXT,                 -- the upstream message id, for receipts
+    started_at  REAL                  -- when it went on air: logged if a power cut stops it
 );
 CREATE INDEX IF NOT EXISTS queue_pending ON queue (state, due_at);
 CREATE TABLE IF NOT EXISTS slots (
@@ -93,6 +94,7 @@ class Entry:
     state: str
     occurrence: str | None
     reference: str | None
+    started_at: float | None = None  # set while it is on air
 
 
 @dataclass(frozen=True)
@@ -133,12 +135,16 @@ class Store:
 
     def _migrate(self) -> None:
         (version,) = self._db.execute("PRAGMA user_version").fetchone()
-        if version < SCHEMA_VERSION:
-            with self.transaction():
+        if version >= SCHEMA_VERSION:
+            return
+        with self.transaction():
+            if version == 0:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            else:  # 1 → 2: the queue keeps when its entry went on air
+                self._db.execute("ALTER TABLE queue ADD COLUMN started_at REAL")
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -189,9 +195,11 @@ class Store:
         row = self._db.execute("SELECT * FROM queue WHERE id = ?", (entry_id,)).fetchone()
         return _entry(row) if row else None
 
-    def set_state(self, entry_id: int, state: str) -> None:
+    def set_state(self, entry_id: int, state: str, started_at: float | None = None) -> None:
+        """`started_at` goes with "on_air", so a power cut cannot lose when it began."""
         with self.transaction() as db:
-            db.execute("UPDATE queue SET state = ? WHERE id = ?", (state, entry_id))
+            db.execute("UPDATE queue SET state = ?, started_at = ? WHERE id = ?",
+                       (state, started_at, entry_id))
 
     def finish(self, entry: Entry, outcome: Outcome, *, ended_at: float,
                started_at: float | None = None, reason: str | None = None,
@@ -255,7 +263,8 @@ class Store:
 def _entry(row: tuple[Any, ...]) -> Entry:
     return Entry(id=row[0], title=row[1], level=Level(row[2]), source=row[3],
                  items=items_from_json(row[4]), due_at=row[5], expires_at=row[6],
-                 hard_end=row[7], state=row[8], occurrence=row[10], reference=row[11])
+                 hard_end=row[7], state=row[8], occurrence=row[10], reference=row[11],
+                 started_at=row[12])
 
 
 # --- playlist items as JSON ----------------------------------------------------------------

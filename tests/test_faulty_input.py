@@ -83,20 +83,20 @@ CONFIGS = {
     "bad quiet hours": ("[station]\nquiet_hours = ['22:00-25:00']\n",
                         "broadcaster.toml:2: station.quiet_hours: quiet hours must look like"),
     "rate as text": ("[audio]\nsample_rate = 'cao'\n",
-                     "broadcaster.toml:2: audio.sample_rate: Input should be a valid integer"),
+                     "broadcaster.toml:2: audio.sample_rate: must be a whole number, not text"),
     "loudness too high": ("[audio]\nloudness_lufs = 0\n",
-                          "broadcaster.toml:2: audio.loudness_lufs: Input should be less"),
+                          "broadcaster.toml:2: audio.loudness_lufs: must be at most -5"),
     "unknown engine": ("[tts]\nengines = ['google']\n",
                        "broadcaster.toml:2: tts.engines: unknown engine 'google'"),
     "negative warmup": ("[amplifier]\nwarmup_s = -1\n",
-                        "broadcaster.toml:2: amplifier.warmup_s: Input should be greater"),
+                        "broadcaster.toml:2: amplifier.warmup_s: must be at least 0"),
     "pin as text": ("[amplifier]\ngpio_pin = 'GPIO17'\n",
-                    "broadcaster.toml:2: amplifier.gpio_pin: Input should be a valid integer"),
+                    "broadcaster.toml:2: amplifier.gpio_pin: must be a whole number, not text"),
     "unknown district key": ("[district]\nbrokers = 'mqtt://x'\n",
                              "broadcaster.toml:2: unknown key 'brokers' in [district]; "
                              "did you mean 'broker'?"),
     "speed out of range": ("[tts]\nspeed = 5\n",
-                           "broadcaster.toml:2: tts.speed: Input should be less than"),
+                           "broadcaster.toml:2: tts.speed: must be at most 2"),
 }
 
 

@@ -47,6 +47,14 @@ class SequenceSource(Source):
     def may_be_silent(self) -> bool:  # type: ignore[override]  # varies with the part on air
         return self._current is not None and self._current.source.may_be_silent
 
+    @property
+    def duration_s(self) -> float | None:
+        """A one-part sequence (`play FILE`) lasts as long as its part; a longer playlist's
+        length is not known before its parts are opened."""
+        if len(self.parts) == 1 and self._current is not None:
+            return self._current.source.duration_s
+        return None
+
     def open(self, fmt: OutputFormat, emit: Emit = _ignore) -> None:
         self.fmt = fmt
         self._emit = emit

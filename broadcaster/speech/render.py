@@ -97,13 +97,11 @@ def render_notice(config: Config, notice: Notice, engine: str = "auto") -> Rende
     Raises OperatorError (one line) when the text is unsuitable or no engine can speak.
     """
     spoken = reading_form(config, notice.text)
-    cache = SpeechCache(config.cache_dir, config.tts.cache_max_mb * 1024 * 1024)
+    cache = _cache(config)
     chime = _chime_spec(config, notice.chime)
 
     def attempt(speaker: SpeechEngine) -> RenderedProgram:
-        key = cache_key("program", speaker.identity, spoken, notice.repeat, notice.gap_s,
-                        chime, config.audio.loudness_lufs, config.audio.speech_filter,
-                        config.audio.sample_rate, config.audio.channels)
+        key = _program_key(config, speaker, spoken, notice, chime)
         cached = _cached_program(cache, key)
         if cached is not None:
             return cached
@@ -112,6 +110,33 @@ def render_notice(config: Config, notice: Notice, engine: str = "auto") -> Rende
                        notice, chime)
 
     return first_engine(engine_chain(config, engine), attempt)
+
+
+def cached_notice(config: Config, notice: Notice, engine: str = "auto") -> RenderedProgram | None:
+    """The notice as already rendered by the first engine of the chain that has it, or None.
+
+    Cheap (no audio libraries are imported): the daemon asks this before it starts a
+    render worker. Raises OperatorError when the text is unsuitable.
+    """
+    spoken = reading_form(config, notice.text)
+    cache = _cache(config)
+    chime = _chime_spec(config, notice.chime)
+    for speaker in engine_chain(config, engine):
+        program = _cached_program(cache, _program_key(config, speaker, spoken, notice, chime))
+        if program is not None:
+            return program
+    return None
+
+
+def _cache(config: Config) -> SpeechCache:
+    return SpeechCache(config.cache_dir, config.tts.cache_max_mb * 1024 * 1024)
+
+
+def _program_key(config: Config, speaker: SpeechEngine, spoken: str, notice: Notice,
+                 chime: str | None) -> str:
+    return cache_key("program", speaker.identity, spoken, notice.repeat, notice.gap_s, chime,
+                     config.audio.loudness_lufs, config.audio.speech_filter,
+                     config.audio.sample_rate, config.audio.channels)
 
 
 def _chime_spec(config: Config, chime: str | Path | None) -> str | None:
@@ -132,11 +157,7 @@ def _cached_program(cache: SpeechCache, key: str) -> RenderedProgram | None:
     audio = cache.lookup(key, ".wav")
     if meta is None or audio is None:
         return None
-    data = json.loads(meta.read_text(encoding="utf-8"))
-    return RenderedProgram(path=audio, sample_rate=data["sample_rate"],
-                           channels=data["channels"], frames=data["frames"],
-                           restart_points=tuple(data["restart_points"]), engine=data["engine"],
-                           silences=tuple((a, b) for a, b in data.get("silences", ())))
+    return RenderedProgram.from_dict(json.loads(meta.read_text(encoding="utf-8")), audio)
 
 
 def _render(config: Config, cache: SpeechCache, key: str, speech: npt.NDArray[np.float32],
@@ -177,11 +198,7 @@ def _render(config: Config, cache: SpeechCache, key: str, speech: npt.NDArray[np
                               restart_points=tuple(restart_points), engine=engine,
                               silences=tuple(silences))
     cache.store(key, ".wav", lambda tmp: _write_wav(tmp, segments, rate, config.audio.channels))
-    cache.store_text(key, ".json", json.dumps({
-        "sample_rate": rate, "channels": program.channels, "frames": program.frames,
-        "restart_points": list(program.restart_points), "engine": engine,
-        "silences": [list(span) for span in program.silences],
-    }))
+    cache.store_text(key, ".json", json.dumps(program.to_dict()))
     cache.evict(keep=frozenset({program.path, cache.path(key, ".json")}))
     return program
 
