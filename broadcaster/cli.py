@@ -206,12 +206,8 @@ def queue(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     tz = zone(station)
     rows = [{"id": e.id, "due": _when(e.due_at, tz), "level": e.level.value,
              "state": e.state, "source": e.source, "title": e.title} for e in entries]
-    if as_json:
-        _print_json(rows)
-    elif not rows:
-        typer.echo(MSG_QUEUE_EMPTY)
-    else:
-        _print_table(rows, ["id", "due", "level", "state", "source", "title"])
+    _print_rows(rows, ["id", "due", "level", "state", "source", "title"], as_json,
+                MSG_QUEUE_EMPTY)
 
 
 @app.command()
@@ -292,12 +288,8 @@ def schedule(
              "until": line.end.strftime("%H:%M") if line.end else "",
              "level": line.level.value, "what": line.what, "items": line.items,
              "title": line.title} for line in lines]
-    if as_json:
-        _print_json(rows)
-    elif not rows:
-        typer.echo(MSG_NOTHING_SCHEDULED)
-    else:
-        _print_table(rows, ["start", "until", "level", "what", "items", "title"])
+    _print_rows(rows, ["start", "until", "level", "what", "items", "title"], as_json,
+                MSG_NOTHING_SCHEDULED)
 
 
 playlist_app = typer.Typer(help="Check or install playlist files (YAML).", no_args_is_help=True)
@@ -362,18 +354,14 @@ def as_run_log(
             for line in as_run(station, since, until)]
     columns = ["id", "due", "started", "ended", "outcome", "level", "source", "engine",
                "title", "reason"]
-    if output_format == "json":
-        _print_json(rows)
-    elif output_format == "csv":
+    if output_format == "csv":
         import csv
 
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    elif not rows:
-        typer.echo(MSG_LOG_EMPTY)
     else:
-        _print_table(rows, columns)
+        _print_rows(rows, columns, output_format == "json", MSG_LOG_EMPTY)
 
 
 @app.command()
@@ -404,6 +392,17 @@ def _print_json(data: object) -> None:
     import json
 
     typer.echo(json.dumps(data, ensure_ascii=False, indent=1))
+
+
+def _print_rows(rows: Sequence[Mapping[str, object]], columns: list[str], as_json: bool,
+                empty: str) -> None:
+    """JSON, or a table, or the sentence saying there is nothing."""
+    if as_json:
+        _print_json(rows)
+    elif not rows:
+        typer.echo(empty)
+    else:
+        _print_table(rows, columns)
 
 
 def _print_table(rows: Sequence[Mapping[str, object]], columns: list[str]) -> None:
