@@ -161,6 +161,11 @@ class Store:
         """Changes when another connection commits: a cheap 'anything new?' for the daemon."""
         return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
+    def query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """The rows of one read statement, for modules that keep tables of their own
+        (the upstream link's inbox and outbox); changes go through `transaction()`."""
+        return self._db.execute(sql, parameters).fetchall()
+
     def integrity_ok(self) -> bool:
         return bool(self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
 

@@ -1,0 +1,12 @@
+"""The upstream link (SPEC §7): signed pushes from the district or province over MQTT,
+the operator's inbox, receipts and status.
+
+  envelope.py   the signed envelope and the keys (Ed25519)
+  decisions.py  pure rules: target, replay, time, level → inbox / schedule / air
+  records.py    the upstream tables in the station database: inbox, seen ids, outbox
+  pushes.py     the station thread's side: a push in, receipts out
+  link.py       the MQTT client in the daemon (paho-mqtt)
+  inbox.py      what `broadcaster inbox` does
+  district.py   the district's side: keygen, push, status
+  commands.py   the Typer commands for both
+"""

@@ -1,0 +1,243 @@
+"""The upstream commands (SPEC §3): the operator's `inbox` and the district's `district`.
+
+Mounted in cli.py with `app.command()(inbox)` and `app.add_typer(district_app,
+name="district")`. Only Typer is imported here; the rest inside each command, so
+`broadcaster --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+if TYPE_CHECKING:
+    from broadcaster.config import Config
+
+MSG_INBOX_EMPTY = "no upstream push is waiting"
+MSG_NO_REFUSALS = "no push has been refused"
+MSG_ACCEPTED = "accepted #{id}: {title} - queued as #{queue_id}"
+MSG_REJECTED = "rejected #{id}: {title}"
+MSG_WHICH = "give the push's number: `broadcaster inbox {action} ID` (see `broadcaster inbox`)"
+MSG_KEY_WRITTEN = ("private key {private} (mode 0600, keep it secret)\n"
+                   "public key  {public} - copy it to every station and list it in "
+                   "[district] trusted_keys\nkey id      {key_id}")
+MSG_PUSHED = "pushed {message_id} to {target} ({level}, sequence {seq}) on {topic}"
+MSG_REFUSED_BY = "{count} station(s) rejected the push"
+MSG_NO_STATIONS = "no station has reported to this broker yet"
+
+ConfigOption = Annotated[
+    Optional[Path],  # noqa: UP045 - Typer reads the annotation at runtime on 3.11
+    typer.Option("--config", help="Config file (else $BROADCASTER_CONFIG, "
+                 "./broadcaster.toml, /etc/broadcaster/broadcaster.toml, built-in defaults)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+KeyOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--key", help="The district's private key (default: "
+                 "<data_dir>/district/district.key)."),
+]
+
+
+def _config(path: Path | None) -> Config:
+    from broadcaster.config import load_config
+
+    return load_config(path)
+
+
+def _when(timestamp: float | None, config: Config) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if timestamp is None:
+        return ""
+    zone = ZoneInfo(config.station.timezone)
+    return datetime.fromtimestamp(timestamp, zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+    typer.echo("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
+    for row in rows:
+        typer.echo("  ".join(str(row[c]).ljust(widths[c]) for c in columns).rstrip())
+
+
+def _print_json(data: object) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=1))
+
+
+# --- the operator's inbox ----------------------------------------------------------------------
+
+def inbox(
+    action: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+        metavar="[accept|reject]", help="accept (schedule it now) or reject (tell the "
+        "district) a waiting push.")] = None,
+    push_id: Annotated[Optional[int], typer.Argument(  # noqa: UP045
+        metavar="ID", help="The push's number in the inbox list.")] = None,
+    reason: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="With reject: the reason sent to the district.")] = None,
+    refused: Annotated[bool, typer.Option(
+        "--refused", help="List the pushes the station refused, with the reason.")] = False,
+    every: Annotated[bool, typer.Option(
+        "--all", help="List decided pushes too (accepted, rejected, expired).")] = False,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Upstream `normal` pushes awaiting the operator: list, accept ID, reject ID."""
+    from broadcaster.upstream import inbox as desk
+
+    station = _config(config)
+    if action is None:
+        if refused:
+            _list_refusals(station, as_json)
+        else:
+            _list_inbox(station, every, as_json)
+        return
+    if action not in ("accept", "reject"):
+        raise typer.BadParameter("choose accept or reject", param_hint="ACTION")
+    if push_id is None:
+        raise typer.BadParameter(MSG_WHICH.format(action=action), param_hint="ID")
+    if action == "accept":
+        entry, queue_id = desk.accept(station, push_id)
+        typer.echo(MSG_ACCEPTED.format(id=entry.id, title=entry.title, queue_id=queue_id))
+    else:
+        entry = desk.reject(station, push_id, reason)
+        typer.echo(MSG_REJECTED.format(id=entry.id, title=entry.title))
+
+
+def _list_inbox(station: Config, every: bool, as_json: bool) -> None:
+    from broadcaster.upstream import inbox as desk
+
+    rows = [{"id": e.id, "received": _when(e.received_at, station), "level": e.level.value,
+             "state": e.state, "expires": _when(e.expires_at, station),
+             "items": len(e.playlist.items), "title": e.title, "message_id": e.message_id,
+             "reason": e.reason or ""}
+            for e in desk.waiting(station, every=every)]
+    if as_json:
+        _print_json(rows)
+    elif not rows:
+        typer.echo(MSG_INBOX_EMPTY)
+    else:
+        _table(rows, ["id", "received", "level", "state", "expires", "items", "title"])
+
+
+def _list_refusals(station: Config, as_json: bool) -> None:
+    from broadcaster.upstream import inbox as desk
+
+    rows = [{"when": _when(r.received_at, station), "message_id": r.message_id or "",
+             "key_id": r.key_id or "", "bytes": r.size, "reason": r.reason}
+            for r in desk.refusals(station)]
+    if as_json:
+        _print_json(rows)
+    elif not rows:
+        typer.echo(MSG_NO_REFUSALS)
+    else:
+        _table(rows, ["when", "message_id", "bytes", "reason"])
+
+
+# --- the district ------------------------------------------------------------------------------
+
+district_app = typer.Typer(help="The upstream side (district, province): keys, signed pushes, "
+                           "the stations' status.", no_args_is_help=True)
+
+
+@district_app.command("keygen")
+def district_keygen(key: KeyOption = None, config: ConfigOption = None) -> None:
+    """Make the district's signing key pair (refuses to overwrite one)."""
+    from broadcaster.upstream.district import keygen
+
+    files = keygen(_config(config), key)
+    typer.echo(MSG_KEY_WRITTEN.format(private=files.private, public=files.public,
+                                      key_id=files.key_id))
+
+
+@district_app.command("push")
+def district_push(
+    file: Annotated[Path, typer.Argument(help="A one-off playlist (YAML, SPEC §5).")],
+    to: Annotated[str, typer.Option("--to", help="A station id, or 'all'.")],
+    level: Annotated[str, typer.Option(
+        "--level", help="normal (the station's operator decides), priority (scheduled "
+        "at once) or emergency (cuts in at once).")] = "normal",
+    wait: Annotated[bool, typer.Option(
+        "--wait", help="Print the stations' receipts as they come.")] = False,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", min=1, help="With --wait: the longest to wait, in seconds.")] = 60.0,
+    expires: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="How long stations may still take it, e.g. 30m, 6h (default by level: "
+        "normal 24h, priority 6h, emergency 1h).")] = None,
+    key: KeyOption = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Validate FILE, sign it with the district key and publish it; prints its message id."""
+    from datetime import timedelta
+
+    from broadcaster.clock import parse_duration
+    from broadcaster.desk import parse_level
+    from broadcaster.model import OperatorError
+    from broadcaster.upstream.district import push
+
+    lifetime = timedelta(seconds=parse_duration(expires)) if expires else None
+    chosen = parse_level(level)
+
+    def show(receipt: dict[str, Any]) -> None:
+        typer.echo(json.dumps(receipt, ensure_ascii=False) if as_json else _receipt_line(receipt))
+
+    pushed = push(_config(config), file, target=to, level=chosen, key=key, expires=lifetime,
+                  wait_s=timeout if wait else 0.0, on_receipt=show)
+    if not as_json:
+        typer.echo(MSG_PUSHED.format(message_id=pushed.message_id, target=to,
+                                     level=chosen.value, seq=pushed.seq, topic=pushed.topic),
+                   err=wait)
+    else:
+        _print_json({"message_id": pushed.message_id, "seq": pushed.seq, "topic": pushed.topic,
+                     "receipts": len(pushed.receipts)})
+    rejected = {r.get("station") for r in pushed.receipts
+                if r.get("receipt") == "rejected" and not r.get("duplicate")}
+    if rejected:
+        raise OperatorError(MSG_REFUSED_BY.format(count=len(rejected)))
+
+
+def _receipt_line(receipt: dict[str, Any]) -> str:
+    kind = str(receipt.get("receipt"))
+    detail = receipt.get("reason") or ""
+    as_run = receipt.get("as_run")
+    if isinstance(as_run, dict):
+        detail = f"{as_run.get('outcome')} {as_run.get('started') or ''} → " \
+                 f"{as_run.get('ended') or ''}" + (f" ({as_run['engine']})"
+                                                    if as_run.get("engine") else "")
+        if as_run.get("reason"):
+            detail += f": {as_run['reason']}"
+    if receipt.get("duplicate"):
+        detail = "(repeated delivery, ignored) " + detail
+    return f"{receipt.get('at')}  {receipt.get('station')}  {kind}  {detail}".rstrip()
+
+
+@district_app.command("status")
+def district_status(
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Every station: online or offline since when, on air, last aired, last error."""
+    from broadcaster.upstream.district import station_statuses
+
+    statuses = station_statuses(_config(config))
+    if as_json:
+        _print_json([status.as_dict() for status in statuses])
+        return
+    if not statuses:
+        typer.echo(MSG_NO_STATIONS)
+        return
+    rows = []
+    for status in statuses:
+        on_air = status.on_air or {}
+        aired = status.last_aired or {}
+        rows.append({
+            "station": status.station, "state": status.state, "since": status.since or "",
+            "on air": f"{on_air.get('title')} ({on_air.get('level')})" if on_air else "",
+            "last aired": f"{aired.get('ended', '')} {aired.get('title', '')}".strip(),
+            "inbox": status.inbox if status.inbox is not None else "",
+            "last error": status.last_error or ""})
+    _table(rows, ["station", "state", "since", "on air", "last aired", "inbox", "last error"])

@@ -1,0 +1,113 @@
+"""What the station does with an authentic push, and what a receipt says: pure rules.
+
+No clock, no database, no network here: each function takes what it needs (the
+envelope, what was seen before from its key, the time) and returns a decision, so the
+rules are tested in milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from broadcaster.model import Level, Outcome, Playlist
+from broadcaster.upstream.envelope import Envelope, Refused
+
+CLOCK_SKEW = timedelta(minutes=5)  # an issue time this far ahead of our clock is still fine
+MIN_EMERGENCY_WINDOW = timedelta(minutes=1)  # an emergency due now may start a little late
+
+# Reasons for refusing a push, recorded and sent back in the `rejected` receipt.
+MSG_WRONG_TARGET = "addressed to station {target!r}, not to this station ({station!r})"
+MSG_REPLAYED = "message {id} was already received at {when} (a replay or a repeated delivery)"
+MSG_OLD_SEQUENCE = "sequence {seq} is not after {last}, the last one seen from key {key_id}"
+MSG_EXPIRED = "expired at {expires} (station time {now})"
+MSG_FROM_FUTURE = "issued at {issued}, more than {skew} min ahead of station time {now}"
+MSG_SLOT_PUSH = ("a push is a one-off bulletin; a playlist with a slot is installed by the "
+                 "station's operator with `playlist apply`")
+MSG_BAD_PLAYLIST = "invalid playlist: {problem}"
+MSG_REJECTED_BY_OPERATOR = "rejected by operator"
+
+
+@dataclass(frozen=True)
+class SenderHistory:
+    """What the station already knows about a push's message id and its sender key."""
+
+    seen_at: datetime | None = None  # when this message id was received before
+    seen_digest: str | None = None  # the hash of that earlier message
+    last_seq: int | None = None  # the highest sequence taken from this key
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with an authentic, valid push.
+
+    `action` is "inbox" (a normal push waits for the operator), "schedule" (priority,
+    queued at once) or "air" (emergency: queued and cut in at once). Times are aware.
+    """
+
+    action: str
+    level: Level
+    due: datetime
+    expires: datetime | None
+
+
+def check_target(envelope: Envelope, station_id: str) -> None:
+    if envelope.target not in ("all", station_id):
+        raise Refused(MSG_WRONG_TARGET.format(target=envelope.target, station=station_id),
+                      envelope.id, envelope.key_id)
+
+
+def check_replay(envelope: Envelope, history: SenderHistory) -> None:
+    """Refuses a message id seen before and a sequence not after the key's last one."""
+    if history.seen_at is not None:
+        raise Refused(MSG_REPLAYED.format(id=envelope.id,
+                                          when=history.seen_at.isoformat(timespec="seconds")),
+                      envelope.id, envelope.key_id)
+    if history.last_seq is not None and envelope.seq <= history.last_seq:
+        raise Refused(MSG_OLD_SEQUENCE.format(seq=envelope.seq, last=history.last_seq,
+                                              key_id=envelope.key_id),
+                      envelope.id, envelope.key_id)
+
+
+def check_time(envelope: Envelope, now: datetime, *, clock_trusted: bool = True) -> None:
+    """Refuses an expired push and one issued too far ahead of `now`. When the station's
+    clock is not synchronized (a Pi without RTC boots in the past) only expiry is checked:
+    the id and sequence still refuse replays, and an emergency must not be lost to a
+    wrong clock."""
+    if envelope.expires <= now:
+        raise Refused(MSG_EXPIRED.format(expires=_text(envelope.expires), now=_text(now)),
+                      envelope.id, envelope.key_id)
+    if clock_trusted and envelope.issued > now + CLOCK_SKEW:
+        raise Refused(MSG_FROM_FUTURE.format(issued=_text(envelope.issued), now=_text(now),
+                                             skew=int(CLOCK_SKEW.total_seconds() // 60)),
+                      envelope.id, envelope.key_id)
+
+
+def decide_push(envelope: Envelope, playlist: Playlist, now: datetime) -> Decision:
+    """Levels per SPEC §1: normal waits in the inbox, priority is scheduled, emergency airs
+    at once (until the envelope expires). The envelope's level is the one that counts: it
+    is signed with the key; the playlist's own `level:` is ignored. A playlist with a
+    `valid_from` in the future is due that day. Raises Refused for a slot playlist."""
+    if playlist.slot is not None:
+        raise Refused(MSG_SLOT_PUSH, envelope.id, envelope.key_id)
+    level = envelope.level
+    due = now
+    if level is not Level.EMERGENCY and playlist.valid_from and playlist.valid_from > now.date():
+        due = datetime.combine(playlist.valid_from, datetime.min.time(), now.tzinfo)
+    if level is Level.EMERGENCY:
+        expires = max(envelope.expires.astimezone(now.tzinfo), now + MIN_EMERGENCY_WINDOW)
+        return Decision("air", level, due, expires)
+    return Decision("schedule" if level is Level.PRIORITY else "inbox", level, due, None)
+
+
+def receipt_kind(outcome: Outcome) -> str | None:
+    """The receipt an as-run outcome sends upstream: `aired` when it went on air (cut at a
+    slot's end included), `missed` when it did not air whole for another reason; None for
+    `interrupted`, which is not an end (it airs again after an emergency or a restart)."""
+    if outcome is Outcome.INTERRUPTED:
+        return None
+    return "aired" if outcome in (Outcome.AIRED, Outcome.CUT) else "missed"
+
+
+def _text(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")

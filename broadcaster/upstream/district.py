@@ -1,0 +1,330 @@
+"""The upstream side (district or province): its key, signed pushes, the stations' status.
+
+Run from the district's own machine with a config whose `[district]` section names the
+broker (the same keys a station uses: broker, username, password_file, topic_prefix).
+The private key lives at `--key PATH`, else `<data_dir>/district/district.key`; beside
+it, `district.key.seq` keeps the last sequence number, so every push's sequence is
+higher than the last one's, across runs (it is also never below the time in ms, so a
+lost state file cannot make stations refuse new pushes as old).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import queue
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from broadcaster.model import Level, OperatorError
+from broadcaster.upstream.decisions import MSG_SLOT_PUSH
+from broadcaster.upstream.envelope import MAX_BYTES, load_private_key, seal, write_keypair
+
+if TYPE_CHECKING:
+    import paho.mqtt.client as mqtt
+
+    from broadcaster.config import Config
+    from broadcaster.upstream.link import BrokerSettings
+
+# Operator-facing messages of this module, kept together for translation.
+MSG_NO_BROKER = ("no broker configured; set [district] broker = \"mqtt://HOST:1883\" in "
+                 "the config file")
+MSG_NO_KEY = "{path}: no district key here; make one with `broadcaster district keygen`"
+MSG_BAD_TARGET = "--to {value!r}: give a station id (letters, digits, - and _) or 'all'"
+MSG_TOO_BIG = "{path}: the signed push would be {size} bytes, more than the {limit} allowed"
+MSG_CANNOT_CONNECT = "cannot reach the broker at {where} ({reason}); check [district] broker"
+MSG_NOT_DELIVERED = "the broker at {where} did not confirm the push within {seconds:.0f} s"
+MSG_SEQ_UNREADABLE = "{path}: the sequence file is damaged; move it away (the next push " \
+    "then counts from the time)"
+
+EXPIRY = {Level.NORMAL: timedelta(hours=24), Level.PRIORITY: timedelta(hours=6),
+          Level.EMERGENCY: timedelta(hours=1)}  # an hour-old storm warning is no warning
+FINAL_RECEIPTS = ("rejected", "aired", "missed")
+STATUS_QUIET_S = 0.5  # retained statuses come in a burst right after subscribing
+
+
+def default_key_path(config: Config) -> Path:
+    return config.data_dir / "district" / "district.key"
+
+
+def public_key_path(private_path: Path) -> Path:
+    return private_path.with_suffix(".pub")
+
+
+@dataclass(frozen=True)
+class KeyFiles:
+    private: Path
+    public: Path
+    key_id: str
+
+
+def keygen(config: Config, key: Path | None = None) -> KeyFiles:
+    """Write a new key pair (private mode 0600, public `.pub` beside it); never overwrites."""
+    private = key or default_key_path(config)
+    public = public_key_path(private)
+    return KeyFiles(private, public, write_keypair(private, public))
+
+
+def settings_of(config: Config) -> BrokerSettings:
+    from broadcaster.upstream.link import BrokerSettings
+
+    district = config.district
+    if not district.broker:
+        raise OperatorError(MSG_NO_BROKER)
+    return BrokerSettings.from_url(district.broker, username=district.username,
+                                   password_file=district.password_file,
+                                   prefix=district.topic_prefix,
+                                   base=config.source.parent if config.source else None)
+
+
+# --- the sequence ---------------------------------------------------------------------------
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One push at a time per key, even from two shells."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.with_name(path.name + ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def next_sequence(key: Path, now: float | None = None) -> int:
+    """The next sequence number for `key`, written to disk (fsynced) before it is used."""
+    state = key.with_name(key.name + ".seq")
+    with _locked(state):
+        last = 0
+        if state.exists():
+            try:
+                last = int(json.loads(state.read_text(encoding="utf-8"))["seq"])
+            except (OSError, ValueError, KeyError, TypeError):
+                raise OperatorError(MSG_SEQ_UNREADABLE.format(path=state)) from None
+        seq = max(last + 1, int((now if now is not None else time.time()) * 1000))
+        tmp = state.with_name(f".{state.name}.tmp")
+        with tmp.open("w", encoding="utf-8") as handle:
+            json.dump({"seq": seq}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(state)
+    return seq
+
+
+# --- push -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Pushed:
+    message_id: str
+    topic: str
+    seq: int
+    receipts: list[dict[str, Any]]
+
+
+def push_topic(settings: BrokerSettings, target: str) -> str:
+    if target == "all":
+        return settings.topic("all", "push")
+    return settings.topic("stations", target, "push")
+
+
+def sign_push(config: Config, file: Path, *, target: str, level: Level,
+              key: Path | None = None, expires: timedelta | None = None,
+              now: datetime | None = None) -> tuple[str, int, bytes]:
+    """Validate the playlist FILE as a station would, and sign it for `target` ("all" or
+    a station id). Returns (message id, sequence, envelope bytes). Raises OperatorError
+    (a PlaylistError names file:line) and changes nothing then."""
+    from broadcaster.playlist import load_playlist
+
+    if target != "all" and not _station_id_ok(target):
+        raise OperatorError(MSG_BAD_TARGET.format(value=target))
+    playlist = load_playlist(file, config.audio_dir, max_text_chars=config.tts.max_chars)
+    if playlist.slot is not None:
+        raise OperatorError(f"{file}: {MSG_SLOT_PUSH}")
+    key_path = key or default_key_path(config)
+    if not key_path.exists():
+        raise OperatorError(MSG_NO_KEY.format(path=key_path))
+    private = load_private_key(key_path)
+    text = file.read_text(encoding="utf-8-sig")
+    moment = now or datetime.now(UTC)
+    message_id = str(uuid.uuid4())
+    seq = next_sequence(key_path, moment.timestamp())
+    envelope = seal(private, seq=seq, issued=moment, expires=moment + (expires or EXPIRY[level]),
+                    target=target, level=level, payload=text, message_id=message_id)
+    if len(envelope) > MAX_BYTES:
+        raise OperatorError(MSG_TOO_BIG.format(path=file, size=len(envelope), limit=MAX_BYTES))
+    return message_id, seq, envelope
+
+
+def push(config: Config, file: Path, *, target: str, level: Level, key: Path | None = None,
+         expires: timedelta | None = None, wait_s: float = 0.0,
+         on_receipt: Callable[[dict[str, Any]], None] | None = None) -> Pushed:
+    """Sign and publish (QoS 1) a push; returns once the broker has it. With `wait_s`,
+    receipts for it are passed to `on_receipt` as they come, until every station that
+    answered (and, for a single station, that one) gave a final receipt (rejected,
+    aired, missed) or `wait_s` is over."""
+    settings = settings_of(config)
+    message_id, seq, envelope = sign_push(config, file, target=target, level=level, key=key,
+                                          expires=expires)
+    topic = push_topic(settings, target)
+    arrived: queue.Queue[tuple[str, bytes]] = queue.Queue()
+    client = _connected_client(settings, arrived)
+    try:
+        if wait_s > 0:
+            _subscribe(client, [settings.topic("stations", "+", "receipts"),
+                                settings.topic("stations", "+", "status")])
+        info = client.publish(topic, envelope, qos=1)
+        info.wait_for_publish(timeout=10)
+        if not info.is_published():
+            raise OperatorError(MSG_NOT_DELIVERED.format(where=settings.describe(), seconds=10))
+        receipts = _collect(arrived, message_id, target, wait_s, on_receipt) if wait_s > 0 \
+            else []
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return Pushed(message_id, topic, seq, receipts)
+
+
+def _collect(arrived: queue.Queue[tuple[str, bytes]], message_id: str, target: str,
+             wait_s: float, on_receipt: Callable[[dict[str, Any]], None] | None,
+             ) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + wait_s
+    online: set[str] = set()
+    answered: dict[str, bool] = {}  # station → a final receipt came
+    receipts: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        try:
+            topic, payload = arrived.get(timeout=min(0.2, max(0.0, deadline - time.monotonic())))
+        except queue.Empty:
+            continue
+        body = _json(payload)
+        if body is None:
+            continue
+        station = str(body.get("station", topic.split("/")[-2]))
+        if topic.endswith("/status"):
+            if body.get("state") == "online":
+                online.add(station)
+            continue
+        if body.get("message_id") != message_id:
+            continue
+        receipts.append(body)
+        if on_receipt is not None:
+            on_receipt(body)
+        final = body.get("receipt") in FINAL_RECEIPTS and not body.get("duplicate")
+        answered[station] = answered.get(station, False) or final
+        expected = {target} if target != "all" else online | set(answered)
+        if expected and all(answered.get(name) for name in expected):
+            break
+    return receipts
+
+
+# --- status ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StationStatus:
+    station: str
+    state: str  # online, offline
+    since: str | None  # when it came online or went offline (≈ the last heartbeat)
+    name: str | None
+    on_air: dict[str, Any] | None
+    last_aired: dict[str, Any] | None
+    last_error: str | None
+    inbox: int | None
+    heartbeat: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def station_statuses(config: Config, wait_s: float = 3.0) -> list[StationStatus]:
+    """Every station's retained status (and heartbeat) at the broker, by station id."""
+    settings = settings_of(config)
+    arrived: queue.Queue[tuple[str, bytes]] = queue.Queue()
+    client = _connected_client(settings, arrived)
+    statuses: dict[str, dict[str, Any]] = {}
+    beats: dict[str, str] = {}
+    try:
+        _subscribe(client, [settings.topic("stations", "+", "status"),
+                            settings.topic("stations", "+", "heartbeat")])
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            try:
+                topic, payload = arrived.get(timeout=STATUS_QUIET_S)
+            except queue.Empty:
+                break  # the retained burst is over
+            body = _json(payload)
+            station = topic.split("/")[-2]
+            if body is None:
+                continue
+            if topic.endswith("/heartbeat"):
+                beats[station] = str(body.get("at"))
+            else:
+                statuses[station] = body
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    result = []
+    for station in sorted(statuses):
+        body = statuses[station]
+        state = str(body.get("state", "unknown"))
+        since = body.get("since") or (beats.get(station) if state == "offline" else None)
+        result.append(StationStatus(
+            station=station, state=state, since=since, name=body.get("name"),
+            on_air=body.get("on_air"), last_aired=body.get("last_aired"),
+            last_error=body.get("last_error"), inbox=body.get("inbox"),
+            heartbeat=beats.get(station)))
+    return result
+
+
+# --- the district's MQTT client ---------------------------------------------------------------
+
+def _connected_client(settings: BrokerSettings,
+                      arrived: queue.Queue[tuple[str, bytes]]) -> mqtt.Client:
+    """A throw-away (clean session) client, connected, its network thread running."""
+    client = settings.client(f"broadcaster-district-{uuid.uuid4().hex[:12]}",
+                             persistent=False)
+    client.on_message = lambda _c, _u, message: arrived.put((message.topic,
+                                                             bytes(message.payload)))
+    try:
+        settings.connect(client, persistent=False, blocking=True)
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise OperatorError(MSG_CANNOT_CONNECT.format(where=settings.describe(),
+                                                      reason=reason)) from None
+    client.loop_start()
+    deadline = time.monotonic() + 10
+    while not client.is_connected() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if not client.is_connected():
+        client.loop_stop()
+        raise OperatorError(MSG_CANNOT_CONNECT.format(where=settings.describe(),
+                                                      reason="no answer, or refused"))
+    return client
+
+
+def _subscribe(client: mqtt.Client, topics: list[str]) -> None:
+    """Subscribe (QoS 1) and wait for the broker's SUBACK, so nothing sent after is missed."""
+    import threading
+
+    done = threading.Event()
+    client.on_subscribe = lambda *_args: done.set()
+    client.subscribe([(topic, 1) for topic in topics])
+    done.wait(10)
+
+
+def _json(payload: bytes) -> dict[str, Any] | None:
+    try:
+        body = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _station_id_ok(value: str) -> bool:
+    return bool(value) and all(ch.isalnum() or ch in "-_." for ch in value) and "/" not in value

@@ -1,0 +1,326 @@
+"""The station's MQTT connection to the district's broker (SPEC §7), in the daemon.
+
+It connects outward (the box is usually behind NAT on 4G) with a fixed client id and a
+persistent session, so pushes sent while the box was off wait at the broker; QoS 1
+both ways. A push is acknowledged to the broker only once the station thread has
+committed it (`ack`), so a power cut between the two gets it delivered again, never
+lost. The link decides nothing and owns no database: it posts what arrives to the
+station thread — `post("upstream", "push", payload, topic, mid)` and `("upstream",
+"connected")` after each (re)connection — and publishes what the station hands it;
+`confirmed()` says which receipts the broker has acknowledged.
+
+Topics under `[district] topic_prefix` (P) for station S:
+  P/stations/S/push, P/all/push   pushes in (subscribed, QoS 1)
+  P/stations/S/receipts           receipts out (QoS 1)
+  P/stations/S/status             retained status; the last will sets it `offline`
+  P/stations/S/heartbeat          retained {"at": …} every minute: "offline since" ≈ it
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from broadcaster.model import OperatorError
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 60.0  # light on a 4G link: one small retained message a minute
+KEEPALIVE_S = 60
+SESSION_EXPIRY_S = 14 * 86400  # MQTT 5: the broker keeps a silent box's pushes two weeks
+RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 120
+
+# Operator-facing messages of this module, kept together for translation.
+MSG_BAD_URL = ("[district] broker {url!r} is not a broker URL; write it like "
+               "mqtt://broker.example:1883 or mqtts://broker.example:8883?ca_file=/path/ca.pem")
+MSG_BAD_PROTOCOL = "[district] broker: protocol must be 5 or 3.1.1, not {value!r}"
+MSG_PASSWORD_UNREADABLE = "[district] password_file {path}: cannot read it ({reason})"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    """Where and how to connect: from `[district]` broker URL, username, password_file.
+
+    The URL's query may add `ca_file=PATH` (TLS with that CA; mqtts:// alone uses the
+    system's CAs) and `protocol=5|3.1.1` (default 5)."""
+
+    host: str
+    port: int
+    tls: bool
+    ca_file: str | None
+    protocol: MQTTProtocolVersion
+    username: str | None
+    password: str | None
+    prefix: str
+
+    @classmethod
+    def from_url(cls, url: str, *, username: str | None = None,
+                 password_file: str | None = None, prefix: str = "broadcaster",
+                 base: Path | None = None) -> BrokerSettings:
+        """Raises OperatorError for a URL it cannot use or an unreadable password file;
+        relative paths are taken from `base` (the config file's folder)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
+            raise OperatorError(MSG_BAD_URL.format(url=url))
+        tls = parts.scheme in ("mqtts", "ssl")
+        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        protocol_text = query.get("protocol", "5")
+        protocols = {"5": MQTTProtocolVersion.MQTTv5, "3.1.1": MQTTProtocolVersion.MQTTv311}
+        if protocol_text not in protocols:
+            raise OperatorError(MSG_BAD_PROTOCOL.format(value=protocol_text))
+        try:
+            port = parts.port or (8883 if tls else 1883)
+        except ValueError:
+            raise OperatorError(MSG_BAD_URL.format(url=url)) from None
+        ca_file = query.get("ca_file")
+        if ca_file and base is not None:
+            ca_file = str(base / ca_file)
+        password = None
+        if password_file:
+            path = base / password_file if base is not None else Path(password_file)
+            try:
+                password = path.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = getattr(exc, "strerror", None) or str(exc)
+                raise OperatorError(MSG_PASSWORD_UNREADABLE.format(path=path,
+                                                                   reason=reason)) from None
+        return cls(host=parts.hostname, port=port, tls=tls or bool(ca_file), ca_file=ca_file,
+                   protocol=protocols[protocol_text], username=username or parts.username,
+                   password=password or parts.password, prefix=prefix.strip("/"))
+
+    def client(self, client_id: str, *, persistent: bool,
+               manual_ack: bool = False) -> mqtt.Client:
+        """A paho client with these credentials and TLS (not connected yet)."""
+        v311 = self.protocol is MQTTProtocolVersion.MQTTv311
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
+                             clean_session=(not persistent) if v311 else None,
+                             protocol=self.protocol, manual_ack=manual_ack)
+        if self.username:
+            client.username_pw_set(self.username, self.password)
+        if self.tls:
+            client.tls_set(ca_certs=self.ca_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        return client
+
+    def connect(self, client: mqtt.Client, *, persistent: bool, blocking: bool) -> None:
+        properties = None
+        clean_start: bool | Literal[3] = mqtt.MQTT_CLEAN_START_FIRST_ONLY
+        if self.protocol is MQTTProtocolVersion.MQTTv5:
+            clean_start = not persistent
+            if persistent:
+                properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho lacks the hint
+                properties.SessionExpiryInterval = SESSION_EXPIRY_S
+        if blocking:
+            client.connect(self.host, self.port, KEEPALIVE_S, clean_start=clean_start,
+                           properties=properties)
+        else:
+            client.connect_async(self.host, self.port, KEEPALIVE_S, clean_start=clean_start,
+                                 properties=properties)
+
+    def topic(self, *parts: str) -> str:
+        return "/".join((self.prefix, *parts))
+
+    def describe(self) -> str:
+        scheme = "mqtts" if self.tls else "mqtt"
+        return f"{scheme}://{self.host}:{self.port}"
+
+
+def station_client_id(station_id: str) -> str:
+    """Fixed per station: the broker keeps its session (subscriptions, queued pushes)."""
+    return f"broadcaster-station-{station_id}"
+
+
+class UpstreamLink:
+    """One station's MQTT client, its network thread and its heartbeat.
+
+    `post` is the station's thread-safe inbox. Every public method is safe from any
+    thread (paho's publish and ack lock internally)."""
+
+    def __init__(self, settings: BrokerSettings, station_id: str,
+                 post: Callable[..., None], *, name: str | None = None,
+                 heartbeat_s: float = HEARTBEAT_S, client_id: str | None = None) -> None:
+        self.settings = settings
+        self.station_id = station_id
+        self.name = name
+        self._post = post
+        self._heartbeat_s = heartbeat_s
+        self._client = settings.client(client_id or station_client_id(station_id),
+                                       persistent=True, manual_ack=True)
+        self._lock = threading.Lock()
+        self._receipts: dict[int, int] = {}  # paho's message id → receipt id, until PUBACK
+        # PUBACKs, from paho's thread: a queue, not our lock, which paho's own lock would
+        # meet the other way round in publish_receipt
+        self._acknowledged: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._connected_since: float | None = None
+        self._disconnected_since: float | None = time.time()
+        self._last_problem = ""
+        self._details: dict[str, Any] = {}
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+        client = self._client
+        client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+        client.will_set(self._topic("status"), self._status_body("offline", None), qos=1,
+                        retain=True)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_publish = lambda _c, _u, mid, _reason, _props: self._acknowledged.put(mid)
+
+    def _topic(self, leaf: str) -> str:
+        return self.settings.topic("stations", self.station_id, leaf)
+
+    @property
+    def push_topics(self) -> tuple[str, str]:
+        return self._topic("push"), self.settings.topic("all", "push")
+
+    # --- running ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect in the background and keep reconnecting (1 s, doubling to 2 min)."""
+        self.settings.connect(self._client, persistent=True, blocking=False)
+        self._client.loop_start()
+        self._heartbeat = threading.Thread(target=self._beat, name="upstream-heartbeat",
+                                           daemon=True)
+        self._heartbeat.start()
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        """Say `offline` (retained) and disconnect cleanly; gives up after `timeout_s`."""
+        self._stop.set()
+        if self.connected:
+            info = self._client.publish(self._topic("status"),
+                                        self._status_body("offline", time.time()),
+                                        qos=1, retain=True)
+            deadline = time.monotonic() + timeout_s
+            while not info.is_published() and time.monotonic() < deadline and self.connected:
+                time.sleep(0.01)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected_since is not None
+
+    def describe(self) -> str:
+        """One line for `broadcaster status`."""
+        where = self.settings.describe()
+        if self._connected_since is not None:
+            return f"connected to {where} since {_utc(self._connected_since)}"
+        since = _utc(self._disconnected_since) if self._disconnected_since else "start"
+        problem = f" ({self._last_problem})" if self._last_problem else ""
+        return f"NOT connected to {where} since {since}{problem}; retrying"
+
+    # --- what the station hands over ----------------------------------------------------
+
+    def ack(self, mid: int) -> None:
+        """Tell the broker a push is taken (after the station committed it)."""
+        self._client.ack(mid, 1)
+
+    def publish_receipt(self, receipt_id: int, body: str) -> None:
+        """Send a receipt (QoS 1). paho keeps it until the broker's PUBACK, resending after
+        a reconnection; `confirmed` then names it. A receipt already handed over is not
+        sent twice; one handed while disconnected goes out on reconnection."""
+        with self._lock:
+            if receipt_id in self._receipts.values():
+                return
+            info = self._client.publish(self._topic("receipts"), body.encode("utf-8"), qos=1)
+            self._receipts[info.mid] = receipt_id
+
+    def confirmed(self) -> list[int]:
+        """Receipts the broker acknowledged since the last call (the outbox lets them go)."""
+        done = []
+        while True:
+            try:
+                mid = self._acknowledged.get_nowait()
+            except queue.Empty:
+                break
+            with self._lock:
+                receipt_id = self._receipts.pop(mid, None)
+            if receipt_id is not None:
+                done.append(receipt_id)
+        return done
+
+    def show(self, details: dict[str, Any]) -> None:
+        """The station's state for the retained status (on air, last aired, last error);
+        published when it changed."""
+        if details == self._details:
+            return
+        self._details = dict(details)
+        if self.connected:
+            self._publish_status()
+
+    # --- paho's callbacks (its network thread) -------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags,
+                    reason: ReasonCode, properties: Properties | None) -> None:
+        if reason.is_failure:
+            self._last_problem = f"broker refused: {reason}"
+            log.warning("upstream broker refused the connection: %s", reason)
+            return
+        self._connected_since = time.time()
+        self._last_problem = ""
+        log.info("upstream link connected to %s (session %s)", self.settings.describe(),
+                 "resumed" if flags.session_present else "new")
+        client.subscribe([(topic, 1) for topic in self.push_topics])
+        self._publish_status()
+        self._publish_heartbeat()
+        self._post("upstream", "connected")
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any,
+                       flags: mqtt.DisconnectFlags, reason: ReasonCode,
+                       properties: Properties | None) -> None:
+        if self._connected_since is not None:
+            self._disconnected_since = time.time()
+        self._connected_since = None
+        if not self._stop.is_set():
+            self._last_problem = f"connection lost: {reason}"
+            log.warning("upstream link lost: %s; reconnecting", reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any,
+                    message: mqtt.MQTTMessage) -> None:
+        if message.qos == 0:  # nothing to acknowledge; still checked like any push
+            self._post("upstream", "push", bytes(message.payload), message.topic, None)
+        else:
+            self._post("upstream", "push", bytes(message.payload), message.topic, message.mid)
+
+    # --- status and heartbeat ---------------------------------------------------------------
+
+    def _status_body(self, state: str, since: float | None) -> bytes:
+        body: dict[str, Any] = {"v": 1, "station": self.station_id, "name": self.name,
+                                "state": state, "since": _utc(since) if since else None}
+        if state == "online":
+            body.update(self._details)
+        return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+    def _publish_status(self) -> None:
+        self._client.publish(self._topic("status"),
+                             self._status_body("online", self._connected_since), qos=1,
+                             retain=True)
+
+    def _publish_heartbeat(self) -> None:
+        body = json.dumps({"station": self.station_id, "at": _utc(time.time())})
+        self._client.publish(self._topic("heartbeat"), body, qos=0, retain=True)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self._heartbeat_s):
+            if self.connected:
+                self._publish_heartbeat()
+
+
+def _utc(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds") \
+        .replace("+00:00", "Z")

@@ -1,0 +1,331 @@
+"""The upstream side of the station database: the inbox, the refusals, the message ids and
+sequences already seen, and the receipts outbox kept until the broker has them.
+
+The tables live in the station database (store.py's file), created on first use; every
+change is one transaction of `Store.transaction()`, so a power cut leaves a push either
+fully taken (seen, queued or in the inbox, its receipts in the outbox) or not at all.
+Times are UTC epoch seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from broadcaster.model import Level, OperatorError, Outcome, Playlist
+from broadcaster.store import AsRunEntry, Store, playlist_from_json, playlist_to_json
+from broadcaster.upstream.decisions import MSG_REJECTED_BY_OPERATOR, SenderHistory
+
+# Operator-facing messages of this module, kept together for translation.
+MSG_NOT_WAITING = "no push #{id} is waiting in the inbox; see `broadcaster inbox`"
+MSG_EXPIRED_IN_INBOX = ("push #{id} expired at {when} while it waited; ask the district to "
+                        "send it again")
+REASON_EXPIRED_IN_INBOX = "expired while it waited in the inbox"
+
+SEEN_KEEP_S = 400 * 86400  # message ids are remembered longer than any push lives
+SENT_KEEP_S = 30 * 86400  # receipts the broker confirmed are kept a month for `inbox --sent`
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS upstream_seen (
+    message_id  TEXT PRIMARY KEY,
+    key_id      TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    digest      TEXT NOT NULL,        -- sha256 of the message: a repeated delivery matches
+    received_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS upstream_senders (
+    key_id      TEXT PRIMARY KEY,
+    last_seq    INTEGER NOT NULL,
+    last_at     REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS upstream_inbox (
+    id          INTEGER PRIMARY KEY,  -- what the operator types: `inbox accept 3`
+    message_id  TEXT NOT NULL UNIQUE,
+    key_id      TEXT NOT NULL,
+    target      TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    level       TEXT NOT NULL,
+    playlist    TEXT NOT NULL,        -- JSON of the validated playlist
+    received_at REAL NOT NULL,
+    expires_at  REAL NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'waiting',  -- waiting, accepted, rejected, expired
+    decided_at  REAL,
+    reason      TEXT,
+    queue_id    INTEGER
+);
+CREATE TABLE IF NOT EXISTS upstream_refusals (
+    id          INTEGER PRIMARY KEY,
+    message_id  TEXT,                 -- as the message claimed, when it could be read
+    key_id      TEXT,
+    reason      TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    topic       TEXT,
+    received_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS upstream_refusals_time ON upstream_refusals (received_at);
+CREATE TABLE IF NOT EXISTS upstream_outbox (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,  -- the order receipts are sent in
+    message_id  TEXT,
+    kind        TEXT NOT NULL,        -- received, accepted, rejected, aired, missed
+    body        TEXT NOT NULL,        -- the receipt as published (JSON)
+    created_at  REAL NOT NULL,
+    sent_at     REAL                  -- when the broker acknowledged it (PUBACK)
+);
+CREATE INDEX IF NOT EXISTS upstream_outbox_unsent ON upstream_outbox (sent_at, id);
+CREATE TABLE IF NOT EXISTS upstream_marks (
+    name        TEXT PRIMARY KEY,     -- 'as_run': the last as-run line looked at
+    value       INTEGER NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    id: int
+    message_id: str
+    key_id: str
+    target: str
+    title: str
+    level: Level
+    playlist: Playlist
+    received_at: float
+    expires_at: float
+    state: str
+    decided_at: float | None
+    reason: str | None
+    queue_id: int | None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    id: int
+    message_id: str | None
+    key_id: str | None
+    reason: str
+    size: int
+    topic: str | None
+    received_at: float
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A receipt in the outbox: `body` is published as it is."""
+
+    id: int
+    message_id: str | None
+    kind: str
+    body: str
+    created_at: float
+    sent_at: float | None
+
+
+class UpstreamRecords:
+    """The upstream tables of one Store (one process's connection)."""
+
+    def __init__(self, store: Store, station_id: str) -> None:
+        self.store = store
+        self.station_id = station_id
+        if not store.query("SELECT 1 FROM sqlite_master WHERE name = 'upstream_marks'"):
+            with store.transaction() as db:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+
+    # --- what came before ------------------------------------------------------------------
+
+    def history(self, message_id: str, key_id: str) -> SenderHistory:
+        seen = self.store.query("SELECT received_at, digest FROM upstream_seen"
+                                " WHERE message_id = ?", (message_id,))
+        last = self.store.query("SELECT last_seq FROM upstream_senders WHERE key_id = ?",
+                                (key_id,))
+        return SenderHistory(
+            seen_at=datetime.fromtimestamp(seen[0][0], UTC) if seen else None,
+            seen_digest=seen[0][1] if seen else None,
+            last_seq=int(last[0][0]) if last else None)
+
+    @staticmethod
+    def mark_seen(db: sqlite3.Connection, *, message_id: str, key_id: str, seq: int,
+                  digest: str, now: float) -> None:
+        """An authentic message: its id is never taken again, nor a sequence ≤ its own."""
+        db.execute("INSERT OR IGNORE INTO upstream_seen VALUES (?,?,?,?,?)",
+                   (message_id, key_id, seq, digest, now))
+        db.execute("INSERT INTO upstream_senders VALUES (?,?,?) ON CONFLICT(key_id) DO UPDATE"
+                   " SET last_seq = max(last_seq, excluded.last_seq), last_at = excluded.last_at",
+                   (key_id, seq, now))
+
+    # --- refusals --------------------------------------------------------------------------
+
+    def refuse(self, db: sqlite3.Connection, *, reason: str, message_id: str | None,
+               key_id: str | None, size: int, topic: str | None, now: float,
+               duplicate: bool = False) -> None:
+        """Record a refusal and queue its `rejected` receipt."""
+        db.execute("INSERT INTO upstream_refusals (message_id, key_id, reason, size, topic,"
+                   " received_at) VALUES (?,?,?,?,?,?)",
+                   (message_id, key_id, reason, size, topic, now))
+        extra = {"duplicate": True} if duplicate else {}
+        self.add_receipt(db, message_id, "rejected", now, reason=reason, **extra)
+
+    def refusals(self, since: float | None = None) -> list[Refusal]:
+        rows = self.store.query("SELECT * FROM upstream_refusals WHERE received_at >= ?"
+                                " ORDER BY received_at, id",
+                                (since if since is not None else float("-inf"),))
+        return [Refusal(*row) for row in rows]
+
+    # --- the inbox -------------------------------------------------------------------------
+
+    def add_to_inbox(self, db: sqlite3.Connection, *, message_id: str, key_id: str,
+                     target: str, playlist: Playlist, level: Level, now: float,
+                     expires_at: float) -> int:
+        cursor = db.execute(
+            "INSERT INTO upstream_inbox (message_id, key_id, target, title, level, playlist,"
+            " received_at, expires_at) VALUES (?,?,?,?,?,?,?,?)",
+            (message_id, key_id, target, playlist.title, level.value,
+             playlist_to_json(playlist), now, expires_at))
+        return int(cursor.lastrowid or 0)
+
+    def inbox(self, *, every: bool = False) -> list[InboxEntry]:
+        """The pushes waiting for the operator (with `every`, the decided ones too)."""
+        where = "" if every else " WHERE state = 'waiting'"
+        rows = self.store.query(f"SELECT * FROM upstream_inbox{where} ORDER BY id")  # noqa: S608
+        return [_inbox_entry(row) for row in rows]
+
+    def waiting_count(self) -> int:
+        return int(self.store.query("SELECT count(*) FROM upstream_inbox"
+                                    " WHERE state = 'waiting'")[0][0])
+
+    def accept(self, inbox_id: int, moment: datetime) -> tuple[InboxEntry, int]:
+        """Queue a waiting push (source "upstream", due now or at the start of its
+        valid_from day in `moment`'s zone, the station's) and send `accepted`; returns it
+        and its queue id. Raises OperatorError when there is no such push waiting or it
+        expired (then `rejected` goes upstream)."""
+        now = moment.timestamp()
+        entry = self._waiting(inbox_id, now)
+        due = now
+        if entry.playlist.valid_from:
+            start = datetime.combine(entry.playlist.valid_from, datetime.min.time(),
+                                     moment.tzinfo)
+            due = max(now, start.timestamp())
+        with self.store.transaction() as db:
+            queue_id = self.store.enqueue(
+                title=entry.title, level=entry.level, source="upstream",
+                items=entry.playlist.items, due_at=due, now=now,
+                reference=entry.message_id, connection=db)
+            db.execute("UPDATE upstream_inbox SET state = 'accepted', decided_at = ?,"
+                       " queue_id = ? WHERE id = ?", (now, queue_id, inbox_id))
+            self.add_receipt(db, entry.message_id, "accepted", now, queue_id=queue_id)
+        return entry, queue_id
+
+    def reject(self, inbox_id: int, now: float,
+               reason: str = MSG_REJECTED_BY_OPERATOR) -> InboxEntry:
+        """Take a waiting push out of the inbox and send `rejected` with `reason`."""
+        entry = self._waiting(inbox_id, now)
+        with self.store.transaction() as db:
+            db.execute("UPDATE upstream_inbox SET state = 'rejected', decided_at = ?,"
+                       " reason = ? WHERE id = ?", (now, reason, inbox_id))
+            self.add_receipt(db, entry.message_id, "rejected", now, reason=reason)
+        return entry
+
+    def _waiting(self, inbox_id: int, now: float) -> InboxEntry:
+        rows = self.store.query("SELECT * FROM upstream_inbox WHERE id = ? AND state = "
+                                "'waiting'", (inbox_id,))
+        if not rows:
+            raise OperatorError(MSG_NOT_WAITING.format(id=inbox_id))
+        entry = _inbox_entry(rows[0])
+        if entry.expires_at <= now:
+            with self.store.transaction() as db:
+                db.execute("UPDATE upstream_inbox SET state = 'expired', decided_at = ?,"
+                           " reason = ? WHERE id = ?", (now, REASON_EXPIRED_IN_INBOX, inbox_id))
+                self.add_receipt(db, entry.message_id, "rejected", now,
+                                 reason=REASON_EXPIRED_IN_INBOX)
+            when = datetime.fromtimestamp(entry.expires_at, UTC).isoformat(timespec="seconds")
+            raise OperatorError(MSG_EXPIRED_IN_INBOX.format(id=inbox_id, when=when))
+        return entry
+
+    # --- receipts --------------------------------------------------------------------------
+
+    def add_receipt(self, db: sqlite3.Connection, message_id: str | None, kind: str,
+                    now: float, **details: Any) -> None:
+        """Queue a receipt in the outbox (inside the caller's transaction)."""
+        body = {"v": 1, "station": self.station_id, "message_id": message_id,
+                "receipt": kind, "at": _utc(now),
+                **{key: value for key, value in details.items() if value is not None}}
+        db.execute("INSERT INTO upstream_outbox (message_id, kind, body, created_at)"
+                   " VALUES (?,?,?,?)",
+                   (message_id, kind, json.dumps(body, ensure_ascii=False), now))
+
+    def unsent(self, after: int = 0) -> list[Receipt]:
+        """Receipts the broker has not acknowledged yet, in the order they were made."""
+        rows = self.store.query("SELECT * FROM upstream_outbox WHERE sent_at IS NULL"
+                                " AND id > ? ORDER BY id", (after,))
+        return [Receipt(*row) for row in rows]
+
+    def receipts(self, message_id: str | None = None) -> list[Receipt]:
+        """Every receipt still kept (sent a month back, or unsent), oldest first."""
+        if message_id is None:
+            rows = self.store.query("SELECT * FROM upstream_outbox ORDER BY id")
+        else:
+            rows = self.store.query("SELECT * FROM upstream_outbox WHERE message_id = ?"
+                                    " ORDER BY id", (message_id,))
+        return [Receipt(*row) for row in rows]
+
+    def mark_sent(self, receipt_ids: list[int], now: float) -> None:
+        """The broker has these (PUBACK); receipts sent long ago are let go."""
+        with self.store.transaction() as db:
+            db.executemany("UPDATE upstream_outbox SET sent_at = ? WHERE id = ?"
+                           " AND sent_at IS NULL", [(now, rid) for rid in receipt_ids])
+            db.execute("DELETE FROM upstream_outbox WHERE sent_at < ?", (now - SENT_KEEP_S,))
+
+    def forget_old(self, now: float) -> None:
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM upstream_seen WHERE received_at < ?", (now - SEEN_KEEP_S,))
+
+    # --- the as-run log → aired / missed -----------------------------------------------------
+
+    def new_as_run(self) -> list[tuple[AsRunEntry, str | None]]:
+        """As-run lines not looked at yet, each with its upstream message id (None for the
+        station's own items), oldest first; `looked_at` moves the mark."""
+        mark = self.store.query("SELECT value FROM upstream_marks WHERE name = 'as_run'")
+        if not mark:  # first start with the link: old lines are not news
+            with self.store.transaction() as db:
+                db.execute("INSERT OR IGNORE INTO upstream_marks VALUES ('as_run',"
+                           " (SELECT coalesce(max(id), 0) FROM as_run))")
+            return []
+        rows = self.store.query(
+            "SELECT a.id, a.queue_id, a.title, a.level, a.source, a.outcome, a.reason,"
+            " a.engine, a.due_at, a.started_at, a.ended_at, q.reference"
+            " FROM as_run a LEFT JOIN queue q ON q.id = a.queue_id"
+            " WHERE a.id > ? ORDER BY a.id", (mark[0][0],))
+        return [(AsRunEntry(id=r[0], queue_id=r[1], title=r[2], level=Level(r[3]), source=r[4],
+                            outcome=Outcome(r[5]), reason=r[6], engine=r[7], due_at=r[8],
+                            started_at=r[9], ended_at=r[10]),
+                 r[11] if r[4] == "upstream" else None) for r in rows]
+
+    @staticmethod
+    def looked_at(db: sqlite3.Connection, as_run_id: int) -> None:
+        db.execute("UPDATE upstream_marks SET value = max(value, ?) WHERE name = 'as_run'",
+                   (as_run_id,))
+
+
+def as_run_data(line: AsRunEntry) -> dict[str, Any]:
+    """The as-run line as a receipt carries it."""
+    return {"queue_id": line.queue_id, "title": line.title, "level": line.level.value,
+            "outcome": line.outcome.value, "reason": line.reason, "engine": line.engine,
+            "due": _utc(line.due_at), "started": _utc(line.started_at),
+            "ended": _utc(line.ended_at)}
+
+
+def _utc(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds") \
+        .replace("+00:00", "Z")
+
+
+def _inbox_entry(row: tuple[Any, ...]) -> InboxEntry:
+    return InboxEntry(id=row[0], message_id=row[1], key_id=row[2], target=row[3], title=row[4],
+                      level=Level(row[5]), playlist=playlist_from_json(row[6]),
+                      received_at=row[7], expires_at=row[8], state=row[9], decided_at=row[10],
+                      reason=row[11], queue_id=row[12])

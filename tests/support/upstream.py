@@ -1,0 +1,236 @@
+"""The upstream link without the daemon: a station that has only its database and the
+link, driven by a loop like the daemon's (one thread owns the Store and decides; the
+link's thread only posts to it), and a district that pushes and listens for receipts.
+
+`LinkStation.run(fn)` runs `fn(store, upstream)` on the station thread — how a test airs
+an entry (writes its as-run line) as the player would.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from broadcaster.config import Config, load_config
+from broadcaster.model import Level
+from broadcaster.store import Store
+from broadcaster.upstream.envelope import load_private_key, seal, write_keypair
+from broadcaster.upstream.pushes import Upstream
+from tests.support.broker import Broker
+
+T = TypeVar("T")
+PREFIX = "test"
+
+STATION_CONFIG = """\
+[station]
+name = "Đài truyền thanh xã {id}"
+id = "{id}"
+data_dir = "data"
+audio_dir = "audio"
+runtime_dir = "run"
+
+[district]
+broker = "{url}"
+topic_prefix = "{prefix}"
+trusted_keys = {keys}
+"""
+
+BULLETIN = """\
+title: Bản tin phòng chống bão số 3
+items:
+  - chime: default
+  - say: "Bão số 3 đang vào bờ, bà con chằng chống nhà cửa."
+    repeat: 2
+    gap: 5s
+"""
+
+
+def station_config(root: Path, station_id: str, broker_url: str, keys: list[Path]) -> Path:
+    (root / "audio").mkdir(parents=True, exist_ok=True)
+    path = root / "broadcaster.toml"
+    path.write_text(STATION_CONFIG.format(id=station_id, url=broker_url, prefix=PREFIX,
+                                          keys=json.dumps([str(k) for k in keys])),
+                    encoding="utf-8")
+    return path
+
+
+class District:
+    """The district's key, its sequence, and envelopes signed with it (or tampered)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.private_path = folder / "district.key"
+        self.public_path = folder / "district.pub"
+        self.key_id = write_keypair(self.private_path, self.public_path)
+        self.key = load_private_key(self.private_path)
+        self.seq = 0
+
+    def envelope(self, *, target: str = "all", level: Level = Level.PRIORITY,
+                 payload: str | dict[str, Any] = BULLETIN, issued: datetime | None = None,
+                 expires: datetime | None = None, seq: int | None = None,
+                 message_id: str | None = None) -> bytes:
+        now = datetime.now(UTC)
+        if seq is None:
+            self.seq += 1
+            seq = self.seq
+        return seal(self.key, seq=seq, issued=issued or now,
+                    expires=expires or now + timedelta(hours=1), target=target, level=level,
+                    payload=payload, message_id=message_id or str(uuid.uuid4()))
+
+
+class LinkStation:
+    """A station of link, decisions and database only, on its own thread."""
+
+    def __init__(self, root: Path, station_id: str, broker: Broker, keys: list[Path]) -> None:
+        self.root = root
+        self.station_id = station_id
+        self.config_file = station_config(root, station_id, broker.url, keys)
+        self.config: Config = load_config(self.config_file)
+        self._messages: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self.upstream: Upstream | None = None
+
+    def post(self, *message: Any) -> None:
+        self._messages.put(message)
+
+    def start(self) -> LinkStation:
+        self._stop.clear()
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._loop, args=(ready,), daemon=True,
+                                        name=f"station-{self.station_id}")
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def _loop(self, ready: threading.Event) -> None:
+        store = Store(self.config.data_dir / "station.db")
+        upstream = Upstream(self.config, store, clock_trusted=lambda: True)
+        self.upstream = upstream
+        upstream.start(self.post, heartbeat_s=1.0)
+        ready.set()
+        zone = ZoneInfo(self.config.station.timezone)
+        try:
+            while not self._stop.is_set():
+                try:
+                    message = self._messages.get(timeout=0.05)
+                except queue.Empty:
+                    message = None
+                now = datetime.now(zone)
+                if message is not None:
+                    if message[0] == "upstream":
+                        upstream.handle(message[1:], now)
+                    elif message[0] == "call":
+                        function, answer = message[1], message[2]
+                        try:
+                            answer.put((True, function(store, upstream)))
+                        except BaseException as exc:  # handed to the caller
+                            answer.put((False, exc))
+                upstream.tick(now)
+                upstream.show({"on_air": None, "last_error": None})  # as the daemon does
+        except BaseException as exc:
+            self._error = exc
+            raise
+        finally:
+            upstream.close()
+            store.close()
+
+    def run(self, function: Callable[[Store, Upstream], T]) -> T:
+        """`function(store, upstream)` on the station thread; its result (or exception)."""
+        answer: queue.Queue[tuple[bool, Any]] = queue.Queue()
+        self.post("call", function, answer)
+        ok, value = answer.get(timeout=10)
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]  # the function's own result
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+        if self._error is not None:
+            raise AssertionError(f"the station loop failed: {self._error!r}")
+
+    def open_store(self) -> Store:
+        """A second connection, as the operator's CLI has."""
+        return Store(self.config.data_dir / "station.db")
+
+
+class Listener:
+    """The district's ear: every receipt and status, with a persistent session (so what
+    stations send while it reconnects is kept for it)."""
+
+    def __init__(self, broker: Broker, client_id: str = "district-listener") -> None:
+        self.messages: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+        self.seen: list[tuple[str, dict[str, Any]]] = []
+        self._subscribed = threading.Event()
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
+                             clean_session=False)
+        client.reconnect_delay_set(1, 2)
+        client.on_connect = self._on_connect
+        client.on_subscribe = lambda *_: self._subscribed.set()
+        client.on_message = self._on_message
+        self._client = client
+        client.connect("127.0.0.1", broker.port)
+        client.loop_start()
+        if not self._subscribed.wait(10):
+            raise AssertionError("the district listener could not subscribe")
+
+    def _on_connect(self, client: mqtt.Client, *_: Any) -> None:
+        client.subscribe([(f"{PREFIX}/stations/+/receipts", 1),
+                          (f"{PREFIX}/stations/+/status", 1)])
+
+    def _on_message(self, client: mqtt.Client, userdata: Any,
+                    message: mqtt.MQTTMessage) -> None:
+        self.messages.put((message.topic, json.loads(message.payload)))
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        self._client.publish(topic, payload, qos=1).wait_for_publish(10)
+
+    def receipts(self, message_id: str | None, count: int,
+                 timeout: float = 15.0) -> list[dict[str, Any]]:
+        """Wait until `count` receipts for `message_id` came (None: any), in arrival order."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [body for topic, body in self.seen if topic.endswith("/receipts")
+                     and (message_id is None or body.get("message_id") == message_id)]
+            if len(found) >= count:
+                return found
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"{len(found)} of {count} receipts came: {found}")
+            try:
+                self.seen.append(self.messages.get(timeout=min(0.2, remaining)))
+            except queue.Empty:
+                continue
+
+    def status(self, station: str, state: str, timeout: float = 15.0) -> dict[str, Any]:
+        """Wait for `station`'s status to say `state`; returns it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for topic, body in reversed(self.seen):
+                if topic == f"{PREFIX}/stations/{station}/status":
+                    if body.get("state") == state:
+                        return dict(body)
+                    break
+            try:
+                self.seen.append(self.messages.get(timeout=0.2))
+            except queue.Empty:
+                continue
+        raise AssertionError(f"{station} did not become {state}")
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()

@@ -1,0 +1,195 @@
+"""The upstream link over a real Mosquitto on 127.0.0.1: pushes reach the station, receipts
+reach the district in order, nothing is lost while the station or the broker is down."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from broadcaster.model import Level, Outcome
+from broadcaster.store import Store
+from broadcaster.upstream import inbox
+from broadcaster.upstream.commands import district_app
+from broadcaster.upstream.pushes import Upstream
+from tests.support.broker import Broker, broker  # noqa: F401  # the fixture
+from tests.support.upstream import PREFIX, District, LinkStation, Listener, station_config
+
+STATION = "tan-phong"
+PUSH_ALL = f"{PREFIX}/all/push"
+PUSH_ONE = f"{PREFIX}/stations/{STATION}/push"
+
+
+@pytest.fixture
+def district(tmp_path: Path) -> District:
+    return District(tmp_path / "district")
+
+
+@pytest.fixture
+def listener(broker: Broker) -> Iterator[Listener]:  # noqa: F811
+    ear = Listener(broker)
+    yield ear
+    ear.close()
+
+
+@pytest.fixture
+def station(tmp_path: Path, broker: Broker, district: District,  # noqa: F811
+            listener: Listener) -> Iterator[LinkStation]:
+    running = LinkStation(tmp_path / "station", STATION, broker, [district.public_path])
+    running.start()
+    listener.status(STATION, "online")
+    yield running
+    running.stop()
+
+
+def air_everything(store: Store, upstream: Upstream) -> int:
+    """What the player would do: air every pending entry (as-run line `aired`)."""
+    entries = store.pending()
+    for entry in entries:
+        store.finish(entry, Outcome.AIRED, started_at=entry.due_at, ended_at=entry.due_at + 30,
+                     engine="espeak")
+    return len(entries)
+
+
+def all_sent(station: LinkStation, timeout: float = 5.0) -> bool:
+    """Whether the outbox empties (the broker acknowledged every receipt) in time."""
+    deadline = time.monotonic() + timeout
+    while station.run(lambda _, upstream: upstream.records.unsent()):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def kinds(receipts: list[dict[str, object]]) -> list[object]:
+    return [receipt["receipt"] for receipt in receipts]
+
+
+def test_a_priority_push_is_queued_aired_and_its_receipts_arrive_in_order(
+        station: LinkStation, district: District, listener: Listener) -> None:
+    raw = district.envelope(level=Level.PRIORITY)
+    message_id = json.loads(raw)["id"]
+    listener.publish(PUSH_ALL, raw)
+    assert kinds(listener.receipts(message_id, 2)) == ["received", "accepted"]
+    (entry,) = station.run(lambda store, _: store.pending())
+    assert (entry.source, entry.reference, entry.level) == ("upstream", message_id,
+                                                            Level.PRIORITY)
+    assert station.run(air_everything) == 1
+    receipts = listener.receipts(message_id, 3)
+    assert kinds(receipts) == ["received", "accepted", "aired"]
+    assert receipts[2]["as_run"]["engine"] == "espeak"
+    assert all_sent(station)
+
+
+def test_a_normal_push_waits_for_the_operator_who_accepts_it(
+        station: LinkStation, district: District, listener: Listener) -> None:
+    raw = district.envelope(level=Level.NORMAL, target=STATION)
+    message_id = json.loads(raw)["id"]
+    listener.publish(PUSH_ONE, raw)
+    assert kinds(listener.receipts(message_id, 1)) == ["received"]
+    (waiting,) = inbox.waiting(station.config)
+    assert station.run(lambda store, _: store.pending()) == []
+    inbox.accept(station.config, waiting.id)  # the operator's CLI: another connection
+    assert kinds(listener.receipts(message_id, 2)) == ["received", "accepted"]
+
+
+def test_a_tampered_push_is_answered_rejected_over_the_wire(
+        station: LinkStation, district: District, listener: Listener) -> None:
+    fields = json.loads(district.envelope(level=Level.EMERGENCY))
+    fields["payload"] = fields["payload"].replace("chằng chống", "sơ tán")
+    listener.publish(PUSH_ALL, json.dumps(fields).encode())
+    (receipt,) = listener.receipts(fields["id"], 1)
+    assert receipt["receipt"] == "rejected" and "signature" in receipt["reason"]
+    assert station.run(lambda store, _: store.pending()) == []
+
+
+def test_a_station_that_was_off_gets_the_push_when_it_comes_back(
+        tmp_path: Path, broker: Broker, district: District,  # noqa: F811
+        listener: Listener) -> None:
+    station = LinkStation(tmp_path / "station", STATION, broker, [district.public_path])
+    station.start()
+    listener.status(STATION, "online")
+    station.stop()  # the box is switched off: its session stays at the broker
+    listener.status(STATION, "offline")
+    raw = district.envelope(level=Level.EMERGENCY, target=STATION)
+    message_id = json.loads(raw)["id"]
+    listener.publish(PUSH_ONE, raw)
+    station.start()
+    try:
+        assert kinds(listener.receipts(message_id, 2)) == ["received", "accepted"]
+        (entry,) = station.run(lambda store, _: store.pending())
+        assert entry.level is Level.EMERGENCY and entry.reference == message_id
+    finally:
+        station.stop()
+
+
+def test_the_broker_restarts_and_no_receipt_is_lost(
+        station: LinkStation, broker: Broker, district: District,  # noqa: F811
+        listener: Listener) -> None:
+    pushes = [district.envelope(level=Level.PRIORITY) for _ in range(3)]
+    ids = [json.loads(raw)["id"] for raw in pushes]
+    for raw in pushes:
+        listener.publish(PUSH_ALL, raw)
+    for message_id in ids:
+        listener.receipts(message_id, 2)
+    broker.stop()
+    assert station.run(air_everything) == 3  # aired while the broker is down
+    unsent = station.run(lambda _, upstream: upstream.records.unsent())
+    assert [json.loads(r.body)["receipt"] for r in unsent] == ["aired"] * 3
+    broker.start()
+    for message_id in ids:
+        assert kinds(listener.receipts(message_id, 3, timeout=30)) == [
+            "received", "accepted", "aired"]
+    listener.status(STATION, "online")
+    assert all_sent(station)
+
+
+def test_receipts_made_while_the_station_is_off_are_sent_when_it_starts(
+        station: LinkStation, district: District, listener: Listener) -> None:
+    raw = district.envelope(level=Level.NORMAL)
+    message_id = json.loads(raw)["id"]
+    listener.publish(PUSH_ALL, raw)
+    listener.receipts(message_id, 1)
+    station.stop()
+    (waiting,) = inbox.waiting(station.config)
+    inbox.reject(station.config, waiting.id, "không phù hợp với xã")  # daemon down
+    station.start()
+    rejected = listener.receipts(message_id, 2)[1]
+    assert (rejected["receipt"], rejected["reason"]) == ("rejected", "không phù hợp với xã")
+
+
+def test_the_district_pushes_a_file_and_sees_every_station(
+        tmp_path: Path, broker: Broker, station: LinkStation,  # noqa: F811
+        district: District) -> None:
+    other = LinkStation(tmp_path / "other", "xa-ben-canh", broker, [district.public_path])
+    other.start()
+    config = station_config(tmp_path / "district-side", "huyen", broker.url, [])
+    runner = CliRunner()
+    key = tmp_path / "district-side" / "keys" / "district.key"
+    made = runner.invoke(district_app, ["keygen", "--key", str(key), "--config", str(config)])
+    assert made.exit_code == 0, made.output
+    # the stations trust the old key only: a push signed with the new one is refused
+    bulletin = tmp_path / "bulletin.yaml"
+    bulletin.write_text("title: Thông báo\nitems:\n  - say: Họp dân lúc 8 giờ.\n",
+                        encoding="utf-8")
+    pushed = runner.invoke(district_app, ["push", str(bulletin), "--to", "all", "--level",
+                                          "priority", "--key", str(key), "--wait",
+                                          "--timeout", "5", "--config", str(config)])
+    assert pushed.exit_code == 1
+    assert pushed.output.count("rejected") == 2 and "trusted_keys" in pushed.output
+    pushed = runner.invoke(district_app, ["push", str(bulletin), "--to", STATION, "--level",
+                                          "priority", "--key", str(district.private_path),
+                                          "--wait", "--timeout", "3", "--config",
+                                          str(config)])
+    assert pushed.exit_code == 0, pushed.output
+    assert f"{STATION}  received" in pushed.output and f"{STATION}  accepted" in pushed.output
+    other.stop()
+    status = runner.invoke(district_app, ["status", "--json", "--config", str(config)])
+    assert status.exit_code == 0, status.output
+    states = {row["station"]: row for row in json.loads(status.output)}
+    assert states[STATION]["state"] == "online" and states[STATION]["name"]
+    assert states["xa-ben-canh"]["state"] == "offline" and states["xa-ben-canh"]["since"]
