@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from broadcaster.model import OperatorError
+from broadcaster.terminal import ConfigOption, JsonOption, load, print_json, print_rows, when
+from broadcaster.upstream.commands import district_app, inbox
 
 if TYPE_CHECKING:
     from broadcaster.config import Config
@@ -45,21 +46,10 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-ConfigOption = Annotated[
-    Optional[Path],  # noqa: UP045 - Typer reads the annotation at runtime on 3.11
-    typer.Option("--config", help="Station config file (else $BROADCASTER_CONFIG, "
-                 "./broadcaster.toml, /etc/broadcaster/broadcaster.toml, built-in defaults)."),
-]
 TextArgument = Annotated[
     Optional[str],  # noqa: UP045
     typer.Argument(help="The text; '-' or nothing reads standard input."),
 ]
-
-
-def _config(path: Path | None) -> Config:
-    from broadcaster.config import load_config
-
-    return load_config(path)
 
 
 def _text(value: str | None) -> str:
@@ -75,7 +65,7 @@ def normalize(text: TextArgument = None, config: ConfigOption = None) -> None:
     """Print the Vietnamese reading form of TEXT: numbers, dates, abbreviations in words."""
     from broadcaster.speech.render import reading_form
 
-    typer.echo(reading_form(_config(config), _text(text)))
+    typer.echo(reading_form(load(config), _text(text)))
 
 
 @app.command()
@@ -98,7 +88,7 @@ def tts(
     check_output_path(output)
     notice = Notice(_text(text), repeat=repeat, gap_s=parse_duration(gap),
                     chime="default" if chime else None)
-    program = render_notice(_config(config), notice, engine)
+    program = render_notice(load(config), notice, engine)
     export(program, output)
     typer.echo(MSG_SPOKEN.format(engine=program.engine, out=output, seconds=program.duration_s))
 
@@ -119,7 +109,7 @@ def air(
         raise typer.BadParameter("give either FILE or --text, not both or neither")
     from broadcaster.air import air as air_now
 
-    station = _config(config)
+    station = load(config)
     if text is not None:
         from broadcaster.speech.render import Notice, render_notice
 
@@ -139,7 +129,7 @@ def devices(
     """List the sound output devices; the configured one is marked with *."""
     from broadcaster.air import list_devices
 
-    found = list_devices(_config(config))
+    found = list_devices(load(config))
     if as_json:
         import dataclasses
         import json
@@ -160,7 +150,6 @@ AtOption = Annotated[str, typer.Option(
 LevelOption = Annotated[str, typer.Option(
     "--level", help="normal, priority (before waiting normal items) or emergency "
     "(cuts in at once).")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 @app.command()
@@ -178,7 +167,7 @@ def say(
     from broadcaster.clock import parse_duration
     from broadcaster.desk import queue_notice
 
-    entry_id = queue_notice(_config(config), _text(text), at=at, repeat=repeat,
+    entry_id = queue_notice(load(config), _text(text), at=at, repeat=repeat,
                             gap_s=parse_duration(gap), level=level, title=title)
     typer.echo(entry_id)
 
@@ -193,21 +182,20 @@ def play(
     """Queue an audio file; prints its id."""
     from broadcaster.desk import queue_file
 
-    typer.echo(queue_file(_config(config), file, at=at, level=level))
+    typer.echo(queue_file(load(config), file, at=at, level=level))
 
 
 @app.command()
 def queue(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     """Pending items in air order."""
-    from broadcaster.desk import pending, zone
+    from broadcaster.desk import pending
 
-    station = _config(config)
+    station = load(config)
     entries = pending(station)
-    tz = zone(station)
-    rows = [{"id": e.id, "due": _when(e.due_at, tz), "level": e.level.value,
+    rows = [{"id": e.id, "due": when(e.due_at, station), "level": e.level.value,
              "state": e.state, "source": e.source, "title": e.title} for e in entries]
-    _print_rows(rows, ["id", "due", "level", "state", "source", "title"], as_json,
-                MSG_QUEUE_EMPTY)
+    print_rows(rows, ["id", "due", "level", "state", "source", "title"], as_json,
+               MSG_QUEUE_EMPTY)
 
 
 @app.command()
@@ -218,7 +206,7 @@ def cancel(
     """Remove a pending item, or stop it if it is on air."""
     from broadcaster.desk import cancel as cancel_entry
 
-    entry = cancel_entry(_config(config), item_id)
+    entry = cancel_entry(load(config), item_id)
     typer.echo(MSG_CANCELLED.format(id=entry.id, title=entry.title,
                                     state="stopping" if entry.state != "pending"
                                     else "cancelled"))
@@ -229,10 +217,10 @@ def status(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     """Is the daemon alive, what is on air, what is next, device, amplifier, upstream."""
     from broadcaster.station import status_snapshot
 
-    station = _config(config)
+    station = load(config)
     snapshot = status_snapshot(station)
     if as_json:
-        _print_json({"running": snapshot is not None, **(snapshot or {})})
+        print_json({"running": snapshot is not None, **(snapshot or {})})
         return
     if snapshot is None:
         typer.echo(MSG_NOT_RUNNING)
@@ -265,10 +253,10 @@ def status(as_json: JsonOption = False, config: ConfigOption = None) -> None:
 
 
 def _print_next(station: Config) -> None:
-    from broadcaster.desk import pending, zone
+    from broadcaster.desk import pending
 
     for entry in pending(station)[:5]:
-        typer.echo(f"next:   #{entry.id} {_when(entry.due_at, zone(station))} "
+        typer.echo(f"next:   #{entry.id} {when(entry.due_at, station)} "
                    f"{entry.level.value} {entry.title}")
 
 
@@ -282,14 +270,14 @@ def schedule(
     """The day's slots and what fills them."""
     from broadcaster.desk import day_schedule, parse_day
 
-    station = _config(config)
+    station = load(config)
     lines = day_schedule(station, parse_day(day, station))
     rows = [{"start": line.start.strftime("%H:%M"),
              "until": line.end.strftime("%H:%M") if line.end else "",
              "level": line.level.value, "what": line.what, "items": line.items,
              "title": line.title} for line in lines]
-    _print_rows(rows, ["start", "until", "level", "what", "items", "title"], as_json,
-                MSG_NOTHING_SCHEDULED)
+    print_rows(rows, ["start", "until", "level", "what", "items", "title"], as_json,
+               MSG_NOTHING_SCHEDULED)
 
 
 playlist_app = typer.Typer(help="Check or install playlist files (YAML).", no_args_is_help=True)
@@ -304,7 +292,7 @@ def playlist_check(
     """Validate playlists; every error as file:line: message."""
     from broadcaster.playlist import check_playlists
 
-    station = _config(config)
+    station = load(config)
     problems = check_playlists(files, station.audio_dir, max_text_chars=station.tts.max_chars)
     for problem in problems:
         typer.echo(problem, err=True)
@@ -321,7 +309,7 @@ def playlist_apply(
     """Validate, then install (a slot playlist) or queue (a one-off), atomically."""
     from broadcaster.desk import apply_playlist
 
-    done, playlist, entry_id = apply_playlist(_config(config), file)
+    done, playlist, entry_id = apply_playlist(load(config), file)
     if done == "installed" and playlist.slot is not None:
         typer.echo(MSG_INSTALLED.format(name=file.stem, title=playlist.title,
                                         at=playlist.slot.at.strftime("%H:%M"),
@@ -341,14 +329,13 @@ def as_run_log(
     config: ConfigOption = None,
 ) -> None:
     """The as-run log: what aired, was cut, interrupted, missed, failed or cancelled."""
-    from broadcaster.desk import as_run, zone
+    from broadcaster.desk import as_run
 
     if output_format not in ("table", "csv", "json"):
         raise typer.BadParameter("choose table, csv or json", param_hint="--format")
-    station = _config(config)
-    tz = zone(station)
-    rows = [{"id": line.queue_id, "due": _when(line.due_at, tz),
-             "started": _when(line.started_at, tz), "ended": _when(line.ended_at, tz),
+    station = load(config)
+    rows = [{"id": line.queue_id, "due": when(line.due_at, station),
+             "started": when(line.started_at, station), "ended": when(line.ended_at, station),
              "outcome": line.outcome.value, "level": line.level.value, "source": line.source,
              "engine": line.engine or "", "title": line.title, "reason": line.reason or ""}
             for line in as_run(station, since, until)]
@@ -361,7 +348,11 @@ def as_run_log(
         writer.writeheader()
         writer.writerows(rows)
     else:
-        _print_rows(rows, columns, output_format == "json", MSG_LOG_EMPTY)
+        print_rows(rows, columns, output_format == "json", MSG_LOG_EMPTY)
+
+
+app.command()(inbox)
+app.add_typer(district_app, name="district")
 
 
 @app.command()
@@ -377,39 +368,7 @@ def run(config: ConfigOption = None) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    Station(_config(config)).run(stop)
-
-
-def _when(timestamp: float | None, tz: object) -> str:
-    from datetime import datetime, tzinfo
-
-    if timestamp is None or not isinstance(tz, tzinfo):
-        return ""
-    return datetime.fromtimestamp(timestamp, tz).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _print_json(data: object) -> None:
-    import json
-
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=1))
-
-
-def _print_rows(rows: Sequence[Mapping[str, object]], columns: list[str], as_json: bool,
-                empty: str) -> None:
-    """JSON, or a table, or the sentence saying there is nothing."""
-    if as_json:
-        _print_json(rows)
-    elif not rows:
-        typer.echo(empty)
-    else:
-        _print_table(rows, columns)
-
-
-def _print_table(rows: Sequence[Mapping[str, object]], columns: list[str]) -> None:
-    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
-    typer.echo("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
-    for row in rows:
-        typer.echo("  ".join(str(row[c]).ljust(widths[c]) for c in columns).rstrip())
+    Station(load(config)).run(stop)
 
 
 def main() -> None:

@@ -13,6 +13,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from broadcaster.terminal import (
+    ConfigOption,
+    JsonOption,
+    load,
+    print_json,
+    print_rows,
+    print_table,
+    when,
+)
+
 if TYPE_CHECKING:
     from broadcaster.config import Config
 
@@ -28,44 +38,11 @@ MSG_PUSHED = "pushed {message_id} to {target} ({level}, sequence {seq}) on {topi
 MSG_REFUSED_BY = "{count} station(s) rejected the push"
 MSG_NO_STATIONS = "no station has reported to this broker yet"
 
-ConfigOption = Annotated[
-    Optional[Path],  # noqa: UP045 - Typer reads the annotation at runtime on 3.11
-    typer.Option("--config", help="Config file (else $BROADCASTER_CONFIG, "
-                 "./broadcaster.toml, /etc/broadcaster/broadcaster.toml, built-in defaults)."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 KeyOption = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option("--key", help="The district's private key (default: "
                  "<data_dir>/district/district.key)."),
 ]
-
-
-def _config(path: Path | None) -> Config:
-    from broadcaster.config import load_config
-
-    return load_config(path)
-
-
-def _when(timestamp: float | None, config: Config) -> str:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    if timestamp is None:
-        return ""
-    zone = ZoneInfo(config.station.timezone)
-    return datetime.fromtimestamp(timestamp, zone).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
-    typer.echo("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
-    for row in rows:
-        typer.echo("  ".join(str(row[c]).ljust(widths[c]) for c in columns).rstrip())
-
-
-def _print_json(data: object) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=1))
 
 
 # --- the operator's inbox ----------------------------------------------------------------------
@@ -88,7 +65,7 @@ def inbox(
     """Upstream `normal` pushes awaiting the operator: list, accept ID, reject ID."""
     from broadcaster.upstream import inbox as desk
 
-    station = _config(config)
+    station = load(config)
     if action is None:
         if refused:
             _list_refusals(station, as_json)
@@ -110,31 +87,22 @@ def inbox(
 def _list_inbox(station: Config, every: bool, as_json: bool) -> None:
     from broadcaster.upstream import inbox as desk
 
-    rows = [{"id": e.id, "received": _when(e.received_at, station), "level": e.level.value,
-             "state": e.state, "expires": _when(e.expires_at, station),
+    rows = [{"id": e.id, "received": when(e.received_at, station), "level": e.level.value,
+             "state": e.state, "expires": when(e.expires_at, station),
              "items": len(e.playlist.items), "title": e.title, "message_id": e.message_id,
              "reason": e.reason or ""}
             for e in desk.waiting(station, every=every)]
-    if as_json:
-        _print_json(rows)
-    elif not rows:
-        typer.echo(MSG_INBOX_EMPTY)
-    else:
-        _table(rows, ["id", "received", "level", "state", "expires", "items", "title"])
+    print_rows(rows, ["id", "received", "level", "state", "expires", "items", "title"], as_json,
+               MSG_INBOX_EMPTY)
 
 
 def _list_refusals(station: Config, as_json: bool) -> None:
     from broadcaster.upstream import inbox as desk
 
-    rows = [{"when": _when(r.received_at, station), "message_id": r.message_id or "",
+    rows = [{"when": when(r.received_at, station), "message_id": r.message_id or "",
              "key_id": r.key_id or "", "bytes": r.size, "reason": r.reason}
             for r in desk.refusals(station)]
-    if as_json:
-        _print_json(rows)
-    elif not rows:
-        typer.echo(MSG_NO_REFUSALS)
-    else:
-        _table(rows, ["when", "message_id", "bytes", "reason"])
+    print_rows(rows, ["when", "message_id", "bytes", "reason"], as_json, MSG_NO_REFUSALS)
 
 
 # --- the district ------------------------------------------------------------------------------
@@ -148,7 +116,7 @@ def district_keygen(key: KeyOption = None, config: ConfigOption = None) -> None:
     """Make the district's signing key pair (refuses to overwrite one)."""
     from broadcaster.upstream.district import keygen
 
-    files = keygen(_config(config), key)
+    files = keygen(load(config), key)
     typer.echo(MSG_KEY_WRITTEN.format(private=files.private, public=files.public,
                                       key_id=files.key_id))
 
@@ -185,14 +153,14 @@ def district_push(
     def show(receipt: dict[str, Any]) -> None:
         typer.echo(json.dumps(receipt, ensure_ascii=False) if as_json else _receipt_line(receipt))
 
-    pushed = push(_config(config), file, target=to, level=chosen, key=key, expires=lifetime,
+    pushed = push(load(config), file, target=to, level=chosen, key=key, expires=lifetime,
                   wait_s=timeout if wait else 0.0, on_receipt=show)
     if not as_json:
         typer.echo(MSG_PUSHED.format(message_id=pushed.message_id, target=to,
                                      level=chosen.value, seq=pushed.seq, topic=pushed.topic),
                    err=wait)
     else:
-        _print_json({"message_id": pushed.message_id, "seq": pushed.seq, "topic": pushed.topic,
+        print_json({"message_id": pushed.message_id, "seq": pushed.seq, "topic": pushed.topic,
                      "receipts": len(pushed.receipts)})
     rejected = {r.get("station") for r in pushed.receipts
                 if r.get("receipt") == "rejected" and not r.get("duplicate")}
@@ -223,9 +191,9 @@ def district_status(
     """Every station: online or offline since when, on air, last aired, last error."""
     from broadcaster.upstream.district import station_statuses
 
-    statuses = station_statuses(_config(config))
+    statuses = station_statuses(load(config))
     if as_json:
-        _print_json([status.as_dict() for status in statuses])
+        print_json([status.as_dict() for status in statuses])
         return
     if not statuses:
         typer.echo(MSG_NO_STATIONS)
@@ -240,4 +208,4 @@ def district_status(
             "last aired": f"{aired.get('ended', '')} {aired.get('title', '')}".strip(),
             "inbox": status.inbox if status.inbox is not None else "",
             "last error": status.last_error or ""})
-    _table(rows, ["station", "state", "since", "on air", "last aired", "inbox", "last error"])
+    print_table(rows, ["station", "state", "since", "on air", "last aired", "inbox", "last error"])
