@@ -6,6 +6,7 @@ can point ALSA at their own configuration first.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, cast
@@ -133,12 +134,29 @@ class SoundOutput:
         return "default" if self.spec is None else str(self.spec)
 
     def open(self) -> None:
-        """Open and start the stream; raises OperatorError listing the devices."""
-        if self._stream is not None:
-            if not self._stream.active:
-                self._stream.start()
-            return
+        """Open and start the stream; raises OperatorError listing the devices.
+
+        After a failure PortAudio is asked for its devices again, so a device that was
+        missing or went away (unplugged, sound server restarted) is used once it is back.
+        """
         sd = sounddevice_module()
+        if self._stream is not None:
+            try:
+                if not self._stream.active:
+                    self._stream.start()
+                return
+            except sd.PortAudioError:
+                self.close()  # the device went away since: open it afresh
+        try:
+            self._stream = self._open_stream(sd)
+        except OperatorError as first:
+            _rescan(sd)
+            try:
+                self._stream = self._open_stream(sd)
+            except OperatorError:
+                raise first from None  # what was wrong before looking again says most
+
+    def _open_stream(self, sd: ModuleType) -> Any:
         index = resolve_device(self.spec)
         try:
             stream = sd.OutputStream(device=index, samplerate=self.fmt.sample_rate,
@@ -149,7 +167,7 @@ class SoundOutput:
             raise OperatorError(MSG_CANNOT_OPEN.format(
                 spec=repr(self.name), rate=self.fmt.sample_rate, channels=self.fmt.channels,
                 reason=_reason(exc), available=available_text())) from None
-        self._stream = stream
+        return stream
 
     def write(self, block: Block) -> None:
         """Hand one block to the device; blocks while its buffer is full."""
@@ -168,20 +186,25 @@ class SoundOutput:
 
         PortAudio's stop does not wait for ALSA plugins (PulseAudio) to play their buffer
         out, so one buffer of silence goes after the audio: the end is never clipped.
+        A device that went away meanwhile is closed (the next `open` looks for it again).
         """
         import numpy as np
 
         if self._stream is not None and self._stream.active:
             tail = round(self._stream.latency * self.fmt.sample_rate) + self.block_frames
-            self._stream.write(np.zeros((tail, self.fmt.channels), dtype=np.int16))
-            self._stream.stop()
+            try:
+                self._stream.write(np.zeros((tail, self.fmt.channels), dtype=np.int16))
+                self._stream.stop()
+            except Exception:  # PortAudioError: nothing is left to play out
+                self.close()
 
     def close(self) -> None:
+        """Close the stream; quietly, when its device is gone already."""
         if self._stream is not None:
             stream, self._stream = self._stream, None
-            try:
+            with contextlib.suppress(Exception):  # PortAudioError from a vanished device
                 stream.abort()
-            finally:
+            with contextlib.suppress(Exception):
                 stream.close()
 
     def __enter__(self) -> SoundOutput:
@@ -190,6 +213,13 @@ class SoundOutput:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  traceback: TracebackType | None) -> None:
         self.close()
+
+
+def _rescan(sd: ModuleType) -> None:
+    """Make PortAudio list the devices again (it reads them once, when initialised).
+    Only while no stream of ours is open: re-initialising closes every stream."""
+    sd._terminate()
+    sd._initialize()
 
 
 def _reason(exc: Exception) -> str:

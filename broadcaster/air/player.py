@@ -66,6 +66,7 @@ class _Entry:
     # set when the item was interrupted: the source to resume, where it was cut, and
     # the output's frame count at the cut (to tell a relay how long it was away)
     cut: tuple[int, int] | None = None
+    start_at: float | None = None  # the player's clock: its first block goes out then
 
     def source_to_air(self, frames_written: int) -> Source:
         if self.cut is None:
@@ -115,9 +116,15 @@ class Player:
 
     # --- asking the player ----------------------------------------------------------
 
-    def play(self, source: Source, level: Level = Level.NORMAL, item_id: str | None = None) -> str:
-        """Queue `source` at `level`; an emergency cuts in at once. Returns the item id."""
-        entry = _Entry(item_id or f"air-{next(self._ids)}", level, source)
+    def play(self, source: Source, level: Level = Level.NORMAL, item_id: str | None = None,
+             *, start_at: float | None = None) -> str:
+        """Queue `source` at `level`; an emergency cuts in at once. Returns the item id.
+
+        With `start_at` (the player's clock), an item handed over ahead of its time is
+        made ready (device open, amplifier warmed up) and its first block goes to the
+        device at that moment, not before; an emergency meanwhile still goes first.
+        """
+        entry = _Entry(item_id or f"air-{next(self._ids)}", level, source, start_at=start_at)
         with self._cond:
             {Level.EMERGENCY: self._emergencies, Level.PRIORITY: self._priority,
              Level.NORMAL: self._normal}[level].append(entry)
@@ -138,6 +145,7 @@ class Player:
         with self._cond:
             if self._current is not None and self._current.item_id == item_id:
                 self._stop_request = (item_id, outcome)
+                self._cond.notify_all()  # an item held for its start time ends at once
                 return True
             for queue in (self._emergencies, self._interrupted, self._priority, self._normal):
                 for entry in list(queue):
@@ -242,6 +250,12 @@ class Player:
     def _air(self, entry: _Entry, *, raise_device_errors: bool) -> None:
         source = entry.source_to_air(self._output.frames_written)
         resuming = entry.cut is not None
+        if entry.start_at is not None and not resuming:
+            # the slow part first (device, amplifier warm-up), then the exact start time
+            if not self._device_ready(entry, source, raise_device_errors):
+                return
+            if not self._held_until_start(entry):
+                return
         try:
             source.open(self.fmt, self._source_emitter(entry))
         except Exception as exc:  # any reason a source cannot start: log it, air the next
@@ -254,7 +268,8 @@ class Player:
         with self._cond:
             self._current, self._current_source = entry, source
             self._since = self._clock()
-            self._stop_request = None
+            if self._stop_request is not None and self._stop_request[0] != entry.item_id:
+                self._stop_request = None  # one made while it was held for its start stays
         self._dead_air.reset()
         try:
             self._air_blocks(entry, source, resuming, raise_device_errors)
@@ -262,6 +277,29 @@ class Player:
             source.close()
             with self._cond:
                 self._current = self._current_source = None
+
+    def _held_until_start(self, entry: _Entry) -> bool:
+        """Wait for `entry.start_at`; False when it must not start after all: stopped
+        (its ENDED event says how), an emergency came first (it goes back to the head of
+        the line), or the player is closing (it never aired: the caller still has it)."""
+        with self._cond:
+            self._current, self._stop_request = entry, None  # `stop()` finds it here
+            try:
+                while True:
+                    if self._closing:
+                        return False
+                    if self._stop_request is not None:
+                        self._emit(EventKind.ENDED, entry, outcome=self._stop_request[1])
+                        return False
+                    if self._emergencies and entry.level is not Level.EMERGENCY:
+                        self._interrupted.append(entry)
+                        return False
+                    left = (entry.start_at or 0.0) - self._clock()
+                    if left <= 0:
+                        return True
+                    self._cond.wait(timeout=left)
+            finally:
+                self._current = None
 
     def _air_blocks(self, entry: _Entry, source: Source, resuming: bool,
                     raise_device_errors: bool) -> None:

@@ -34,6 +34,7 @@ from broadcaster.config import Config, parse_config
 
 CAPTURE_ENV = "BROADCASTER_TEST_CAPTURE"
 BUSY_ENV = "BROADCASTER_TEST_BUSY"
+LATE_ENV = "BROADCASTER_TEST_LATE"
 SINK = "air"
 
 ASOUNDRC = """\
@@ -57,6 +58,14 @@ pcm.busy {{
   type plug
   slave.pcm {{ @func getenv vars [ {busy_env} ] default "null" }}
   hint {{ show on description "broadcaster test device that turns busy" }}
+}}
+# a device that is not there until its PulseAudio server (at the address in the env)
+# comes up: a sound card plugged in, or a sound server started, after the daemon
+pcm.late {{
+  type pulse
+  server {{ @func getenv vars [ {late_env} ] default "unix:/nonexistent" }}
+  device "{sink}"
+  hint {{ show on description "broadcaster test device that comes late" }}
 }}
 # the PulseAudio null sink, once NullSink has started it
 pcm.nullsink {{
@@ -112,7 +121,8 @@ def write_asoundrc(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "asoundrc"
     path.write_text(ASOUNDRC.format(capture_env=CAPTURE_ENV, busy_env=BUSY_ENV,
-                                    socket=pulse_socket(folder), sink=SINK), encoding="utf-8")
+                                    late_env=LATE_ENV, socket=pulse_socket(folder), sink=SINK),
+                    encoding="utf-8")
     return path
 
 

@@ -1,0 +1,126 @@
+"""Slots and timing rules on the station's own clock (SPEC §5, §6).
+
+A slot starts on a minute (`at: "05:30"`), so these tests run the station in this process
+with a clock set a few seconds before one (`ShiftedClock`, real speed) instead of
+waiting up to a minute; everything else is as in the daemon: the real database, the
+operator's commands as subprocesses, espeak-ng, the test sound devices.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from broadcaster.model import Level, Outcome
+from tests.support.daemon import (
+    ShiftedClock,
+    daemon_station,
+    queued,
+    station_in_this_process,
+    station_store,
+)
+from tests.support.sound import NullSink, frame_indices, runs, write_indexed, write_tone
+from tests.support.station import Station
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # the stations' default time zone
+RATE = 48000
+MORNING = """\
+title: Bản tin buổi sáng
+slot: {{days: daily, at: "{at:%H:%M}"{until}}}
+items:
+{items}
+"""
+
+
+def minute_ahead(minutes: int = 2) -> datetime:
+    """A minute boundary at least `minutes` − 1 ahead of the real time, in the station's zone."""
+    now = datetime.now(ZONE)
+    return now.replace(second=0, microsecond=0) + timedelta(minutes=minutes)
+
+
+def install_slot(station: Station, name: str, at: datetime, items: str,
+                 until: datetime | None = None) -> None:
+    path = station.root / f"{name}.yaml"
+    path.write_text(MORNING.format(
+        at=at, items=items, until=f', until: "{until:%H:%M}"' if until else ""),
+        encoding="utf-8")
+    done = station.cli("playlist", "apply", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"installed slot '{name}'")
+
+
+def test_a_slot_applied_seconds_ahead_airs_in_order(tmp_path: Path) -> None:
+    station = daemon_station(tmp_path / "station", "capture")
+    audio = station.root / "audio"
+    write_indexed(audio / "opening.wav", RATE // 2, first=1_000)
+    write_indexed(audio / "closing.wav", RATE // 2, first=1_000_000)
+    start = minute_ahead()
+    with station_in_this_process(station, ShiftedClock(start - timedelta(seconds=4))) as air:
+        install_slot(station, "buoi-sang", start, items="""\
+  - chime: default
+  - file: opening.wav
+  - say: "Đài truyền thanh xã xin kính chào bà con."
+  - file: closing.wav
+""")
+        line = air.wait_for(lambda: next(iter(air.as_run()), None), "the slot to air",
+                            timeout=20)
+    assert (line.title, line.source, line.outcome, line.engine) == (
+        "Bản tin buổi sáng", "slot", Outcome.AIRED, "espeak")
+    assert line.due_at == start.timestamp()
+    assert line.started_at is not None
+    assert 0 <= line.started_at - line.due_at < 0.1  # on the dot, on the station's clock
+
+    import soundfile
+
+    captured, _ = soundfile.read(str(station.root / "capture.wav"), dtype="int16")
+    played = runs(frame_indices(captured))
+    (opening_at, opening, _), (closing_at, closing, _) = played
+    assert (opening, closing) == (1_000, 1_000_000)
+    loud = np.abs(captured).max(axis=1) > 1000
+    assert loud[:opening_at].sum() > RATE  # the chime first,
+    speech = loud[opening_at + RATE // 2:closing_at].sum()
+    assert speech > RATE // 2  # the greeting between the two files
+
+
+@pytest.mark.slow
+def test_until_cuts_what_overruns_its_slot(tmp_path: Path, null_sink: NullSink) -> None:
+    station = daemon_station(tmp_path / "station", "nullsink")
+    write_tone(station.root / "audio" / "music.wav", 30.0)
+    start = minute_ahead()
+    # installed before the daemon starts; the box comes up 55 s into the slot, which
+    # still airs (within its grace) until its hard end 5 s later
+    install_slot(station, "buoi-sang", start, items="  - file: music.wav\n",
+                 until=start + timedelta(minutes=1))
+    clock = ShiftedClock(start + timedelta(seconds=55))
+    with station_in_this_process(station, clock) as air:
+        (line,) = air.wait_for(air.as_run, "the slot to be cut", timeout=15)
+    assert (line.source, line.outcome) == ("slot", Outcome.CUT)
+    assert line.started_at is not None
+    assert line.started_at - start.timestamp() == pytest.approx(55, abs=1)
+    assert line.ended_at - start.timestamp() == pytest.approx(60, abs=0.5)
+
+
+def test_quiet_hours_hold_a_notice_but_not_an_emergency(tmp_path: Path) -> None:
+    end = minute_ahead()
+    station = daemon_station(tmp_path / "station", "capture",
+                             quiet_hours=(f"{end - timedelta(minutes=30):%H:%M}-{end:%H:%M}",))
+    with station_in_this_process(station, ShiftedClock(end - timedelta(seconds=6))) as air:
+        notice = queued(station, "say", "Mời bà con đi họp lúc 7 giờ.", "--repeat", "1")
+        air.wait_for(lambda: any(item["id"] == notice and item["state"] == "held"
+                                 for item in (air.status() or {}).get("next", [])),
+                     "the notice to be held", timeout=3)
+        storm = queued(station, "say", "Lũ đang lên, bà con di chuyển lên chỗ cao.",
+                       "--level", "emergency", "--repeat", "1")
+        (alarm,) = air.wait_finished(storm, timeout=4)
+        assert air.state_of(notice) == "pending"  # still quiet: held
+        (held,) = air.wait_finished(notice, timeout=15)
+    assert (alarm.outcome, alarm.level) == (Outcome.AIRED, Level.EMERGENCY)
+    assert held.outcome is Outcome.AIRED
+    assert held.started_at is not None
+    assert 0 <= held.started_at - end.timestamp() < 1  # as the quiet hours ended
+    with station_store(station) as store:
+        assert store.pending() == []
