@@ -46,12 +46,16 @@ from broadcaster.store import Entry, Store, playlist_from_json
 if TYPE_CHECKING:
     from broadcaster.air import AirEvent, Player, Source
     from broadcaster.config import Config
+    from broadcaster.upstream.pushes import Upstream
 
 log = logging.getLogger(__name__)
 
 POLL_S = 0.25  # how often the database is checked for changes made by the CLI
 STATUS_EVERY_S = 0.2  # how often the live status is compared (and rewritten if it changed)
 RENDER_WAIT_S = 60.0  # the longest a notice's turn waits for its speech before it is skipped
+# An item goes to the player this long (plus the amplifier's warm-up) before its time: the
+# player opens the device and warms the amplifier up, then starts it on the dot.
+PREPARE_S = 0.5
 CHIME_FILE = "chime.wav"
 
 # Operator-facing messages of this module, kept together for translation.
@@ -88,6 +92,7 @@ class Station:
         self._renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
         self._player = player
         self._store: Store | None = None
+        self._upstream: Upstream | None = None
         self._status = StatusFile(config.runtime_dir / "status.json")
         self._last_error = ""
         self._device_error = ""
@@ -102,7 +107,10 @@ class Station:
         """Air until `stop` is set (SIGTERM). The amplifier is off on every way out."""
         from apscheduler.schedulers.background import BackgroundScheduler
 
+        from broadcaster.upstream.pushes import Upstream
+
         self._store = Store(self.config.data_dir / "station.db")
+        upstream = self._upstream = Upstream(self.config, self._store)
         self._started_at = self._clock().isoformat(timespec="seconds")
         self._scheduler = BackgroundScheduler(timezone=self.zone)
         self._scheduler.start()
@@ -113,6 +121,7 @@ class Station:
         try:
             self._recover()
             self._sync()
+            upstream.start(self.post)  # pushes wait at the broker until now
             notify("READY=1")
             watchdog = _watchdog_interval()
             next_ping = time.monotonic()
@@ -135,12 +144,14 @@ class Station:
                     version = current
                     self._sync()
                 self._feed_player()
+                upstream.tick(self._clock())
                 self._write_status()
                 if watchdog and time.monotonic() >= next_ping:
                     notify("WATCHDOG=1")
                     next_ping = time.monotonic() + watchdog
         finally:
             notify("STOPPING=1")
+            upstream.close()  # retained status `offline`; unacked pushes come again
             listener.close()
             self._scheduler.shutdown(wait=False)
             player.close()  # fades out, closes the device, switches the amplifier off
@@ -216,25 +227,34 @@ class Station:
                                       reason="cancelled by operator")
 
     def _sync_slots(self) -> None:
-        from apscheduler.triggers.cron import CronTrigger
-
         installed = {name: text for name, text, _ in self.store.slots()}
         for name in list(self._slot_jobs):
             if installed.get(name) != self._slot_jobs[name]:
-                self._scheduler.remove_job(f"slot:{name}")
+                self._unschedule(f"slot:{name}")
                 del self._slot_jobs[name]
         for name, text in installed.items():
-            if name in self._slot_jobs:
-                continue
-            slot = playlist_from_json(text).slot
-            if slot is None:
-                continue
-            days = ",".join(slot.days)
-            trigger = CronTrigger(day_of_week=days, hour=slot.at.hour, minute=slot.at.minute,
-                                  timezone=self.zone)
-            self._scheduler.add_job(self.post, trigger, args=("slot", name), id=f"slot:{name}",
-                                    misfire_grace_time=None, coalesce=True)
-            self._slot_jobs[name] = text
+            if name not in self._slot_jobs:
+                self._slot_jobs[name] = text
+                playlist = playlist_from_json(text)
+                self._arm_slot(name, playlist, self._clock())
+                for item in playlist.items:  # into the speech cache long before air time
+                    if isinstance(item, Say):
+                        self._renderer.submit(self._render, item)
+
+    def _arm_slot(self, name: str, playlist: Any, after: datetime) -> None:
+        """Schedule the slot's next start at or after `after` (its cron on the station's
+        clock), to be posted its lead ahead; the start itself rides in the message."""
+        from apscheduler.triggers.cron import CronTrigger
+
+        slot = playlist.slot
+        if slot is None:
+            return
+        cron = CronTrigger(day_of_week=",".join(slot.days), hour=slot.at.hour,
+                           minute=slot.at.minute, timezone=self.zone)
+        start = cron.get_next_fire_time(None, after)
+        if start is not None:
+            self._at(start.timestamp(), "slot", name, start.timestamp(),
+                     lead_s=self._lead_s(playlist.level))
 
     def _queue_slot(self, name: str, playlist: Any, when: datetime, now: datetime) -> None:
         key = occurrence_key(name, when.date())
@@ -252,12 +272,23 @@ class Station:
         self._known[entry.id] = known
         known.speech = [self._renderer.submit(self._render, item)
                         for item in entry.items if isinstance(item, Say)]
+        for item in entry.items:
+            if isinstance(item, Chime):
+                self._chime_path(item.source)  # made now, not when its turn comes
         if entry.hard_end is not None:
             self._at(entry.hard_end, "hard_end", entry.id)
-        if entry.due_at > now.timestamp():
-            self._at(entry.due_at, "due", entry.id)
+        lead = self._lead_s(entry.level)
+        if entry.due_at - lead > now.timestamp():
+            self._at(entry.due_at, "due", entry.id, lead_s=lead)
         else:
             self._due(entry.id)
+
+    def _lead_s(self, level: Level) -> float:
+        """How long before its time an item goes to the player. Not an emergency: handed
+        over early, it would cut into what is on air early."""
+        if level is Level.EMERGENCY:
+            return 0.0
+        return PREPARE_S + self.config.amplifier.warmup_s
 
     # --- messages -----------------------------------------------------------------------
 
@@ -268,21 +299,27 @@ class Station:
         elif kind == "due":
             self._due(message[1])
         elif kind == "slot":
-            self._slot_starts(message[1])
+            self._slot_starts(message[1], message[2])
         elif kind == "hard_end":
             self._hard_end(message[1])
         elif kind == "air":
             self._air_event(message[1])
+        elif kind == "upstream" and self._upstream is not None \
+                and self._upstream.handle(message[1:], self._clock()):
+            self._sync()  # a push was queued: an emergency goes to the player now
 
-    def _slot_starts(self, name: str) -> None:
+    def _slot_starts(self, name: str, start: float) -> None:
+        """A slot starts at `start` (a lead from now): queue it if it airs that day, and
+        arm its next start."""
         now = self._clock()
+        when = datetime.fromtimestamp(start, self.zone)
         for slot_name, text, _ in self.store.slots():
             if slot_name == name:
                 playlist = playlist_from_json(text)
-                when = occurrence(playlist, now.date(), now)
-                if when is not None and when <= now:
+                if occurrence(playlist, when.date(), when) == when:  # valid_from/until
                     self._queue_slot(name, playlist, when, now)
                     self._sync()
+                self._arm_slot(name, playlist, when + timedelta(seconds=1))
 
     def _due(self, entry_id: int) -> None:
         known = self._known.get(entry_id)
@@ -290,10 +327,10 @@ class Station:
             return
         entry = known.entry
         now = self._clock()
+        due = datetime.fromtimestamp(entry.due_at, self.zone)
         expires = (datetime.fromtimestamp(entry.expires_at, self.zone)
                    if entry.expires_at else None)
-        decision = decide(entry.level, datetime.fromtimestamp(entry.due_at, self.zone), now,
-                          self.quiet, expires)
+        decision = decide(entry.level, due, max(now, due), self.quiet, expires)
         if decision.action == "miss":
             self._forget(entry_id)
             self.store.finish(entry, Outcome.MISSED, ended_at=now.timestamp(),
@@ -336,8 +373,8 @@ class Station:
     def _due_check_then_give(self, known: _Known) -> None:
         entry = known.entry
         now = self._clock()
-        decision = decide(entry.level, datetime.fromtimestamp(entry.due_at, self.zone), now,
-                          self.quiet)
+        due = datetime.fromtimestamp(entry.due_at, self.zone)
+        decision = decide(entry.level, due, max(now, due), self.quiet)
         if decision.action == "air":
             self._give_player(known)
         elif decision.action == "hold" and decision.until is not None:
@@ -354,7 +391,10 @@ class Station:
             return
         known.where = "player"
         self._in_player.add(known.entry.id)
-        self._player.play(self._source(known), known.entry.level, str(known.entry.id))
+        source = self._source(known)
+        ahead = known.entry.due_at - self._clock().timestamp()  # handed over its lead early
+        start_at = time.monotonic() + ahead if ahead > 0 else None
+        self._player.play(source, known.entry.level, str(known.entry.id), start_at=start_at)
 
     # --- the player's events -------------------------------------------------------------
 
@@ -455,17 +495,26 @@ class Station:
 
     # --- bookkeeping ------------------------------------------------------------------------
 
-    def _at(self, timestamp: float, kind: str, entry_id: int) -> None:
-        when = datetime.fromtimestamp(timestamp, self.zone)
-        self._scheduler.add_job(self.post, "date", run_date=when, args=(kind, entry_id),
-                                id=f"{kind}:{entry_id}", replace_existing=True,
+    def _at(self, timestamp: float, kind: str, key: int | str, *args: Any,
+            lead_s: float = 0.0) -> None:
+        """Post (kind, key, *args) to the station thread `lead_s` before `timestamp` on the
+        station's clock. APScheduler reads the system clock; the two differ only when a
+        test or benchmark gave the station a clock of its own (station first, then
+        system: a job is never posted before its time on the station's clock)."""
+        ahead = timestamp - lead_s - self._clock().timestamp()
+        when = datetime.now(self.zone) + timedelta(seconds=ahead)
+        self._scheduler.add_job(self.post, "date", run_date=when, args=(kind, key, *args),
+                                id=f"{kind}:{key}", replace_existing=True,
                                 misfire_grace_time=None)
+
+    def _unschedule(self, job_id: str) -> None:
+        job = self._scheduler.get_job(job_id)
+        if job is not None:
+            job.remove()
 
     def _forget(self, entry_id: int, stop_outcome: Outcome | None = None) -> None:
         for kind in ("due", "hard_end"):
-            job = self._scheduler.get_job(f"{kind}:{entry_id}")
-            if job is not None:
-                job.remove()
+            self._unschedule(f"{kind}:{entry_id}")
         if stop_outcome is not None and entry_id in self._in_player and self._player:
             self._player.stop(str(entry_id), stop_outcome)
             return  # its ENDED event closes the books
@@ -494,7 +543,7 @@ class Station:
                       "since": round(since, 1), "offset_s": round(offset, 1),
                       "duration_s": playing.duration_s}
         # the file changes only when something happens, never every second
-        self._status.write({
+        status = {
             "pid": os.getpid(),
             "started": self._started_at,
             "on_air": on_air,
@@ -506,10 +555,13 @@ class Station:
             "device": {"name": self.config.audio.device if self.config.audio.device is not None
                        else "default", "error": self._device_error or None},
             "amplifier": _amplifier_text(player),
-            "upstream": "not configured" if not self.config.district.broker else "configured",
+            "upstream": self._upstream.describe() if self._upstream else "not configured",
             "last_error": self._last_error or None,
             "clock_synchronized": clock_synchronized(),
-        })
+        }
+        self._status.write(status)
+        if self._upstream is not None:
+            self._upstream.show(status)
 
 
 def _amplifier_text(player: Player | None) -> str:
