@@ -32,6 +32,7 @@ from broadcaster.model import (
     Chime,
     File,
     Level,
+    OperatorError,
     Outcome,
     Pause,
     PlaylistItem,
@@ -53,6 +54,8 @@ log = logging.getLogger(__name__)
 POLL_S = 0.25  # how often the database is checked for changes made by the CLI
 STATUS_EVERY_S = 0.2  # how often the live status is compared (and rewritten if it changed)
 RENDER_WAIT_S = 60.0  # the longest a notice's turn waits for its speech before it is skipped
+RERENDER_MARGIN_S = 60.0  # no second render this close to air time
+RERENDER_EVERY_S = 300.0  # how often the first engine is tried again before air time
 # An item goes to the player this long (plus the amplifier's warm-up) before its time: the
 # player opens the device and warms the amplifier up, then starts it on the dot.
 PREPARE_S = 0.5
@@ -272,6 +275,8 @@ class Station:
         self._known[entry.id] = known
         known.speech = [self._renderer.submit(self._render, item)
                         for item in entry.items if isinstance(item, Say)]
+        for future in known.speech:
+            future.add_done_callback(lambda _done: self.post("rendered", entry.id))
         for item in entry.items:
             if isinstance(item, Chime):
                 self._chime_path(item.source)  # made now, not when its turn comes
@@ -300,6 +305,8 @@ class Station:
             self._due(message[1])
         elif kind == "slot":
             self._slot_starts(message[1], message[2])
+        elif kind in ("rendered", "rerender"):
+            self._prefer_first_engine(message[1])
         elif kind == "hard_end":
             self._hard_end(message[1])
         elif kind == "air":
@@ -450,6 +457,44 @@ class Station:
         notice = Notice(item.text, repeat=item.repeat, gap_s=item.gap_s)
         return cached_notice(self.config, notice) or render_in_worker(self.config, notice)
 
+    def _prefer_first_engine(self, entry_id: int) -> None:
+        """A notice spoken by a fallback engine (gTTS was unreachable, say) is rendered
+        again by the first engine while there is time before it airs; whichever is in the
+        cache at air time airs. Never waited for: air time does not depend on it."""
+        known = self._known.get(entry_id)
+        preferred = self.config.tts.engines[0] if self.config.tts.engines else None
+        if known is None or preferred is None:
+            return
+        left = known.entry.due_at - self._clock().timestamp()
+        if left < RERENDER_MARGIN_S:
+            return
+        says = [item for item in known.entry.items if isinstance(item, Say)]
+        fallback = [item for item, future in zip(says, known.speech, strict=True)
+                    if future.done() and future.exception() is None
+                    and future.result().engine != preferred]
+        if not fallback:
+            return
+
+        def attempt() -> None:
+            if not all(self._render_with(item, preferred) for item in fallback) \
+                    and left > RERENDER_EVERY_S + RERENDER_MARGIN_S:
+                retry_at = self._clock().timestamp() + RERENDER_EVERY_S
+                self._at(retry_at, "rerender", entry_id)
+
+        self._renderer.submit(attempt)
+
+    def _render_with(self, item: Say, engine: str) -> bool:
+        from broadcaster.speech.render import Notice
+        from broadcaster.speech.worker import render_in_worker
+
+        try:
+            render_in_worker(self.config, Notice(item.text, repeat=item.repeat,
+                                                 gap_s=item.gap_s), engine)
+        except OperatorError as refused:
+            log.info("%s still cannot speak a notice: %s", engine, refused)
+            return False
+        return True
+
     def _source(self, known: _Known) -> Source:
         from broadcaster.air.sequence import SequenceSource
 
@@ -470,6 +515,7 @@ class Station:
                         program = future.result(timeout=RENDER_WAIT_S)
                     except Exception as exc:
                         raise RuntimeError(MSG_RENDER_FAILED.format(reason=exc)) from exc
+                    program = self._best_cached(item) or program  # re-rendered since?
                     known.engines.add(program.engine)
                     return ProgramSource(program, title=known.entry.title)
                 return notice
@@ -484,6 +530,15 @@ class Station:
             case Pause(duration_s):
                 return lambda: PauseSource(duration_s)
         raise TypeError(f"not a playlist item: {item!r}")
+
+    def _best_cached(self, item: Say) -> RenderedProgram | None:
+        from broadcaster.speech.render import Notice, cached_notice
+
+        try:
+            return cached_notice(self.config, Notice(item.text, repeat=item.repeat,
+                                                     gap_s=item.gap_s))
+        except OperatorError:
+            return None
 
     def _chime_path(self, source: str) -> Path:
         if source != "default":
