@@ -7,6 +7,7 @@ import shutil
 import stat
 from pathlib import Path
 
+from broadcaster.model import RenderedProgram
 from broadcaster.speech.render import Notice, cached_notice
 from tests.support.daemon import daemon_station, queued, running_daemon
 
@@ -34,12 +35,15 @@ def test_a_fallback_notice_is_rendered_again_by_the_first_engine(tmp_path: Path)
         'engines = ["espeak"]', 'engines = ["command", "espeak"]')
         + f'\n[tts.command]\nargv = ["{voice}", "{{out}}", "{{text_file}}"]\n')
     notice = Notice(TEXT, repeat=1, gap_s=30.0)  # `say` gives a 30 s gap by default
+
+    def by_first_engine() -> RenderedProgram | None:
+        found = cached_notice(station.config(), notice)
+        return found if found is not None and found.engine == "command" else None
+
     with running_daemon(station) as daemon:
         entry_id = queued(station, "say", TEXT, "--repeat", "1", "--at", "+5m")
-        program = daemon.wait_for(
-            lambda: (found := cached_notice(station.config(), notice))
-            and found.engine == "command" and found, "the second render by the first engine",
-            timeout=30)
+        program = daemon.wait_for(by_first_engine, "the second render by the first engine",
+                                  timeout=30)
         assert station.cli("cancel", str(entry_id)).returncode == 0
     assert program.engine == "command"
     assert int((tmp_path / "calls").read_text()) >= 2  # failed once, then spoke
