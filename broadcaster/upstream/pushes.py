@@ -129,10 +129,10 @@ class Upstream:
         """Start the link (if a broker is configured); `post` is the station's inbox. A
         broker setting it cannot use is logged and shown in `describe`: the station airs
         on without the link."""
+        if not self.configured or self.link is not None:
+            return  # paho (and ssl) stay unimported on a station without a district
         from broadcaster.upstream.link import HEARTBEAT_S, BrokerSettings, UpstreamLink
 
-        if not self.configured or self.link is not None:
-            return
         district = self.config.district
         try:
             settings = BrokerSettings.from_url(
