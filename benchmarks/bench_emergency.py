@@ -24,7 +24,7 @@ from pathlib import Path
 
 from broadcaster.model import Level
 from tests.support.daemon import Daemon, daemon_station, queued
-from tests.support.sound import NullSink, use_test_sound_devices, write_tone
+from tests.support.sound import running_null_sink, write_tone
 
 SCRIPT = Path(sys.executable).parent / "broadcaster"
 TARGET_MS = 500.0
@@ -64,16 +64,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tries", type=int, default=10)
     args = parser.parse_args()
-    missing = NullSink.available()
-    if missing:
-        raise SystemExit(f"cannot measure: {missing}")
-    sink = NullSink(use_test_sound_devices())
-    sink.start()
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-emergency-") as tmp:
-            latencies = measure(Path(tmp), args.tries)
-    finally:
-        sink.stop()
+    with running_null_sink(), tempfile.TemporaryDirectory(prefix="bench-emergency-") as tmp:
+        latencies = measure(Path(tmp), args.tries)
     print("| emergency: `say --level emergency` typed → first emergency block to the device "
           "| tries | median ms | max ms | target |")
     print("| --- | --- | --- | --- | --- |")

@@ -28,7 +28,7 @@ from pathlib import Path
 from broadcaster.model import Chime, File, Level, PlaylistItem, Say
 from broadcaster.runtime import poke_daemon
 from tests.support.daemon import Daemon, daemon_station, station_store
-from tests.support.sound import NullSink, use_test_sound_devices, write_tone
+from tests.support.sound import running_null_sink, write_tone
 
 FILE_S = 0.4  # each file item's length
 FILE_SPACING_S = 1.3
@@ -94,13 +94,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, nargs="+", default=[0.0, 1.0],
                         help="amplifier warm-up settings (s) to measure with")
     args = parser.parse_args()
-    missing = NullSink.available()
-    if missing:
-        raise SystemExit(f"cannot measure: {missing}")
-    sink = NullSink(use_test_sound_devices())
-    sink.start()
     rows: list[str] = []
-    try:
+    with running_null_sink():
         for warmup_s in args.warmup:
             with tempfile.TemporaryDirectory(prefix="bench-station-") as tmp:
                 files, notices = measure(Path(tmp), args.files, args.notices, warmup_s)
@@ -111,8 +106,6 @@ def main() -> None:
                 rows.append(row(f"spoken notices (chime first), {setting}", notices))
             rows.append(row(f"**all, {setting}** (target p99 ≤ {TARGET_MS:.0f} ms)",
                             files + notices))
-    finally:
-        sink.stop()
     print("| start error (first block to device − due), null sink | items | p50 ms "
           "| p99 ms | max ms | min ms |")
     print("| --- | --- | --- | --- | --- | --- |")

@@ -107,6 +107,17 @@ def null_sink() -> Iterator[NullSink]:
     missing = NullSink.available()
     if missing:
         pytest.skip(f"no PulseAudio null sink: {missing}")
+    with running_null_sink() as sink:
+        yield sink
+
+
+@contextlib.contextmanager
+def running_null_sink() -> Iterator[NullSink]:
+    """Start the null sink (tests and benchmarks), stop it on the way out. Raises
+    RuntimeError naming what is missing when PulseAudio is not installed."""
+    missing = NullSink.available()
+    if missing:
+        raise RuntimeError(missing)
     sink = NullSink(use_test_sound_devices())
     sink.start()
     rescan_devices()
