@@ -47,6 +47,7 @@ from broadcaster.store import Entry, Store, playlist_from_json
 if TYPE_CHECKING:
     from broadcaster.air import AirEvent, Player, Source
     from broadcaster.config import Config
+    from broadcaster.speech.render import Notice
     from broadcaster.upstream.pushes import Upstream
 
 log = logging.getLogger(__name__)
@@ -330,27 +331,34 @@ class Station:
 
     def _due(self, entry_id: int) -> None:
         known = self._known.get(entry_id)
-        if known is None or known.where in ("waiting", "player"):
+        if known is None or known.where in ("waiting", "player") or not self._judge(known):
             return
+        if known.entry.level is Level.EMERGENCY:
+            self._give_player(known)
+        else:
+            # the loop feeds the player once every message (or the start-up sync) has been
+            # seen: a priority item taken after a normal one in the same batch still goes first
+            known.where = "waiting"
+
+    def _judge(self, known: _Known) -> bool:
+        """SPEC §6 for an entry at the moment it would start: True to air it now; else it
+        is held (a trigger brings it back when quiet hours end) or logged missed."""
         entry = known.entry
         now = self._clock()
         due = datetime.fromtimestamp(entry.due_at, self.zone)
         expires = (datetime.fromtimestamp(entry.expires_at, self.zone)
                    if entry.expires_at else None)
         decision = decide(entry.level, due, max(now, due), self.quiet, expires)
-        if decision.action == "miss":
-            self._forget(entry_id)
+        if decision.action == "air":
+            return True
+        if decision.action == "hold" and decision.until is not None:
+            known.where = "held"
+            self._at(decision.until.timestamp(), "due", entry.id)
+        else:
+            self._forget(entry.id)
             self.store.finish(entry, Outcome.MISSED, ended_at=now.timestamp(),
                               reason=decision.reason)
-        elif decision.action == "hold" and decision.until is not None:
-            known.where = "held"
-            self._at(decision.until.timestamp(), "due", entry_id)
-        elif entry.level is Level.EMERGENCY:
-            self._give_player(known)
-        else:
-            # the loop feeds the player once every message (or the start-up sync) has been
-            # seen: a priority item taken after a normal one in the same batch still goes first
-            known.where = "waiting"
+        return False
 
     def _hard_end(self, entry_id: int) -> None:
         known = self._known.get(entry_id)
@@ -364,34 +372,17 @@ class Station:
                           reason=MSG_SLOT_ENDED)
 
     def _feed_player(self) -> None:
-        """Give the player the next waiting entry when it is free: priority first."""
+        """Give the player the next waiting entry when it is free: priority first. Grace
+        is judged at the moment it would start, not when it became due."""
         if self._in_player or self._player is None:
             return
-        waiting = [k for k in self._known.values() if k.where == "waiting"]
-        if not waiting:
-            return
-        waiting.sort(key=lambda k: (k.entry.level is not Level.PRIORITY, k.entry.due_at,
-                                    k.entry.id))
-        chosen = waiting[0]
-        # grace is judged at the moment it would start, not when it became due
-        chosen.where = "due-check"
-        self._due_check_then_give(chosen)
-
-    def _due_check_then_give(self, known: _Known) -> None:
-        entry = known.entry
-        now = self._clock()
-        due = datetime.fromtimestamp(entry.due_at, self.zone)
-        decision = decide(entry.level, due, max(now, due), self.quiet)
-        if decision.action == "air":
-            self._give_player(known)
-        elif decision.action == "hold" and decision.until is not None:
-            known.where = "held"
-            self._at(decision.until.timestamp(), "due", entry.id)
-        else:
-            self._forget(entry.id)
-            self.store.finish(entry, Outcome.MISSED, ended_at=now.timestamp(),
-                              reason=decision.reason)
-            self._feed_player()
+        waiting = sorted((k for k in self._known.values() if k.where == "waiting"),
+                         key=lambda k: (k.entry.level is not Level.PRIORITY, k.entry.due_at,
+                                        k.entry.id))
+        for known in waiting:
+            if self._judge(known):
+                self._give_player(known)
+                return
 
     def _give_player(self, known: _Known) -> None:
         if self._player is None:
@@ -451,10 +442,10 @@ class Station:
     def _render(self, item: Say) -> RenderedProgram:
         """The notice's speech: from the cache when it is there, else from a render worker
         (a child process, so the daemon never loads the audio-analysis libraries)."""
-        from broadcaster.speech.render import Notice, cached_notice
+        from broadcaster.speech.render import cached_notice
         from broadcaster.speech.worker import render_in_worker
 
-        notice = Notice(item.text, repeat=item.repeat, gap_s=item.gap_s)
+        notice = _notice(item)
         return cached_notice(self.config, notice) or render_in_worker(self.config, notice)
 
     def _prefer_first_engine(self, entry_id: int) -> None:
@@ -484,12 +475,10 @@ class Station:
         self._renderer.submit(attempt)
 
     def _render_with(self, item: Say, engine: str) -> bool:
-        from broadcaster.speech.render import Notice
         from broadcaster.speech.worker import render_in_worker
 
         try:
-            render_in_worker(self.config, Notice(item.text, repeat=item.repeat,
-                                                 gap_s=item.gap_s), engine)
+            render_in_worker(self.config, _notice(item), engine)
         except OperatorError as refused:
             log.info("%s still cannot speak a notice: %s", engine, refused)
             return False
@@ -532,11 +521,10 @@ class Station:
         raise TypeError(f"not a playlist item: {item!r}")
 
     def _best_cached(self, item: Say) -> RenderedProgram | None:
-        from broadcaster.speech.render import Notice, cached_notice
+        from broadcaster.speech.render import cached_notice
 
         try:
-            return cached_notice(self.config, Notice(item.text, repeat=item.repeat,
-                                                     gap_s=item.gap_s))
+            return cached_notice(self.config, _notice(item))
         except OperatorError:
             return None
 
@@ -617,6 +605,13 @@ class Station:
         self._status.write(status)
         if self._upstream is not None:
             self._upstream.show(status)
+
+
+def _notice(item: Say) -> Notice:
+    """What the renderer makes of a playlist's `say:` (its chime is an item of its own)."""
+    from broadcaster.speech.render import Notice
+
+    return Notice(item.text, repeat=item.repeat, gap_s=item.gap_s)
 
 
 def _amplifier_text(player: Player | None) -> str:

@@ -37,7 +37,6 @@ from broadcaster.model import (
 MSG_CANNOT_OPEN = ("{path}: cannot open the station database ({reason}); "
                    "check that you are in the 'broadcaster' group")
 MSG_NO_SUCH_ITEM = "no pending item with id {id}; see `broadcaster queue`"
-MSG_CORRUPT = "{path}: the station database is damaged ({reason}); restore it from a backup"
 
 SCHEMA_VERSION = 2
 _SCHEMA = """

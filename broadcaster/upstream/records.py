@@ -152,6 +152,8 @@ class UpstreamRecords:
         """An authentic message: its id is never taken again, nor a sequence ≤ its own."""
         db.execute("INSERT OR IGNORE INTO upstream_seen VALUES (?,?,?,?,?)",
                    (message_id, key_id, seq, digest, now))
+        # ids older than any push can live are let go in the same write (no extra SD write)
+        db.execute("DELETE FROM upstream_seen WHERE received_at < ?", (now - SEEN_KEEP_S,))
         db.execute("INSERT INTO upstream_senders VALUES (?,?,?) ON CONFLICT(key_id) DO UPDATE"
                    " SET last_seq = max(last_seq, excluded.last_seq), last_at = excluded.last_at",
                    (key_id, seq, now))
@@ -277,10 +279,6 @@ class UpstreamRecords:
             db.executemany("UPDATE upstream_outbox SET sent_at = ? WHERE id = ?"
                            " AND sent_at IS NULL", [(now, rid) for rid in receipt_ids])
             db.execute("DELETE FROM upstream_outbox WHERE sent_at < ?", (now - SENT_KEEP_S,))
-
-    def forget_old(self, now: float) -> None:
-        with self.store.transaction() as db:
-            db.execute("DELETE FROM upstream_seen WHERE received_at < ?", (now - SEEN_KEEP_S,))
 
     # --- the as-run log → aired / missed -----------------------------------------------------
 
