@@ -211,8 +211,8 @@ def _collect(arrived: queue.Queue[tuple[str, bytes]], message_id: str, target: s
             if body.get("state") == "online":
                 online.add(station)
             continue
-        if body.get("message_id") != message_id:
-            continue
+        if body.get("message_id") != message_id or body in receipts:
+            continue  # QoS 1 is at least once: a receipt may come twice, it is shown once
         receipts.append(body)
         if on_receipt is not None:
             on_receipt(body)

@@ -9,6 +9,7 @@ subscriptions and the pushes queued for them) as a district's broker does.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import shutil
 import signal
 import socket
@@ -25,6 +26,7 @@ START_TIMEOUT_S = 10.0
 CONFIG = """\
 listener {port} 127.0.0.1
 allow_anonymous true
+user {user}
 persistence true
 persistence_location {folder}/
 persistence_file broker.db
@@ -52,7 +54,10 @@ class Broker:
         self.config = folder / "mosquitto.conf"
         self._process: subprocess.Popen[bytes] | None = None
         folder.mkdir(parents=True, exist_ok=True)
-        self.config.write_text(CONFIG.format(port=self.port, folder=folder), encoding="utf-8")
+        # as root, Mosquitto would switch to user 'mosquitto', which cannot write its
+        # persistence file (sessions lost on restart) or log in the test's private folder
+        self.config.write_text(CONFIG.format(port=self.port, folder=folder,
+                                             user=getpass.getuser()), encoding="utf-8")
 
     @property
     def url(self) -> str:

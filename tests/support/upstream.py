@@ -204,8 +204,11 @@ class Listener:
         """Wait until `count` receipts for `message_id` came (None: any), in arrival order."""
         deadline = time.monotonic() + timeout
         while True:
-            found = [body for topic, body in self.seen if topic.endswith("/receipts")
-                     and (message_id is None or body.get("message_id") == message_id)]
+            found: list[dict[str, Any]] = []
+            for topic, body in self.seen:  # QoS 1 may deliver a receipt twice: count it once
+                if topic.endswith("/receipts") and body not in found \
+                        and (message_id is None or body.get("message_id") == message_id):
+                    found.append(body)
             if len(found) >= count:
                 return found
             remaining = deadline - time.monotonic()
