@@ -6,7 +6,6 @@ is answered with the nearest valid key.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import tomllib
@@ -17,6 +16,7 @@ from typing import Annotated
 import msgspec
 
 from broadcaster.model import OperatorError
+from broadcaster.nearest import did_you_mean
 
 ENV_VAR = "BROADCASTER_CONFIG"
 SYSTEM_CONFIG = Path("/etc/broadcaster/broadcaster.toml")
@@ -28,8 +28,6 @@ MSG_NOT_FOUND = "{path}: config file not found; check --config or ${env}"
 MSG_UNREADABLE = "{path}: cannot read the config file ({reason}); check its permissions"
 MSG_BAD_TOML = "{path}:{line}: not valid TOML ({reason}); fix the syntax on that line"
 MSG_UNKNOWN_KEY = "{path}:{line}: unknown key '{key}'{section}{hint}"
-MSG_DID_YOU_MEAN = "; did you mean '{suggestion}'?"
-MSG_VALID_KEYS = "; valid keys: {keys}"
 MSG_BAD_VALUE = "{path}:{line}: {key}: {reason}"
 MSG_BAD_QUIET_HOURS = "quiet hours must look like \"21:30-05:00\", not {value!r}"
 MSG_BAD_TIMEZONE = "unknown time zone {value!r}; use a name such as \"Asia/Ho_Chi_Minh\""
@@ -256,12 +254,9 @@ def _describe(message: str, text: str, path: Path) -> str:
         section = [part for part in (match["at"] or "").split(".") if part]
         key = match["key"]
         line = _line_of(text, section, key)
-        valid = _valid_keys(section)
-        close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
-        hint = (MSG_DID_YOU_MEAN.format(suggestion=close[0]) if close
-                else MSG_VALID_KEYS.format(keys=", ".join(valid)))
         where = f" in [{'.'.join(section)}]" if section else ""
-        return MSG_UNKNOWN_KEY.format(path=path, line=line, key=key, section=where, hint=hint)
+        return MSG_UNKNOWN_KEY.format(path=path, line=line, key=key, section=where,
+                                      hint=did_you_mean(key, _valid_keys(section)))
     at = _AT.match(message)
     what, place = (at["what"], at["at"]) if at else (message, "")
     parts = [re.sub(r"\[\d+\]$", "", part) for part in place.split(".") if part]

@@ -36,8 +36,6 @@ MSG_NOT_A_MAPPING = ("a playlist is a set of 'key: value' lines such as 'title: 
 MSG_DUPLICATE_KEY = "duplicate key '{key}' (also on line {first}); keep only one"
 MSG_KEY_NOT_A_WORD = "a key must be a plain word such as 'title', not {found}"
 MSG_UNKNOWN_KEY = "unknown key '{key}'{where}{hint}"
-MSG_DID_YOU_MEAN = "; did you mean '{suggestion}'?"
-MSG_VALID_KEYS = "; valid keys: {keys}"
 MSG_ITEM_KEY_AT_TOP = "'{key}' is an item; put it in the list under 'items:', as '  - {key}: ...'"
 
 # --- values -------------------------------------------------------------------------------

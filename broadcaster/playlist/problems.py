@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from broadcaster.model import OperatorError
+from broadcaster.nearest import did_you_mean
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -77,19 +78,8 @@ class Findings:
                               for refusal in self.refusals])
 
 
-def nearest(key: str, valid: Sequence[str]) -> str | None:
-    """The valid key the operator most likely meant by `key`, if one is close."""
-    import difflib
-
-    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
 def unknown_key(key: str, valid: Sequence[str], where: str = "") -> str:
     """The message for an unknown key: the nearest valid key, else the valid keys."""
     from broadcaster.playlist import messages as msg
 
-    suggestion = nearest(key, valid)
-    hint = (msg.MSG_DID_YOU_MEAN.format(suggestion=suggestion) if suggestion
-            else msg.MSG_VALID_KEYS.format(keys=", ".join(valid)))
-    return msg.MSG_UNKNOWN_KEY.format(key=show(key), where=where, hint=hint)
+    return msg.MSG_UNKNOWN_KEY.format(key=show(key), where=where, hint=did_you_mean(key, valid))

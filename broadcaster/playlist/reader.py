@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from broadcaster.model import Level, Playlist, PlaylistItem, Slot
+from broadcaster.nearest import nearest_key
 from broadcaster.playlist import messages as msg
 from broadcaster.playlist import values
 from broadcaster.playlist.items import ITEM_KEYS, ItemContext, read_item
@@ -20,7 +21,6 @@ from broadcaster.playlist.problems import (
     PlaylistError,
     Problem,
     Refusal,
-    nearest,
     unknown_key,
 )
 from broadcaster.playlist.yaml_text import (
@@ -132,7 +132,7 @@ def _unknown_keys(fields: dict[str, tuple[Node, Node]], valid: Sequence[str], wh
     for key, (key_node, _) in fields.items():
         if key not in valid and key not in allowed_elsewhere:
             findings.note(line_of(key_node), unknown_key(key, valid, where))
-            suggested.add(nearest(key, valid) or "")
+            suggested.add(nearest_key(key, valid) or "")
     return suggested
 
 
