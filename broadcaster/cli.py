@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from broadcaster.model import OperatorError
+from broadcaster.model import OperatorError, one_line
 from broadcaster.terminal import ConfigOption, JsonOption, load, print_json, print_rows, when
 from broadcaster.upstream.commands import district_app, inbox
 
@@ -383,7 +383,6 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("BROADCASTER_DEBUG"):
             raise
-        first = str(exc).strip().splitlines()
-        typer.echo(MSG_UNEXPECTED.format(kind=type(exc).__name__,
-                                         detail=first[0] if first else ""), err=True)
+        typer.echo(MSG_UNEXPECTED.format(kind=type(exc).__name__, detail=one_line(exc)),
+                   err=True)
         raise SystemExit(1) from None

@@ -20,6 +20,13 @@ class OperatorError(Exception):
     """
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception told in one line: the first line of its message, or its class name
+    when the message is empty (for the operator's terminal and the as-run log)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class Level(enum.StrEnum):
     """Bulletin levels of Circular 39/2020/TT-BTTTT (SPEC §1)."""
 

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Protocol
 
 from broadcaster.config import AmplifierSection
+from broadcaster.model import one_line
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def switch_from_config(section: AmplifierSection) -> Switch:
     except ImportError:
         reason = "gpiozero is not installed (pip install gpiozero)"
     except Exception as exc:  # gpiozero raises many kinds when no GPIO chip exists
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = one_line(exc)
     log.warning("amplifier relay on GPIO%s unavailable: %s", section.gpio_pin, reason)
     return NoSwitch(f"relay on GPIO{section.gpio_pin} unavailable: {reason}")
 

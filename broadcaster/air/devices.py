@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
-from broadcaster.model import OperatorError
+from broadcaster.model import OperatorError, one_line
 
 if TYPE_CHECKING:
     from broadcaster.air.sources import Block, OutputFormat
@@ -166,7 +166,7 @@ class SoundOutput:
         except (sd.PortAudioError, ValueError) as exc:
             raise OperatorError(MSG_CANNOT_OPEN.format(
                 spec=repr(self.name), rate=self.fmt.sample_rate, channels=self.fmt.channels,
-                reason=_reason(exc), available=available_text())) from None
+                reason=one_line(exc), available=available_text())) from None
         return stream
 
     def write(self, block: Block) -> None:
@@ -178,7 +178,7 @@ class SoundOutput:
             self._stream.write(samples)
         except Exception as exc:  # PortAudioError; the module may not be importable here
             raise OperatorError(MSG_WRITE_FAILED.format(
-                spec=repr(self.name), reason=_reason(exc), available=available_text())) from None
+                spec=repr(self.name), reason=one_line(exc), available=available_text())) from None
         self.frames_written += len(block)
 
     def drain(self) -> None:
@@ -220,7 +220,3 @@ def _rescan(sd: ModuleType) -> None:
     Only while no stream of ours is open: re-initialising closes every stream."""
     sd._terminate()
     sd._initialize()
-
-
-def _reason(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -29,7 +29,7 @@ from broadcaster.air.amplifier import Amplifier, NoSwitch
 from broadcaster.air.deadair import DeadAirCheck
 from broadcaster.air.events import AirEvent, EventKind, NowPlaying
 from broadcaster.air.sources import OutputFormat, Source
-from broadcaster.model import Level, OperatorError, Outcome
+from broadcaster.model import Level, OperatorError, Outcome, one_line
 
 if TYPE_CHECKING:
     from broadcaster.air.sources import Block
@@ -417,7 +417,7 @@ class Player:
         return None
 
     def _fail(self, entry: _Entry, exc: Exception, position: int = 0) -> None:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = one_line(exc)
         if not isinstance(exc, OperatorError):
             log.exception("item %s failed", entry.item_id)
         self._emit(EventKind.FAILED, entry, position, outcome=Outcome.FAILED, detail=reason)

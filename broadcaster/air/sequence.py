@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from broadcaster.air.sources import Emit, OutputFormat, Source, _ignore
+from broadcaster.model import one_line
 
 if TYPE_CHECKING:
     from broadcaster.air.sources import Block
@@ -93,7 +94,7 @@ class SequenceSource(Source):
                 if source is not None:
                     source.close()
                 what = source.title if source is not None else "item"
-                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                reason = one_line(exc)
                 self._emit("failed", MSG_PART_FAILED.format(number=index + 1, what=what,
                                                             reason=reason))
                 continue

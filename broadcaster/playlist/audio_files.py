@@ -6,6 +6,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+from broadcaster.model import one_line
 from broadcaster.playlist import messages as msg
 from broadcaster.playlist.problems import Refusal, show
 
@@ -65,4 +66,5 @@ def looks_like_audio(head: bytes) -> bool:
 
 
 def _reason(exc: Exception) -> str:
-    return show(getattr(exc, "strerror", None) or str(exc) or type(exc).__name__)
+    # an OSError's strerror says what went wrong without repeating the path
+    return show(getattr(exc, "strerror", None) or one_line(exc))

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from broadcaster.model import one_line
+
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
@@ -88,7 +90,7 @@ def decode_audio(data: bytes | Path, *, tempo: float = 1.0) -> Pcm:
     try:
         segment = AudioSegment.from_file(source, parameters=parameters).set_channels(1)
     except Exception as exc:  # pydub raises CouldntDecodeError or ffmpeg's errors
-        raise EngineFailure(MSG_BAD_AUDIO.format(reason=_first_line(exc))) from exc
+        raise EngineFailure(MSG_BAD_AUDIO.format(reason=one_line(exc))) from exc
     ints = np.frombuffer(segment.raw_data, dtype=f"<i{segment.sample_width}")
     scale = float(1 << (8 * segment.sample_width - 1))
     return Pcm((ints / scale).astype(np.float32), segment.frame_rate)
@@ -240,7 +242,7 @@ def _gtts_reason(exc: Exception, timeout_s: float) -> str:
     status = getattr(getattr(exc, "rsp", None), "status_code", None)
     if status is not None:
         return MSG_HTTP.format(status=status)
-    return _first_line(exc)
+    return one_line(exc)
 
 
 def _requests_reason(exc: Exception, timeout_s: float) -> str:
@@ -252,9 +254,10 @@ def _requests_reason(exc: Exception, timeout_s: float) -> str:
         return MSG_TIMED_OUT.format(seconds=timeout_s)
     if isinstance(exc, requests.ConnectionError):
         return MSG_NETWORK.format(reason="no connection")
-    return MSG_NETWORK.format(reason=_first_line(exc))
+    return MSG_NETWORK.format(reason=one_line(exc))
 
 
-def _first_line(value: object) -> str:
-    text = str(value).strip()
+def _first_line(text: str) -> str:
+    """The first line of a program's stderr, at most 200 characters; '' for none."""
+    text = text.strip()
     return text.splitlines()[0][:200] if text else ""

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from broadcaster.model import Level, OperatorError
+from broadcaster.model import Level, OperatorError, one_line
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -123,7 +123,7 @@ def open_envelope(raw: bytes, max_bytes: int = MAX_BYTES) -> Envelope:
     try:
         fields = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise Refused(MSG_NOT_JSON.format(reason=_first_line(exc))) from None
+        raise Refused(MSG_NOT_JSON.format(reason=one_line(exc))) from None
     if not isinstance(fields, dict):
         raise Refused(MSG_NOT_JSON.format(reason="not a JSON object"))
     claimed_id = fields.get("id") if isinstance(fields.get("id"), str) else None
@@ -193,9 +193,6 @@ def _time(fields: dict[str, Any], name: str) -> datetime:
 def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
-
-def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 # --- keys ----------------------------------------------------------------------------------
