@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from broadcaster.cli_upstream import district_app, inbox
 from broadcaster.model import OperatorError, one_line
 from broadcaster.terminal import ConfigOption, JsonOption, load, print_json, print_rows, when
-from broadcaster.upstream.commands import district_app, inbox
 
 if TYPE_CHECKING:
     from broadcaster.config import Config

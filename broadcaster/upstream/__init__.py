@@ -8,5 +8,7 @@ the operator's inbox, receipts and status.
   link.py       the MQTT client in the daemon (paho-mqtt)
   inbox.py      what `broadcaster inbox` does
   district.py   the district's side: keygen, push, status
-  commands.py   the Typer commands for both
+
+Their commands (`broadcaster inbox`, `broadcaster district …`) are in cli_upstream.py,
+beside cli.py: nothing here imports Typer or prints to a terminal.
 """

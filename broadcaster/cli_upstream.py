@@ -1,5 +1,6 @@
 """The upstream commands (SPEC §3): the operator's `inbox` and the district's `district`.
 
+The command-line side of broadcaster/upstream/, which knows nothing of terminals.
 Mounted in cli.py with `app.command()(inbox)` and `app.add_typer(district_app,
 name="district")`. Only Typer is imported here; the rest inside each command, so
 `broadcaster --help` stays fast.
