@@ -66,7 +66,8 @@ def measure(folder: Path, files: int, notices: int,
         with station_store(station) as store:
             for kind, items, at in plan:
                 entry_id = store.enqueue(title=kind, level=Level.NORMAL, source="operator",
-                                         items=items, due_at=at, now=time.time())
+                                         items=items, due_at=at, now=time.time(),
+                                         expires_at=at + 600)
                 kinds[entry_id] = kind
         poke_daemon(station.config())
         lines = daemon.wait_finished(*kinds, timeout=due - time.time() + 30)

@@ -19,6 +19,7 @@ from broadcaster.terminal import ConfigOption, JsonOption, load, print_json, pri
 
 if TYPE_CHECKING:
     from broadcaster.config import Config
+    from broadcaster.desk import Queued
 
 # Operator-facing messages of this module, kept together for translation.
 MSG_NO_TEXT = "no text given; pass the text as an argument or on standard input"
@@ -35,6 +36,11 @@ MSG_NOTHING_SCHEDULED = "nothing is scheduled that day"
 MSG_PLAYLISTS_OK = "{count} playlist file(s) OK"
 MSG_INSTALLED = "installed slot {name!r}: {title} at {at} on {days}"
 MSG_QUEUED = "queued #{id}: {title}"
+MSG_SLOT_OPEN_NOW = "its window is open now: it airs at once and still ends at its 'until'"
+MSG_EXPECTED = "#{id} expected to start at {when}"
+MSG_WOULD_EXPIRE = "#{id} would expire before its turn at the rate items air now"
+MSG_EXPIRES_WAITING = "expires waiting"
+MSG_NOTE = "note: {note}"
 MSG_LOG_EMPTY = "the as-run log has nothing in that period"
 
 app = typer.Typer(
@@ -152,6 +158,11 @@ LevelOption = Annotated[str, typer.Option(
     "(cuts in at once).")]
 
 
+ExpiresOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--expires", help="The latest it may still start, like --at (default: by level; "
+    "normal ends with the broadcasting day).")]
+
+
 @app.command()
 def say(
     text: TextArgument = None,
@@ -161,15 +172,15 @@ def say(
     level: LevelOption = "normal",
     title: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="A short title for the queue and the log (default: its first words).")] = None,
+    expires: ExpiresOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Queue a spoken notice (with the chime); prints its id."""
+    """Queue a spoken notice (with the chime); prints its id and when it should start."""
     from broadcaster.clock import parse_duration
     from broadcaster.desk import queue_notice
 
-    entry_id = queue_notice(load(config), _text(text), at=at, repeat=repeat,
-                            gap_s=parse_duration(gap), level=level, title=title)
-    typer.echo(entry_id)
+    _tell(queue_notice(load(config), _text(text), at=at, repeat=repeat,
+                       gap_s=parse_duration(gap), level=level, title=title, expires=expires))
 
 
 @app.command()
@@ -177,24 +188,43 @@ def play(
     file: Annotated[Path, typer.Argument(help="The audio file to air.")],
     at: AtOption = "now",
     level: LevelOption = "normal",
+    expires: ExpiresOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Queue an audio file; prints its id."""
+    """Queue an audio file; prints its id and when it should start."""
     from broadcaster.desk import queue_file
 
-    typer.echo(queue_file(load(config), file, at=at, level=level))
+    _tell(queue_file(load(config), file, at=at, level=level, expires=expires))
+
+
+def _tell(queued: Queued) -> None:
+    """The id alone on the first line (for scripts), then when it should start; warnings
+    on standard error."""
+    typer.echo(queued.id)
+    if queued.expected is not None:
+        typer.echo(MSG_EXPECTED.format(id=queued.id,
+                                       when=queued.expected.strftime("%Y-%m-%d %H:%M:%S")))
+    else:
+        typer.echo(MSG_WOULD_EXPIRE.format(id=queued.id))
+    for note in queued.notes:
+        typer.echo(MSG_NOTE.format(note=note), err=True)
 
 
 @app.command()
 def queue(as_json: JsonOption = False, config: ConfigOption = None) -> None:
-    """Pending items in air order."""
+    """Pending items in air order, each with the time it is expected to start."""
     from broadcaster.desk import pending
 
     station = load(config)
-    entries = pending(station)
-    rows = [{"id": e.id, "due": when(e.due_at, station), "level": e.level.value,
-             "state": e.state, "source": e.source, "title": e.title} for e in entries]
-    print_rows(rows, ["id", "due", "level", "state", "source", "title"], as_json,
+    on_air, waiting = pending(station)
+    rows = [{"id": e.id, "expected": "on air" if e.state == "on_air" else "stopping",
+             "due": when(e.due_at, station), "level": e.level.value, "source": e.source,
+             "title": e.title} for e in on_air]
+    rows += [{"id": e.id, "expected": when(p.start, station) if p.start is not None
+              else MSG_EXPIRES_WAITING, "due": when(e.due_at, station),
+              "level": e.level.value, "source": e.source, "title": e.title}
+             for e, p in waiting]
+    print_rows(rows, ["id", "expected", "due", "level", "source", "title"], as_json,
                MSG_QUEUE_EMPTY)
 
 
@@ -215,49 +245,47 @@ def cancel(
 @app.command()
 def status(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     """Is the daemon alive, what is on air, what is next, device, amplifier, upstream."""
-    from broadcaster.station import status_snapshot
+    import time
+
+    from broadcaster.status import read_status, to_builtins
 
     station = load(config)
-    snapshot = status_snapshot(station)
+    live = read_status(station)
     if as_json:
-        print_json({"running": snapshot is not None, **(snapshot or {})})
+        print_json({"running": live is not None, **(to_builtins(live) if live else {})})
         return
-    if snapshot is None:
+    if live is None:
         typer.echo(MSG_NOT_RUNNING)
         _print_next(station)
         return
-    on_air = snapshot.get("on_air")
-    typer.echo(f"daemon: running (pid {snapshot['pid']}) since {snapshot['started']}")
-    if on_air:
-        import time
-
-        duration = on_air.get("duration_s")
-        length = f" of {duration:.0f} s" if duration else ""
-        position = on_air["offset_s"] + time.time() - on_air["since"]
-        typer.echo(f"on air: #{on_air['id']} {on_air['title']} ({on_air['level']}), "
+    typer.echo(f"daemon: running (pid {live.pid}) since {when(live.started, station)}")
+    on_air = live.on_air
+    if on_air is not None:
+        length = f" of {on_air.duration_s:.0f} s" if on_air.duration_s else ""
+        position = on_air.offset_s + time.time() - on_air.since
+        typer.echo(f"on air: #{on_air.id} {on_air.title} ({on_air.level}), "
                    f"{position:.0f} s{length}")
     else:
         typer.echo("on air: nothing")
-    for item in snapshot.get("next", []):
-        typer.echo(f"next:   #{item['id']} {item['due']} {item['level']} {item['title']} "
-                   f"({item['state']})")
-    device = snapshot.get("device", {})
-    typer.echo(f"device: {device.get('name')}" + (f" - ERROR: {device['error']}"
-                                                  if device.get("error") else " - ok"))
-    typer.echo(f"amplifier: {snapshot.get('amplifier')}")
-    typer.echo(f"upstream: {snapshot.get('upstream')}")
-    synced = snapshot.get("clock_synchronized")
+    for up in live.next:
+        expected = when(up.expected, station) if up.expected else MSG_EXPIRES_WAITING
+        note = f" ({up.note})" if up.note else ""
+        typer.echo(f"next:   #{up.id} {expected} {up.level} {up.title}{note}")
+    typer.echo(f"device: {live.device}" + (f" - ERROR: {live.device_error}"
+                                           if live.device_error else " - ok"))
+    typer.echo(f"amplifier: {live.amplifier}")
+    typer.echo(f"upstream: {live.upstream}")
     typer.echo("clock: " + {True: "synchronized (NTP)", False: "NOT synchronized",
-                            None: "unknown"}[synced])
-    typer.echo(f"last error: {snapshot.get('last_error') or 'none'}")
+                            None: "unknown"}[live.clock_synchronized])
+    typer.echo(f"last error: {live.last_error or 'none'}")
 
 
 def _print_next(station: Config) -> None:
     from broadcaster.desk import pending
 
-    for entry in pending(station)[:5]:
-        typer.echo(f"next:   #{entry.id} {when(entry.due_at, station)} "
-                   f"{entry.level.value} {entry.title}")
+    for entry, planned in pending(station)[1][:5]:
+        expected = when(planned.start, station) if planned.start else MSG_EXPIRES_WAITING
+        typer.echo(f"next:   #{entry.id} {expected} {entry.level.value} {entry.title}")
 
 
 @app.command()
@@ -309,13 +337,17 @@ def playlist_apply(
     """Validate, then install (a slot playlist) or queue (a one-off), atomically."""
     from broadcaster.desk import apply_playlist
 
-    done, playlist, entry_id = apply_playlist(load(config), file)
-    if done == "installed" and playlist.slot is not None:
+    applied = apply_playlist(load(config), file)
+    playlist = applied.playlist
+    if playlist.slot is not None:
         typer.echo(MSG_INSTALLED.format(name=file.stem, title=playlist.title,
                                         at=playlist.slot.at.strftime("%H:%M"),
                                         days=",".join(playlist.slot.days)))
-    else:
-        typer.echo(MSG_QUEUED.format(id=entry_id, title=playlist.title))
+        if applied.open_now:
+            typer.echo(MSG_SLOT_OPEN_NOW)
+    elif applied.queued is not None:
+        typer.echo(MSG_QUEUED.format(id=applied.queued.id, title=playlist.title))
+        _tell(applied.queued)
 
 
 @app.command("log")
@@ -368,7 +400,9 @@ def run(config: ConfigOption = None) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    Station(load(config)).run(stop)
+    status = Station(load(config)).run(stop)
+    if status:
+        raise SystemExit(status)
 
 
 def main() -> None:

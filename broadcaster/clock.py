@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from broadcaster.model import OperatorError
+
+if TYPE_CHECKING:
+    from broadcaster.config import Config
 
 # Operator-facing messages of this module, kept together for translation.
 MSG_BAD_DURATION = "{value!r} is not a duration; write it like 30s, 10m, 1h30m or 90"
@@ -15,6 +20,15 @@ MSG_BAD_AT = ("{value!r} is not a time; write HH:MM, YYYY-MM-DD HH:MM, now, "
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 _UNITS = (3600.0, 60.0, 1.0)
+
+
+def zone(config: Config) -> ZoneInfo:
+    return ZoneInfo(config.station.timezone)
+
+
+def station_now(config: Config) -> datetime:
+    """The station's wall time (aware, in its zone)."""
+    return datetime.now(zone(config))
 
 
 def parse_duration(value: str) -> float:

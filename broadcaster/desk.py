@@ -1,26 +1,39 @@
 """The operator's desk: what `say`, `play`, `queue`, `cancel`, `schedule`, `playlist apply`
-and `log` do to the station database.
+and `log` do to the station database, and what they tell the operator at once.
 
 They work whether or not the daemon runs: the database is the source of truth, and a
 running daemon is poked to look at once. Nothing here renders or plays audio, so these
 commands stay fast; the daemon renders speech ahead as soon as it sees a new notice.
+Every due time and expiry comes from `schedule.rules`, every air order and expected
+start from `schedule.rundown`: the same rules the daemon follows.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from broadcaster.clock import parse_at
+from broadcaster.clock import parse_at, station_now, zone
 from broadcaster.config import Config
-from broadcaster.model import Chime, File, Level, OperatorError, Playlist, Say
+from broadcaster.lifecycle import holder
+from broadcaster.model import Chime, File, Level, OperatorError, Playlist, PlaylistItem, Say
 from broadcaster.runtime import poke_daemon
-from broadcaster.schedule.rules import EMERGENCY_DEFAULT_EXPIRY, hard_end, occurrence
-from broadcaster.store import AsRunEntry, Entry, Store, playlist_from_json, playlist_to_json
+from broadcaster.schedule.rules import QuietHours, due_now, expiry, one_off_window
+from broadcaster.schedule.rundown import Item, Planned, Rundown, State
+from broadcaster.schedule.slots import occurrence
+from broadcaster.status import read_status
+from broadcaster.store import (
+    AsRunEntry,
+    Entry,
+    Store,
+    open_store,
+    playlist_from_json,
+    playlist_to_json,
+)
 
 # Operator-facing messages of this module, kept together for translation.
 MSG_BAD_LEVEL = "{value!r} is not a level; choose normal, priority or emergency"
@@ -29,21 +42,31 @@ MSG_NOT_AUDIO = ("{path}: not an audio file this station can play; "
                  "use WAV, MP3, OGG, Opus, FLAC, M4A or AAC")
 MSG_COPY_FAILED = "{path}: cannot copy it into the station's audio folder ({reason})"
 MSG_BAD_DATE = "{value!r} is not a date; write it as YYYY-MM-DD"
+MSG_PAST_EXPIRY = ("it could start no later than {expires}, which has passed; "
+                   "give a later --at or --expires")
+MSG_EXPIRES_BEFORE_DUE = ("--expires {expires} is not after its start {due}; "
+                          "give a later --expires")
+MSG_QUIET_PAST_EXPIRY = ("quiet hours hold it until {free}, past the latest start {expires}; "
+                         "give --at after {free_clock} or a later --expires")
+MSG_VALID_UNTIL_PASSED = ("valid_until {day} has passed; change valid_until "
+                          "or remove it to air the playlist")
+MSG_AFTER_QUIET = "will air at {when}, after quiet hours"
+MSG_TOMORROW = "{value} has passed today: queued for tomorrow, {when}"
+MSG_DAEMON_DOWN = ("the station daemon is not running: nothing airs until the station starts "
+                   "(`sudo systemctl start broadcaster`)")
 
-DATABASE = "station.db"
 TITLE_WORDS = 8
+_CLOCK_ONLY = re.compile(r"^\s*\d{1,2}:\d{2}\s*$")
 
 
-def open_store(config: Config) -> Store:
-    return Store(config.data_dir / DATABASE)
+@dataclass(frozen=True)
+class Queued:
+    """What the operator is told after queueing: the id, when it is expected to start
+    (None: it would expire waiting, at the rate things air now), and any warnings."""
 
-
-def zone(config: Config) -> ZoneInfo:
-    return ZoneInfo(config.station.timezone)
-
-
-def now_in(config: Config) -> datetime:
-    return datetime.now(zone(config))
+    id: int
+    expected: datetime | None
+    notes: list[str] = field(default_factory=list)
 
 
 def parse_level(value: str) -> Level:
@@ -53,41 +76,118 @@ def parse_level(value: str) -> Level:
         raise OperatorError(MSG_BAD_LEVEL.format(value=value)) from None
 
 
+def station_rundown(config: Config) -> Rundown:
+    return Rundown(QuietHours.parse(config.station.quiet_hours), zone(config))
+
+
+def when_to_air(config: Config, level: Level, at: str, expires: str | None,
+                now: datetime) -> tuple[datetime, datetime, list[str]]:
+    """Due time, expiry and notes for `--at` and `--expires` (SPEC §6). Refuses a due
+    time already past its expiry, and one that quiet hours would hold past it."""
+    quiet = QuietHours.parse(config.station.quiet_hours)
+    notes: list[str] = []
+    timed = at.strip().lower() != "now"
+    due = parse_at(at, now) if timed else due_now(level, now, quiet)
+    if timed and _CLOCK_ONLY.match(at) and due.date() > now.date():
+        notes.append(MSG_TOMORROW.format(value=at.strip(), when=_clock(due)))
+    latest = expiry(level, due, quiet, timed=timed)
+    if expires is not None:
+        latest = parse_at(expires, now)
+        if latest <= due:
+            raise OperatorError(MSG_EXPIRES_BEFORE_DUE.format(expires=_clock(latest),
+                                                              due=_clock(due)))
+    if latest < now:
+        raise OperatorError(MSG_PAST_EXPIRY.format(expires=_clock(latest)))
+    free = quiet.free_from(level, max(due, now))
+    if free > latest:
+        raise OperatorError(MSG_QUIET_PAST_EXPIRY.format(
+            free=_clock(free), free_clock=free.strftime("%H:%M"), expires=_clock(latest)))
+    if free > max(due, now):
+        notes.append(MSG_AFTER_QUIET.format(when=_clock(free)))
+    elif not timed and due > now:
+        notes.append(MSG_AFTER_QUIET.format(when=_clock(due)))
+    return due, latest, notes
+
+
 def queue_notice(config: Config, text: str, *, at: str = "now", repeat: int = 1,
-                 gap_s: float = 0.0, level: str = "normal", title: str | None = None) -> int:
-    """Queue a spoken notice (with the chime); returns its id. Refuses unreadable text."""
+                 gap_s: float = 0.0, level: str = "normal", title: str | None = None,
+                 expires: str | None = None) -> Queued:
+    """Queue a spoken notice (with the chime). Refuses unreadable text and impossible
+    times before anything changes."""
     from broadcaster.speech.render import reading_form
 
     chosen = parse_level(level)
     reading_form(config, text)  # empty, symbol-only or too long: refused before anything
-    now = now_in(config)
-    due = parse_at(at, now)
     items = (Chime("default"), Say(text.strip(), repeat=repeat, gap_s=gap_s))
-    return _enqueue(config, title or _title_from(text), chosen, items, due, now)
+    return _enqueue(config, title or _title_from(text), chosen, items, at, expires)
 
 
-def queue_file(config: Config, path: Path, *, at: str = "now", level: str = "normal") -> int:
+def queue_file(config: Config, path: Path, *, at: str = "now", level: str = "normal",
+               expires: str | None = None) -> Queued:
     """Queue an audio file; a file outside the audio folder is copied in first, so the
     daemon can read it and it stays there even if the original goes."""
     chosen = parse_level(level)
-    now = now_in(config)
-    due = parse_at(at, now)
+    when_to_air(config, chosen, at, expires, station_now(config))  # refuse before copying
     inside = _into_audio_dir(config, path)
-    return _enqueue(config, path.name, chosen, (File(inside),), due, now)
+    return _enqueue(config, path.name, chosen, (File(inside),), at, expires)
 
 
-def _enqueue(config: Config, title: str, level: Level, items: tuple[Chime | Say | File, ...],
-             due: datetime, now: datetime) -> int:
-    expires = due + EMERGENCY_DEFAULT_EXPIRY if level is Level.EMERGENCY else None
+def _enqueue(config: Config, title: str, level: Level, items: tuple[PlaylistItem, ...],
+             at: str, expires: str | None) -> Queued:
+    now = station_now(config)
+    due, latest, notes = when_to_air(config, level, at, expires, now)
     store = open_store(config)
     try:
         entry_id = store.enqueue(title=title, level=level, source="operator", items=items,
                                  due_at=due.timestamp(), now=now.timestamp(),
-                                 expires_at=expires.timestamp() if expires else None)
+                                 expires_at=latest.timestamp())
+        expected = _expected(config, store, entry_id, now)
     finally:
         store.close()
-    poke_daemon(config)
-    return entry_id
+    return _told(config, entry_id, expected, notes)
+
+
+def _told(config: Config, entry_id: int, expected: datetime | None,
+          notes: list[str]) -> Queued:
+    if not poke_daemon(config) and holder(config.data_dir) is None:
+        notes.append(MSG_DAEMON_DOWN)
+    return Queued(entry_id, expected, notes)
+
+
+def _expected(config: Config, store: Store, entry_id: int, now: datetime) -> datetime | None:
+    for entry, planned in air_order(config, store, now):
+        if entry.id == entry_id:
+            return _moment(planned.start, config)
+    return None
+
+
+def _moment(stamp: float | None, config: Config) -> datetime | None:
+    return datetime.fromtimestamp(stamp, zone(config)) if stamp is not None else None
+
+
+def air_order(config: Config, store: Store, now: datetime) -> list[tuple[Entry, Planned]]:
+    """Waiting items in the order the station will start them, each with its expected
+    start: the rundown played forward from the end of what is on air now."""
+    entries = {entry.id: entry for entry in store.pending()}
+    status = read_status(config)
+    busy_until = None
+    on_air = status.on_air if status is not None else None
+    if on_air is not None and on_air.duration_s is not None:
+        busy_until = on_air.since + on_air.duration_s - on_air.offset_s
+    ready = {}
+    if status is not None:
+        ready = {up.id: not up.note for up in status.next}
+    items = [_item(entry, ready.get(entry.id, True)) for entry in entries.values()
+             if entry.state == "pending"]
+    plan = station_rundown(config).plan(items, now.timestamp(), busy_until)
+    return [(entries[planned.item.id], planned) for planned in plan]
+
+
+def _item(entry: Entry, ready: bool) -> Item:
+    interruptions = entry.progress.interruptions
+    resumes = bool(interruptions) and interruptions[-1].resumed_at is None
+    return Item(entry.id, entry.level, entry.due_at, entry.expires_at, State.WAITING,
+                entry.duration_s, ready, entry.hard_end, resumes=resumes)
 
 
 def _into_audio_dir(config: Config, path: Path) -> Path:
@@ -123,17 +223,17 @@ def _title_from(text: str) -> str:
     return title + (" …" if len(words) > TITLE_WORDS else "")
 
 
-def air_order(entries: list[Entry]) -> list[Entry]:
-    """Pending entries in the order they will air: on air first, then emergencies,
-    then by due time with priority before normal among those already due."""
-    rank = {Level.EMERGENCY: 0, Level.PRIORITY: 1, Level.NORMAL: 2}
-    return sorted(entries, key=lambda e: (e.state != "on_air", e.due_at, rank[e.level], e.id))
+def _clock(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def pending(config: Config) -> list[Entry]:
+def pending(config: Config) -> tuple[list[Entry], list[tuple[Entry, Planned]]]:
+    """What is on air (or being stopped) now, and the waiting items in air order."""
     store = open_store(config)
     try:
-        return air_order(store.pending())
+        now = station_now(config)
+        on_air = [entry for entry in store.pending() if entry.state in ("on_air", "cancel")]
+        return on_air, air_order(config, store, now)
     finally:
         store.close()
 
@@ -148,30 +248,51 @@ def cancel(config: Config, entry_id: int) -> Entry:
     return entry
 
 
-def apply_playlist(config: Config, path: Path) -> tuple[str, Playlist, int | None]:
+@dataclass(frozen=True)
+class Applied:
+    """A slot playlist installed (`occurrence`: its window is open now, so it airs at
+    once) or a one-off queued (`queued`)."""
+
+    playlist: Playlist
+    queued: Queued | None = None
+    open_now: bool = False
+
+
+def apply_playlist(config: Config, path: Path) -> Applied:
     """Validate and install a slot playlist (under its file name) or queue a one-off,
-    in one transaction. Returns ("installed"|"queued", the playlist, the queued id)."""
+    in one transaction."""
     from broadcaster.playlist import load_playlist
+    from broadcaster.schedule.slots import owed
 
     playlist = load_playlist(path, config.audio_dir, max_text_chars=config.tts.max_chars)
-    now = now_in(config)
+    now = station_now(config)
+    quiet = QuietHours.parse(config.station.quiet_hours)
+    if playlist.slot is None:
+        if playlist.valid_until is not None and playlist.valid_until < now.date():
+            raise OperatorError(MSG_VALID_UNTIL_PASSED.format(day=playlist.valid_until))
+        due, latest = one_off_window(playlist.valid_from, playlist.valid_until,
+                                     playlist.level, now, quiet)
+        if latest < due:
+            raise OperatorError(MSG_PAST_EXPIRY.format(expires=_clock(latest)))
     store = open_store(config)
     try:
         if playlist.slot is not None:
             store.install_slot(path.stem, playlist_to_json(playlist), now.timestamp())
-            result: tuple[str, Playlist, int | None] = ("installed", playlist, None)
+            open_now = bool(owed(path.stem, playlist, now, now))
+            result = Applied(playlist, open_now=open_now)
         else:
-            due = now
-            if playlist.valid_from and playlist.valid_from > now.date():
-                due = datetime.combine(playlist.valid_from, datetime.min.time(), now.tzinfo)
             entry_id = store.enqueue(
                 title=playlist.title, level=playlist.level, source="operator",
                 items=playlist.items, due_at=due.timestamp(), now=now.timestamp(),
-                expires_at=(due + EMERGENCY_DEFAULT_EXPIRY).timestamp()
-                if playlist.level is Level.EMERGENCY else None)
-            result = ("queued", playlist, entry_id)
+                expires_at=latest.timestamp())
+            expected = _expected(config, store, entry_id, now)
+            notes = [MSG_AFTER_QUIET.format(when=_clock(due))] if due > now else []
+            result = Applied(playlist, queued=Queued(entry_id, expected, notes))
     finally:
         store.close()
+    if result.queued is not None:
+        return Applied(playlist, queued=_told(config, result.queued.id, result.queued.expected,
+                                              result.queued.notes))
     poke_daemon(config)
     return result
 
@@ -195,9 +316,9 @@ def day_schedule(config: Config, day: date) -> list[ScheduleLine]:
     try:
         for name, text, _installed in store.slots():
             playlist = playlist_from_json(text)
-            when = occurrence(playlist, day, anchor)
-            if when is not None:
-                lines.append(ScheduleLine(when, hard_end(playlist, when), playlist.title,
+            found = occurrence(name, playlist, day, anchor)
+            if found is not None:
+                lines.append(ScheduleLine(found.start, found.hard_end, playlist.title,
                                           playlist.level, f"slot {name}", len(playlist.items)))
         next_day = anchor + timedelta(days=1)
         for entry in store.pending():
@@ -212,7 +333,7 @@ def day_schedule(config: Config, day: date) -> list[ScheduleLine]:
 
 def parse_day(value: str | None, config: Config) -> date:
     if value is None or value == "today":
-        return now_in(config).date()
+        return station_now(config).date()
     try:
         return date.fromisoformat(value)
     except ValueError:

@@ -38,7 +38,8 @@ class Level(enum.StrEnum):
 class Outcome(enum.StrEnum):
     """How an item ended, as the as-run log records it (SPEC §6)."""
 
-    AIRED = "aired"
+    AIRED = "aired"  # every part aired (a relay that rejoined live counts)
+    PARTIAL = "partial"  # some parts aired; each missing one has its reason
     CUT = "cut"
     INTERRUPTED = "interrupted"
     MISSED = "missed"

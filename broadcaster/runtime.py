@@ -1,5 +1,5 @@
 """What lives under the runtime directory (tmpfs, e.g. /run/broadcaster) and talks to the
-system: the live status file, the control socket, systemd's notify socket, the clock's
+system: the control socket, systemd's notify socket, the clock's
 NTP state. Nothing here touches the SD card."""
 
 from __future__ import annotations
@@ -7,48 +7,19 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import json
+import logging
 import os
 import socket
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from broadcaster.config import Config
 
 CONTROL_SOCKET = "control"
-
-
-class StatusFile:
-    """The daemon's live status as JSON, replaced atomically so a reader never sees half."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._last = ""
-
-    def write(self, status: dict[str, Any]) -> None:
-        text = json.dumps(status, ensure_ascii=False, sort_keys=True)
-        if text == self._last:
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(self.path)
-        except OSError:
-            return  # status is a convenience; airing goes on without it
-        self._last = text
-
-    def read(self) -> dict[str, Any] | None:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return data if isinstance(data, dict) else None
-
-    def remove(self) -> None:
-        with contextlib.suppress(OSError):
-            self.path.unlink()
+log = logging.getLogger(__name__)
 
 
 def control_socket_path(config: Config) -> Path:
@@ -102,3 +73,41 @@ def clock_synchronized() -> bool | None:
     if state < 0:
         return None
     return state != _TIME_ERROR and not (timex.status & _STA_UNSYNC)
+
+
+class ControlListener:
+    """A datagram socket the CLI pokes after changing the database: the station then looks
+    at once instead of at its next poll (an emergency reaches the player in milliseconds)."""
+
+    def __init__(self, path: Path, poke: Callable[[], None]) -> None:
+        self.path = path
+        self._poke = poke
+        self._sock: socket.socket | None = None
+
+    def start(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.unlink(missing_ok=True)
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            sock.bind(str(self.path))
+            self.path.chmod(0o660)  # the 'broadcaster' group may poke
+        except OSError as exc:  # the poll still picks changes up within a second
+            log.warning("control socket %s unavailable: %s", self.path, exc)
+            return
+        self._sock = sock
+        threading.Thread(target=self._serve, name="control", daemon=True).start()
+
+    def _serve(self) -> None:
+        sock = self._sock
+        while sock is not None:
+            try:
+                sock.recv(64)
+            except OSError:
+                return
+            self._poke()
+
+    def close(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            sock.close()
+            self.path.unlink(missing_ok=True)

@@ -14,11 +14,12 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from broadcaster.asrun import Interruption, PartResult, Progress, interruption_from, part_from
 from broadcaster.model import (
     Chime,
     File,
@@ -33,12 +34,18 @@ from broadcaster.model import (
     Slot,
 )
 
+if TYPE_CHECKING:
+    from broadcaster.config import Config
+
+DATABASE = "station.db"
+
 # Operator-facing messages of this module, kept together for translation.
 MSG_CANNOT_OPEN = ("{path}: cannot open the station database ({reason}); "
                    "check that you are in the 'broadcaster' group")
 MSG_NO_SUCH_ITEM = "no pending item with id {id}; see `broadcaster queue`"
+MSG_CANCELLED = "cancelled by operator"
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS queue (
     id          INTEGER PRIMARY KEY,
@@ -47,13 +54,13 @@ CREATE TABLE IF NOT EXISTS queue (
     source      TEXT NOT NULL,        -- operator, slot, upstream
     items       TEXT NOT NULL,        -- JSON list of playlist items
     due_at      REAL NOT NULL,
-    expires_at  REAL,                 -- an emergency airs until then, late or not
+    expires_at  REAL,                 -- the latest moment it may still start (SPEC §6)
     hard_end    REAL,                 -- a slot's `until`: faded out and logged cut then
-    state       TEXT NOT NULL DEFAULT 'pending',  -- pending, on_air, done
+    state       TEXT NOT NULL DEFAULT 'pending',  -- pending, on_air, cancel, done
     created_at  REAL NOT NULL,
     occurrence  TEXT UNIQUE,          -- "slot-name@2026-12-01": a slot airs once a day
     reference   TEXT,                 -- the upstream message id, for receipts
-    started_at  REAL                  -- when it went on air: logged if a power cut stops it
+    started_at  REAL                  -- when it first went on air
 );
 CREATE INDEX IF NOT EXISTS queue_pending ON queue (state, due_at);
 CREATE TABLE IF NOT EXISTS slots (
@@ -76,6 +83,20 @@ CREATE TABLE IF NOT EXISTS as_run (
 );
 CREATE INDEX IF NOT EXISTS as_run_time ON as_run (ended_at);
 """
+# Version 3: what airs is told part by part and interruption by interruption, and the
+# daemon's runs are kept (so a miss can say "the station was off from 05:10 to 06:40").
+_V3 = """
+ALTER TABLE queue ADD COLUMN progress TEXT;   -- JSON Progress: parts, cuts, where to resume
+ALTER TABLE queue ADD COLUMN duration_s REAL; -- known once its audio is
+ALTER TABLE as_run ADD COLUMN parts TEXT;      -- JSON: each part, aired or why not
+ALTER TABLE as_run ADD COLUMN interruptions TEXT;  -- JSON: cut at, why, resumed at
+CREATE TABLE IF NOT EXISTS runs (
+    id          INTEGER PRIMARY KEY,
+    pid         INTEGER NOT NULL,
+    started_at  REAL NOT NULL,
+    stopped_at  REAL                  -- NULL: it did not stop cleanly (kill -9, power cut)
+);
+"""
 
 
 @dataclass(frozen=True)
@@ -88,12 +109,14 @@ class Entry:
     source: str
     items: tuple[PlaylistItem, ...]
     due_at: float
-    expires_at: float | None
+    expires_at: float
     hard_end: float | None
     state: str
     occurrence: str | None
     reference: str | None
-    started_at: float | None = None  # set while it is on air
+    started_at: float | None = None  # when it first went on air
+    progress: Progress = field(default_factory=Progress)
+    duration_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +132,8 @@ class AsRunEntry:
     due_at: float | None
     started_at: float | None
     ended_at: float
+    parts: tuple[PartResult, ...] = ()
+    interruptions: tuple[Interruption, ...] = ()
 
 
 class Store:
@@ -138,11 +163,11 @@ class Store:
             return
         with self.transaction():
             if version == 0:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-            else:  # 1 → 2: the queue keeps when its entry went on air
+                _script(self._db, _SCHEMA)
+            if version == 1:  # the queue keeps when its entry went on air
                 self._db.execute("ALTER TABLE queue ADD COLUMN started_at REAL")
+            if version < 3:
+                _script(self._db, _V3)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
@@ -172,7 +197,7 @@ class Store:
 
     def enqueue(self, *, title: str, level: Level, source: str,
                 items: tuple[PlaylistItem, ...], due_at: float, now: float,
-                expires_at: float | None = None, hard_end: float | None = None,
+                expires_at: float, hard_end: float | None = None,
                 occurrence: str | None = None, reference: str | None = None,
                 connection: sqlite3.Connection | None = None) -> int:
         """Add an entry; returns its id. Inside `transaction()` pass its connection."""
@@ -199,30 +224,45 @@ class Store:
         row = self._db.execute("SELECT * FROM queue WHERE id = ?", (entry_id,)).fetchone()
         return _entry(row) if row else None
 
-    def set_state(self, entry_id: int, state: str, started_at: float | None = None) -> None:
-        """`started_at` goes with "on_air", so a power cut cannot lose when it began."""
+    def set_on_air(self, entry_id: int, started_at: float) -> None:
+        """It went on air (the first time: `started_at` is kept across resumes)."""
         with self.transaction() as db:
-            db.execute("UPDATE queue SET state = ?, started_at = ? WHERE id = ?",
-                       (state, started_at, entry_id))
+            db.execute("UPDATE queue SET state = 'on_air',"
+                       " started_at = coalesce(started_at, ?) WHERE id = ?",
+                       (started_at, entry_id))
+
+    def set_progress(self, entry_id: int, progress: Progress, *, state: str | None = None,
+                     duration_s: float | None = None) -> None:
+        """Keep how far it got (and optionally a new state or its length) with it."""
+        with self.transaction() as db:
+            db.execute("UPDATE queue SET progress = ?, state = coalesce(?, state),"
+                       " duration_s = coalesce(?, duration_s) WHERE id = ?",
+                       (progress.to_json(), state, duration_s, entry_id))
+
+    def set_duration(self, entry_id: int, duration_s: float) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE queue SET duration_s = ? WHERE id = ?", (duration_s, entry_id))
 
     def finish(self, entry: Entry, outcome: Outcome, *, ended_at: float,
                started_at: float | None = None, reason: str | None = None,
-               engine: str | None = None) -> None:
-        """Close an entry and write its as-run line, in one transaction."""
+               engine: str | None = None, progress: Progress | None = None) -> bool:
+        """Close an entry and write its one as-run line, in one transaction. False (and
+        nothing written) when it was closed already (by the operator's `cancel`)."""
         with self.transaction() as db:
-            db.execute("UPDATE queue SET state = 'done' WHERE id = ?", (entry.id,))
-            self.log(entry, outcome, ended_at=ended_at, started_at=started_at, reason=reason,
-                     engine=engine, connection=db)
-
-    def log(self, entry: Entry, outcome: Outcome, *, ended_at: float,
-            started_at: float | None = None, reason: str | None = None,
-            engine: str | None = None, connection: sqlite3.Connection | None = None) -> None:
-        """An as-run line for `entry` without closing it (it may air again)."""
-        (connection or self._db).execute(
-            "INSERT INTO as_run (queue_id, title, level, source, outcome, reason, engine,"
-            " due_at, started_at, ended_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (entry.id, entry.title, entry.level.value, entry.source, outcome.value, reason,
-             engine, entry.due_at, started_at, ended_at))
+            done = db.execute("UPDATE queue SET state = 'done' WHERE id = ? AND state != 'done'",
+                              (entry.id,)).rowcount
+            if not done:
+                return False
+            kept = progress or entry.progress
+            db.execute(
+                "INSERT INTO as_run (queue_id, title, level, source, outcome, reason, engine,"
+                " due_at, started_at, ended_at, parts, interruptions)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (entry.id, entry.title, entry.level.value, entry.source, outcome.value, reason,
+                 engine, entry.due_at, started_at, ended_at,
+                 json.dumps([p.to_dict() for p in kept.parts], ensure_ascii=False),
+                 json.dumps([i.to_dict() for i in kept.interruptions], ensure_ascii=False)))
+        return True
 
     def is_done(self, entry_id: int) -> bool:
         row = self._db.execute("SELECT state FROM queue WHERE id = ?", (entry_id,)).fetchone()
@@ -235,7 +275,7 @@ class Store:
         if entry is None or entry.state == "done":
             raise OperatorError(MSG_NO_SUCH_ITEM.format(id=entry_id))
         if entry.state == "pending":
-            self.finish(entry, Outcome.CANCELLED, ended_at=now, reason="cancelled by operator")
+            self.finish(entry, Outcome.CANCELLED, ended_at=now, reason=MSG_CANCELLED)
         else:
             with self.transaction() as db:
                 db.execute("UPDATE queue SET state = 'cancel' WHERE id = ?", (entry_id,))
@@ -252,6 +292,23 @@ class Store:
         rows = self._db.execute("SELECT name, playlist, installed_at FROM slots ORDER BY name")
         return [(str(r[0]), str(r[1]), float(r[2])) for r in rows.fetchall()]
 
+    # --- the daemon's runs --------------------------------------------------------------
+
+    def run_started(self, pid: int, now: float) -> tuple[int, float | None]:
+        """Record a daemon start; returns its run id and when the station was last seen
+        alive before it (a clean stop, else the latest trace it left), None if never."""
+        last = self._db.execute(
+            "SELECT max(coalesce(stopped_at, started_at)) FROM runs").fetchone()[0]
+        traces = self._db.execute("SELECT max(ended_at) FROM as_run").fetchone()[0]
+        seen = max((t for t in (last, traces) if t is not None), default=None)
+        with self.transaction() as db:
+            cursor = db.execute("INSERT INTO runs (pid, started_at) VALUES (?, ?)", (pid, now))
+        return int(cursor.lastrowid or 0), seen
+
+    def run_stopped(self, run_id: int, now: float) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET stopped_at = ? WHERE id = ?", (now, run_id))
+
     # --- the as-run log --------------------------------------------------------------------
 
     def as_run(self, since: float | None = None, until: float | None = None) -> list[AsRunEntry]:
@@ -259,16 +316,43 @@ class Store:
             "SELECT * FROM as_run WHERE ended_at >= ? AND ended_at < ? ORDER BY ended_at, id",
             (since if since is not None else float("-inf"),
              until if until is not None else float("inf"))).fetchall()
-        return [AsRunEntry(id=r[0], queue_id=r[1], title=r[2], level=Level(r[3]), source=r[4],
-                           outcome=Outcome(r[5]), reason=r[6], engine=r[7], due_at=r[8],
-                           started_at=r[9], ended_at=r[10]) for r in rows]
+        return [as_run_entry(r) for r in rows]
+
+    def as_run_after(self, as_run_id: int) -> list[tuple[AsRunEntry, str | None]]:
+        """As-run lines after `as_run_id`, oldest first, each with its queue entry's
+        upstream reference (the push's message id, for receipts)."""
+        rows = self._db.execute(
+            "SELECT a.*, q.reference FROM as_run a LEFT JOIN queue q ON q.id = a.queue_id"
+            " WHERE a.id > ? ORDER BY a.id", (as_run_id,)).fetchall()
+        return [(as_run_entry(row), row[-1]) for row in rows]
+
+
+def as_run_entry(r: tuple[Any, ...]) -> AsRunEntry:
+    """An as_run row (SELECT * order) as typed data."""
+    return AsRunEntry(id=r[0], queue_id=r[1], title=r[2], level=Level(r[3]), source=r[4],
+                      outcome=Outcome(r[5]), reason=r[6], engine=r[7], due_at=r[8],
+                      started_at=r[9], ended_at=r[10],
+                      parts=tuple(part_from(p) for p in json.loads(r[11] or "[]")),
+                      interruptions=tuple(interruption_from(i) for i in json.loads(r[12] or "[]")))
+
+
+def open_store(config: Config) -> Store:
+    """The station's database, as every command and the daemon open it."""
+    return Store(config.data_dir / DATABASE)
 
 
 def _entry(row: tuple[Any, ...]) -> Entry:
     return Entry(id=row[0], title=row[1], level=Level(row[2]), source=row[3],
                  items=items_from_json(row[4]), due_at=row[5], expires_at=row[6],
                  hard_end=row[7], state=row[8], occurrence=row[10], reference=row[11],
-                 started_at=row[12])
+                 started_at=row[12], progress=Progress.from_json(row[13]),
+                 duration_s=row[14])
+
+
+def _script(db: sqlite3.Connection, script: str) -> None:
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
 
 
 # --- playlist items as JSON ----------------------------------------------------------------

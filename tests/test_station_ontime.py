@@ -19,7 +19,7 @@ def held_by_the_player(daemon: Daemon, entry_id: int) -> bool:
     """True while the player has the item, ahead of its time, not yet on air."""
     status = daemon.status() or {}
     return not status.get("on_air") and any(
-        item["id"] == entry_id and item["state"] == "player" for item in status.get("next", []))
+        item["id"] == entry_id and item["state"] == "cued" for item in status.get("next", []))
 
 
 def test_the_amplifier_warms_up_before_the_item_is_due_not_after(tmp_path: Path) -> None:

@@ -64,13 +64,13 @@ def test_a_power_cut_on_air_loses_nothing(tmp_path: Path, null_sink: NullSink,
         with station_store(station) as store:
             market = store.enqueue(title="chợ phiên", level=Level.NORMAL, source="upstream",
                                    items=(File(audio / "market.wav"),), due_at=now - 300,
-                                   now=now - 1300)
+                                   expires_at=now + 300, now=now - 1300)
             drill = store.enqueue(title="diễn tập lũ", level=Level.PRIORITY,
                                   source="upstream", items=(File(audio / "flood-drill.wav"),),
-                                  due_at=now - 200, now=now - 1300)
+                                  due_at=now - 200, expires_at=now + 3400, now=now - 1300)
             gone = store.enqueue(title="họp sáng", level=Level.NORMAL, source="upstream",
                                  items=(File(audio / "market.wav"),), due_at=now - 1200,
-                                 now=now - 1300)
+                                 expires_at=now - 600, now=now - 1300)
 
         daemon.start()
         lines = daemon.wait_finished(music, notice, market, drill, gone, timeout=30)
@@ -80,14 +80,16 @@ def test_a_power_cut_on_air_loses_nothing(tmp_path: Path, null_sink: NullSink,
         daemon.power_cut()
 
     assert [(line.queue_id, line.outcome) for line in lines] == [
-        (music, Outcome.INTERRUPTED), (gone, Outcome.MISSED),  # logged at start-up
-        (drill, Outcome.AIRED),  # priority first,
-        (market, Outcome.AIRED), (music, Outcome.AIRED),  # then by due time
-        (notice, Outcome.AIRED)]
-    interrupted, missed = lines[0], lines[1]
-    assert interrupted.started_at is not None
-    assert interrupted.reason and "power cut" in interrupted.reason
-    assert missed.reason and "past its grace" in missed.reason
+        (gone, Outcome.MISSED),  # expired while the power was off: logged at start-up
+        (music, Outcome.AIRED),  # what was on air goes first again, from its start
+        (drill, Outcome.AIRED),  # then priority,
+        (market, Outcome.AIRED), (notice, Outcome.AIRED)]  # then by due time
+    missed, resumed = lines[0], lines[1]
+    assert missed.reason and missed.reason.startswith("the station was off from")
+    assert resumed.started_at is not None and resumed.started_at < resumed.ended_at
+    (cut,) = resumed.interruptions
+    assert cut.why.startswith("the station was off") and cut.resumed_at is not None
+    assert cut.cut_at is not None and cut.cut_at <= cut.resumed_at
     assert lines[-1].engine == "espeak"
     # the slot is as installed, and still scheduled
     with station_store(station) as store:

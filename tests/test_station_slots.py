@@ -110,7 +110,8 @@ def test_quiet_hours_hold_a_notice_but_not_an_emergency(tmp_path: Path) -> None:
                              quiet_hours=(f"{end - timedelta(minutes=30):%H:%M}-{end:%H:%M}",))
     with station_in_this_process(station, ShiftedClock(end - timedelta(seconds=6))) as air:
         notice = queued(station, "say", "Mời bà con đi họp lúc 7 giờ.", "--repeat", "1")
-        air.wait_for(lambda: any(item["id"] == notice and item["state"] == "held"
+        air.wait_for(lambda: any(item["id"] == notice
+                                 and item["note"].startswith("held by quiet hours")
                                  for item in (air.status() or {}).get("next", [])),
                      "the notice to be held", timeout=3)
         storm = queued(station, "say", "Lũ đang lên, bà con di chuyển lên chỗ cao.",

@@ -22,6 +22,16 @@ from broadcaster.model import (
 )
 from broadcaster.store import Store, playlist_from_json, playlist_to_json
 
+V2_SCHEMA = """
+CREATE TABLE queue (id INTEGER PRIMARY KEY, title TEXT NOT NULL, level TEXT NOT NULL,
+    source TEXT NOT NULL, items TEXT NOT NULL, due_at REAL NOT NULL, expires_at REAL,
+    hard_end REAL, state TEXT NOT NULL DEFAULT 'pending', created_at REAL NOT NULL,
+    occurrence TEXT UNIQUE, reference TEXT, started_at REAL);
+CREATE TABLE slots (name TEXT PRIMARY KEY, playlist TEXT NOT NULL, installed_at REAL NOT NULL);
+CREATE TABLE as_run (id INTEGER PRIMARY KEY, queue_id INTEGER, title TEXT NOT NULL,
+    level TEXT NOT NULL, source TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT,
+    engine TEXT, due_at REAL, started_at REAL, ended_at REAL NOT NULL);
+"""
 ITEMS = (Chime("default"), Say("Thông báo lịch tiêm phòng.", repeat=2, gap_s=20.0),
          File(Path("/srv/audio/nhac.mp3")), Relay("http://stream.example/vov1", 1800.0),
          Pause(3.0))
@@ -30,7 +40,7 @@ ITEMS = (Chime("default"), Say("Thông báo lịch tiêm phòng.", repeat=2, gap
 def test_queued_notice_survives_a_restart(tmp_path: Path) -> None:
     store = Store(tmp_path / "station.db")
     entry_id = store.enqueue(title="Tiêm phòng", level=Level.NORMAL, source="operator",
-                             items=ITEMS, due_at=1000.0, now=900.0)
+                             items=ITEMS, due_at=1000.0, now=900.0, expires_at=1e10)
     store.close()
     again = Store(tmp_path / "station.db")
     (entry,) = again.pending()
@@ -42,7 +52,7 @@ def test_queued_notice_survives_a_restart(tmp_path: Path) -> None:
 def test_finishing_writes_the_as_run_line_with_the_queue(tmp_path: Path) -> None:
     store = Store(tmp_path / "station.db")
     entry_id = store.enqueue(title="Bão số 3", level=Level.EMERGENCY, source="upstream",
-                             items=ITEMS[:2], due_at=10.0, now=10.0)
+                             items=ITEMS[:2], due_at=10.0, now=10.0, expires_at=1e10)
     entry = store.entry(entry_id)
     assert entry is not None
     store.finish(entry, Outcome.AIRED, started_at=10.2, ended_at=70.0, engine="espeak")
@@ -56,7 +66,7 @@ def test_finishing_writes_the_as_run_line_with_the_queue(tmp_path: Path) -> None
 def test_cancel_pending_is_logged_and_unknown_id_refused(tmp_path: Path) -> None:
     store = Store(tmp_path / "station.db")
     entry_id = store.enqueue(title="Họp", level=Level.NORMAL, source="operator",
-                             items=ITEMS[:2], due_at=50.0, now=1.0)
+                             items=ITEMS[:2], due_at=50.0, now=1.0, expires_at=1e10)
     store.cancel(entry_id, now=2.0)
     assert [line.outcome for line in store.as_run()] == [Outcome.CANCELLED]
     with pytest.raises(OperatorError, match=f"no pending item with id {entry_id}"):
@@ -66,10 +76,10 @@ def test_cancel_pending_is_logged_and_unknown_id_refused(tmp_path: Path) -> None
 def test_a_slot_occurrence_is_queued_only_once(tmp_path: Path) -> None:
     store = Store(tmp_path / "station.db")
     store.enqueue(title="Sáng", level=Level.NORMAL, source="slot", items=ITEMS, due_at=1.0,
-                  now=1.0, occurrence="buoi-sang@2026-12-01")
+                  now=1.0, expires_at=1e10, occurrence="buoi-sang@2026-12-01")
     with pytest.raises(sqlite3.IntegrityError):
         store.enqueue(title="Sáng", level=Level.NORMAL, source="slot", items=ITEMS,
-                      due_at=1.0, now=1.0, occurrence="buoi-sang@2026-12-01")
+                      due_at=1.0, now=1.0, expires_at=1e10, occurrence="buoi-sang@2026-12-01")
     assert store.has_occurrence("buoi-sang@2026-12-01")
     assert len(store.pending()) == 1
 
@@ -78,7 +88,7 @@ def test_a_failed_change_leaves_nothing_behind(tmp_path: Path) -> None:
     store = Store(tmp_path / "station.db")
     with pytest.raises(RuntimeError), store.transaction() as db:
         store.enqueue(title="a", level=Level.NORMAL, source="operator", items=ITEMS,
-                      due_at=1.0, now=1.0, connection=db)
+                      due_at=1.0, now=1.0, expires_at=1e10, connection=db)
         raise RuntimeError("power cut")
     assert store.pending() == []
 
@@ -88,6 +98,20 @@ def test_slot_playlist_round_trips_through_json() -> None:
                         slot=Slot(("mon", "wed"), time(5, 30), time(6, 30)),
                         valid_from=date(2026, 12, 1), valid_until=date(2026, 12, 31))
     assert playlist_from_json(playlist_to_json(playlist)) == playlist
+
+
+def test_a_version_2_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "station.db"
+    with sqlite3.connect(path) as db:  # the schema as version 2 left it, with one item
+        db.executescript(V2_SCHEMA)
+        db.execute("INSERT INTO queue (title, level, source, items, due_at, created_at)"
+                   " VALUES ('Họp', 'normal', 'operator', '[]', 5.0, 1.0)")
+        db.execute("PRAGMA user_version=2")
+    store = Store(path)
+    (entry,) = store.pending()
+    assert (entry.title, entry.progress.parts, entry.duration_s) == ("Họp", (), None)
+    store.finish(entry, Outcome.AIRED, ended_at=9.0)
+    assert [line.parts for line in store.as_run()] == [()]
 
 
 def test_database_is_group_writable_only(tmp_path: Path) -> None:

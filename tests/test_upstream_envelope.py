@@ -270,8 +270,9 @@ def test_airing_sends_aired_with_the_as_run_data(station: Upstream,
 
 
 @pytest.mark.parametrize(("outcome", "receipt"), [
-    (Outcome.CUT, "aired"), (Outcome.MISSED, "missed"), (Outcome.FAILED, "missed"),
-    (Outcome.CANCELLED, "missed")])
+    (Outcome.CUT, "cut"), (Outcome.PARTIAL, "partial"), (Outcome.MISSED, "missed"),
+    (Outcome.FAILED, "failed"), (Outcome.INTERRUPTED, "interrupted"),
+    (Outcome.CANCELLED, "cancelled")])
 def test_every_end_of_an_upstream_item_is_reported(outcome: Outcome, receipt: str,
                                                    station: Upstream,
                                                    district: District) -> None:

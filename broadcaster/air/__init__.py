@@ -14,6 +14,7 @@ from broadcaster.air.amplifier import Amplifier
 from broadcaster.air.devices import SoundDevice, SoundOutput, output_devices
 from broadcaster.air.events import AirEvent, EventKind, NowPlaying
 from broadcaster.air.player import Player
+from broadcaster.air.program import program_source, source_for
 from broadcaster.air.relay import RelaySource
 from broadcaster.air.sources import (
     FileSource,
@@ -28,7 +29,7 @@ from broadcaster.model import Level, OperatorError, RenderedProgram
 __all__ = [
     "AirEvent", "Amplifier", "EventKind", "FileSource", "NowPlaying", "OutputFormat",
     "PauseSource", "Player", "ProgramSource", "RelaySource", "SoundDevice", "SoundOutput",
-    "Source", "air", "list_devices", "output_format", "source_for",
+    "Source", "air", "list_devices", "output_format", "program_source", "source_for",
 ]
 
 BLOCK_FRAMES = 1024  # 21 ms at 48 kHz: an emergency waits at most one block to start fading
@@ -37,15 +38,6 @@ LATENCY_S = 0.1
 
 def output_format(config: Config) -> OutputFormat:
     return OutputFormat(config.audio.sample_rate, config.audio.channels)
-
-
-def source_for(what: Path | RenderedProgram | Source) -> Source:
-    """The source that plays a file path, a rendered notice, or a source as it is."""
-    if isinstance(what, Source):
-        return what
-    if isinstance(what, RenderedProgram):
-        return ProgramSource(what)
-    return FileSource(Path(what))
 
 
 def air(config: Config, what: Path | RenderedProgram | Source, *, level: Level = Level.NORMAL,

@@ -11,7 +11,7 @@ from broadcaster.model import Level, Outcome
 class EventKind(enum.StrEnum):
     STARTED = "started"  # first block of the item handed to the device
     RESUMED = "resumed"  # first block after an emergency interrupted it
-    INTERRUPTED = "interrupted"  # faded out for an emergency; it will resume
+    INTERRUPTED = "interrupted"  # faded out for an emergency (or the player closing)
     ENDED = "ended"  # off air for good; `outcome` says how
     FAILED = "failed"  # could not be aired (or a part of it failed); `detail` says why
     DEAD_AIR = "dead-air"  # silence on air inside an item that should not be silent
@@ -37,6 +37,8 @@ class AirEvent:
     outcome: Outcome | None = None
     detail: str = ""
     gap_s: float | None = None
+    # with INTERRUPTED: where it resumes, (part index, frame inside it), for a restart
+    resume: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,11 @@ class Player:
                               position_s=source.position / self.fmt.sample_rate,
                               duration_s=source.duration_s, since=self._since)
 
+    def amplifier_text(self) -> str:
+        """The amplifier relay and whether it is on, for `status`."""
+        state = "on" if self._amplifier.is_on else "off"
+        return f"{self._amplifier.switch.description}, {state}"
+
     def pending(self) -> list[tuple[str, Level]]:
         """Waiting items in the order they would air."""
         with self._cond:
@@ -343,17 +348,17 @@ class Player:
         if ending is Outcome.INTERRUPTED and cut is not None:
             with self._cond:
                 self._interrupted.append(_Entry(entry.item_id, entry.level, source, cut))
-            self._emit(EventKind.INTERRUPTED, entry, cut[0])
+            self._emit(EventKind.INTERRUPTED, entry, cut[0],
+                       resume=source.resume_point(cut[0]))
             return
-        detail = MSG_STOPPED if self._closing and ending is Outcome.CUT else ""
-        self._emit(EventKind.ENDED, entry, source.position, outcome=ending, detail=detail)
+        self._emit(EventKind.ENDED, entry, source.position, outcome=ending)
 
     def _reason_to_stop(self, entry: _Entry) -> Outcome | None:
         with self._cond:
             if self._stop_request is not None and self._stop_request[0] == entry.item_id:
                 return self._stop_request[1]
-            if self._closing:
-                return Outcome.CUT
+            if self._closing:  # the daemon stops: it resumes when the station is back
+                return Outcome.INTERRUPTED
             if self._emergencies and entry.level is not Level.EMERGENCY:
                 return Outcome.INTERRUPTED
         return None
@@ -431,13 +436,13 @@ class Player:
 
     def _emit(self, kind: EventKind, entry: _Entry, position: int = 0, *,
               outcome: Outcome | None = None, detail: str = "",
-              gap_s: float | None = None) -> None:
+              gap_s: float | None = None, resume: tuple[int, int] | None = None) -> None:
         if self._on_event is None:
             return
         event = AirEvent(kind=kind, item_id=entry.item_id, title=entry.source.title,
                          level=entry.level, at=self._clock(),
                          position_s=position / self.fmt.sample_rate, outcome=outcome,
-                         detail=detail, gap_s=gap_s)
+                         detail=detail, gap_s=gap_s, resume=resume)
         try:
             self._on_event(event)
         except Exception:  # a broken log must not take the station off air

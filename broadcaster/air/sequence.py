@@ -19,7 +19,13 @@ if TYPE_CHECKING:
     from broadcaster.air.sources import Block
 
 Part = Callable[[], Source]
+# Told of each part's end: (index, aired whole, why not). Shared by a resumed copy.
+PartReport = Callable[[int, bool, "str | None"], None]
 MSG_PART_FAILED = "part {number} ({what}) skipped: {reason}"
+
+
+def _no_report(_index: int, _aired: bool, _reason: str | None) -> None:
+    return None
 
 
 @dataclass
@@ -34,10 +40,12 @@ class SequenceSource(Source):
     kind = "playlist"
 
     def __init__(self, parts: Sequence[Part], *, title: str = "",
-                 index: int = 0, first: Source | None = None) -> None:
+                 index: int = 0, first: Source | None = None,
+                 report: PartReport = _no_report) -> None:
         super().__init__()
         self.parts = list(parts)
         self.title = title
+        self.report = report
         self._index = self._start_index = index
         self._first = first  # a resumed part, aired in place of parts[index]()
         self._current: _Started | None = None
@@ -73,6 +81,7 @@ class SequenceSource(Source):
             if len(block) == 0:
                 current.source.close()
                 self._current = None
+                self.report(current.index, True, None)
                 continue
             self.position += len(block)
             wanted -= len(block)
@@ -97,6 +106,7 @@ class SequenceSource(Source):
                 reason = one_line(exc)
                 self._emit("failed", MSG_PART_FAILED.format(number=index + 1, what=what,
                                                             reason=reason))
+                self.report(index, False, reason)
                 continue
             self._current = _Started(index, self.position, source, source.position)
             self._history.append(self._current)
@@ -108,10 +118,18 @@ class SequenceSource(Source):
             self._current.source.close()
             self._current = None
 
-    def resumed(self, at_frame: int, away_frames: int) -> Source:
+    def resume_point(self, at_frame: int) -> tuple[int, int]:
+        """Where a cut at `at_frame` resumes: (part index, frame inside that part)."""
         cut = next((part for part in reversed(self._history) if part.at <= at_frame), None)
         if cut is None:  # cut before its first part began: start over
-            return SequenceSource(self.parts, title=self.title, index=self._start_index)
-        inside = cut.offset + (at_frame - cut.at)
-        return SequenceSource(self.parts, title=self.title, index=cut.index,
-                              first=cut.source.resumed(inside, away_frames))
+            return self._start_index, 0
+        return cut.index, cut.offset + (at_frame - cut.at)
+
+    def resumed(self, at_frame: int, away_frames: int) -> Source:
+        index, inside = self.resume_point(at_frame)
+        cut = next((part for part in reversed(self._history) if part.index == index), None)
+        if cut is None:
+            return SequenceSource(self.parts, title=self.title, index=index,
+                                  report=self.report)
+        return SequenceSource(self.parts, title=self.title, index=index,
+                              first=cut.source.resumed(inside, away_frames), report=self.report)

@@ -91,6 +91,11 @@ class Source(abc.ABC):
         """Length in seconds when known before the end (files, programs, relays)."""
         return None
 
+    def resume_point(self, at_frame: int) -> tuple[int, int]:
+        """Where a cut at `at_frame` resumes, as (part index, frame inside that part):
+        a playlist names its part; any other source is its own part 0."""
+        return 0, at_frame
+
     @abc.abstractmethod
     def resumed(self, at_frame: int, away_frames: int) -> Source:
         """A fresh source that carries on after an emergency cut this one.

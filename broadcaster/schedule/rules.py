@@ -1,6 +1,8 @@
-"""The timing rules of SPEC §6, as pure functions of data and a time.
+"""The timing rules of SPEC §6 that give every item its due time and its expiry.
 
-Times are aware datetimes in the station's zone; nothing here reads a clock.
+Pure functions of data and a time: aware datetimes in the station's zone, no clock read.
+Grace exists for the station being *away*, not busy: an item waiting its turn keeps its
+place until its expiry (the latest moment it may still start), whatever that wait.
 """
 
 from __future__ import annotations
@@ -8,13 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from broadcaster.model import WEEKDAYS, Level, Playlist, Slot
+from broadcaster.model import Level
 
+# With `--at` (and for a slot without `until`): how late an item may still start.
 GRACE = {
     Level.NORMAL: timedelta(minutes=10),
     Level.PRIORITY: timedelta(minutes=60),
+    Level.EMERGENCY: timedelta(hours=1),
 }
-EMERGENCY_DEFAULT_EXPIRY = timedelta(hours=6)  # an emergency with no `expires` still ends
+# Without `--at`: priority and emergency items expire this long after they are due;
+# a normal one at the end of its broadcasting day.
+EXPIRES_AFTER = {
+    Level.PRIORITY: timedelta(hours=6),
+    Level.EMERGENCY: timedelta(hours=1),
+}
+DAY_ENDS = time(23, 59)
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,16 @@ class QuietHours:
             current = max(_next(end, current) for _start, end in holding)
         return current
 
+    def start_after(self, moment: datetime) -> datetime | None:
+        """The next moment strictly after `moment` when quiet hours begin, or None."""
+        if not self.spans:
+            return None
+        return min(_next(start, moment) for start, _end in self.spans)
+
+    def free_from(self, level: Level, moment: datetime) -> datetime:
+        """The first moment at or after `moment` when an item of `level` may start."""
+        return moment if level is Level.EMERGENCY else self.end_after(moment)
+
 
 def _inside(span: tuple[time, time], moment: datetime) -> bool:
     start, end = span
@@ -55,72 +75,46 @@ def _inside(span: tuple[time, time], moment: datetime) -> bool:
 
 def _next(clock: time, after: datetime) -> datetime:
     """The first moment strictly after `after` when the wall clock reads `clock`."""
-    candidate = _at(after.date(), clock, after)
-    return candidate if candidate > after else _at(after.date() + timedelta(days=1), clock, after)
+    candidate = at(after.date(), clock, after)
+    return candidate if candidate > after else at(after.date() + timedelta(days=1), clock, after)
 
 
-def latest_start(level: Level, due: datetime, expires: datetime | None = None) -> datetime:
-    """The last moment an item may still start: due + grace, or an emergency's expiry."""
-    if level is Level.EMERGENCY:
-        return expires or due + EMERGENCY_DEFAULT_EXPIRY
-    return due + GRACE[level]
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What to do with a due item now: air it, hold it until `until`, or log it missed."""
-
-    action: str  # "air", "hold", "miss"
-    until: datetime | None = None
-    reason: str = ""
-
-
-def decide(level: Level, due: datetime, now: datetime, quiet: QuietHours,
-           expires: datetime | None = None) -> Decision:
-    """SPEC §6 for one item that is due (now ≥ due): grace, quiet hours, levels."""
-    deadline = latest_start(level, due, expires)
-    if now > deadline:
-        late = now - due
-        return Decision("miss", reason=f"{_minutes(late)} late, past its grace")
-    if level is not Level.EMERGENCY and quiet.contains(now):
-        resume = quiet.end_after(now)
-        if resume > deadline:
-            return Decision("miss", reason="quiet hours last past its grace")
-        return Decision("hold", until=resume, reason="quiet hours")
-    return Decision("air")
-
-
-def slot_days(slot: Slot) -> set[int]:
-    return {WEEKDAYS.index(day) for day in slot.days}
-
-
-def occurrence(playlist: Playlist, day: date, zone_of: datetime) -> datetime | None:
-    """When a slot playlist airs on `day`, or None (not its weekday, or not valid then)."""
-    slot = playlist.slot
-    if slot is None or day.weekday() not in slot_days(slot):
-        return None
-    if playlist.valid_from and day < playlist.valid_from:
-        return None
-    if playlist.valid_until and day > playlist.valid_until:
-        return None
-    return _at(day, slot.at, zone_of)
-
-
-def hard_end(playlist: Playlist, start: datetime) -> datetime | None:
-    """The slot's `until` on the day it started (a slot does not cross midnight)."""
-    if playlist.slot is None or playlist.slot.until is None:
-        return None
-    return _at(start.date(), playlist.slot.until, start)
-
-
-def occurrence_key(name: str, day: date) -> str:
-    return f"{name}@{day.isoformat()}"
-
-
-def _at(day: date, clock: time, zone_of: datetime) -> datetime:
+def at(day: date, clock: time, zone_of: datetime) -> datetime:
+    """`day` at wall-clock `clock`, in the zone of `zone_of`."""
     return datetime.combine(day, clock.replace(tzinfo=None), tzinfo=zone_of.tzinfo)
 
 
-def _minutes(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
+def due_now(level: Level, now: datetime, quiet: QuietHours) -> datetime:
+    """When an item asked for "now" is due: now, or when quiet hours holding it end."""
+    return quiet.free_from(level, now)
+
+
+def expiry(level: Level, due: datetime, quiet: QuietHours, *, timed: bool) -> datetime:
+    """The latest moment an item may still start (SPEC §6).
+
+    `timed`: the operator gave a time (`--at`): due + grace. Otherwise a normal item
+    lasts to the end of its broadcasting day (the next start of quiet hours, at the
+    latest 23:59 that day); priority 6 h, emergency 1 h.
+    """
+    if timed:
+        return due + GRACE[level]
+    if level is not Level.NORMAL:
+        return due + EXPIRES_AFTER[level]
+    end = at(due.date(), DAY_ENDS, due)
+    quiet_start = quiet.start_after(due)
+    if quiet_start is not None and quiet_start < end:
+        end = quiet_start
+    return max(end, due + GRACE[level])  # due at 23:58 still has its grace
+
+
+def one_off_window(valid_from: date | None, valid_until: date | None, level: Level,
+                   now: datetime, quiet: QuietHours) -> tuple[datetime, datetime]:
+    """Due and expiry of a one-off playlist: `valid_from` is its due day (from 00:00,
+    held by quiet hours until they end), `valid_until` the last day it may start."""
+    due = now
+    if valid_from is not None and valid_from > now.date():
+        due = at(valid_from, time(0, 0), now)
+    due = quiet.free_from(level, due)
+    if valid_until is not None:
+        return due, at(valid_until, time(23, 59, 59), now)
+    return due, expiry(level, due, quiet, timed=False)

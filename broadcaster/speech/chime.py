@@ -15,9 +15,12 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from broadcaster.config import Config
+
 NOTES_HZ = (392.00, 523.25, 659.25, 783.99)
 STRIKE_INTERVAL_S = 0.42
 RING_S = 1.6
+STATION_CHIME = "chime.wav"  # a station's own chime, in its audio folder
 # (frequency ratio, relative amplitude, decay time constant in s) of a struck bar
 PARTIALS = ((1.0, 1.0, 0.55), (2.76, 0.35, 0.22), (5.40, 0.12, 0.10), (2.0, 0.18, 0.35))
 
@@ -49,6 +52,22 @@ def write_chime(path: Path, rate: int = 48000) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     soundfile.write(str(tmp), chime(rate), rate, subtype="PCM_16", format="WAV")
     tmp.replace(path)
+
+
+def chime_file(config: Config, source: str = "default") -> Path:
+    """The one answer to "which chime": a file under audio_dir, or for "default" the
+    station's `audio_dir/chime.wav`, else this synthesised chime (written once into the
+    cache). The daemon, `air --text` and `tts --chime` all ring what this returns."""
+    if source != "default":
+        return config.audio_dir / source
+    own = config.audio_dir / STATION_CHIME
+    if own.is_file():
+        return own
+    made = config.cache_dir / "chime-default.wav"
+    if not made.is_file():
+        made.parent.mkdir(parents=True, exist_ok=True)
+        write_chime(made)
+    return made
 
 
 def main(argv: list[str]) -> int:

@@ -140,12 +140,15 @@ def _program_key(config: Config, speaker: SpeechEngine, spoken: str, notice: Not
 
 
 def _chime_spec(config: Config, chime: str | Path | None) -> str | None:
-    """A hashable description of the chime: None, "default" or the file's path and mtime."""
-    if chime is None or chime == "default":
-        return chime
+    """A hashable description of the chime: None, or the file's path and mtime ("default"
+    is the station's chime file, as the daemon rings it)."""
+    from broadcaster.speech.chime import chime_file
+
+    if chime is None:
+        return None
     path = Path(chime)
-    if not path.is_absolute():
-        path = config.audio_dir / path
+    if str(chime) == "default" or not path.is_absolute():
+        path = chime_file(config, str(chime))
     try:
         return f"{path.resolve()}@{path.stat().st_mtime_ns}"
     except OSError as exc:
@@ -214,10 +217,6 @@ def _resample(samples: npt.NDArray[np.float32], source: int,
 
 
 def _load_chime(spec: str, rate: int) -> npt.NDArray[np.float32]:
-    from broadcaster.speech.chime import chime
-
-    if spec == "default":
-        return chime(rate)
     path = Path(spec.rsplit("@", 1)[0])
     try:
         pcm = decode_audio(path)

@@ -48,7 +48,7 @@ class Decision:
     action: str
     level: Level
     due: datetime
-    expires: datetime | None
+    expires: datetime
 
 
 def check_target(envelope: Envelope, station_id: str) -> None:
@@ -92,21 +92,28 @@ def decide_push(envelope: Envelope, playlist: Playlist, now: datetime) -> Decisi
         raise Refused(MSG_SLOT_PUSH, envelope.id, envelope.key_id)
     level = envelope.level
     due = now
-    if level is not Level.EMERGENCY and playlist.valid_from and playlist.valid_from > now.date():
-        due = datetime.combine(playlist.valid_from, datetime.min.time(), now.tzinfo)
+    if level is not Level.EMERGENCY:
+        due = pushed_due(playlist, now)
+    expires = envelope.expires.astimezone(now.tzinfo)
     if level is Level.EMERGENCY:
-        expires = max(envelope.expires.astimezone(now.tzinfo), now + MIN_EMERGENCY_WINDOW)
-        return Decision("air", level, due, expires)
-    return Decision("schedule" if level is Level.PRIORITY else "inbox", level, due, None)
+        return Decision("air", level, due, max(expires, now + MIN_EMERGENCY_WINDOW))
+    return Decision("schedule" if level is Level.PRIORITY else "inbox", level, due, expires)
 
 
-def receipt_kind(outcome: Outcome) -> str | None:
-    """The receipt an as-run outcome sends upstream: `aired` when it went on air (cut at a
-    slot's end included), `missed` when it did not air whole for another reason; None for
-    `interrupted`, which is not an end (it airs again after an emergency or a restart)."""
-    if outcome is Outcome.INTERRUPTED:
-        return None
-    return "aired" if outcome in (Outcome.AIRED, Outcome.CUT) else "missed"
+def pushed_due(playlist: Playlist, now: datetime) -> datetime:
+    """A push is due now, or from 00:00 of its `valid_from` day (quiet hours then hold
+    it in the rundown like any item); it expires with its signed envelope."""
+    from broadcaster.schedule.rules import QuietHours, one_off_window
+
+    due, _ = one_off_window(playlist.valid_from, None, Level.NORMAL, now, QuietHours(()))
+    return due
+
+
+def receipt_kind(outcome: Outcome) -> str:
+    """The one receipt an as-run outcome sends upstream: `aired` when all of it aired,
+    `partial` when some did, otherwise the outcome itself (`failed`, `cut`,
+    `interrupted`, `missed`, `cancelled`); the as-run data says why."""
+    return outcome.value
 
 
 def _text(moment: datetime) -> str:

@@ -46,7 +46,9 @@ MSG_SEQ_UNREADABLE = "{path}: the sequence file is damaged; move it away (the ne
 
 EXPIRY = {Level.NORMAL: timedelta(hours=24), Level.PRIORITY: timedelta(hours=6),
           Level.EMERGENCY: timedelta(hours=1)}  # an hour-old storm warning is no warning
-FINAL_RECEIPTS = ("rejected", "aired", "missed")
+# The one final receipt per push: refused, or the as-run outcome (SPEC §6).
+FINAL_RECEIPTS = ("rejected", "aired", "partial", "failed", "cut", "interrupted", "missed",
+                  "cancelled")
 STATUS_QUIET_S = 0.5  # retained statuses come in a burst right after subscribing
 
 

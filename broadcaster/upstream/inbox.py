@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
+from broadcaster.clock import station_now as now_in
 from broadcaster.config import Config
-from broadcaster.desk import now_in, open_store
 from broadcaster.runtime import poke_daemon
+from broadcaster.store import open_store
 from broadcaster.upstream.decisions import MSG_REJECTED_BY_OPERATOR
 from broadcaster.upstream.records import InboxEntry, Refusal, UpstreamRecords
 

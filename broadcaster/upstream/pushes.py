@@ -41,6 +41,7 @@ from broadcaster.upstream.records import UpstreamRecords, as_run_data
 
 if TYPE_CHECKING:
     from broadcaster.config import Config
+    from broadcaster.status import LiveStatus
     from broadcaster.upstream.link import UpstreamLink
 
 log = logging.getLogger(__name__)
@@ -202,7 +203,7 @@ class Upstream:
                 queue_id = records.store.enqueue(
                     title=playlist.title, level=decision.level, source="upstream",
                     items=playlist.items, due_at=decision.due.timestamp(), now=stamp,
-                    expires_at=decision.expires.timestamp() if decision.expires else None,
+                    expires_at=decision.expires.timestamp(),
                     reference=envelope.id, connection=db)
                 records.add_receipt(db, envelope.id, "accepted", stamp, queue_id=queue_id)
         log.info("upstream push %s (%s) %s: %s", envelope.id, envelope.level.value,
@@ -253,7 +254,7 @@ class Upstream:
                     self._last_aired = {"title": line.title, "level": line.level.value,
                                         "ended": as_run_data(line)["ended"]}
                 kind = receipt_kind(line.outcome)
-                if message_id is not None and kind is not None:
+                if message_id is not None:
                     self.records.add_receipt(db, message_id, kind, now.timestamp(),
                                              as_run=as_run_data(line))
                 self.records.looked_at(db, line.id)
@@ -268,17 +269,16 @@ class Upstream:
 
     # --- status ----------------------------------------------------------------------------
 
-    def show(self, status: dict[str, Any]) -> None:
-        """The station's live status (the dict the daemon writes to status.json): what the
-        district sees in `district status`."""
+    def show(self, status: LiveStatus) -> None:
+        """The station's live status: what the district sees in `district status`."""
         if self.link is None:
             return
-        on_air = status.get("on_air")
+        on_air = status.on_air
         self.link.show({
-            "on_air": {key: on_air.get(key) for key in ("title", "level", "kind")}
+            "on_air": {"title": on_air.title, "level": on_air.level, "kind": on_air.kind}
             if on_air else None,
             "last_aired": self._last_aired,
-            "last_error": status.get("last_error"),
+            "last_error": status.last_error,
             "inbox": self.records.waiting_count(),
         })
 

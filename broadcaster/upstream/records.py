@@ -15,9 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from broadcaster.model import Level, OperatorError, Outcome, Playlist
-from broadcaster.store import AsRunEntry, Store, playlist_from_json, playlist_to_json
-from broadcaster.upstream.decisions import MSG_REJECTED_BY_OPERATOR, SenderHistory
+from broadcaster.model import Level, OperatorError, Playlist
+from broadcaster.store import (
+    AsRunEntry,
+    Store,
+    playlist_from_json,
+    playlist_to_json,
+)
+from broadcaster.upstream.decisions import MSG_REJECTED_BY_OPERATOR, SenderHistory, pushed_due
 
 # Operator-facing messages of this module, kept together for translation.
 MSG_NOT_WAITING = "no push #{id} is waiting in the inbox; see `broadcaster inbox`"
@@ -205,15 +210,11 @@ class UpstreamRecords:
         expired (then `rejected` goes upstream)."""
         now = moment.timestamp()
         entry = self._waiting(inbox_id, now)
-        due = now
-        if entry.playlist.valid_from:
-            start = datetime.combine(entry.playlist.valid_from, datetime.min.time(),
-                                     moment.tzinfo)
-            due = max(now, start.timestamp())
+        due = pushed_due(entry.playlist, moment).timestamp()
         with self.store.transaction() as db:
             queue_id = self.store.enqueue(
                 title=entry.title, level=entry.level, source="upstream",
-                items=entry.playlist.items, due_at=due, now=now,
+                items=entry.playlist.items, due_at=due, now=now, expires_at=entry.expires_at,
                 reference=entry.message_id, connection=db)
             db.execute("UPDATE upstream_inbox SET state = 'accepted', decided_at = ?,"
                        " queue_id = ? WHERE id = ?", (now, queue_id, inbox_id))
@@ -291,15 +292,8 @@ class UpstreamRecords:
                 db.execute("INSERT OR IGNORE INTO upstream_marks VALUES ('as_run',"
                            " (SELECT coalesce(max(id), 0) FROM as_run))")
             return []
-        rows = self.store.query(
-            "SELECT a.id, a.queue_id, a.title, a.level, a.source, a.outcome, a.reason,"
-            " a.engine, a.due_at, a.started_at, a.ended_at, q.reference"
-            " FROM as_run a LEFT JOIN queue q ON q.id = a.queue_id"
-            " WHERE a.id > ? ORDER BY a.id", (mark[0][0],))
-        return [(AsRunEntry(id=r[0], queue_id=r[1], title=r[2], level=Level(r[3]), source=r[4],
-                            outcome=Outcome(r[5]), reason=r[6], engine=r[7], due_at=r[8],
-                            started_at=r[9], ended_at=r[10]),
-                 r[11] if r[4] == "upstream" else None) for r in rows]
+        return [(line, reference if line.source == "upstream" else None)
+                for line, reference in self.store.as_run_after(int(mark[0][0]))]
 
     @staticmethod
     def looked_at(db: sqlite3.Connection, as_run_id: int) -> None:
@@ -312,7 +306,11 @@ def as_run_data(line: AsRunEntry) -> dict[str, Any]:
     return {"queue_id": line.queue_id, "title": line.title, "level": line.level.value,
             "outcome": line.outcome.value, "reason": line.reason, "engine": line.engine,
             "due": _utc(line.due_at), "started": _utc(line.started_at),
-            "ended": _utc(line.ended_at)}
+            "ended": _utc(line.ended_at),
+            "parts": [part.to_dict() for part in line.parts],
+            "interruptions": [{"cut_at": _utc(cut.cut_at), "why": cut.why,
+                               "resumed_at": _utc(cut.resumed_at)}
+                              for cut in line.interruptions]}
 
 
 def _utc(timestamp: float | None) -> str | None:

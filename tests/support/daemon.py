@@ -87,10 +87,10 @@ def _store(path: Path) -> Iterator[Store]:
 
 
 def queued(station: Station, *args: str) -> int:
-    """Run `say ...` / `play ...` and return the id it printed."""
+    """Run `say ...` / `play ...` and return the id it printed (its first line)."""
     done = station.cli(*args)
     assert done.returncode == 0, done.stderr
-    return int(done.stdout)
+    return int(done.stdout.splitlines()[0])
 
 
 class StationWatch:
@@ -140,7 +140,7 @@ class StationWatch:
         def on_air() -> dict[str, Any] | None:
             status = self.status()
             playing = (status or {}).get("on_air") or {}
-            return status if playing.get("id") == str(entry_id) else None
+            return status if playing.get("id") == entry_id else None
         return self.wait_for(on_air, f"item {entry_id} on air", timeout=timeout)
 
     def wait_for(self, check: Callable[[], T | None], what: str,

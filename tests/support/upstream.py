@@ -9,6 +9,7 @@ an entry (writes its as-run line) as the player would.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import threading
 import time
@@ -24,6 +25,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from broadcaster.config import Config, load_config
 from broadcaster.model import Level
+from broadcaster.status import LiveStatus
 from broadcaster.store import Store
 from broadcaster.upstream.envelope import load_private_key, seal, write_keypair
 from broadcaster.upstream.pushes import Upstream
@@ -138,7 +140,7 @@ class LinkStation:
                         except BaseException as exc:  # handed to the caller
                             answer.put((False, exc))
                 upstream.tick(now)
-                upstream.show({"on_air": None, "last_error": None})  # as the daemon does
+                upstream.show(LiveStatus(pid=os.getpid(), started=0.0))  # as the daemon does
         except BaseException as exc:
             self._error = exc
             raise

@@ -1,0 +1,115 @@
+"""The as-run record of one item: its parts, its interruptions, and the verdict.
+
+SPEC §6: the outcome is decided when the item ends, from what actually reached the
+loudspeakers, part by part. `aired` only when every part aired; `partial` when some
+content aired (each missing part with its reason); `failed` when nothing but the chime
+(or nothing) aired. Plain data and pure functions: the station fills them in.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+from broadcaster.model import Chime, Outcome, Pause, PlaylistItem
+
+MSG_PART_MISSING = "part {number} ({what}): {reason}"
+MSG_NOT_REACHED = "not reached"
+FRAMING = ("chime", "pause")  # parts that carry no message of their own
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """One part of an item on air (a chime, a notice, a file, a relay, a pause)."""
+
+    number: int  # 1-based, as the operator counts them
+    what: str  # chime, say, file, relay, pause
+    aired: bool = False
+    reason: str | None = None  # why it did not air (whole)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n": self.number, "what": self.what, "aired": self.aired,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Interruption:
+    cut_at: float | None  # when its audio stopped (None: unknown, the daemon was killed)
+    why: str
+    resumed_at: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cut_at": self.cut_at, "why": self.why, "resumed_at": self.resumed_at}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far an item got, kept with it in the queue so a restart resumes it truthfully:
+    its parts so far, its interruptions, and where to resume (part index, frame in it)."""
+
+    parts: tuple[PartResult, ...] = ()
+    interruptions: tuple[Interruption, ...] = ()
+    resume_part: int = 0
+    resume_frame: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps({"parts": [p.to_dict() for p in self.parts],
+                           "interruptions": [i.to_dict() for i in self.interruptions],
+                           "resume_part": self.resume_part,
+                           "resume_frame": self.resume_frame}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Progress:
+        if not text:
+            return cls()
+        data = json.loads(text)
+        return cls(parts=tuple(part_from(p) for p in data.get("parts", ())),
+                   interruptions=tuple(interruption_from(i) for i in data.get("interruptions", ())),
+                   resume_part=int(data.get("resume_part", 0)),
+                   resume_frame=int(data.get("resume_frame", 0)))
+
+
+def part_from(data: dict[str, Any]) -> PartResult:
+    return PartResult(int(data["n"]), str(data["what"]), bool(data["aired"]), data.get("reason"))
+
+
+def interruption_from(data: dict[str, Any]) -> Interruption:
+    return Interruption(data.get("cut_at"), str(data["why"]), data.get("resumed_at"))
+
+
+def what(item: PlaylistItem) -> str:
+    """A part's kind, as the log names it."""
+    return type(item).__name__.lower()
+
+
+def blank_parts(items: tuple[PlaylistItem, ...]) -> tuple[PartResult, ...]:
+    return tuple(PartResult(number, what(item)) for number, item in enumerate(items, 1))
+
+
+def mark(parts: tuple[PartResult, ...], index: int, *, aired: bool,
+         reason: str | None = None) -> tuple[PartResult, ...]:
+    """`parts` with part `index` (0-based) aired, or not with `reason` (a part that
+    aired once stays aired: a resumed file that ends counts)."""
+    part = parts[index]
+    if part.aired and not aired:
+        return parts
+    changed = replace(part, aired=aired, reason=None if aired else reason)
+    return (*parts[:index], changed, *parts[index + 1:])
+
+
+def verdict(parts: tuple[PartResult, ...]) -> tuple[Outcome, str | None]:
+    """The outcome of an item that ran to its end (not cut, cancelled or missed)."""
+    missing = [part for part in parts if not part.aired]
+    reason = "; ".join(MSG_PART_MISSING.format(number=part.number, what=part.what,
+                                               reason=part.reason or MSG_NOT_REACHED)
+                       for part in missing) or None
+    if not missing:
+        return Outcome.AIRED, None
+    if any(part.aired and part.what not in FRAMING for part in parts):
+        return Outcome.PARTIAL, reason
+    return Outcome.FAILED, reason
+
+
+def is_framing(item: PlaylistItem) -> bool:
+    return isinstance(item, Chime | Pause)

@@ -1,0 +1,196 @@
+"""The station's book on one item while it waits and airs: parts aired, cuts, resumes,
+engines, problems; and the verdict written to the as-run log when it ends (SPEC §6).
+
+The station thread owns every Book; the player's thread only reaches one through the
+station's messages (and the speech callable it was handed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
+
+from broadcaster.asrun import Interruption, PartResult, Progress, blank_parts, mark, verdict
+from broadcaster.model import Chime, File, Outcome, Pause, Relay, Say
+from broadcaster.schedule.rundown import Item, State
+from broadcaster.store import Entry
+
+if TYPE_CHECKING:
+    from broadcaster.air.sequence import PartReport, SequenceSource
+    from broadcaster.air.sources import OutputFormat
+    from broadcaster.config import Config
+    from broadcaster.speech.ahead import SpeechAhead
+
+CHIME_S = 3.0  # about the station chime's length, for the forward plan
+MSG_OFF = "the station was off from {since} to {until}"
+MSG_OFF_SINCE_UNKNOWN = "the station was off until {until}"
+MSG_NOT_RESUMED = "{off}; it could not resume before its expiry"
+MSG_SPEECH_FAILED = "its speech could not be rendered by its expiry: {reason}"
+MSG_SLOT_ENDED = "its slot ended"
+MSG_CANCELLED = "cancelled by operator"
+
+
+def off_reason(since: float | None, until: float, zone: tzinfo | None = None) -> str:
+    def clock(moment: float) -> str:
+        return datetime.fromtimestamp(moment, zone).strftime("%Y-%m-%d %H:%M")
+    if since is None:
+        return MSG_OFF_SINCE_UNKNOWN.format(until=clock(until))
+    return MSG_OFF.format(since=clock(since), until=clock(until))
+
+
+@dataclass
+class Book:
+    entry: Entry
+    parts: tuple[PartResult, ...]
+    interruptions: list[Interruption] = field(default_factory=list)
+    state: State = State.WAITING
+    started_at: float | None = None
+    resume: tuple[int, int] | None = None  # where a stop of the daemon left it
+    engines: set[str] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+    duration_s: float | None = None
+    ending: bool = False  # asked to stop at its hard end
+    zone: tzinfo | None = None
+
+    @classmethod
+    def take(cls, entry: Entry, speech: SpeechAhead, now: float,
+             zone: tzinfo | None = None) -> Book:
+        """A new item (or one the daemon had before it stopped): its speech goes to be
+        rendered ahead, what it had aired and where it was cut come from the database."""
+        progress = entry.progress
+        book = cls(entry, progress.parts or blank_parts(entry.items),
+                   list(progress.interruptions), started_at=entry.started_at,
+                   duration_s=entry.duration_s, zone=zone)
+        if book.interruptions and book.interruptions[-1].resumed_at is None:
+            book.resume = (progress.resume_part, progress.resume_frame)
+        for index, item in enumerate(entry.items):
+            if isinstance(item, Say):
+                speech.want((entry.id, index), item, entry.due_at, entry.expires_at, now)
+        if book.duration_s is None:
+            book.duration_s = _known_length(entry)
+        return book
+
+    @staticmethod
+    def restarted(entry: Entry, cut: Interruption) -> Progress:
+        """The progress of an item that was on air when the daemon died without a clean
+        stop: where it was is unknown, so it resumes from its start."""
+        progress = entry.progress
+        return replace(progress, interruptions=(*progress.interruptions, cut),
+                       resume_part=0, resume_frame=0)
+
+    @property
+    def notice(self) -> bool:
+        """Only chime, speech and pauses: it waits for its speech (never a chime alone)."""
+        return all(isinstance(item, Chime | Say | Pause) for item in self.entry.items)
+
+    def item(self, speech: SpeechAhead) -> Item:
+        """What the rundown needs to know of it now."""
+        ready = speech.ready(self.entry.id) if self.notice else True
+        if self.duration_s is None and ready and self.notice:
+            spoken = speech.duration(self.entry.id)
+            if spoken is not None:
+                self.duration_s = spoken + sum(
+                    CHIME_S if isinstance(item, Chime) else
+                    item.duration_s if isinstance(item, Pause) else 0.0
+                    for item in self.entry.items)
+        return Item(self.entry.id, self.entry.level, self.entry.due_at, self.entry.expires_at,
+                    self.state, self.duration_s, ready, self.entry.hard_end,
+                    resumes=self.resume is not None)
+
+    def source(self, config: Config, speech: SpeechAhead, report: PartReport, wait_s: float,
+               fmt: OutputFormat, now: float) -> SequenceSource:
+        """What the player airs: its parts, from where a stop of the daemon left it."""
+        from broadcaster.air.program import program_source
+        from broadcaster.model import RenderedProgram
+
+        def spoken(index: int, _say: Say) -> RenderedProgram:
+            program = speech.program((self.entry.id, index), wait_s)
+            self.engines.add(program.engine)
+            return program
+
+        cut_at = self.interruptions[-1].cut_at if self.resume and self.interruptions else None
+        return program_source(config, self.entry.items, spoken, title=self.entry.title,
+                              report=report, resume=self.resume, fmt=fmt,
+                              away_s=now - cut_at if cut_at is not None else 0.0)
+
+    # --- what happened on air ---------------------------------------------------------
+
+    def on_air(self, wall: float) -> None:
+        self.state = State.ON_AIR
+        if self.started_at is None:
+            self.started_at = wall
+        if self.interruptions and self.interruptions[-1].resumed_at is None:
+            self.interruptions[-1] = replace(self.interruptions[-1], resumed_at=wall)
+        self.resume = None
+
+    def cut(self, wall: float, why: str, resume: tuple[int, int] | None) -> None:
+        self.state = State.INTERRUPTED
+        self.interruptions.append(Interruption(wall, why))
+        self.resume = resume or (0, 0)
+
+    def part_done(self, index: int, aired: bool, reason: str | None) -> None:
+        if 0 <= index < len(self.parts):
+            self.parts = mark(self.parts, index, aired=aired, reason=reason)
+
+    def progress(self) -> Progress:
+        part, frame = self.resume or (0, 0)
+        return Progress(self.parts, tuple(self.interruptions), part, frame)
+
+    # --- verdicts ---------------------------------------------------------------------
+
+    def ended_verdict(self, outcome: Outcome) -> tuple[Outcome, str | None]:
+        """The as-run outcome of an item the player ended (`outcome` is the player's)."""
+        _, missing = verdict(self.parts)
+        notes = "; ".join(problem for problem in self.problems if problem) or None
+        if outcome is Outcome.CUT:
+            return Outcome.CUT, _join(MSG_SLOT_ENDED, missing)
+        if outcome is Outcome.CANCELLED:
+            return Outcome.CANCELLED, _join(MSG_CANCELLED, missing if self.started_at else None)
+        judged, reason = verdict(self.parts)
+        return judged, _join(reason, notes) if judged is not Outcome.AIRED else notes
+
+    def expiry_verdict(self, reason: str, speech_error: str | None,
+                       off: tuple[float | None, float]) -> tuple[Outcome, str]:
+        """The outcome of an item whose expiry passed before it could (re)start."""
+        since, back = off
+        away = off_reason(since, back, self.zone)
+        if self.started_at is not None:
+            return Outcome.INTERRUPTED, MSG_NOT_RESUMED.format(off=away)
+        if self.notice and speech_error:
+            return Outcome.FAILED, MSG_SPEECH_FAILED.format(reason=speech_error)
+        if self.entry.expires_at < back:
+            return Outcome.MISSED, away
+        return Outcome.MISSED, reason
+
+
+def _join(*texts: str | None) -> str | None:
+    return "; ".join(text for text in texts if text) or None
+
+
+def _known_length(entry: Entry) -> float | None:
+    """The item's length when its parts tell it without rendering (files are probed)."""
+    total = 0.0
+    for item in entry.items:
+        match item:
+            case Pause(seconds) | Relay(_, seconds):
+                total += seconds
+            case File(path):
+                seconds_of = _file_seconds(path)
+                if seconds_of is None:
+                    return None
+                total += seconds_of
+            case _:
+                return None
+    return total
+
+
+def _file_seconds(path: object) -> float | None:
+    try:
+        import soundfile
+
+        info = soundfile.info(str(path))
+    except Exception:  # unreadable or a format only ffmpeg knows: length unknown
+        return None
+    return float(info.frames) / info.samplerate if info.samplerate else None
+

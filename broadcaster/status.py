@@ -1,0 +1,113 @@
+"""The daemon's live status: one typed, versioned record, written by the station under the
+runtime directory (tmpfs) whenever it changes, read by `status`, the upstream link and
+(through the link) the district's `district status`.
+
+`version` changes when a field changes meaning; a reader of another version says so
+instead of guessing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import msgspec
+
+if TYPE_CHECKING:
+    from broadcaster.config import Config
+
+VERSION = 2
+STATUS_FILE = "status.json"
+
+
+class OnAir(msgspec.Struct, frozen=True):
+    id: int | None  # None: something the daemon did not queue
+    title: str
+    level: str
+    kind: str  # notice, file, relay, playlist
+    since: float  # epoch seconds when this stretch on air began
+    offset_s: float  # where in the item that stretch began
+    duration_s: float | None
+
+
+class NextUp(msgspec.Struct, frozen=True):
+    """A waiting item in air order, with its expected start (from the rundown)."""
+
+    id: int
+    title: str
+    level: str
+    due: float
+    expected: float | None  # None: it would expire before its turn at this rate
+    state: str  # waiting, cued, interrupted; "speech not ready" shows in `note`
+    note: str = ""
+
+
+class LiveStatus(msgspec.Struct, frozen=True):
+    pid: int
+    started: float
+    on_air: OnAir | None = None
+    next: list[NextUp] = msgspec.field(default_factory=list)
+    device: str = "default"
+    device_error: str | None = None
+    amplifier: str = "unknown"
+    upstream: str = "not configured"
+    last_error: str | None = None
+    clock_synchronized: bool | None = None
+    version: int = VERSION
+
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(LiveStatus)
+
+
+def status_path(config: Config) -> Path:
+    return config.runtime_dir / STATUS_FILE
+
+
+class StatusWriter:
+    """Replaces the status file atomically, and only when its content changed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._last = b""
+
+    def write(self, status: LiveStatus) -> None:
+        data = _encoder.encode(status)
+        if data == self._last:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.tmp")
+            tmp.write_bytes(data)
+            tmp.replace(self.path)
+        except OSError:
+            return  # status is a convenience; airing goes on without it
+        self._last = data
+
+    def remove(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+
+def read_status(config: Config) -> LiveStatus | None:
+    """The running daemon's live status, or None when no daemon is running (no file, a
+    stale file of a daemon that died, or a file of another version)."""
+    try:
+        status = _decoder.decode(status_path(config).read_bytes())
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    try:
+        os.kill(status.pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, under another user (the daemon's)
+    return status
+
+
+def to_builtins(status: LiveStatus) -> dict[str, object]:
+    """Plain JSON-ready data (for `status --json`)."""
+    data: dict[str, object] = msgspec.to_builtins(status)
+    return data
