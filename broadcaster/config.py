@@ -32,6 +32,8 @@ MSG_BAD_VALUE = "{path}:{line}: {key}: {reason}"
 MSG_BAD_QUIET_HOURS = "quiet hours must look like \"21:30-05:00\", not {value!r}"
 MSG_BAD_TIMEZONE = "unknown time zone {value!r}; use a name such as \"Asia/Ho_Chi_Minh\""
 MSG_BAD_ENGINE = "unknown engine {value!r}; choose from gtts, espeak, command"
+MSG_NO_ENGINES = ("no speech engine listed: notices could never be spoken; "
+                  "list at least one, e.g. [\"gtts\", \"espeak\"]")
 MSG_WANT_TYPE = "must be {kind}, not {got}"
 MSG_AT_LEAST = "must be at least {limit}"
 MSG_AT_MOST = "must be at most {limit}"
@@ -123,6 +125,8 @@ def _check(parsed: _ConfigFile) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         raise _Mistake("station", "timezone",
                        MSG_BAD_TIMEZONE.format(value=parsed.station.timezone)) from None
+    if not parsed.tts.engines:
+        raise _Mistake("tts", "engines", MSG_NO_ENGINES)
     for name in parsed.tts.engines:
         if name not in ENGINE_NAMES:
             raise _Mistake("tts", "engines", MSG_BAD_ENGINE.format(value=name))

@@ -48,7 +48,7 @@ MSG_EXPIRES_BEFORE_DUE = ("--expires {expires} is not after its start {due}; "
                           "give a later --expires")
 MSG_QUIET_PAST_EXPIRY = ("quiet hours hold it until {free}, past the latest start {expires}; "
                          "give --at after {free_clock} or a later --expires")
-MSG_VALID_UNTIL_PASSED = ("valid_until {day} has passed; change valid_until "
+MSG_VALID_UNTIL_PASSED = ("{path}: valid_until {day} has passed; change valid_until "
                           "or remove it to air the playlist")
 MSG_AFTER_QUIET = "will air at {when}, after quiet hours"
 MSG_TOMORROW = "{value} has passed today: queued for tomorrow, {when}"
@@ -269,7 +269,7 @@ def apply_playlist(config: Config, path: Path) -> Applied:
     quiet = QuietHours.parse(config.station.quiet_hours)
     if playlist.slot is None:
         if playlist.valid_until is not None and playlist.valid_until < now.date():
-            raise OperatorError(MSG_VALID_UNTIL_PASSED.format(day=playlist.valid_until))
+            raise OperatorError(MSG_VALID_UNTIL_PASSED.format(path=path, day=playlist.valid_until))
         due, latest = one_off_window(playlist.valid_from, playlist.valid_until,
                                      playlist.level, now, quiet)
         if latest < due:

@@ -86,6 +86,8 @@ CONFIGS = {
                      "broadcaster.toml:2: audio.sample_rate: must be a whole number, not text"),
     "loudness too high": ("[audio]\nloudness_lufs = 0\n",
                           "broadcaster.toml:2: audio.loudness_lufs: must be at most -5"),
+    "no engines": ("[tts]\nengines = []\n",
+                   "broadcaster.toml:2: tts.engines: no speech engine listed"),
     "unknown engine": ("[tts]\nengines = ['google']\n",
                        "broadcaster.toml:2: tts.engines: unknown engine 'google'"),
     "negative warmup": ("[amplifier]\nwarmup_s = -1\n",

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RETRY_FIRST_S = 15.0  # the first retry after a failed render; doubles each time
+RETRY_FIRST_S = 5.0  # the first retry after a failed render; doubles each time
 RETRY_MAX_S = 300.0
 PREFER_MARGIN_S = 60.0  # no render by the first engine this close to air time
 PREFER_EVERY_S = 300.0  # how often the first engine is tried again before air time
