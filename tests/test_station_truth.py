@@ -117,8 +117,8 @@ def test_waiting_behind_a_long_file_is_not_missing(tmp_path: Path,
     assert [line.queue_id for line in aired] == [music, urgent, behind]  # as listed
     by_id = {line.queue_id: line for line in lines}
     assert by_id[behind].outcome is Outcome.AIRED  # it waited its turn
-    assert by_id[behind].started_at is not None
-    assert by_id[behind].started_at >= by_id[music].ended_at - 0.1
+    started = by_id[behind].started_at
+    assert started is not None and started >= by_id[music].ended_at - 0.1
     # only what could not start before its own expiry is missed, and it says why
     assert by_id[short].outcome is Outcome.MISSED
     assert by_id[short].reason == f"expired while waiting behind #{music}"
