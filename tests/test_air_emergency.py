@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +11,7 @@ from broadcaster.air import (
     AirEvent,
     EventKind,
     FileSource,
+    NowPlaying,
     OutputFormat,
     PauseSource,
     Player,
@@ -20,31 +19,43 @@ from broadcaster.air import (
     SoundOutput,
 )
 from broadcaster.model import Level, Outcome, RenderedProgram
-from tests.support.sound import NullSink, frame_indices, runs, write_indexed, write_tone
+from tests.support.sound import (
+    NullSink,
+    frame_indices,
+    heard_between,
+    write_indexed,
+    write_tone,
+)
 
 RATE = 48000
 FIRST = 1000  # the indexed file's first frame index, so silence never looks like it
-
+STORM_S = 0.5
+FADE = round(0.2 * RATE)  # the player's cosine fade-out, in frames
 
 
 @pytest.mark.slow
 def test_emergency_cuts_into_a_file_which_resumes_at_the_frame_it_reached(
         tmp_path: Path, null_sink: NullSink) -> None:
-    frames = 3 * RATE
+    frames = 2 * RATE
     source = write_indexed(tmp_path / "music.wav", frames, first=FIRST).astype(np.float64)
-    write_tone(tmp_path / "storm.wav", 1.0, hz=880, channels=2, amplitude=0.5)
+    write_tone(tmp_path / "storm.wav", STORM_S, hz=880, channels=2, amplitude=0.5)
     events: list[AirEvent] = []
-    output = SoundOutput("nullsink", OutputFormat(RATE, 2), block_frames=1024, latency=0.05)
+    on_air_in_storm: list[NowPlaying | None] = []
+    player: Player
 
+    def record(event: AirEvent) -> None:
+        events.append(event)
+        if (event.title, event.kind) == ("bão", EventKind.STARTED):
+            on_air_in_storm.append(player.now_playing())
+
+    output = SoundOutput("nullsink", OutputFormat(RATE, 2), block_frames=1024, latency=0.05)
     with null_sink.recording(tmp_path / "air.raw") as recording, \
-            Player(output, on_event=events.append) as player:
+            Player(output, on_event=record) as player:
         player.start()
         player.play(PauseSource(0.3))  # the null sink's monitor misses a stream's first 0.1 s
         player.play(FileSource(tmp_path / "music.wav"))
-        time.sleep(1.5)
+        null_sink.wait_heard(recording, FIRST + RATE // 2)  # half a second of it on air
         player.request_emergency(FileSource(tmp_path / "storm.wav", title="bão"))
-        time.sleep(0.2)
-        assert player.now_playing() is not None
         assert player.wait_idle(timeout=10)
 
     kinds = [(e.title, e.kind) for e in events if e.title != "pause"]
@@ -52,51 +63,57 @@ def test_emergency_cuts_into_a_file_which_resumes_at_the_frame_it_reached(
                      ("bão", EventKind.STARTED), ("bão", EventKind.ENDED),
                      ("music.wav", EventKind.RESUMED), ("music.wav", EventKind.ENDED)]
     assert events[-1].outcome is Outcome.AIRED
+    (storm,) = on_air_in_storm
+    assert storm is not None and (storm.title, storm.level) == ("bão", Level.EMERGENCY)
     interrupted = next(e for e in events if e.kind is EventKind.INTERRUPTED)
     cut_at = FIRST + round(interrupted.position_s * RATE)
+    assert cut_at >= FIRST + RATE // 2  # not before what was heard when it was asked for
 
     captured = null_sink.read(recording).astype(np.int32)
-    played = runs(frame_indices(captured))
-    assert len(played) == 2, played
-    (before_at, first, last), (after_at, resumed, end) = played
+    indices = frame_indices(captured)
+    fade_at = int(np.flatnonzero(indices == cut_at)[0])
+    before = heard_between(indices, 0, fade_at)
+    after = heard_between(indices, fade_at + FADE)
     # untouched from the first frame up to where it was cut ...
-    assert first == FIRST
-    assert last >= cut_at - 1
+    assert before[0][1] == FIRST
+    assert before[-1][2] == cut_at - 1
     # ... then faded out from that very frame, a 200 ms cosine (±1 for rounding) ...
-    fade_at = before_at + cut_at - FIRST
-    fade_frames = round(0.2 * RATE)
-    gain = 0.5 * (1 + np.cos(np.pi * np.arange(fade_frames) / fade_frames))
-    expected = np.rint(source[cut_at - FIRST:][:fade_frames] * gain[:, None])
-    assert np.abs(captured[fade_at:fade_at + fade_frames] - expected).max() <= 1
+    gain = 0.5 * (1 + np.cos(np.pi * np.arange(FADE) / FADE))
+    expected = np.rint(source[cut_at - FIRST:][:FADE] * gain[:, None])
+    assert np.abs(captured[fade_at:fade_at + FADE] - expected).max() <= 1
     # ... the emergency (both channels alike) within 300 ms of the cut ...
-    after_fade = captured[fade_at:after_at]
+    after_fade = captured[fade_at:after[0][0]]
     tone = np.flatnonzero((after_fade[:, 0] == after_fade[:, 1])
                           & (np.abs(after_fade[:, 0]) > 1000))
     assert tone[0] <= 0.3 * RATE
-    assert tone.size > 0.9 * RATE
+    assert tone.size > 0.9 * STORM_S * RATE
     # ... and the file again from exactly the frame where the fade began, to its end
-    assert resumed == cut_at
-    assert end == FIRST + frames - 1
+    assert after[0][1] == cut_at
+    assert after[-1][2] == FIRST + frames - 1
 
 
-def test_an_emergency_does_not_cut_another_emergency(tmp_path: Path,
-                                                     null_sink: NullSink) -> None:
-    write_tone(tmp_path / "flood.wav", 0.6, hz=440)
+def test_an_emergency_does_not_cut_another_emergency(tmp_path: Path, capture: Path) -> None:
+    write_tone(tmp_path / "flood.wav", 0.3, hz=440)
     write_tone(tmp_path / "fire.wav", 0.3, hz=660)
     events: list[AirEvent] = []
-    output = SoundOutput("nullsink", OutputFormat(RATE, 2), latency=0.05)
+    player: Player
 
-    with Player(output, on_event=events.append) as player:
-        player.start()
+    def record(event: AirEvent) -> None:
+        events.append(event)
+        if (event.title, event.kind) == ("flood.wav", EventKind.STARTED):  # flood on air:
+            player.request_emergency(FileSource(tmp_path / "fire.wav"))
+
+    output = SoundOutput("capture", OutputFormat(RATE, 2))
+    with Player(output, on_event=record) as player:
         player.request_emergency(FileSource(tmp_path / "flood.wav"))
-        time.sleep(0.2)
-        player.request_emergency(FileSource(tmp_path / "fire.wav"))
-        assert player.wait_idle(timeout=10)
+        player.run_until_idle()
 
     assert [(e.title, e.kind) for e in events] == [
         ("flood.wav", EventKind.STARTED), ("flood.wav", EventKind.ENDED),
         ("fire.wav", EventKind.STARTED), ("fire.wav", EventKind.ENDED)]
     assert all(e.level is Level.EMERGENCY for e in events)
+    assert events[1].outcome is Outcome.AIRED
+    assert events[1].position_s == pytest.approx(0.3)  # flood to its end
 
 
 def test_a_cut_notice_restarts_from_the_repetition_that_was_cut(tmp_path: Path,
@@ -106,33 +123,31 @@ def test_a_cut_notice_restarts_from_the_repetition_that_was_cut(tmp_path: Path,
     program = RenderedProgram(path=tmp_path / "notice.wav", sample_rate=RATE, channels=2,
                               frames=3 * repetition,
                               restart_points=(0, repetition, 2 * repetition), engine="espeak")
-    write_tone(tmp_path / "fire.wav", 0.5, hz=660, channels=2)
-    started = threading.Event()
+    write_tone(tmp_path / "fire.wav", 0.3, hz=660, channels=2)
     events: list[AirEvent] = []
-
-    def record(event: AirEvent) -> None:
-        events.append(event)
-        if event.kind is EventKind.STARTED and event.title == "tiêm phòng":
-            started.set()
 
     output = SoundOutput("nullsink", OutputFormat(RATE, 2), latency=0.05)
     with null_sink.recording(tmp_path / "air.raw") as recording, \
-            Player(output, on_event=record) as player:
+            Player(output, on_event=events.append) as player:
         player.start()
         player.play(PauseSource(0.3))
         player.play(ProgramSource(program, title="tiêm phòng"))
-        assert started.wait(timeout=5)
-        time.sleep(0.75)  # into the second repetition
+        null_sink.wait_heard(recording, FIRST + repetition + RATE // 10)  # into the 2nd one
         player.request_emergency(FileSource(tmp_path / "fire.wav"))
         assert player.wait_idle(timeout=10)
 
     interrupted = next(e for e in events if e.kind is EventKind.INTERRUPTED)
     cut_at = round(interrupted.position_s * RATE)
-    assert repetition < cut_at < 2 * repetition
-    played = runs(frame_indices(null_sink.read(recording)))
-    assert [(first, last) for _, first, last in played][-1] == (
-        FIRST + repetition, FIRST + 3 * repetition - 1)
-    assert played[0][1] == FIRST
+    assert cut_at >= repetition + RATE // 10  # not before what was heard when it was asked
+    restart = max(point for point in program.restart_points if point <= cut_at)
+    indices = frame_indices(null_sink.read(recording))
+    fade_at = int(np.flatnonzero(indices == FIRST + cut_at)[0])
+    before = heard_between(indices, 0, fade_at)
+    after = heard_between(indices, fade_at + FADE)
+    assert before[0][1] == FIRST
+    # after the emergency: from the start of the repetition that was cut, to the end
+    assert after[0][1] == FIRST + restart
+    assert after[-1][2] == FIRST + 3 * repetition - 1
 
 
 def test_a_priority_item_goes_next_before_waiting_normal_ones(tmp_path: Path,

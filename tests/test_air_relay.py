@@ -25,6 +25,7 @@ from broadcaster.model import Outcome
 from tests.support.sound import NullSink, peak_frequency, write_tone
 
 RATE = 48000
+RELAY_S = 3.5  # the stream for 0.6 s, the fallback through the gap (~1.5 s), the stream again
 
 
 def wav_header(rate: int, channels: int) -> bytes:
@@ -73,7 +74,9 @@ class RadioStation:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/vov1"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # shutdown() waits for serve_forever to look again: every 50 ms, not 0.5 s
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
 
     def __enter__(self) -> RadioStation:
         self.thread.start()
@@ -87,7 +90,7 @@ class RadioStation:
 
 @pytest.fixture
 def radio() -> Iterator[RadioStation]:
-    with RadioStation(drop_after_s=1.0) as station:
+    with RadioStation(drop_after_s=0.6) as station:
         yield station
 
 
@@ -95,7 +98,7 @@ def radio() -> Iterator[RadioStation]:
 def test_a_dropped_relay_is_filled_with_the_fallback_and_rejoined(
         tmp_path: Path, null_sink: NullSink, radio: RadioStation) -> None:
     write_tone(tmp_path / "fallback.wav", 0.5, hz=1000)
-    relay = RelaySource(radio.url, 4.0, fallback=[tmp_path / "fallback.wav"], title="VOV1",
+    relay = RelaySource(radio.url, RELAY_S, fallback=[tmp_path / "fallback.wav"], title="VOV1",
                         backoff_s=(0.5,), stall_s=0.5)
     events: list[AirEvent] = []
     output = SoundOutput("nullsink", OutputFormat(RATE, 2), latency=0.05)
@@ -105,14 +108,13 @@ def test_a_dropped_relay_is_filled_with_the_fallback_and_rejoined(
         player.start()
         player.play(PauseSource(0.3))
         player.play(relay)
-        time.sleep(0.5)
         assert player.wait_idle(timeout=15)
 
     relay_events = [e for e in events if e.title == "VOV1"]
     kinds = [e.kind for e in relay_events]
     assert kinds == [EventKind.STARTED, EventKind.STREAM_LOST, EventKind.GAP, EventKind.ENDED]
     assert relay_events[-1].outcome is Outcome.AIRED
-    assert relay_events[-1].position_s == pytest.approx(4.0)
+    assert relay_events[-1].position_s == pytest.approx(RELAY_S)
     gap = relay_events[2]
     assert gap.gap_s is not None and 0.2 < gap.gap_s < 3.0
     assert "filled with the fallback" in gap.detail

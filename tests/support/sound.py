@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import itertools
 import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,11 +31,15 @@ import pytest
 import soundfile
 
 from broadcaster.config import Config, parse_config
+from tests.support.waiting import wait_until
 
 CAPTURE_ENV = "BROADCASTER_TEST_CAPTURE"
 BUSY_ENV = "BROADCASTER_TEST_BUSY"
 LATE_ENV = "BROADCASTER_TEST_LATE"
 SINK = "air"
+# what the recording takes in after the sink went quiet: the monitor → parec path holds
+# ~20 ms, so this much more means everything played before is in the file
+CATCH_UP_S = 0.2
 
 ASOUNDRC = """\
 </usr/share/alsa/alsa.conf>
@@ -198,16 +202,7 @@ class NullSink:
              f"channels={self.channels}",
              f"--load=module-native-protocol-unix socket={self.socket} auth-anonymous=1"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=self.env)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"pulseaudio exited: see {self.folder / 'pulseaudio.log'}")
-            done = subprocess.run(["pactl", "info"], env=self.env, capture_output=True,
-                                  check=False)
-            if done.returncode == 0:
-                return
-            time.sleep(0.1)
-        raise RuntimeError("pulseaudio did not come up in 15 s")
+        wait_until(self._answers, "pulseaudio to come up", timeout=15)
 
     def stop(self) -> None:
         if self._process is not None:
@@ -221,22 +216,65 @@ class NullSink:
 
     @contextlib.contextmanager
     def recording(self, path: Path) -> Iterator[Path]:
-        """Record the sink's monitor (16-bit raw) into `path` while inside."""
+        """Record the sink's monitor (16-bit raw) into `path` while inside.
+
+        Entering returns once the monitor's frames reach the file; leaving waits until
+        nothing plays into the sink any more and the recording has caught up with it.
+        """
         with path.open("wb") as out:
             parec = subprocess.Popen(
                 ["parec", f"--device={SINK}.monitor", "--format=s16le",
                  f"--rate={self.rate}", f"--channels={self.channels}", "--latency-msec=20"],
                 stdout=out, stderr=subprocess.DEVNULL, env=self.env)
             try:
-                time.sleep(0.3)  # let parec connect before anything plays
+                self._wait_recorded(path, 1, "parec to record the sink's monitor")
                 yield path
-                time.sleep(0.3)  # and catch the last of it
+                wait_until(self._idle, "the sink to go quiet (something still plays)")
+                self._wait_recorded(path, self._frames_in(path) + round(CATCH_UP_S * self.rate),
+                                   "the recording to catch up with the sink")
             finally:
                 parec.terminate()
                 parec.wait(timeout=5)
 
+    def wait_heard(self, recording: Path, index: int, timeout: float = 10.0) -> None:
+        """Block until `recording` holds a frame of a `write_indexed` file saying `index`
+        or later: that far into the file, it has been on air. Only meaningful while
+        nothing but indexed files and silence goes to the sink."""
+        looked_at = 0  # frames already looked at: each is read once
+
+        def heard() -> bool:
+            nonlocal looked_at
+            frames = self._frames_in(recording) - looked_at
+            samples = np.fromfile(recording, dtype="<i2", count=frames * self.channels,
+                                  offset=looked_at * 2 * self.channels).reshape(-1, self.channels)
+            looked_at += frames
+            return frames > 0 and int(frame_indices(samples).max()) >= index
+        wait_until(heard, f"frame {index} on air", timeout)
+
     def read(self, path: Path) -> npt.NDArray[np.int16]:
-        return np.fromfile(path, dtype="<i2").reshape(-1, self.channels)
+        frames = self._frames_in(path)
+        return np.fromfile(path, dtype="<i2", count=frames * self.channels).reshape(
+            -1, self.channels)
+
+    def _frames_in(self, path: Path) -> int:
+        return path.stat().st_size // (2 * self.channels)
+
+    def _wait_recorded(self, path: Path, frames: int, what: str) -> None:
+        wait_until(lambda: self._frames_in(path) >= frames, what)
+
+    def _answers(self) -> bool:
+        """Whether the sound server answers (raises if it exited)."""
+        if self._process is None or self._process.poll() is not None:
+            raise RuntimeError(f"pulseaudio exited: see {self.folder / 'pulseaudio.log'}")
+        return subprocess.run(["pactl", "info"], env=self.env, capture_output=True,
+                              check=False).returncode == 0
+
+    def _idle(self) -> bool:
+        """Whether no stream plays into the sink (none, or every one stopped)."""
+        sinks = subprocess.run(["pactl", "list", "short", "sinks"], env=self.env,
+                               capture_output=True, text=True, check=True).stdout
+        return any(line.split()[1:2] == [SINK] and line.split()[-1] in ("IDLE", "SUSPENDED")
+                   for line in sinks.splitlines())
 
 
 def station_config(folder: Path, device: str, *, rate: int = 48000, channels: int = 2,
@@ -289,6 +327,18 @@ def runs(indices: npt.NDArray[np.int64]) -> list[tuple[int, int, int]]:
     ends = np.concatenate([breaks, [indices.size]])
     return [(int(a), int(indices[a]), int(indices[b - 1]))
             for a, b in zip(starts, ends, strict=True) if b - a > 100]
+
+
+def heard_between(indices: npt.NDArray[np.int64], start: int,
+                  end: int | None = None) -> list[tuple[int, int, int]]:
+    """`runs` between frames `start` and `end` of a capture (positions counted from the
+    capture's start), checked to go forward: each run carries on where the one before
+    stopped or later (a dropout of the sound server under load may lose frames between
+    them), never playing a frame twice."""
+    played = [(at + start, first, last) for at, first, last in runs(indices[start:end])]
+    assert played, "nothing of the indexed file was heard there"
+    assert all(later[1] > earlier[2] for earlier, later in itertools.pairwise(played)), played
+    return played
 
 
 def peak_frequency(samples: npt.NDArray[np.floating], rate: int) -> float:
