@@ -3,10 +3,10 @@ reach the district in order, nothing is lost while the station or the broker is 
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ from broadcaster.upstream import inbox
 from broadcaster.upstream.pushes import Upstream
 from tests.support.broker import Broker, broker  # noqa: F401  # the fixture
 from tests.support.upstream import PREFIX, District, LinkStation, Listener, station_config
+from tests.support.waiting import wait_until
 
 STATION = "tan-phong"
 PUSH_ALL = f"{PREFIX}/all/push"
@@ -56,14 +57,9 @@ def air_everything(store: Store, upstream: Upstream) -> int:
     return len(entries)
 
 
-def all_sent(station: LinkStation, timeout: float = 5.0) -> bool:
-    """Whether the outbox empties (the broker acknowledged every receipt) in time."""
-    deadline = time.monotonic() + timeout
-    while station.run(lambda _, upstream: upstream.records.unsent()):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+def all_sent(station: LinkStation) -> bool:
+    """Whether the outbox is empty: the broker acknowledged every receipt."""
+    return not station.run(lambda _, upstream: upstream.records.unsent())
 
 
 def kinds(receipts: list[dict[str, object]]) -> list[object]:
@@ -83,7 +79,7 @@ def test_a_priority_push_is_queued_aired_and_its_receipts_arrive_in_order(
     receipts = listener.receipts(message_id, 3)
     assert kinds(receipts) == ["received", "accepted", "aired"]
     assert receipts[2]["as_run"]["engine"] == "espeak"
-    assert all_sent(station)
+    wait_until(lambda: all_sent(station), "the broker to acknowledge every receipt", 5.0)
 
 
 def test_a_normal_push_waits_for_the_operator_who_accepts_it(
@@ -146,7 +142,7 @@ def test_the_broker_restarts_and_no_receipt_is_lost(
         assert kinds(listener.receipts(message_id, 3, timeout=30)) == [
             "received", "accepted", "aired"]
     listener.status(STATION, "online")
-    assert all_sent(station)
+    wait_until(lambda: all_sent(station), "the broker to acknowledge every receipt", 5.0)
 
 
 def test_receipts_made_while_the_station_is_off_are_sent_when_it_starts(
@@ -195,12 +191,17 @@ def test_the_district_pushes_a_file_and_sees_every_station(
                                           "--timeout", "5", "--config", str(config)])
     assert pushed.exit_code == 1
     assert pushed.output.count("rejected") == 2 and "trusted_keys" in pushed.output
-    pushed = _district(["push", str(bulletin), "--to", STATION, "--level",
-                                          "priority", "--key", str(district.private_path),
-                                          "--wait", "--timeout", "3", "--config",
-                                          str(config)])
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pushing = pool.submit(_district, [
+            "push", str(bulletin), "--to", STATION, "--level", "priority",
+            "--key", str(district.private_path), "--wait", "--timeout", "30",
+            "--config", str(config)])
+        # the station airs it as its player would: `aired`, the last receipt waited for
+        wait_until(lambda: station.run(air_everything), "the push queued at the station")
+        pushed = pushing.result(timeout=60)
     assert pushed.exit_code == 0, pushed.output
     assert f"{STATION}  received" in pushed.output and f"{STATION}  accepted" in pushed.output
+    assert f"{STATION}  aired" in pushed.output
     other.stop()
     status = _district(["status", "--json", "--config", str(config)])
     assert status.exit_code == 0, status.output
