@@ -66,7 +66,8 @@ class Book:
             book.resume = (progress.resume_part, progress.resume_frame)
         for index, item in enumerate(entry.items):
             if isinstance(item, Say):
-                speech.want((entry.id, index), item, entry.due_at, entry.expires_at, now)
+                speech.want((entry.id, index), item, entry.due_at, entry.expires_at, now,
+                            entry.level)
         if book.duration_s is None:
             book.duration_s = _known_length(entry)
         return book

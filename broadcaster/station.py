@@ -17,9 +17,9 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from broadcaster.asrun import Interruption
@@ -29,14 +29,15 @@ from broadcaster.on_air import Book, off_reason
 from broadcaster.runtime import ControlListener, control_socket_path, notify
 from broadcaster.schedule.rules import QuietHours
 from broadcaster.schedule.rundown import Cue, Expire, Rundown, State, WakeAt, decide
-from broadcaster.schedule.slots import owed
+from broadcaster.schedule.slot_queue import SlotQueue
+from broadcaster.station_messages import Aired, FromUpstream, Look, Message, PartDone, Wake
 from broadcaster.station_status import StatusBoard
-from broadcaster.store import DATABASE, Store, playlist_from_json
+from broadcaster.store import DATABASE, Store
 
 if TYPE_CHECKING:
     from broadcaster.air import AirEvent, Player
     from broadcaster.config import Config
-    from broadcaster.model import Playlist, RenderedProgram
+    from broadcaster.model import RenderedProgram
     from broadcaster.speech.render import Notice
     from broadcaster.upstream.pushes import Upstream
 
@@ -50,37 +51,6 @@ SPEECH_WAIT_S = 60.0  # a render under way when its part's turn comes (an emerge
 # airs first; a slot's earlier parts air) is waited for this long
 MSG_EMERGENCY_CUT = "an emergency cut in"
 MSG_STOPPED = "the daemon stopped"
-
-
-@dataclass(frozen=True)
-class Look:
-    """The database may have changed (the CLI poked)."""
-
-
-@dataclass(frozen=True)
-class Wake:
-    """Decide again (a render ended, a timer fired)."""
-
-
-@dataclass(frozen=True)
-class Aired:
-    event: AirEvent
-
-
-@dataclass(frozen=True)
-class PartDone:
-    entry_id: int
-    index: int
-    aired: bool
-    reason: str | None
-
-
-@dataclass(frozen=True)
-class FromUpstream:
-    message: tuple[Any, ...]
-
-
-Message = Look | Wake | Aired | PartDone | FromUpstream
 
 
 class Station:
@@ -99,7 +69,7 @@ class Station:
         self.lead_s = PREPARE_S + config.amplifier.warmup_s
         self._inbox: queue.Queue[Message] = queue.Queue()
         self._books: dict[int, Book] = {}
-        self._slots: list[tuple[str, Playlist, float]] = []
+        self._slots = SlotQueue(self.zone)
         self._player = player
         self._store: Store | None = None
         self._upstream: Upstream | None = None
@@ -130,6 +100,7 @@ class Station:
         """Air until `stop` is set (SIGTERM); returns the exit status: 1 when the database
         was deleted or replaced underneath. Raises OperatorError when another daemon holds
         the data directory. The amplifier is off on every way out."""
+        from broadcaster.air import station_player
         from broadcaster.upstream.pushes import Upstream
 
         lock = StationLock(self.config.data_dir)
@@ -140,7 +111,8 @@ class Station:
         run_id, last_seen = store.run_started(os.getpid(), self.now())
         self._off = (last_seen, self.now())
         upstream = self._upstream = Upstream(self.config, store)
-        player = self._player = self._player or self._build_player()
+        player = self._player = self._player or station_player(
+            self.config, lambda event: self.post(Aired(event)))
         player.start()
         listener = ControlListener(control_socket_path(self.config), lambda: self.post(Look()))
         listener.start()
@@ -172,6 +144,8 @@ class Station:
             listener.close()
             player.close()  # fades out (what was on air resumes next time), amplifier off
             self._drain()
+            if self._db_ok:
+                self._keep_unfinished()
             self.speech.close()
             self.board.remove()
             if self._db_ok:
@@ -179,13 +153,6 @@ class Station:
             store.close()
             lock.release()
         return status
-
-    def _build_player(self) -> Player:
-        from broadcaster.air import Amplifier, Player, SoundOutput, output_format
-
-        output = SoundOutput(self.config.audio.device, output_format(self.config))
-        amplifier = Amplifier.from_config(self.config.amplifier)
-        return Player(output, amplifier, on_event=lambda event: self.post(Aired(event)))
 
     def _next_messages(self) -> None:
         timeout = min(POLL_S, max(0.0, self._wake - self.now()))
@@ -205,6 +172,12 @@ class Station:
                 return
             if isinstance(message, Aired | PartDone) and self._db_ok:
                 self._handle(message)
+
+    def _keep_unfinished(self) -> None:
+        """On the way out: an item an emergency had cut keeps where to resume."""
+        for book in self._books.values():
+            if book.state is State.INTERRUPTED:
+                self.store.set_progress(book.entry.id, book.progress(), state="pending")
 
     def _handle(self, message: Message) -> None:
         match message:
@@ -231,15 +204,14 @@ class Station:
         last_seen, back = self._off
         for entry in self.store.pending():
             if entry.state == "on_air":  # no clean stop: it resumes from its start
-                cut = Interruption(last_seen, off_reason(last_seen, back))
+                cut = Interruption(None, off_reason(last_seen, back, self.zone))
                 progress = Book.restarted(entry, cut)
                 self.store.set_progress(entry.id, progress, state="pending")
         self._look()
 
     def _look(self) -> None:
         now = self.now()
-        self._slots = [(name, playlist_from_json(text), installed)
-                       for name, text, installed in self.store.slots()]
+        self._slots.installed(self.store.slots())
         pending = {entry.id: entry for entry in self.store.pending()}
         for entry_id in [i for i in self._books if i not in pending]:
             self._let_go(entry_id, Outcome.CANCELLED)  # cancelled while waiting
@@ -257,33 +229,21 @@ class Station:
                 elif self._player is not None:
                     self._player.stop(str(entry.id), Outcome.CANCELLED)
 
-    def _queue_owed_slots(self, now: float) -> None:
-        """Slot occurrences whose start is within the lead (or past, after a power cut or
-        when installed inside their window) go into the queue, once each."""
-        moment = datetime.fromtimestamp(now + self.lead_s, self.zone)
-        for name, playlist, installed in self._slots:
-            installed_at = datetime.fromtimestamp(installed, self.zone)
-            for occurrence in owed(name, playlist, moment, installed_at):
-                if self.store.has_occurrence(occurrence.key):
-                    continue
-                self.store.enqueue(
-                    title=playlist.title, level=playlist.level, source="slot",
-                    items=playlist.items, due_at=occurrence.start.timestamp(), now=now,
-                    expires_at=occurrence.expires.timestamp(),
-                    hard_end=occurrence.hard_end.timestamp() if occurrence.hard_end else None,
-                    occurrence=occurrence.key)
-                self._look()
-
     # --- deciding -------------------------------------------------------------------------
 
     def _decide(self) -> None:
         now = self.now()
-        self._queue_owed_slots(now)
+        if self._slots.queue_owed(self.store, now + self.lead_s, now):
+            self._look()
         wake = [now + POLL_S]
         retry = self.speech.retry_due(now)
         if retry is not None:
             wake.append(retry)
         items = [book.item(self.speech) for book in self._books.values()]
+        for book in self._books.values():  # its length, once known, for `queue`'s plan
+            if book.duration_s is not None and book.entry.duration_s is None:
+                self.store.set_duration(book.entry.id, book.duration_s)
+                book.entry = replace(book.entry, duration_s=book.duration_s)
         for action in decide(self.rundown, items, now, self.lead_s):
             match action:
                 case Cue(item, start):

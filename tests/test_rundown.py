@@ -167,7 +167,8 @@ def air_it_all(rundown: Rundown, items: list[Item], now: float) -> list[tuple[in
         wakes = [a.moment for a in actions if isinstance(a, WakeAt)]
         if not wakes:
             break
-        moment = max(moment, min(wakes) + 0.001)
+        soonest = min(wakes)  # a wake at this very moment: its expiry, passed just after
+        moment = soonest if soonest > moment else moment + 0.001
     return started
 
 

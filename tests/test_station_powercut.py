@@ -89,7 +89,7 @@ def test_a_power_cut_on_air_loses_nothing(tmp_path: Path, null_sink: NullSink,
     assert resumed.started_at is not None and resumed.started_at < resumed.ended_at
     (cut,) = resumed.interruptions
     assert cut.why.startswith("the station was off") and cut.resumed_at is not None
-    assert cut.cut_at is not None and cut.cut_at <= cut.resumed_at
+    assert cut.cut_at is None  # kill -9 leaves no trace of when the audio stopped
     assert lines[-1].engine == "espeak"
     # the slot is as installed, and still scheduled
     with station_store(station) as store:

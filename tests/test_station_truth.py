@@ -101,7 +101,7 @@ def test_a_queued_file_that_vanished_is_logged_failed_with_its_reason(tmp_path: 
 def test_waiting_behind_a_long_file_is_not_missing(tmp_path: Path,
                                                    null_sink: NullSink) -> None:
     station = daemon_station(tmp_path / "station", "nullsink")
-    write_tone(tmp_path / "music.wav", 4.0)
+    write_tone(tmp_path / "music.wav", 10.0)
     with running_daemon(station) as daemon:
         music = queued(station, "play", str(tmp_path / "music.wav"))
         daemon.wait_on_air(music)
@@ -110,6 +110,10 @@ def test_waiting_behind_a_long_file_is_not_missing(tmp_path: Path,
         urgent = queued(station, "say", "Cắt điện lúc 14 giờ.", "--repeat", "1",
                         "--level", "priority")
         listed = json.loads(station.cli("queue", "--json").stdout)
+        daemon.wait_for(lambda: all(up["note"] != "speech not ready" for up in
+                                    (daemon.status() or {}).get("next", [])) or None,
+                        "every notice rendered")
+        assert ((daemon.status() or {}).get("on_air") or {}).get("id") == music
         lines = daemon.wait_finished(music, behind, short, urgent, timeout=30)
     assert [row["id"] for row in listed] == [music, urgent, behind, short]
     aired = sorted((line for line in lines if line.started_at is not None),

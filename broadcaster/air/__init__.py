@@ -30,6 +30,7 @@ __all__ = [
     "AirEvent", "Amplifier", "EventKind", "FileSource", "NowPlaying", "OutputFormat",
     "PauseSource", "Player", "ProgramSource", "RelaySource", "SoundDevice", "SoundOutput",
     "Source", "air", "list_devices", "output_format", "program_source", "source_for",
+    "station_player",
 ]
 
 BLOCK_FRAMES = 1024  # 21 ms at 48 kHz: an emergency waits at most one block to start fading
@@ -70,6 +71,12 @@ def air(config: Config, what: Path | RenderedProgram | Source, *, level: Level =
         if event.kind is EventKind.FAILED and event.outcome is not None:
             raise OperatorError(event.detail)
     return events
+
+
+def station_player(config: Config, on_event: Callable[[AirEvent], None]) -> Player:
+    """The daemon's player: the configured device and amplifier relay."""
+    output = SoundOutput(config.audio.device, output_format(config))
+    return Player(output, Amplifier.from_config(config.amplifier), on_event=on_event)
 
 
 def list_devices(config: Config) -> list[SoundDevice]:

@@ -197,10 +197,10 @@ def decide(rundown: Rundown, items: Sequence[Item], now: float, lead_s: float,
 
 
 def _why_expired(rundown: Rundown, item: Item, on_air: int | None) -> str:
-    if not item.ready:
-        return MSG_EXPIRED_UNREADY
     if on_air is not None:
         return MSG_EXPIRED_BEHIND.format(id=on_air)
+    if not item.ready:
+        return MSG_EXPIRED_UNREADY
     if rundown.free_from(item, item.expires) > item.expires:
         return MSG_EXPIRED_QUIET
     return MSG_EXPIRED_WAITING

@@ -14,14 +14,16 @@ player's thread may `wait` for an emergency's speech.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
-from broadcaster.model import OperatorError, RenderedProgram, Say, one_line
+from broadcaster.model import Level, OperatorError, RenderedProgram, Say, one_line
 
 if TYPE_CHECKING:
     from broadcaster.config import Config
@@ -35,6 +37,14 @@ PREFER_MARGIN_S = 60.0  # no render by the first engine this close to air time
 PREFER_EVERY_S = 300.0  # how often the first engine is tried again before air time
 MSG_NOT_READY = "its speech is not ready yet"
 
+_RANK = {Level.EMERGENCY: 0, Level.PRIORITY: 1, Level.NORMAL: 2}
+PREFER_RANK = 3  # a second render by the first engine waits for every first render
+
+
+def _STOP() -> None:
+    """Marks the end of the render thread's work."""
+
+
 Key = tuple[int, int]  # (queue id, index of the `say:` among the item's parts)
 
 
@@ -43,6 +53,7 @@ class _Speech:
     say: Say
     due: float
     expires: float
+    rank: int
     program: RenderedProgram | None = None
     error: str | None = None
     attempts: int = 0
@@ -57,18 +68,25 @@ class SpeechAhead:
         self.config = config
         self._done = done
         self._render = render or self._in_worker
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
+        # one render at a time (a Pi has little memory), most urgent first: an emergency
+        # queued behind three normal notices does not wait for their renders
+        self._jobs: queue.PriorityQueue[tuple[int, float, int, Callable[[], None]]] = \
+            queue.PriorityQueue()
+        self._order = itertools.count()
+        threading.Thread(target=self._serve, name="render", daemon=True).start()
         self._lock = threading.Condition()
         self._wanted: dict[Key, _Speech] = {}
 
     # --- asked by the station ------------------------------------------------------------
 
-    def want(self, key: Key, say: Say, due: float, expires: float, now: float) -> None:
-        """Render `say` for the item due at `due` (once; a cached render is taken at once)."""
+    def want(self, key: Key, say: Say, due: float, expires: float, now: float,
+             level: Level = Level.NORMAL) -> None:
+        """Render `say` for the item due at `due` (once; a cached render is taken at once).
+        Renders go by level, then due time."""
         with self._lock:
             if key in self._wanted:
                 return
-            speech = self._wanted[key] = _Speech(say, due, expires)
+            speech = self._wanted[key] = _Speech(say, due, expires, _RANK[level])
         cached = self._cached(say)
         if cached is not None:
             self._settle(speech, cached, None, now)
@@ -140,7 +158,7 @@ class SpeechAhead:
             else:
                 speech.prefer_at = None
                 speech.rendering = True
-                self._pool.submit(self._prefer, key, speech, now)
+                self._submit(PREFER_RANK, speech.due, partial(self._prefer, key, speech, now))
         return min(upcoming, default=None)
 
     def _prefer(self, key: Key, speech: _Speech, started: float) -> None:
@@ -158,7 +176,20 @@ class SpeechAhead:
         self._done()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._submit(-1, 0.0, None)  # the render thread ends after the render under way
+
+    def _submit(self, rank: int, due: float, job: Callable[[], None] | None) -> None:
+        self._jobs.put((rank, due, next(self._order), job or _STOP))
+
+    def _serve(self) -> None:
+        while True:
+            _, _, _, job = self._jobs.get()
+            if job is _STOP:
+                return
+            try:
+                job()
+            except Exception:  # a job must never end the render thread
+                log.exception("render job failed")
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -166,7 +197,7 @@ class SpeechAhead:
         speech.rendering = True
         speech.retry_at = None
         speech.attempts += 1
-        self._pool.submit(self._run, key, speech, now)
+        self._submit(speech.rank, speech.due, partial(self._run, key, speech, now))
 
     def _run(self, key: Key, speech: _Speech, started: float) -> None:
         try:
