@@ -31,6 +31,14 @@ items:
 """
 
 
+def aired_for(daemon: Daemon) -> float:
+    """How far into the item on air the station is, by its live status (0: nothing)."""
+    on_air = (daemon.status() or {}).get("on_air")
+    if not on_air:
+        return 0.0
+    return float(on_air["offset_s"]) + time.time() - float(on_air["since"])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("attempt", [1, 2, 3])
 def test_a_power_cut_on_air_loses_nothing(tmp_path: Path, null_sink: NullSink,
@@ -53,7 +61,8 @@ def test_a_power_cut_on_air_loses_nothing(tmp_path: Path, null_sink: NullSink,
         daemon.start()
         music = queued(station, "play", str(tmp_path / "music.wav"))
         daemon.wait_for(lambda: daemon.state_of(music) == "on_air", "the music on air")
-        time.sleep(0.3 * attempt)  # cut at a different moment each time
+        daemon.wait_for(lambda: aired_for(daemon) >= 0.3 * attempt,  # a different moment
+                        f"{0.3 * attempt:.1f} s of the music on air")  # each time
         daemon.power_cut()
 
         # while the power is off: the operator queues a notice, and what was queued

@@ -176,6 +176,22 @@ def test_say_during_quiet_hours_tells_when_it_will_air_and_nothing_is_missed(
     assert refused.stderr.count("\n") == 1 and "quiet hours hold it until" in refused.stderr
 
 
+def test_a_time_already_past_today_means_tomorrow_and_the_operator_is_told(
+        tmp_path: Path) -> None:
+    now = datetime.now(HANOI)
+    if now.hour == 0 and now.minute < 2:
+        pytest.skip("just after midnight there is no earlier minute today")
+    earlier = now - timedelta(minutes=1)
+    station = daemon_station(tmp_path / "station")
+    done = station.cli("say", "Họp chi bộ.", "--at", f"{earlier:%H:%M}")
+    assert done.returncode == 0, done.stderr
+    tomorrow = earlier + timedelta(days=1)
+    assert (f"note: {earlier:%H:%M} has passed today: queued for tomorrow, "
+            f"{tomorrow:%Y-%m-%d %H:%M}") in done.stderr
+    refused = station.cli("say", "Họp chi bộ.", "--at", "+10m", "--expires", "+5m")
+    assert refused.returncode == 1 and "is not after its start" in refused.stderr
+
+
 ONE_OFF = """\
 title: Lịch tiêm phòng
 {validity}
