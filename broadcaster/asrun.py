@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from broadcaster.model import Chime, Outcome, Pause, PlaylistItem
+from broadcaster.model import Outcome, PlaylistItem
 
 MSG_PART_MISSING = "part {number} ({what}): {reason}"
 MSG_NOT_REACHED = "not reached"
@@ -110,6 +110,3 @@ def verdict(parts: tuple[PartResult, ...]) -> tuple[Outcome, str | None]:
         return Outcome.PARTIAL, reason
     return Outcome.FAILED, reason
 
-
-def is_framing(item: PlaylistItem) -> bool:
-    return isinstance(item, Chime | Pause)

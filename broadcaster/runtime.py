@@ -48,6 +48,14 @@ def notify(state: str) -> None:
         sock.sendto(state.encode(), address)
 
 
+def watchdog_interval() -> float | None:
+    """Half of systemd's WatchdogSec, when systemd asked to be fed; None otherwise."""
+    usec = os.environ.get("WATCHDOG_USEC")
+    if not usec or (os.environ.get("WATCHDOG_PID") not in (None, str(os.getpid()))):
+        return None
+    return int(usec) / 2_000_000
+
+
 class _Timex(ctypes.Structure):
     _fields_ = [("modes", ctypes.c_uint), ("offset", ctypes.c_long), ("freq", ctypes.c_long),
                 ("maxerror", ctypes.c_long), ("esterror", ctypes.c_long),

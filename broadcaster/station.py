@@ -26,7 +26,12 @@ from broadcaster.asrun import Interruption
 from broadcaster.lifecycle import DatabaseWatch, StationLock
 from broadcaster.model import Outcome
 from broadcaster.on_air import Book, off_reason
-from broadcaster.runtime import ControlListener, control_socket_path, notify
+from broadcaster.runtime import (
+    ControlListener,
+    control_socket_path,
+    notify,
+    watchdog_interval,
+)
 from broadcaster.schedule.rules import QuietHours
 from broadcaster.schedule.rundown import Cue, Expire, Rundown, State, WakeAt, decide
 from broadcaster.schedule.slot_queue import SlotQueue
@@ -121,6 +126,8 @@ class Station:
             self._recover()
             upstream.start(lambda *message: self.post(FromUpstream(tuple(message[1:]))))
             notify("READY=1")
+            watchdog = watchdog_interval()
+            next_ping = 0.0
             version = store.data_version()
             while not stop.is_set():
                 self._next_messages()
@@ -136,7 +143,9 @@ class Station:
                 self._decide()
                 upstream.tick(self._clock())
                 self.board.write(self._books, player, upstream, self.now(), self.speech)
-                notify("WATCHDOG=1")
+                if watchdog is not None and time.monotonic() >= next_ping:
+                    notify("WATCHDOG=1")
+                    next_ping = time.monotonic() + watchdog
         finally:
             notify("STOPPING=1")
             self._stopping = True
@@ -296,11 +305,13 @@ class Station:
         if book is None:
             return
         if kind is EventKind.STARTED:
-            first = book.started_at is None
-            book.on_air(wall)
-            if first:
+            if book.started_at is None:
                 self.start_errors_ms.append((wall - book.entry.due_at) * 1000)
-                self.store.set_on_air(book.entry.id, wall)
+            resuming = book.resume is not None  # after a stop of the daemon
+            book.on_air(wall)
+            self.store.set_on_air(book.entry.id, wall)  # its first start is kept
+            if resuming:
+                self.store.set_progress(book.entry.id, book.progress())
         elif kind is EventKind.RESUMED:
             book.on_air(wall)
         elif kind is EventKind.INTERRUPTED:

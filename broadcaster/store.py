@@ -318,6 +318,9 @@ class Store:
              until if until is not None else float("inf"))).fetchall()
         return [as_run_entry(r) for r in rows]
 
+    def last_as_run_id(self) -> int:
+        return int(self._db.execute("SELECT coalesce(max(id), 0) FROM as_run").fetchone()[0])
+
     def as_run_after(self, as_run_id: int) -> list[tuple[AsRunEntry, str | None]]:
         """As-run lines after `as_run_id`, oldest first, each with its queue entry's
         upstream reference (the push's message id, for receipts)."""

@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 FADE_S = 0.2  # SPEC §1 asks for ≤ 300 ms
 DEVICE_RETRY_S = 5.0
 MSG_DEAD_AIR = "more than {seconds:.1f} s of silence on air"
-MSG_STOPPED = "the player was stopped"
 
 
 class Output(Protocol):

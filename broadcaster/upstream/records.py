@@ -288,9 +288,9 @@ class UpstreamRecords:
         station's own items), oldest first; `looked_at` moves the mark."""
         mark = self.store.query("SELECT value FROM upstream_marks WHERE name = 'as_run'")
         if not mark:  # first start with the link: old lines are not news
+            last = self.store.last_as_run_id()
             with self.store.transaction() as db:
-                db.execute("INSERT OR IGNORE INTO upstream_marks VALUES ('as_run',"
-                           " (SELECT coalesce(max(id), 0) FROM as_run))")
+                db.execute("INSERT OR IGNORE INTO upstream_marks VALUES ('as_run', ?)", (last,))
             return []
         return [(line, reference if line.source == "upstream" else None)
                 for line, reference in self.store.as_run_after(int(mark[0][0]))]
