@@ -159,7 +159,9 @@ class Station:
             self.board.remove()
             if self._db_ok:
                 store.run_stopped(run_id, self.now())
-            store.close()
+                store.close()
+            else:
+                store.let_go_of_replaced()
             lock.release()
         return status
 

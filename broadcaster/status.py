@@ -9,7 +9,6 @@ instead of guessing.
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,12 +97,10 @@ def read_status(config: Config) -> LiveStatus | None:
         status = _decoder.decode(status_path(config).read_bytes())
     except (OSError, msgspec.DecodeError, msgspec.ValidationError):
         return None
-    try:
-        os.kill(status.pid, 0)
-    except ProcessLookupError:
+    from broadcaster.lifecycle import holder
+
+    if holder(config.data_dir) != status.pid:  # the lock dies with the process, kill -9 too
         return None
-    except PermissionError:
-        pass  # alive, under another user (the daemon's)
     return status
 
 

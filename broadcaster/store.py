@@ -157,6 +157,17 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
+    def let_go_of_replaced(self) -> None:
+        """The file at our path is no longer ours (deleted or replaced): empty our write-
+        ahead log into our own (old) file and close, so the `-wal` left beside the path
+        cannot be replayed into the new database when it is next opened."""
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("PRAGMA journal_mode=DELETE")  # removes -wal and -shm
+        except sqlite3.DatabaseError:
+            pass  # still closed below; SQLite removes the log when it can
+        self._db.close()
+
     def _migrate(self) -> None:
         (version,) = self._db.execute("PRAGMA user_version").fetchone()
         if version >= SCHEMA_VERSION:

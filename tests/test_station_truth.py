@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -279,3 +280,30 @@ def test_sigterm_mid_air_then_start_resumes_the_file_where_it_stopped(
     (_, again, last) = rest[-1]
     assert first <= 1 and last >= 6 * RATE - 2048  # from its start to its end
     assert 0 <= stop - again <= 2048 + RATE // 5  # where it stopped, within a block (+ fade)
+
+
+def test_a_database_restored_under_the_daemon_is_the_one_it_restarts_on(
+        tmp_path: Path) -> None:
+    station = daemon_station(tmp_path / "station")
+    data = station.root / "data"
+    backup = tmp_path / "backup.db"
+    assert station.cli("say", "Bản sao lưu.", "--at", "+2h").returncode == 0
+    with sqlite3.connect(data / "station.db") as db:  # the operator's backup
+        db.execute(f"VACUUM INTO '{backup}'")
+    daemon = Daemon(station)
+    try:
+        daemon.start()
+        for _ in range(3):  # the running station writes to its own database meanwhile
+            queued(station, "say", "Sau khi sao lưu.", "--at", "+3h")
+        shutil.copy(backup, data / "restored.db")
+        (data / "restored.db").replace(data / "station.db")
+        process = daemon._process
+        assert process is not None and process.wait(timeout=5) == 1
+        assert "was replaced under the running daemon" in daemon.stderr()
+        daemon.start()
+        titles = [entry.title for entry in daemon.pending()]
+    finally:
+        daemon.power_cut()
+    assert titles == ["Bản sao lưu."]
+    with sqlite3.connect(data / "station.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
