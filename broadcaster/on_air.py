@@ -29,6 +29,7 @@ MSG_NOT_RESUMED = "{off}; it could not resume before its expiry"
 MSG_SPEECH_FAILED = "its speech could not be rendered by its expiry: {reason}"
 MSG_SLOT_ENDED = "its slot ended"
 MSG_CANCELLED = "cancelled by operator"
+MSG_STOPPED_ON_AIR = "on air when {why}, not aired whole"
 
 
 def off_reason(since: float | None, until: float, zone: tzinfo | None = None) -> str:
@@ -51,6 +52,7 @@ class Book:
     problems: list[str] = field(default_factory=list)
     duration_s: float | None = None
     ending: bool = False  # asked to stop at its hard end
+    on_part: int | None = None  # the part on air (started, not yet ended)
     zone: tzinfo | None = None
 
     @classmethod
@@ -130,9 +132,17 @@ class Book:
         self.interruptions.append(Interruption(wall, why))
         self.resume = resume or (0, 0)
 
-    def part_done(self, index: int, aired: bool, reason: str | None) -> None:
-        if 0 <= index < len(self.parts):
-            self.parts = mark(self.parts, index, aired=aired, reason=reason)
+    def part_done(self, index: int, state: str, reason: str | None) -> None:
+        from broadcaster.air.sequence import PART_AIRED, PART_STARTED
+
+        if not 0 <= index < len(self.parts):
+            return
+        if state == PART_STARTED:
+            self.on_part = index
+            return
+        self.parts = mark(self.parts, index, aired=state == PART_AIRED, reason=reason)
+        if self.on_part == index:
+            self.on_part = None
 
     def progress(self) -> Progress:
         part, frame = self.resume or (0, 0)
@@ -142,12 +152,14 @@ class Book:
 
     def ended_verdict(self, outcome: Outcome) -> tuple[Outcome, str | None]:
         """The as-run outcome of an item the player ended (`outcome` is the player's)."""
-        _, missing = verdict(self.parts)
         notes = "; ".join(problem for problem in self.problems if problem) or None
-        if outcome is Outcome.CUT:
-            return Outcome.CUT, _join(MSG_SLOT_ENDED, missing)
-        if outcome is Outcome.CANCELLED:
-            return Outcome.CANCELLED, _join(MSG_CANCELLED, missing if self.started_at else None)
+        if outcome in (Outcome.CUT, Outcome.CANCELLED):
+            why = MSG_SLOT_ENDED if outcome is Outcome.CUT else MSG_CANCELLED
+            if self.on_part is not None:  # it aired in part: say so, not "not reached"
+                self.parts = mark(self.parts, self.on_part, aired=False,
+                                  reason=MSG_STOPPED_ON_AIR.format(why=why))
+            _, missing = verdict(self.parts)
+            return outcome, _join(why, missing if self.started_at else None)
         judged, reason = verdict(self.parts)
         return judged, _join(reason, notes) if judged is not Outcome.AIRED else notes
 

@@ -196,10 +196,10 @@ class Station:
                 self._look()
             case Aired(event):
                 self._aired(event)
-            case PartDone(entry_id, index, aired, reason):
+            case PartDone(entry_id, index, state, reason):
                 book = self._books.get(entry_id)
                 if book is not None:
-                    book.part_done(index, aired, reason)
+                    book.part_done(index, state, reason)
             case FromUpstream(payload):
                 if self._upstream is not None and self._upstream.handle(payload, self._clock()):
                     self._look()  # a push was queued: an emergency goes to the player now
@@ -280,8 +280,8 @@ class Station:
         wait_s = SPEECH_WAIT_S
         entry_id = book.entry.id
 
-        def report(index: int, aired: bool, reason: str | None) -> None:
-            self.post(PartDone(entry_id, index, aired, reason))
+        def report(index: int, state: str, reason: str | None) -> None:
+            self.post(PartDone(entry_id, index, state, reason))
 
         source = book.source(self.config, self.speech, report, wait_s, self._player.fmt, now)
         ahead = start - now

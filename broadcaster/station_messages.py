@@ -31,7 +31,7 @@ class Aired:
 class PartDone:
     entry_id: int
     index: int
-    aired: bool
+    state: str  # started, aired, failed (air.sequence.PART_*)
     reason: str | None
 
 

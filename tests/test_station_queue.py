@@ -61,6 +61,12 @@ def test_an_emergency_cuts_into_a_file_which_then_resumes(tmp_path: Path,
     assert music_line.started_at is not None and storm_line.started_at is not None
     assert music_line.started_at < storm_line.started_at < storm_line.ended_at
     assert storm_line.ended_at < music_line.ended_at  # the music finished after the storm
+    (cut,) = music_line.interruptions  # one row for the music, with its interruption
+    assert cut.why == "an emergency cut in" and cut.cut_at is not None
+    assert cut.cut_at < storm_line.ended_at <= (cut.resumed_at or 0.0) + 0.1
+    logged = {row["id"]: row for row in json.loads(station.cli("log", "--format", "json").stdout)}
+    assert [i["why"] for i in logged[music]["interruptions"]] == ["an emergency cut in"]
+    assert logged[music]["parts"] == [{"n": 1, "what": "file", "aired": True, "reason": None}]
 
     # on air: the music up to the cut, the emergency, then the music from where it was cut
     captured = null_sink.read(recording).astype(np.int32)
@@ -137,6 +143,8 @@ def test_status_shows_what_is_on_air_and_cancel_stops_it(tmp_path: Path,
         (line,) = daemon.wait_finished(music, timeout=5)
         assert line.outcome is Outcome.CANCELLED
         assert line.started_at is not None and line.ended_at - line.started_at < 10
+        assert line.reason == ("cancelled by operator; part 1 (file): on air when cancelled "
+                               "by operator, not aired whole")
     after = station.cli("status")
     assert after.returncode == 0
     assert "NOT RUNNING" in after.stdout

@@ -307,3 +307,13 @@ def test_a_database_restored_under_the_daemon_is_the_one_it_restarts_on(
     assert titles == ["Bản sao lưu."]
     with sqlite3.connect(data / "station.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_the_csv_log_opens_in_a_spreadsheet_without_running_formulas(tmp_path: Path) -> None:
+    station = daemon_station(tmp_path / "station")
+    done = station.cli("say", "Thử máy.", "--at", "+1h", "--title", '=HYPERLINK("x")')
+    assert done.returncode == 0, done.stderr
+    assert station.cli("cancel", done.stdout.splitlines()[0]).returncode == 0
+    csv_text = station.cli("log", "--format", "csv").stdout
+    assert csv_text.startswith("\ufeffid,due,started")
+    assert "'=HYPERLINK" in csv_text

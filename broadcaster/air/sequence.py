@@ -19,12 +19,14 @@ if TYPE_CHECKING:
     from broadcaster.air.sources import Block
 
 Part = Callable[[], Source]
-# Told of each part's end: (index, aired whole, why not). Shared by a resumed copy.
-PartReport = Callable[[int, bool, "str | None"], None]
+# Told as each part starts, airs whole, or fails: (index, PART_*, why it failed).
+# A resumed copy reports to the same place.
+PartReport = Callable[[int, str, "str | None"], None]
+PART_STARTED, PART_AIRED, PART_FAILED = "started", "aired", "failed"
 MSG_PART_FAILED = "part {number} ({what}) skipped: {reason}"
 
 
-def _no_report(_index: int, _aired: bool, _reason: str | None) -> None:
+def _no_report(_index: int, _state: str, _reason: str | None) -> None:
     return None
 
 
@@ -81,7 +83,7 @@ class SequenceSource(Source):
             if len(block) == 0:
                 current.source.close()
                 self._current = None
-                self.report(current.index, True, None)
+                self.report(current.index, PART_AIRED, None)
                 continue
             self.position += len(block)
             wanted -= len(block)
@@ -106,10 +108,11 @@ class SequenceSource(Source):
                 reason = one_line(exc)
                 self._emit("failed", MSG_PART_FAILED.format(number=index + 1, what=what,
                                                             reason=reason))
-                self.report(index, False, reason)
+                self.report(index, PART_FAILED, reason)
                 continue
             self._current = _Started(index, self.position, source, source.position)
             self._history.append(self._current)
+            self.report(index, PART_STARTED, None)
             return self._current
         return None
 
