@@ -220,7 +220,7 @@ def queue(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     on_air, waiting = pending(station)
     rows = [{"id": e.id, "expected": "on air" if e.state == "on_air" else "stopping",
              "due": when(e.due_at, station), "level": e.level.value, "source": e.source,
-             "title": e.title} for e in on_air]
+             "title": e.title} for e in ([on_air] if on_air is not None else [])]
     rows += [{"id": e.id, "expected": when(p.start, station) if p.start is not None
               else MSG_EXPIRES_WAITING, "due": when(e.due_at, station),
               "level": e.level.value, "source": e.source, "title": e.title}

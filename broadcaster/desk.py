@@ -21,11 +21,12 @@ from broadcaster.clock import parse_at, station_now, zone
 from broadcaster.config import Config
 from broadcaster.lifecycle import holder
 from broadcaster.model import Chime, File, Level, OperatorError, Playlist, PlaylistItem, Say
+from broadcaster.on_air import length_of
 from broadcaster.runtime import poke_daemon
 from broadcaster.schedule.rules import QuietHours, due_now, expiry, one_off_window
 from broadcaster.schedule.rundown import Item, Planned, Rundown, State
 from broadcaster.schedule.slots import occurrence
-from broadcaster.status import read_status
+from broadcaster.status import MSG_SPEECH_NOT_READY, LiveStatus, read_status
 from broadcaster.store import (
     AsRunEntry,
     Entry,
@@ -167,27 +168,47 @@ def _moment(stamp: float | None, config: Config) -> datetime | None:
 
 def air_order(config: Config, store: Store, now: datetime) -> list[tuple[Entry, Planned]]:
     """Waiting items in the order the station will start them, each with its expected
-    start: the rundown played forward from the end of what is on air now."""
+    start: the rundown played forward from the end of what is on air now (an emergency
+    cuts in; what it cut resumes after it)."""
     entries = {entry.id: entry for entry in store.pending()}
     status = read_status(config)
-    busy_until = None
-    on_air = status.on_air if status is not None else None
-    if on_air is not None and on_air.duration_s is not None:
-        busy_until = on_air.since + on_air.duration_s - on_air.offset_s
-    ready = {}
-    if status is not None:
-        ready = {up.id: not up.note for up in status.next}
-    items = [_item(entry, ready.get(entry.id, True)) for entry in entries.values()
-             if entry.state == "pending"]
-    plan = station_rundown(config).plan(items, now.timestamp(), busy_until)
+    on_air_id = status.on_air.id if status is not None and status.on_air is not None else None
+    ready = {up.id: up.note != MSG_SPEECH_NOT_READY for up in status.next} if status else {}
+    items = []
+    for entry in entries.values():
+        if entry.id == on_air_id or entry.state == "cancel":
+            continue
+        # on air in the database but not now: cut by an emergency (daemon running) or
+        # by the daemon stopping; either way it goes first again
+        cut = entry.state == "on_air"
+        items.append(_item(entry, ready.get(entry.id, True), cut, running=status is not None))
+    plan = station_rundown(config).plan(items, now.timestamp(),
+                                        _busy_until(status, entries.get(on_air_id or 0)))
     return [(entries[planned.item.id], planned) for planned in plan]
 
 
-def _item(entry: Entry, ready: bool) -> Item:
+def _busy_until(status: LiveStatus | None, entry: Entry | None) -> float | None:
+    """When what is on air should end: its length, its slot's `until` if sooner."""
+    on_air = status.on_air if status is not None else None
+    if on_air is None:
+        return None
+    length = on_air.duration_s
+    if length is None and entry is not None:
+        length = entry.duration_s or length_of(entry.items)[0]
+    end = on_air.since + length - on_air.offset_s if length is not None else None
+    if entry is not None and entry.hard_end is not None:
+        end = min(end, entry.hard_end) if end is not None else entry.hard_end
+    return end
+
+
+def _item(entry: Entry, ready: bool, cut: bool, running: bool) -> Item:
     interruptions = entry.progress.interruptions
-    resumes = bool(interruptions) and interruptions[-1].resumed_at is None
-    return Item(entry.id, entry.level, entry.due_at, entry.expires_at, State.WAITING,
-                entry.duration_s, ready, entry.hard_end, resumes=resumes)
+    resumes = (bool(interruptions) and interruptions[-1].resumed_at is None) or \
+        (cut and not running)
+    state = State.INTERRUPTED if cut and running else State.WAITING
+    length = entry.duration_s if entry.duration_s is not None else length_of(entry.items)[0]
+    return Item(entry.id, entry.level, entry.due_at, entry.expires_at, state, length, ready,
+                entry.hard_end, resumes=resumes)
 
 
 def _into_audio_dir(config: Config, path: Path) -> Path:
@@ -227,12 +248,15 @@ def _clock(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def pending(config: Config) -> tuple[list[Entry], list[tuple[Entry, Planned]]]:
-    """What is on air (or being stopped) now, and the waiting items in air order."""
+def pending(config: Config) -> tuple[Entry | None, list[tuple[Entry, Planned]]]:
+    """What is on air now (None when nothing is, or the daemon is down), and the other
+    pending items in the order the station will start them."""
     store = open_store(config)
     try:
         now = station_now(config)
-        on_air = [entry for entry in store.pending() if entry.state in ("on_air", "cancel")]
+        status = read_status(config)
+        on_air_id = status.on_air.id if status and status.on_air else None
+        on_air = store.entry(on_air_id) if on_air_id is not None else None
         return on_air, air_order(config, store, now)
     finally:
         store.close()

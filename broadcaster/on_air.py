@@ -12,7 +12,7 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from broadcaster.asrun import Interruption, PartResult, Progress, blank_parts, mark, verdict
-from broadcaster.model import Chime, File, Outcome, Pause, Relay, Say
+from broadcaster.model import Chime, File, Outcome, Pause, PlaylistItem, Relay, Say
 from broadcaster.schedule.rundown import Item, State
 from broadcaster.store import Entry
 
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from broadcaster.speech.ahead import SpeechAhead
 
 CHIME_S = 3.0  # about the station chime's length, for the forward plan
+WORDS_PER_S = 2.5  # Vietnamese read aloud, for speech not rendered yet
+UNKNOWN_FILE_S = 60.0
 MSG_OFF = "the station was off from {since} to {until}"
 MSG_OFF_SINCE_UNKNOWN = "the station was off until {until}"
 MSG_NOT_RESUMED = "{off}; it could not resume before its expiry"
@@ -53,6 +55,7 @@ class Book:
     duration_s: float | None = None
     ending: bool = False  # asked to stop at its hard end
     on_part: int | None = None  # the part on air (started, not yet ended)
+    probed: bool = True  # its files are still to be probed for their length
     zone: tzinfo | None = None
 
     @classmethod
@@ -70,8 +73,6 @@ class Book:
             if isinstance(item, Say):
                 speech.want((entry.id, index), item, entry.due_at, entry.expires_at, now,
                             entry.level)
-        if book.duration_s is None:
-            book.duration_s = _known_length(entry)
         return book
 
     @staticmethod
@@ -90,15 +91,14 @@ class Book:
     def item(self, speech: SpeechAhead) -> Item:
         """What the rundown needs to know of it now."""
         ready = speech.ready(self.entry.id) if self.notice else True
-        if self.duration_s is None and ready and self.notice:
-            spoken = speech.duration(self.entry.id)
-            if spoken is not None:
-                self.duration_s = spoken + sum(
-                    CHIME_S if isinstance(item, Chime) else
-                    item.duration_s if isinstance(item, Pause) else 0.0
-                    for item in self.entry.items)
+        length = self.duration_s
+        if length is None:
+            length, exact = length_of(self.entry.items, speech.spoken(self.entry.id), self.probed)
+            self.probed = False  # files are probed once
+            if exact:
+                self.duration_s = length
         return Item(self.entry.id, self.entry.level, self.entry.due_at, self.entry.expires_at,
-                    self.state, self.duration_s, ready, self.entry.hard_end,
+                    self.state, length, ready, self.entry.hard_end,
                     resumes=self.resume is not None)
 
     def source(self, config: Config, speech: SpeechAhead, report: PartReport, wait_s: float,
@@ -181,21 +181,29 @@ def _join(*texts: str | None) -> str | None:
     return "; ".join(text for text in texts if text) or None
 
 
-def _known_length(entry: Entry) -> float | None:
-    """The item's length when its parts tell it without rendering (files are probed)."""
-    total = 0.0
-    for item in entry.items:
+def length_of(items: tuple[PlaylistItem, ...], spoken: dict[int, float] | None = None,
+              probe: bool = False) -> tuple[float, bool]:
+    """How long the parts last, and whether that is exact: speech from `spoken` (seconds
+    by part index, once rendered) else estimated from its words; files probed (the
+    daemon) else assumed a minute (the CLI, which must start fast)."""
+    total, exact = 0.0, True
+    for index, item in enumerate(items):
         match item:
             case Pause(seconds) | Relay(_, seconds):
                 total += seconds
+            case Chime():
+                total += CHIME_S
+            case Say(text, repeat, gap_s):
+                if spoken is not None and index in spoken:
+                    total += spoken[index]
+                else:
+                    total += len(text.split()) / WORDS_PER_S * repeat + gap_s * (repeat - 1)
+                    exact = False
             case File(path):
-                seconds_of = _file_seconds(path)
-                if seconds_of is None:
-                    return None
-                total += seconds_of
-            case _:
-                return None
-    return total
+                seconds_of = _file_seconds(path) if probe else None
+                total += seconds_of if seconds_of is not None else UNKNOWN_FILE_S
+                exact = exact and seconds_of is not None
+    return total, exact
 
 
 def _file_seconds(path: object) -> float | None:

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING
 from broadcaster.model import Level
 from broadcaster.runtime import clock_synchronized
 from broadcaster.schedule.rundown import Item, Rundown, State
-from broadcaster.status import LiveStatus, NextUp, OnAir, StatusWriter, status_path
+from broadcaster.status import (
+    MSG_SPEECH_NOT_READY,
+    LiveStatus,
+    NextUp,
+    OnAir,
+    StatusWriter,
+    status_path,
+)
 
 if TYPE_CHECKING:
     from broadcaster.air import Player
@@ -23,7 +30,6 @@ if TYPE_CHECKING:
 
 SHOWN_NEXT = 10
 EVERY_S = 0.2  # how often the status is compared (and rewritten if it changed)
-MSG_SPEECH_NOT_READY = "speech not ready"
 MSG_HELD_QUIET = "held by quiet hours until {until}"
 
 
@@ -65,8 +71,14 @@ class StatusBoard:
                            title=playing.title, level=playing.level.value, kind=playing.kind,
                            since=round(since, 1), offset_s=round(offset, 1),
                            duration_s=playing.duration_s)
-            if playing.duration_s is not None:
-                busy_until = since + playing.duration_s - offset
+            book = books.get(on_air.id) if on_air.id is not None else None
+            length = playing.duration_s
+            if length is None and book is not None:
+                length = book.item(speech).duration_s
+            if length is not None:
+                busy_until = since + length - offset
+            if book is not None and book.entry.hard_end is not None:  # a slot's `until`
+                busy_until = min(busy_until or book.entry.hard_end, book.entry.hard_end)
         items = [book.item(speech) for book in books.values()
                  if book.state is not State.ON_AIR]
         waiting = []

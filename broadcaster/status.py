@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from broadcaster.config import Config
 
 VERSION = 2
+MSG_SPEECH_NOT_READY = "speech not ready"  # a waiting item's note
 STATUS_FILE = "status.json"
 
 

@@ -197,3 +197,10 @@ def test_queue_order_is_the_order_the_station_airs(items: list[Item], rundown: R
     assert [i for i, _ in aired] == [i for i, _ in promised]
     for (_, started), (_, expected) in zip(aired, promised, strict=True):
         assert abs(started - expected) < 0.01 * len(items) + 0.01
+
+
+def test_queue_shows_an_emergency_cutting_in_and_what_it_cut_resuming_after() -> None:
+    storm = item(2, Level.EMERGENCY, due=at(6, 10), expires=at(7, 10), duration_s=30)
+    notice = item(3, due=at(6, 5), duration_s=20)
+    plan = DAY.plan([notice, storm], at(6, 10), busy_until=at(6, 20))
+    assert plan == [Planned(storm, at(6, 10)), Planned(notice, at(6, 20, 30))]

@@ -5,7 +5,10 @@ what is aired, the real-time null sink for what happens while something is on ai
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -14,6 +17,8 @@ import soundfile
 from broadcaster.model import Level, Outcome
 from tests.support.daemon import daemon_station, queued, running_daemon
 from tests.support.sound import NullSink, frame_indices, rms_dbfs, runs, write_indexed, write_tone
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
 RATE = 48000
 FIRST = 1000  # the indexed file's first frame index, so silence never looks like it
@@ -50,8 +55,13 @@ def test_an_emergency_cuts_into_a_file_which_then_resumes(tmp_path: Path,
             null_sink.recording(tmp_path / "air.raw") as recording:
         music = queued(station, "play", str(tmp_path / "music.wav"))
         daemon.wait_for(lambda: daemon.state_of(music) == "on_air", "the music on air")
-        storm = queued(station, "say", "Bão số 3 đang vào đất liền, bà con không ra khơi.",
-                       "--level", "emergency", "--repeat", "1", "--title", "Bão số 3")
+        told = station.cli("say", "Bão số 3 đang vào đất liền, bà con không ra khơi.",
+                           "--level", "emergency", "--repeat", "1", "--title", "Bão số 3")
+        assert told.returncode == 0, told.stderr
+        storm = int(told.stdout.splitlines()[0])
+        expected = datetime.strptime(told.stdout.splitlines()[1].rsplit(" at ", 1)[1],
+                                     "%Y-%m-%d %H:%M:%S").replace(tzinfo=HANOI)
+        assert expected.timestamp() < time.time() + 2  # it cuts in: not after the music
         lines = daemon.wait_finished(music, storm, timeout=30)
 
     assert [(line.queue_id, line.outcome, line.level) for line in lines] == [

@@ -104,7 +104,18 @@ class Rundown:
         moment = max(now, busy_until or now)
         left = [item for item in items if item.state in (State.WAITING, State.INTERRUPTED)]
         cued = [item for item in items if item.state is State.CUED]
-        plan = [Planned(item, max(item.due, moment)) for item in cued]
+        plan = []
+        # an emergency due before what is on air ends cuts into it; that resumes after
+        cut_in = sorted((item for item in left if item.level is Level.EMERGENCY
+                         and item.due < moment), key=self.key)
+        at = now
+        for item in cut_in:
+            left.remove(item)
+            start = max(at, item.due)
+            plan.append(Planned(item, start))
+            at = start + (item.duration_s or UNKNOWN_DURATION_S)
+            moment += item.duration_s or UNKNOWN_DURATION_S
+        plan += [Planned(item, max(item.due, moment)) for item in cued]
         for item in cued:
             moment = max(item.due, moment) + (item.duration_s or UNKNOWN_DURATION_S)
         while left:

@@ -114,13 +114,11 @@ class SpeechAhead:
             return {s.program.engine for k, s in self._wanted.items()
                     if k[0] == entry_id and s.program is not None}
 
-    def duration(self, entry_id: int) -> float | None:
-        """Seconds of the item's rendered speech, once all of it is rendered."""
+    def spoken(self, entry_id: int) -> dict[int, float]:
+        """Seconds of each rendered `say:` of the item, by part index."""
         with self._lock:
-            programs = [s.program for k, s in self._wanted.items() if k[0] == entry_id]
-        if any(program is None for program in programs):
-            return None
-        return sum(program.duration_s for program in programs if program is not None)
+            return {k[1]: s.program.duration_s for k, s in self._wanted.items()
+                    if k[0] == entry_id and s.program is not None}
 
     def program(self, key: Key, wait_s: float = 0.0) -> RenderedProgram:
         """The speech to air now: the best in the cache (the first engine's, if it came
