@@ -190,7 +190,7 @@ def load_config(explicit: Path | None = None) -> Config:
     if path is None:
         return _resolve(_ConfigFile(), None)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Notepad's byte-order mark is fine
     except FileNotFoundError:
         raise OperatorError(MSG_NOT_FOUND.format(path=path, env=ENV_VAR)) from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -53,6 +53,12 @@ MSG_VALID_UNTIL_PASSED = ("{path}: valid_until {day} has passed; change valid_un
                           "or remove it to air the playlist")
 MSG_AFTER_QUIET = "will air at {when}, after quiet hours"
 MSG_TOMORROW = "{value} has passed today: queued for tomorrow, {when}"
+MSG_EXPIRES_TOMORROW = "--expires {value} has passed today: it may start until tomorrow, {when}"
+MSG_FROM_VALID_FROM = "will air from {when}, its valid_from day"
+MSG_GAP_TOO_LONG = "a gap of {gap} between readings is too long; give at most {most}"
+MSG_BAD_TITLE = "a title is one line of at most {most} characters; shorten it"
+MAX_GAP_S = 600.0  # a longer pause on air is a mistake (30m typed for 30s)
+MAX_TITLE = 200
 MSG_DAEMON_DOWN = ("the station daemon is not running: nothing airs until the station starts "
                    "(`sudo systemctl start broadcaster`)")
 
@@ -94,6 +100,9 @@ def when_to_air(config: Config, level: Level, at: str, expires: str | None,
     latest = expiry(level, due, quiet, timed=timed)
     if expires is not None:
         latest = parse_at(expires, now)
+        if _CLOCK_ONLY.match(expires) and latest.date() > now.date():
+            notes.append(MSG_EXPIRES_TOMORROW.format(value=expires.strip(),
+                                                     when=_clock(latest)))
         if latest <= due:
             raise OperatorError(MSG_EXPIRES_BEFORE_DUE.format(expires=_clock(latest),
                                                               due=_clock(due)))
@@ -118,6 +127,10 @@ def queue_notice(config: Config, text: str, *, at: str = "now", repeat: int = 1,
     from broadcaster.speech.render import reading_form
 
     chosen = parse_level(level)
+    if gap_s > MAX_GAP_S:
+        raise OperatorError(MSG_GAP_TOO_LONG.format(gap=f"{gap_s:.0f} s", most="10m"))
+    if title is not None and ("\n" in title or "\r" in title or len(title) > MAX_TITLE):
+        raise OperatorError(MSG_BAD_TITLE.format(most=MAX_TITLE))
     reading_form(config, text)  # empty, symbol-only or too long: refused before anything
     items = (Chime("default"), Say(text.strip(), repeat=repeat, gap_s=gap_s))
     return _enqueue(config, title or _title_from(text), chosen, items, at, expires)
@@ -310,7 +323,7 @@ def apply_playlist(config: Config, path: Path) -> Applied:
                 items=playlist.items, due_at=due.timestamp(), now=now.timestamp(),
                 expires_at=latest.timestamp())
             expected = _expected(config, store, entry_id, now)
-            notes = [MSG_AFTER_QUIET.format(when=_clock(due))] if due > now else []
+            notes = [MSG_FROM_VALID_FROM.format(when=_clock(due))] if due > now else []
             result = Applied(playlist, queued=Queued(entry_id, expected, notes))
     finally:
         store.close()

@@ -70,6 +70,10 @@ class Book:
         if book.interruptions and book.interruptions[-1].resumed_at is None:
             book.resume = (progress.resume_part, progress.resume_frame)
         for index, item in enumerate(entry.items):
+            if isinstance(item, Chime) and item.source == "default":
+                from broadcaster.speech.chime import chime_file
+
+                chime_file(speech.config)  # made now, not when its turn comes on air
             if isinstance(item, Say):
                 speech.want((entry.id, index), item, entry.due_at, entry.expires_at, now,
                             entry.level)

@@ -317,3 +317,17 @@ def test_the_csv_log_opens_in_a_spreadsheet_without_running_formulas(tmp_path: P
     csv_text = station.cli("log", "--format", "csv").stdout
     assert csv_text.startswith("\ufeffid,due,started")
     assert "'=HYPERLINK" in csv_text
+
+
+def test_mistakes_an_operator_makes_are_refused_and_a_notepad_config_is_fine(
+        tmp_path: Path) -> None:
+    station = daemon_station(tmp_path / "station")
+    for args, expected in ((["--gap", "30m"], "between readings is too long"),
+                           (["--title", "Dòng một\nDòng hai"], "a title is one line"),
+                           (["--title", "x" * 201], "a title is one line")):
+        done = station.cli("say", "Họp tổ.", *args)
+        assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+        assert expected in done.stderr
+    assert not (station.root / "data" / "station.db").exists()  # nothing changed
+    station.config_file.write_bytes(b"\xef\xbb\xbf" + station.config_file.read_bytes())
+    assert station.cli("queue").returncode == 0
