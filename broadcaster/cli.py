@@ -221,7 +221,8 @@ def queue(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     rows = [{"id": e.id, "expected": "on air" if e.state == "on_air" else "stopping",
              "due": when(e.due_at, station), "level": e.level.value, "source": e.source,
              "title": e.title} for e in ([on_air] if on_air is not None else [])]
-    rows += [{"id": e.id, "expected": when(p.start, station) if p.start is not None
+    rows += [{"id": e.id if e.id > 0 else f"slot {e.occurrence}",
+              "expected": when(p.start, station) if p.start is not None
               else MSG_EXPIRES_WAITING, "due": when(e.due_at, station),
               "level": e.level.value, "source": e.source, "title": e.title}
              for e, p in waiting]
@@ -271,7 +272,8 @@ def status(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     for up in live.next:
         expected = when(up.expected, station) if up.expected else MSG_EXPIRES_WAITING
         note = f" ({up.note})" if up.note else ""
-        typer.echo(f"next:   #{up.id} {expected} {up.level} {up.title}{note}")
+        name = f"#{up.id}" if up.id is not None else f"slot {up.slot}"
+        typer.echo(f"next:   {name} {expected} {up.level} {up.title}{note}")
     typer.echo(f"device: {live.device}" + (f" - ERROR: {live.device_error}"
                                            if live.device_error else " - ok"))
     typer.echo(f"amplifier: {live.amplifier}")
@@ -286,7 +288,8 @@ def _print_next(station: Config) -> None:
 
     for entry, planned in pending(station)[1][:5]:
         expected = when(planned.start, station) if planned.start else MSG_EXPIRES_WAITING
-        typer.echo(f"next:   #{entry.id} {expected} {entry.level.value} {entry.title}")
+        name = f"#{entry.id}" if entry.id > 0 else f"slot {entry.occurrence}"
+        typer.echo(f"next:   {name} {expected} {entry.level.value} {entry.title}")
 
 
 @app.command()

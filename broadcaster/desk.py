@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from broadcaster.on_air import length_of
 from broadcaster.runtime import poke_daemon
 from broadcaster.schedule.rules import QuietHours, due_now, expiry, one_off_window
 from broadcaster.schedule.rundown import Item, Planned, Rundown, State
-from broadcaster.schedule.slots import occurrence
+from broadcaster.schedule.slots import occurrence, upcoming
 from broadcaster.status import MSG_SPEECH_NOT_READY, LiveStatus, read_status
 from broadcaster.store import (
     AsRunEntry,
@@ -195,9 +195,30 @@ def air_order(config: Config, store: Store, now: datetime) -> list[tuple[Entry, 
         # by the daemon stopping; either way it goes first again
         cut = entry.state == "on_air"
         items.append(_item(entry, ready.get(entry.id, True), cut, running=status is not None))
+    for number, entry in enumerate(_slots_ahead(store, now), 1):
+        entries[-number] = entry = replace(entry, id=-number)
+        items.append(_item(entry, True, False, running=status is not None))
     plan = station_rundown(config).plan(items, now.timestamp(),
                                         _busy_until(status, entries.get(on_air_id or 0)))
     return [(entries[planned.item.id], planned) for planned in plan]
+
+
+def _slots_ahead(store: Store, now: datetime) -> list[Entry]:
+    """Slot occurrences of the next 24 h not queued yet, as the entries they will be
+    (ids are negative: they have none yet)."""
+    found = []
+    for name, text, _installed in store.slots():
+        playlist = playlist_from_json(text)
+        for ahead in upcoming(name, playlist, now):
+            if store.has_occurrence(ahead.key):
+                continue
+            found.append(Entry(
+                id=0, title=playlist.title, level=playlist.level, source="slot",
+                items=playlist.items, due_at=ahead.start.timestamp(),
+                expires_at=ahead.expires.timestamp(),
+                hard_end=ahead.hard_end.timestamp() if ahead.hard_end else None,
+                state="pending", occurrence=ahead.key, reference=None))
+    return found
 
 
 def _busy_until(status: LiveStatus | None, entry: Entry | None) -> float | None:

@@ -142,7 +142,8 @@ class Station:
                     self._look()
                 self._decide()
                 upstream.tick(self._clock())
-                self.board.write(self._books, player, upstream, self.now(), self.speech)
+                self.board.write(self._books, player, upstream, self.now(), self.speech,
+                                 self._slots)
                 if watchdog is not None and time.monotonic() >= next_ping:
                     notify("WATCHDOG=1")
                     next_ping = time.monotonic() + watchdog

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from broadcaster.model import Level
+from broadcaster.on_air import length_of
 from broadcaster.runtime import clock_synchronized
 from broadcaster.schedule.rundown import Item, Rundown, State
 from broadcaster.status import (
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from broadcaster.air import Player
     from broadcaster.config import Config
     from broadcaster.on_air import Book
+    from broadcaster.schedule.slot_queue import SlotQueue
     from broadcaster.speech.ahead import SpeechAhead
     from broadcaster.upstream.pushes import Upstream
 
@@ -46,18 +48,18 @@ class StatusBoard:
         self._synced: tuple[float, bool | None] = (0.0, None)
 
     def write(self, books: dict[int, Book], player: Player, upstream: Upstream | None,
-              now: float, speech: SpeechAhead) -> None:
+              now: float, speech: SpeechAhead, slots: SlotQueue) -> None:
         tick = time.monotonic()
         if tick < self._due:
             return
         self._due = tick + EVERY_S
-        status = self.build(books, player, upstream, now, speech)
+        status = self.build(books, player, upstream, now, speech, slots)
         self._writer.write(status)
         if upstream is not None:
             upstream.show(status)
 
     def build(self, books: dict[int, Book], player: Player, upstream: Upstream | None,
-              now: float, speech: SpeechAhead) -> LiveStatus:
+              now: float, speech: SpeechAhead, slots: SlotQueue) -> LiveStatus:
         playing = player.now_playing()
         on_air = None
         busy_until = None
@@ -81,14 +83,25 @@ class StatusBoard:
                 busy_until = min(busy_until or book.entry.hard_end, book.entry.hard_end)
         items = [book.item(speech) for book in books.values()
                  if book.state is not State.ON_AIR]
+        ahead = {-number: found for number, found in enumerate(slots.ahead(now), 1)}
+        items += [Item(key, playlist.level, found.start.timestamp(),
+                       found.expires.timestamp(), duration_s=length_of(playlist.items)[0],
+                       hard_end=found.hard_end.timestamp() if found.hard_end else None)
+                  for key, (found, playlist) in ahead.items()]
         waiting = []
         for planned in self.rundown.plan(items, now, busy_until)[:SHOWN_NEXT]:
+            expected = round(planned.start) if planned.start else None
+            if planned.item.id < 0:
+                found, playlist = ahead[planned.item.id]
+                waiting.append(NextUp(id=None, title=playlist.title, slot=found.key,
+                                      level=playlist.level.value, due=planned.item.due,
+                                      expected=expected, state=planned.item.state.value))
+                continue
             book = books[planned.item.id]
-            note = self._note(planned.item, now)
             waiting.append(NextUp(id=book.entry.id, title=book.entry.title,
                                   level=book.entry.level.value, due=book.entry.due_at,
-                                  expected=round(planned.start) if planned.start else None,
-                                  state=planned.item.state.value, note=note))
+                                  expected=expected, state=planned.item.state.value,
+                                  note=self._note(planned.item, now)))
         return LiveStatus(
             pid=os.getpid(), started=round(self.started, 1), on_air=on_air, next=waiting,
             device=str(self.config.audio.device) if self.config.audio.device is not None

@@ -33,15 +33,17 @@ class OnAir(msgspec.Struct, frozen=True):
 
 
 class NextUp(msgspec.Struct, frozen=True):
-    """A waiting item in air order, with its expected start (from the rundown)."""
+    """A waiting item in air order, with its expected start (from the rundown); a slot
+    occurrence not queued yet has no id, its `slot` names it."""
 
-    id: int
+    id: int | None
     title: str
     level: str
     due: float
     expected: float | None  # None: it would expire before its turn at this rate
     state: str  # waiting, cued, interrupted; "speech not ready" shows in `note`
     note: str = ""
+    slot: str | None = None
 
 
 class LiveStatus(msgspec.Struct, frozen=True):

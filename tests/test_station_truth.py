@@ -331,3 +331,20 @@ def test_mistakes_an_operator_makes_are_refused_and_a_notepad_config_is_fine(
     assert not (station.root / "data" / "station.db").exists()  # nothing changed
     station.config_file.write_bytes(b"\xef\xbb\xbf" + station.config_file.read_bytes())
     assert station.cli("queue").returncode == 0
+
+
+def test_queue_and_status_show_the_next_slot_before_it_is_queued(tmp_path: Path) -> None:
+    station = daemon_station(tmp_path / "station")
+    write_tone(station.root / "audio" / "news.wav", 0.5)
+    now = datetime.now(HANOI)
+    at = (now + timedelta(hours=2)).replace(second=0, microsecond=0)
+    playlist = tmp_path / "chieu.yaml"
+    playlist.write_text(SLOT.format(at=at, until=at + timedelta(minutes=1)), encoding="utf-8")
+    assert station.cli("playlist", "apply", str(playlist)).returncode == 0
+    key = f"chieu@{at:%Y-%m-%d}"
+    (row,) = json.loads(station.cli("queue", "--json").stdout)
+    assert (row["id"], row["expected"]) == (f"slot {key}", f"{at:%Y-%m-%d %H:%M:%S}")
+    with running_daemon(station) as daemon:
+        shown = daemon.wait_for(lambda: (daemon.status() or {}).get("next"), "the next slot")
+        assert (shown[0]["slot"], shown[0]["expected"]) == (key, at.timestamp())
+        assert f"next:   slot {key}" in station.cli("status").stdout

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
-from broadcaster.schedule.slots import owed
+from broadcaster.schedule.slots import Occurrence, owed, upcoming
 
 if TYPE_CHECKING:
     from broadcaster.model import Playlist
@@ -45,3 +45,9 @@ class SlotQueue:
                 self._queued.add(occurrence.key)
                 added = True
         return added
+
+    def ahead(self, now: float) -> list[tuple[Occurrence, Playlist]]:
+        """Occurrences of the next 24 h not queued yet, for `status`."""
+        when = datetime.fromtimestamp(now, self.zone)
+        return [(found, playlist) for name, playlist, _ in self._slots
+                for found in upcoming(name, playlist, when) if found.key not in self._queued]

@@ -88,3 +88,17 @@ def next_start(name: str, playlist: Playlist, after: datetime) -> Occurrence | N
             return found
         day += timedelta(days=1)
     return None
+
+
+def upcoming(name: str, playlist: Playlist, now: datetime,
+             horizon: timedelta = timedelta(hours=24)) -> list[Occurrence]:
+    """Occurrences starting after `now` and within `horizon` (not queued yet: the daemon
+    queues each one its lead ahead), for `queue` and `status` to show."""
+    found: list[Occurrence] = []
+    moment = now
+    while True:
+        following = next_start(name, playlist, moment)
+        if following is None or following.start > now + horizon:
+            return found
+        found.append(following)
+        moment = following.start
