@@ -49,7 +49,7 @@ def measure(folder: Path, tries: int) -> list[float]:
             done = subprocess.run([str(SCRIPT), "say", WARNING, "--level", "emergency",
                                    "--repeat", "1"], env=env, capture_output=True, text=True,
                                   check=True)
-            (line,) = daemon.wait_finished(int(done.stdout), timeout=60)
+            (line,) = daemon.wait_finished(int(done.stdout.splitlines()[0]), timeout=60)
             if line.started_at is None or line.level is not Level.EMERGENCY:
                 raise SystemExit(f"the emergency did not air: {line}")
             latencies.append((line.started_at - start) * 1000)
