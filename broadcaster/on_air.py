@@ -7,8 +7,10 @@ station's messages (and the speech callable it was handed).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from broadcaster.asrun import Interruption, PartResult, Progress, blank_parts, mark, verdict
@@ -55,7 +57,6 @@ class Book:
     duration_s: float | None = None
     ending: bool = False  # asked to stop at its hard end
     on_part: int | None = None  # the part on air (started, not yet ended)
-    probed: bool = True  # its files are still to be probed for their length
     zone: tzinfo | None = None
 
     @classmethod
@@ -97,8 +98,7 @@ class Book:
         ready = speech.ready(self.entry.id) if self.notice else True
         length = self.duration_s
         if length is None:
-            length, exact = length_of(self.entry.items, speech.spoken(self.entry.id), self.probed)
-            self.probed = False  # files are probed once
+            length, exact = length_of(self.entry.items, speech.spoken(self.entry.id), True)
             if exact:
                 self.duration_s = length
         return Item(self.entry.id, self.entry.level, self.entry.due_at, self.entry.expires_at,
@@ -210,7 +210,8 @@ def length_of(items: tuple[PlaylistItem, ...], spoken: dict[int, float] | None =
     return total, exact
 
 
-def _file_seconds(path: object) -> float | None:
+@functools.lru_cache(maxsize=256)  # the daemon asks again until the speech is rendered
+def _file_seconds(path: Path) -> float | None:
     try:
         import soundfile
 
