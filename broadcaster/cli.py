@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 # Operator-facing messages of this module, kept together for translation.
 MSG_NO_TEXT = "no text given; pass the text as an argument or on standard input"
+MSG_NOT_UTF8 = ("the text is not UTF-8 (perhaps Windows-1258 or VNI); save it as UTF-8 "
+                "(in Notepad: Save As, Encoding UTF-8) and try again")
 MSG_UNEXPECTED = ("unexpected error ({kind}: {detail}); "
                   "run again with BROADCASTER_DEBUG=1 and report it")
 MSG_SPOKEN = "spoken by {engine}: {out} ({seconds:.1f} s)"
@@ -63,8 +65,26 @@ def _text(value: str | None) -> str:
     if value is None or value == "-":
         if sys.stdin is None or sys.stdin.isatty():
             raise OperatorError(MSG_NO_TEXT)
-        value = sys.stdin.read()
+        value = decode_text(sys.stdin.buffer.read())
     return value
+
+
+def decode_text(data: bytes) -> str:
+    """Text as an operator's tools save it: UTF-8 (with or without a BOM) or UTF-16 with
+    its BOM (Notepad); anything else is refused rather than read with letters lost."""
+    import codecs
+
+    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                       (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            data, encoding = data[len(bom):], codec
+            break
+    else:
+        encoding = "utf-8"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        raise OperatorError(MSG_NOT_UTF8) from None
 
 
 @app.command()

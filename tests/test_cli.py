@@ -140,3 +140,25 @@ def test_missing_espeak_names_the_debian_package(station: Station, tmp_path: Pat
 def test_usage_error_exits_2(station: Station) -> None:
     done = station.cli("tts", "--repeat", "many")
     assert done.returncode == 2
+
+
+def test_text_from_notepad_in_utf16_is_read_and_windows_1258_is_refused(
+        station: Station) -> None:
+    import os
+    import subprocess
+    import sys
+
+    def normalize(data: bytes) -> subprocess.CompletedProcess[bytes]:
+        env = {**os.environ, "BROADCASTER_CONFIG": str(station.config_file)}
+        return subprocess.run([sys.executable, "-m", "broadcaster", "normalize", "-"],
+                              input=data, capture_output=True, env=env, cwd=station.root,
+                              timeout=60, check=False)
+
+    text = "Thông báo họp thôn"
+    for data in (b"\xff\xfe" + text.encode("utf-16-le"), b"\xef\xbb\xbf" + text.encode()):
+        done = normalize(data)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.decode().strip() == text
+    refused = normalize("Thông báo".encode("cp1258"))  # ô and á as Windows-1258 bytes
+    assert refused.returncode == 1
+    assert refused.stderr.decode().count("\n") == 1 and b"not UTF-8" in refused.stderr
