@@ -242,7 +242,7 @@ def _item(entry: Entry, ready: bool, cut: bool, running: bool) -> Item:
     state = State.INTERRUPTED if cut and running else State.WAITING
     length = entry.duration_s if entry.duration_s is not None else length_of(entry.items)[0]
     return Item(entry.id, entry.level, entry.due_at, entry.expires_at, state, length, ready,
-                entry.hard_end, resumes=resumes)
+                resumes=resumes)
 
 
 def _into_audio_dir(config: Config, path: Path) -> Path:

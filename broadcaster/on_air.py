@@ -19,7 +19,7 @@ from broadcaster.schedule.rundown import Item, State
 from broadcaster.store import Entry
 
 if TYPE_CHECKING:
-    from broadcaster.air.sequence import PartReport, SequenceSource
+    from broadcaster.air.sequence import PartReport, PartState, SequenceSource
     from broadcaster.air.sources import OutputFormat
     from broadcaster.config import Config
     from broadcaster.speech.ahead import SpeechAhead
@@ -102,8 +102,7 @@ class Book:
             if exact:
                 self.duration_s = length
         return Item(self.entry.id, self.entry.level, self.entry.due_at, self.entry.expires_at,
-                    self.state, length, ready, self.entry.hard_end,
-                    resumes=self.resume is not None)
+                    self.state, length, ready, resumes=self.resume is not None)
 
     def source(self, config: Config, speech: SpeechAhead, report: PartReport, wait_s: float,
                fmt: OutputFormat, now: float) -> SequenceSource:
@@ -136,15 +135,15 @@ class Book:
         self.interruptions.append(Interruption(wall, why))
         self.resume = resume or (0, 0)
 
-    def part_done(self, index: int, state: str, reason: str | None) -> None:
-        from broadcaster.air.sequence import PART_AIRED, PART_STARTED
+    def part_done(self, index: int, state: PartState, reason: str | None) -> None:
+        from broadcaster.air.sequence import PartState
 
         if not 0 <= index < len(self.parts):
             return
-        if state == PART_STARTED:
+        if state is PartState.STARTED:
             self.on_part = index
             return
-        self.parts = mark(self.parts, index, aired=state == PART_AIRED, reason=reason)
+        self.parts = mark(self.parts, index, aired=state is PartState.AIRED, reason=reason)
         if self.on_part == index:
             self.on_part = None
 

@@ -41,6 +41,7 @@ from broadcaster.store import DATABASE, Store
 
 if TYPE_CHECKING:
     from broadcaster.air import AirEvent, Player
+    from broadcaster.air.sequence import PartState
     from broadcaster.config import Config
     from broadcaster.model import RenderedProgram
     from broadcaster.speech.render import Notice
@@ -281,7 +282,7 @@ class Station:
         wait_s = SPEECH_WAIT_S
         entry_id = book.entry.id
 
-        def report(index: int, state: str, reason: str | None) -> None:
+        def report(index: int, state: PartState, reason: str | None) -> None:
             self.post(PartDone(entry_id, index, state, reason))
 
         source = book.source(self.config, self.speech, report, wait_s, self._player.fmt, now)

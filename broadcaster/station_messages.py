@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from broadcaster.air.events import AirEvent
+    from broadcaster.air.sequence import PartState
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Aired:
 class PartDone:
     entry_id: int
     index: int
-    state: str  # started, aired, failed (air.sequence.PART_*)
+    state: PartState
     reason: str | None
 
 

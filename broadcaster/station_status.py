@@ -85,8 +85,7 @@ class StatusBoard:
                  if book.state is not State.ON_AIR]
         ahead = {-number: found for number, found in enumerate(slots.ahead(now), 1)}
         items += [Item(key, playlist.level, found.start.timestamp(),
-                       found.expires.timestamp(), duration_s=length_of(playlist.items)[0],
-                       hard_end=found.hard_end.timestamp() if found.hard_end else None)
+                       found.expires.timestamp(), duration_s=length_of(playlist.items)[0])
                   for key, (found, playlist) in ahead.items()]
         waiting = []
         for planned in self.rundown.plan(items, now, busy_until)[:SHOWN_NEXT]:

@@ -1,5 +1,5 @@
-"""Playlist items → what the player airs: the one conversion, used by the daemon and by
-`air --text`.
+"""Playlist items → what the player airs: the one conversion (the daemon's; `air` plays
+a file or a rendered notice through `source_for`, ringing the same `chime_file`).
 
 An item (a queued notice, a file, a slot occurrence) airs as a `SequenceSource` of its
 parts, each built only when its turn comes. Speech comes from the caller (`speech`):
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from broadcaster.air.relay import RelaySource
-from broadcaster.air.sequence import Part, PartReport, SequenceSource, _no_report
+from broadcaster.air.sequence import Part, PartReport, SequenceSource, no_report
 from broadcaster.air.sources import FileSource, OutputFormat, PauseSource, ProgramSource, Source
 from broadcaster.model import Chime, File, Pause, PlaylistItem, Relay, RenderedProgram, Say
 
@@ -25,7 +25,7 @@ Speech = Callable[[int, Say], RenderedProgram]
 
 
 def program_source(config: Config, items: tuple[PlaylistItem, ...], speech: Speech, *,
-                   title: str = "", report: PartReport = _no_report,
+                   title: str = "", report: PartReport = no_report,
                    resume: tuple[int, int] | None = None, away_s: float = 0.0,
                    fmt: OutputFormat | None = None) -> SequenceSource:
     """The item's parts in order. `resume` (part index, frame inside it) starts it where

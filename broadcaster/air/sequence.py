@@ -8,6 +8,7 @@ emergency the sequence resumes inside the part that was cut, by that part's own 
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -19,14 +20,21 @@ if TYPE_CHECKING:
     from broadcaster.air.sources import Block
 
 Part = Callable[[], Source]
-# Told as each part starts, airs whole, or fails: (index, PART_*, why it failed).
+
+
+class PartState(enum.StrEnum):
+    STARTED = "started"
+    AIRED = "aired"  # played to its end
+    FAILED = "failed"  # could not start; skipped
+
+
+# Told as each part starts, airs whole, or fails: (index, state, why it failed).
 # A resumed copy reports to the same place.
-PartReport = Callable[[int, str, "str | None"], None]
-PART_STARTED, PART_AIRED, PART_FAILED = "started", "aired", "failed"
+PartReport = Callable[[int, PartState, "str | None"], None]
 MSG_PART_FAILED = "part {number} ({what}) skipped: {reason}"
 
 
-def _no_report(_index: int, _state: str, _reason: str | None) -> None:
+def no_report(_index: int, _state: PartState, _reason: str | None) -> None:
     return None
 
 
@@ -43,7 +51,7 @@ class SequenceSource(Source):
 
     def __init__(self, parts: Sequence[Part], *, title: str = "",
                  index: int = 0, first: Source | None = None,
-                 report: PartReport = _no_report) -> None:
+                 report: PartReport = no_report) -> None:
         super().__init__()
         self.parts = list(parts)
         self.title = title
@@ -83,7 +91,7 @@ class SequenceSource(Source):
             if len(block) == 0:
                 current.source.close()
                 self._current = None
-                self.report(current.index, PART_AIRED, None)
+                self.report(current.index, PartState.AIRED, None)
                 continue
             self.position += len(block)
             wanted -= len(block)
@@ -108,11 +116,11 @@ class SequenceSource(Source):
                 reason = one_line(exc)
                 self._emit("failed", MSG_PART_FAILED.format(number=index + 1, what=what,
                                                             reason=reason))
-                self.report(index, PART_FAILED, reason)
+                self.report(index, PartState.FAILED, reason)
                 continue
             self._current = _Started(index, self.position, source, source.position)
             self._history.append(self._current)
-            self.report(index, PART_STARTED, None)
+            self.report(index, PartState.STARTED, None)
             return self._current
         return None
 

@@ -45,12 +45,7 @@ class Item:
     duration_s: float | None = None  # known once its audio is (rendered speech, files)
     ready: bool = True  # its speech is rendered; a notice without it waits (or an emergency
     # starts on its attention chime)
-    hard_end: float | None = None  # a slot's `until`
     resumes: bool = False  # it was on air when the daemon stopped: it goes first again
-
-    @property
-    def started(self) -> bool:
-        return self.state is not State.WAITING
 
 
 @dataclass(frozen=True)
