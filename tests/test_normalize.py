@@ -72,7 +72,7 @@ STORM_WARNINGS = [
      "bộ chỉ huy phòng chống thiên tai và tìm kiếm cứu nạn xã yêu cầu các tàu thuyền vào nơi "
      "tránh trú an toàn trước mười bảy giờ ngày mùng mười tháng chín."),
     ("BCH Quân sự xã huy động 50 dân quân hỗ trợ nhân dân chằng chống nhà cửa.",
-     "bộ chỉ huy Quân sự xã huy động năm mươi dân quân hỗ trợ nhân dân chằng chống nhà cửa."),
+     "ban chỉ huy Quân sự xã huy động năm mươi dân quân hỗ trợ nhân dân chằng chống nhà cửa."),
     ("Đề nghị bà con thôn 1, 2, 3 di dời đến nơi an toàn trước 18h.",
      "Đề nghị bà con thôn một, hai, ba di dời đến nơi an toàn trước mười tám giờ."),
     ("Hotline của BCH PCTT huyện: 0203.3822.115.",
@@ -104,7 +104,7 @@ FEES_AND_MONEY = [
     ("Mức thu phí vệ sinh là 20.000 đồng/hộ/tháng.",
      "Mức thu phí vệ sinh là hai mươi nghìn đồng trên hộ trên tháng."),
     ("Giá dịch vụ thu gom rác thải: 15.000đ/người/tháng.",
-     "Giá dịch vụ thu gom rác thải: mười lăm nghìn đồng trên người trên tháng."),
+     "Giá dịch vụ thu gom rác thải: mười lăm nghìn đồng một người một tháng."),
     ("Hộ kinh doanh có doanh thu trên 100 triệu đồng/năm phải nộp thuế GTGT.",
      "Hộ kinh doanh có doanh thu trên một trăm triệu đồng trên năm phải nộp thuế giá trị gia "
      "tăng."),
@@ -121,7 +121,7 @@ FEES_AND_MONEY = [
      "Lãi suất cho vay không phẩy sáu mươi lăm phần trăm trên tháng tại ngân hàng chính sách xã "
      "hội."),
     ("Giá lúa hiện nay khoảng 7.500 VND/kg.",
-     "Giá lúa hiện nay khoảng bảy nghìn năm trăm đồng trên ki lô gam."),
+     "Giá lúa hiện nay khoảng bảy nghìn năm trăm đồng một ki lô gam."),
     ("Hạn nộp thuế sử dụng đất phi nông nghiệp trước ngày 31/10/2026.",
      "Hạn nộp thuế sử dụng đất phi nông nghiệp trước ngày ba mươi mốt tháng mười năm hai nghìn "
      "không trăm hai mươi sáu."),
@@ -168,42 +168,42 @@ MEETINGS = [
 
 DOCUMENT_CITATIONS = [
     ("Thực hiện Quyết định số 1234/QĐ-UBND ngày 3/11/2026 của UBND tỉnh.",
-     "Thực hiện Quyết định số một nghìn hai trăm ba mươi tư trên quyết định ủy ban nhân dân "
+     "Thực hiện Quyết định số một nghìn hai trăm ba mươi tư quyết định ủy ban nhân dân "
      "ngày mùng ba tháng mười một năm hai nghìn không trăm hai mươi sáu của ủy ban nhân dân "
      "tỉnh."),
     ("Căn cứ Thông tư 39/2020/TT-BTTTT của Bộ Thông tin và Truyền thông.",
-     "Căn cứ Thông tư số ba mươi chín trên hai nghìn không trăm hai mươi trên thông tư bộ thông "
+     "Căn cứ Thông tư số ba mươi chín năm hai nghìn không trăm hai mươi thông tư bộ thông "
      "tin và truyền thông của Bộ Thông tin và Truyền thông."),
     ("Theo Nghị định 12/2024/NĐ-CP của Chính phủ.",
-     "Theo Nghị định số mười hai trên hai nghìn không trăm hai mươi tư trên nghị định chính phủ "
+     "Theo Nghị định số mười hai năm hai nghìn không trăm hai mươi tư nghị định chính phủ "
      "của Chính phủ."),
     ("Kế hoạch số 188/KH-UBND về phòng chống dịch bệnh.",
-     "Kế hoạch số một trăm tám mươi tám trên kế hoạch ủy ban nhân dân về phòng chống dịch bệnh."),
+     "Kế hoạch số một trăm tám mươi tám kế hoạch ủy ban nhân dân về phòng chống dịch bệnh."),
     ("Công văn số 25/CV-UBND ngày 05/01/2026.",
-     "Công văn số hai mươi lăm trên công văn ủy ban nhân dân ngày mùng năm tháng một năm hai "
+     "Công văn số hai mươi lăm công văn ủy ban nhân dân ngày mùng năm tháng một năm hai "
      "nghìn không trăm hai mươi sáu."),
     ("Thông báo số 05/TB-UBND về lịch tiếp công dân.",
-     "Thông báo số năm trên thông báo ủy ban nhân dân về lịch tiếp công dân."),
+     "Thông báo số năm thông báo ủy ban nhân dân về lịch tiếp công dân."),
     ("Nghị quyết số 15/NQ-HĐND về kế hoạch đầu tư công.",
-     "Nghị quyết số mười lăm trên nghị quyết hội đồng nhân dân về kế hoạch đầu tư công."),
+     "Nghị quyết số mười lăm nghị quyết hội đồng nhân dân về kế hoạch đầu tư công."),
     ("Chỉ thị số 05/CT-TTg của Thủ tướng Chính phủ.",
-     "Chỉ thị số năm trên chỉ thị thủ tướng của Thủ tướng Chính phủ."),
+     "Chỉ thị số năm chỉ thị thủ tướng của Thủ tướng Chính phủ."),
     ("Công điện 01/CĐ-TTg về ứng phó bão.",
-     "Công điện số một trên công điện thủ tướng về ứng phó bão."),
+     "Công điện số một công điện thủ tướng về ứng phó bão."),
     ("Quyết định 2468/QĐ-BNNPTNT công nhận xã đạt chuẩn NTM.",
-     "Quyết định số hai nghìn bốn trăm sáu mươi tám trên quyết định bộ nông nghiệp và phát "
+     "Quyết định số hai nghìn bốn trăm sáu mươi tám quyết định bộ nông nghiệp và phát "
      "triển nông thôn công nhận xã đạt chuẩn nông thôn mới."),
     ("Thông tư số 01/2026/TT-BYT quy định về tiêm chủng.",
-     "Thông tư số một trên hai nghìn không trăm hai mươi sáu trên thông tư bộ y tế quy định về "
+     "Thông tư số một năm hai nghìn không trăm hai mươi sáu thông tư bộ y tế quy định về "
      "tiêm chủng."),
     ("Theo Luật Đất đai năm 2024 và Nghị định 43/2014/NĐ-CP.",
-     "Theo Luật Đất đai năm hai nghìn không trăm hai mươi tư và Nghị định số bốn mươi ba trên "
-     "hai nghìn không trăm mười bốn trên nghị định chính phủ."),
+     "Theo Luật Đất đai năm hai nghìn không trăm hai mươi tư và Nghị định số bốn mươi ba "
+     "năm hai nghìn không trăm mười bốn nghị định chính phủ."),
     ("Căn cứ Luật Tổ chức chính quyền địa phương ngày 19/6/2015.",
      "Căn cứ Luật Tổ chức chính quyền địa phương ngày mười chín tháng sáu năm hai nghìn không "
      "trăm mười lăm."),
     ("Văn bản 123/UBND-VP gửi các thôn.",
-     "Văn bản số một trăm hai mươi ba trên ủy ban nhân dân văn phòng gửi các thôn."),
+     "Văn bản số một trăm hai mươi ba ủy ban nhân dân văn phòng gửi các thôn."),
 ]
 
 PHONE_NUMBERS = [
@@ -227,7 +227,7 @@ PHONE_NUMBERS = [
 
 FIGURES = [
     ("Xã đạt 19/19 tiêu chí NTM.", "Xã đạt mười chín trên mười chín tiêu chí nông thôn mới."),
-    ("Toàn huyện có 1/2 số xã đạt chuẩn.", "Toàn huyện có một trên hai số xã đạt chuẩn."),
+    ("Toàn huyện có 1/2 số xã đạt chuẩn.", "Toàn huyện có một phần hai số xã đạt chuẩn."),
     ("Mục 1.2.3 của kế hoạch.", "Mục một chấm hai chấm ba của kế hoạch."),
     ("Tỷ lệ hộ nghèo giảm còn 2,5%.", "Tỷ lệ hộ nghèo giảm còn hai phẩy năm phần trăm."),
     ("50% số hộ đã đăng ký tham gia BHYT.",
@@ -242,7 +242,7 @@ FIGURES = [
     ("Đàn gia cầm có khoảng 35.500 con.", "Đàn gia cầm có khoảng ba mươi lăm nghìn năm trăm con."),
     ("Xã có 2 trường THCS và 1 trường THPT.",
      "Xã có hai trường trung học cơ sở và một trường trung học phổ thông."),
-    ("Khoảng 1/3 số hộ đã hoàn thành.", "Khoảng một trên ba số hộ đã hoàn thành."),
+    ("Khoảng 1/3 số hộ đã hoàn thành.", "Khoảng một phần ba số hộ đã hoàn thành."),
     ("Dân số toàn tỉnh là 1.000.000 người.", "Dân số toàn tỉnh là một triệu người."),
     ("Đường QL1A đoạn qua xã dài 5,5 km.",
      "Đường quốc lộ một a đoạn qua xã dài năm phẩy năm ki lô mét."),
@@ -310,7 +310,7 @@ ACRONYMS_AND_SIGNS = [
     ("Các F0 cần cách ly tại nhà.", "Các ép không cần cách ly tại nhà."),
     ("Xe của CSGT tuần tra trên QL1A.", "Xe của cảnh sát giao thông tuần tra trên quốc lộ một a."),
     ("Dịch cúm gia cầm H5N1 đã xuất hiện tại tỉnh bạn.",
-     "Dịch cúm gia cầm hát năm en nờ một đã xuất hiện tại tỉnh bạn."),
+     "Dịch cúm gia cầm hát năm en một đã xuất hiện tại tỉnh bạn."),
     ("Tổ chức UNICEF và WHO hỗ trợ vắc-xin.",
      "Tổ chức u ni xép và tổ chức y tế thế giới hỗ trợ vắc xin."),
     ("Bản tin VOV lúc 6h sáng và 18h tối.",
@@ -372,7 +372,7 @@ PASTED_TEXT = [
      "Ủy ban nhân dân xã Hòa Bình, huyện Thủy Nguyên."),
     ("Tổ chức khám sức khoẻ miễn phí cho người cao tuổi.",
      "Tổ chức khám sức khỏe miễn phí cho người cao tuổi."),
-    ("Bản tin\n\n\nngày hôm nay.", "Bản tin.\nngày hôm nay."),
+    ("Bản tin\n\n\nngày hôm nay.", "Bản tin ngày hôm nay."),  # a PDF's blank line
     (unicodedata.normalize("NFD", "Thông báo của Uỷ ban xã Hoà An về lịch tiêm."),
      "Thông báo của Ủy ban xã Hòa An về lịch tiêm."),
 ]

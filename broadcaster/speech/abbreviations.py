@@ -28,7 +28,7 @@ LETTER_NAMES = {
     "X": "ích", "Y": "i dài", "Z": "dét",
 }
 
-_SECTIONS = ("abbreviations", "units")
+_SECTIONS = ("abbreviations", "units", "boats")
 _ENTRY_FIELDS = ("read", "when")
 _CONDITIONS = ("before", "after", "after_name", "in_code")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -53,6 +53,7 @@ class ContextRule:
     after: re.Pattern[str] | None = None
     after_name: bool | None = None
     in_code: bool | None = None
+    written: str = ""  # the conditions as the dictionary writes them, for --explain
 
     def holds(self, before: str, after: str, in_code: bool) -> bool:
         return ((self.in_code is None or self.in_code == in_code)
@@ -70,9 +71,11 @@ class Entry:
 class Abbreviations:
     """The merged dictionary, immutable once loaded: abbreviation and unit readings."""
 
-    def __init__(self, entries: Mapping[str, Entry], units: Mapping[str, str]) -> None:
+    def __init__(self, entries: Mapping[str, Entry], units: Mapping[str, str],
+                 boats: Mapping[str, str] | None = None) -> None:
         self._entries = MappingProxyType(dict(entries))
         self._units = MappingProxyType(dict(units))
+        self._boats = MappingProxyType(dict(boats or {}))
         # Keys with signs other than - and & ("TP.", "HIV/AIDS") are found as written, not as words.
         self._marked = MappingProxyType({key.lower(): key for key in entries
                                          if any(not ch.isalnum() and ch not in "-&" for ch in key)})
@@ -95,19 +98,34 @@ class Abbreviations:
 
         Keys match in exact case, except those with a dot or slash ("Tp." finds "TP.").
         """
-        entry = self._entries.get(key) or self._entries.get(self._marked.get(key.lower(), ""))
+        found = self.explained(key, before=before, after=after, in_code=in_code)
+        return found[0] if found else None
+
+    def explained(self, key: str, *, before: str = "", after: str = "", in_code: bool = False
+                  ) -> tuple[str, str] | None:
+        """(reading, which entry and rule gave it) as `read` finds it, or None."""
+        name = key if key in self._entries else self._marked.get(key.lower(), "")
+        entry = self._entries.get(name)
         if entry is None:
             return None
-        return next((rule.read for rule in entry.rules if rule.holds(before, after, in_code)),
-                    entry.read)
+        rule = next((rule for rule in entry.rules if rule.holds(before, after, in_code)), None)
+        if rule is None:
+            return entry.read, f"dictionary: {name}"
+        return rule.read, f"dictionary: {name}, when {rule.written}"
 
     def unit(self, name: str) -> str | None:
         """The reading of a unit written right after a number ("km" → "ki lô mét"), or None."""
         return self._units.get(name)
 
-    def overlaid(self, entries: Mapping[str, Entry], units: Mapping[str, str]) -> Abbreviations:
-        """A new dictionary: this one with `entries`/`units` added or replacing ours."""
-        return Abbreviations({**self._entries, **entries}, {**self._units, **units})
+    def boat_province(self, letters: str) -> str | None:
+        """The province of a fishing boat's registration letters ("QNa" → "quảng nam")."""
+        return self._boats.get(letters)
+
+    def overlaid(self, entries: Mapping[str, Entry], units: Mapping[str, str],
+                 boats: Mapping[str, str] | None = None) -> Abbreviations:
+        """A new dictionary: this one with `entries`/`units`/`boats` added or replacing ours."""
+        return Abbreviations({**self._entries, **entries}, {**self._units, **units},
+                             {**self._boats, **(boats or {})})
 
 
 def spell(word: str) -> str:
@@ -163,7 +181,8 @@ class _Source:
         return AbbreviationFileError(self.file, line, message)
 
 
-def _parse(text: str, file: Path) -> tuple[dict[str, Entry], dict[str, str]]:
+def _parse(text: str, file: Path
+           ) -> tuple[dict[str, Entry], dict[str, str], dict[str, str]]:
     source = _Source(file, text)
     try:
         data = tomllib.loads(text)
@@ -175,8 +194,8 @@ def _parse(text: str, file: Path) -> tuple[dict[str, Entry], dict[str, str]]:
         raise AbbreviationFileError(file, line, f"not valid TOML ({reason}); {hint}") from None
     for section in data:
         if section not in _SECTIONS:
-            raise source.error(f"unknown section [{section}]; the sections are [abbreviations] "
-                               "and [units]", section)
+            raise source.error(f"unknown section [{section}]; the sections are [abbreviations], "
+                               "[units] and [boats]", section)
     entries: dict[str, Entry] = {}
     for key, value in _section(data, "abbreviations", source).items():
         _check_key(key, source)
@@ -188,7 +207,11 @@ def _parse(text: str, file: Path) -> tuple[dict[str, Entry], dict[str, str]]:
             raise source.error(f"unit '{key}' starts with a digit; a unit is what follows the "
                                "number, e.g. km", key)
         units[canonical(key)] = _reading(key, value, source)
-    return entries, units
+    boats: dict[str, str] = {}
+    for key, value in _section(data, "boats", source).items():
+        _check_key(key, source)
+        boats[canonical(key)] = _reading(key, value, source)
+    return entries, units, boats
 
 
 def _toml_hint(text: str, line: int) -> str:
@@ -259,8 +282,16 @@ def _rule(key: str, rule: dict[str, Any], source: _Source) -> ContextRule:
             raise source.error(f"{side} = '{written}' of '{key}' is not a valid regular "
                                f"expression ({exc}); put a backslash before signs such as . ( )",
                                key, written) from None
+    written = ", ".join(f"{field} = {_shortened(rule[field])!r}" for field in _CONDITIONS
+                        if field in rule)
     return ContextRule(_reading(key, rule["read"], source), patterns["before"],
-                       patterns["after"], rule.get("after_name"), rule.get("in_code"))
+                       patterns["after"], rule.get("after_name"), rule.get("in_code"), written)
+
+
+def _shortened(condition: object, limit: int = 40) -> object:
+    """A long regex of a rule cut for --explain: 'y tế|văn hóa|...'."""
+    text = str(condition)
+    return condition if len(text) <= limit else text[:limit].rsplit("|", 1)[0] + "|…"
 
 
 def _reading(key: str, value: object, source: _Source) -> str:

@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Callable
 
+from broadcaster.speech.changes import note
 from broadcaster.speech.numbers import (
     read_cardinal,
     read_decimal,
@@ -24,7 +25,8 @@ RANGE_WORD = "đến"  # 7-9 giờ → bảy đến chín giờ
 SLASH_WORD = "trên"  # 32/13, 188/KH-UBND → ... trên ...
 
 _DATE = (r"[0-9]{1,2}/[0-9]{1,2}/(?:[0-9]{4}|[0-9]{2})(?![0-9/])"
-         r"|[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}|[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}")
+         r"|[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}|[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}"
+         r"|(?:19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}(?![0-9])")  # ISO: 2026-12-20
 _TIME = r"[0-9]{1,2}(?:[hg][0-9]{1,2}(?:ph|p)?|:[0-9]{2}(?::[0-9]{2})?|h)"
 _RATIO = r"[0-9]+:[0-9]+"
 _MONTH_YEAR = r"[0-9]{1,2}/[0-9]{4}(?![0-9/])"
@@ -41,6 +43,7 @@ _KINDS = {name: re.compile(pattern) for name, pattern in (
 _CORE = "|".join(_KINDS[kind].pattern for kind in _KINDS)
 
 PHONE = (r"(?<![^\W_]|[.,+])(?:"
+         r"\(0[0-9]{2,3}\)\s?[0-9](?:[ .]?[0-9]){6,7}|"  # (0235) 3 822 113
          r"\+[0-9]{2}[ .-]?[0-9]{2,3}(?:[ .-]?[0-9]{3,4}){2}"  # +84 912 345 678
          r"|0[0-9]{2,3}[ .-][0-9]{3,4}[ .-][0-9]{3,4}"  # 0912 345 678, 024-3825-1234
          r"|0[0-9]{2,3}[ .-][0-9]{6,7}|0[0-9]{9,10}"  # 0912 345678, 0912345678
@@ -54,7 +57,22 @@ _MONTH_AFTER = re.compile(r"(?i)\s*tháng\b")
 ORDINAL_BEFORE = re.compile(r"(?i)\bthứ\s*$")
 _RATIO_BEFORE = re.compile(r"(?i)\b(?:tỷ|tỉ)\s+(?:lệ|số)\s*$")
 _NOT_A_DATE_BEFORE = re.compile(
-    r"(?i)\b(?:số|tỷ lệ|tỉ lệ|khoảng|chiếm|đạt|gần|hơn|trên|còn|bằng|điểm)\s*$")
+    r"(?i)\b(?:số|tỷ lệ|tỉ lệ|khoảng|chiếm|đạt|gần|hơn|trên|còn|bằng|điểm|tăng|giảm|gấp"
+    r"|thêm|vượt|chỉ|mất)\s*$")
+# A day and month written with a dash after these words is a date: ngày 3-12, dịp 30-4.
+_DASH_DATE_BEFORE = re.compile(r"(?i)\b(?:ngày|dịp|lễ|tết)\s*$")
+_DASH_DATE_NOT_AFTER = re.compile(r"(?i)\s*(?:tháng|/|[0-9])")
+# Short numbers 111-116 are the emergency lines (113 police, 114 fire, 115 ambulance): said
+# digit by digit when a call or a service is named before them in the sentence and no
+# counted thing follows (gọi 113, 114 hoặc 115; Công an 113), never in "113 hộ".
+_HOTLINE = re.compile(r"11[1-6]")
+_HOTLINE_BEFORE = re.compile(
+    r"(?i)(?:gọi|số máy|điện thoại|đường dây nóng|hotline|tổng đài|liên hệ|công an|cảnh sát"
+    r"|cứu hỏa|chữa cháy|cứu nạn|cứu hộ|cấp cứu|khẩn cấp|báo|bảo vệ trẻ em)[^.!?;]{0,40}$")
+_HOTLINE_AFTER = re.compile(
+    r"(?i)\s*(?:$|[,.;:!?)/–-]|(?:và|hoặc|hay|để|khi|ngay|nếu|miễn phí|trong|của|là|thì)\b)")
+_FRACTION_MAX = 100  # 1/3 một phần ba ... 1/100; 19/19, 32/13 stay "trên"
+_MONEY = ("đồng", "đô la", "nghìn", "triệu")  # unit readings after which / is "một": đ/con
 _NOT_A_DATE_AFTER = re.compile(r"(?i)\s*(?:số|tổng số|diện tích|dân số)\b")  # 1/2 số hộ
 _PHONE_BEFORE = re.compile(
     r"(?i)\b(?:hotline|điện thoại|sđt|đtdđ|di động|đường dây nóng|tổng đài|số máy|fax|tel"
@@ -69,34 +87,48 @@ def figure_pattern(unit_names: tuple[str, ...]) -> str:
     unit = "|".join(re.escape(name) for name in unit_names) or "(?!)"
     units = rf"(?:{unit})(?:/(?:{unit}))*"
     return (rf"(?P<dollar>\$\s?)?(?P<minus>(?<![^\s(\[:])-(?=[0-9]))?(?<![^\W_])"
-            rf"(?P<first>{_CORE})(?:\s?(?P<first_unit>{units}))?(?![^\W_])"
+            rf"(?P<first>{_CORE})(?:\s?(?P<first_unit>{units})"
+            rf"(?P<per>(?:\s?/\s?[^\W\d_]+){{0,3}}))?(?![^\W_])"
             rf"(?:\s*[-–—]\s*(?P<second>{_CORE})(?:\s?(?P<second_unit>{units}))?(?![^\W_]))?")
 
 
 def read_figure(match: re.Match[str], before: str, after: str,
-                unit_reading: Callable[[str], str | None]) -> str:
-    """The words of a `figure_pattern` match; `before`/`after` are the text around it."""
+                unit_reading: Callable[[str], str | None]) -> tuple[str, str]:
+    """(words, what kind of figure) of a `figure_pattern` match; `before`/`after` are the
+    text around it."""
     first, second = match.group("first"), match.group("second")
     kind, spoken = _read(first, before, after if second is None else "")
     if match.group("minus"):
         spoken = f"âm {spoken}"
-    spoken = _with_unit(spoken, match.group("first_unit"), unit_reading)
+    spoken = _with_unit(spoken, match.group("first_unit"), unit_reading, match.group("per"))
     if match.group("dollar"):
         spoken += " đô la"
+    why = kind.replace("_", " ") + (" with its unit" if match.group("first_unit") else "")
+    if why == "number":
+        why = ""  # a plain number read as one needs no explaining (special cases note it)
     if second is None:
-        return spoken
+        return spoken, why
+    if (first.isdigit() and second.isdigit() and _DASH_DATE_BEFORE.search(before)
+            and _is_day(int(first)) and _is_month(int(second))
+            and not match.group("first_unit") and not match.group("second_unit")
+            and not _DASH_DATE_NOT_AFTER.match(after)):
+        return _date([first, second], before), "day and month with a dash after ngày: a date"
     second_kind, second_spoken = _read(second, "", "")
     if kind == "number" and second_kind == "date" and first.isdigit() and _is_day(int(first)):
         spoken = _day(first) if _DAY_BEFORE.search(before) else f"ngày {_day(first)}"
     if ORDINAL_BEFORE.search(before) and second.isdigit():
         second_spoken = f"thứ {read_ordinal(second)}"  # thứ 2-6 → thứ hai đến thứ sáu
     second_spoken = _with_unit(second_spoken, match.group("second_unit"), unit_reading)
-    return f"{spoken} {RANGE_WORD} {second_spoken}"
+    return f"{spoken} {RANGE_WORD} {second_spoken}", "range: the dash read đến"
 
 
 def read_phone(number: str) -> str:
     """Digit by digit, in the groups written (0912 345 678) or the usual ones (0912345678)."""
     spoken: list[str] = []
+    if number.startswith("("):  # (0235) 3 822 113: the area code, then the subscriber's
+        area, _, rest = number[1:].partition(")")
+        digits = re.sub(r"[^0-9]", "", rest)
+        return ", ".join([read_digits(area), read_digits(digits[:4]), read_digits(digits[4:])])
     if number.startswith("+"):
         spoken.append(f"cộng {read_digits(number[1:3])}")
         number = number[3:].lstrip(" .-")
@@ -112,6 +144,8 @@ def _read(text: str, before: str, after: str) -> tuple[str, str]:
     """(kind, words) of one figure without its unit; kind is "date" for any valid date."""
     kind = next(name for name, pattern in _KINDS.items() if pattern.fullmatch(text))
     numbers = re.findall(r"[0-9]+", text)
+    if kind == "date" and len(numbers[0]) == 4:
+        numbers.reverse()  # 2026-12-20 is day 20 of month 12
     values = [int(n) if len(n) <= 4 else -1 for n in numbers]
     if kind == "date" and _is_day(values[0]) and _is_month(values[1]):
         return "date", _date(numbers, before)
@@ -131,6 +165,8 @@ def _read(text: str, before: str, after: str) -> tuple[str, str]:
         return kind, ", ".join(read_cardinal(n) for n in numbers)
     if kind == "number":
         return kind, _number(text, before, after)
+    if re.fullmatch(r"[0-9]+/[0-9]+", text) and 0 < values[0] < values[1] <= _FRACTION_MAX:
+        return "fraction", f"{read_cardinal(numbers[0])} phần {read_cardinal(numbers[1])}"
     # Not a valid date or time (32/13, 25:70) or a ratio (tỷ lệ 1:500): numbers and signs.
     signs = [_SIGN_WORDS.get(ch, "") for ch in re.findall(r"[^0-9]", text)]
     words = [read_cardinal(n) for n in numbers]
@@ -148,16 +184,24 @@ def _number(text: str, before: str, after: str) -> str:
     if "." in text or "," in text:
         whole, fraction = re.split(r"[.,]", text)
         return read_decimal(whole, fraction)
+    if _HOTLINE.fullmatch(text) and _HOTLINE_BEFORE.search(before) and _HOTLINE_AFTER.match(after):
+        return _noted(text, read_digits(text), "emergency line: digit by digit")
     if (_PHONE_BEFORE.search(before) or (text.startswith("0") and len(text) >= 3)
             or len(text) > PLAIN_MAX_DIGITS):
-        return read_digits(text)
+        return _noted(text, read_digits(text), "a phone number, a code or a long number: "
+                      "digit by digit")
     if ORDINAL_BEFORE.search(before):
-        return read_ordinal(text)
+        return _noted(text, read_ordinal(text), "after thứ: an ordinal")
     if len(text) <= 2 and _MONTH_BEFORE.search(before) and _is_month(int(text)):
         return _month(text)
     if len(text) <= 2 and _DAY_BEFORE.search(before) and _MONTH_AFTER.match(after):
         return _day(text)
     return read_cardinal(text)
+
+
+def _noted(written: str, spoken: str, why: str) -> str:
+    note(written, spoken, why)
+    return spoken
 
 
 def _thousands(text: str) -> tuple[str, str]:
@@ -202,9 +246,15 @@ def _is_month(value: int) -> bool:
     return 1 <= value <= 12
 
 
-def _with_unit(spoken: str, unit: str | None, unit_reading: Callable[[str], str | None]) -> str:
+def _with_unit(spoken: str, unit: str | None, unit_reading: Callable[[str], str | None],
+               per: str | None = None) -> str:
+    """The figure's words with its unit; "/" after money is "một" (5.900đ/con: đồng một
+    con), after other units "trên" (6,5 tấn/ha: tấn trên héc ta)."""
     if not unit:
         return spoken
     unit = unit.strip()
     names = [unit] if unit_reading(unit) else unit.split("/")  # "km/h" is one unit, "đ/kg" two
-    return " ".join([spoken, f" {SLASH_WORD} ".join(unit_reading(n) or n for n in names)])
+    names += [name.strip() for name in (per or "").split("/") if name.strip()]
+    readings = [unit_reading(name) or name for name in names]
+    joint = " một " if readings[0].startswith(_MONEY) else f" {SLASH_WORD} "
+    return " ".join([spoken, joint.join(readings)])

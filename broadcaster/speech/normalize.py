@@ -4,12 +4,19 @@
 every figure (`figures`), abbreviation (`abbreviations`) and sign in words, keeping the
 punctuation the voice pauses on. Conventions an announcer would ask about:
 
-- document codes: "số", then "/" read "trên" and "-" silent, abbreviations expanded as in a
-  code (CP chính phủ, TT thông tư): 188/KH-UBND → số một trăm tám mươi tám trên kế hoạch
-  ủy ban nhân dân;
-- "/" that is not a date is "trên" (32/13 → ba mươi hai trên mười ba, km/h → ki lô mét
-  trên giờ); "-" between figures is "đến"; between words it is silent, and a dash standing
-  alone is a pause;
+- document codes: "số", the number, its year as "năm", then the code's parts from the
+  dictionary as in a code (CP chính phủ, NN nông nghiệp); "/" and "-" are silent:
+  188/KH-UBND → số một trăm tám mươi tám kế hoạch ủy ban nhân dân, 12/2024/NĐ-CP → số
+  mười hai năm hai nghìn không trăm hai mươi tư nghị định chính phủ;
+- "/" between figures that is not a date (`figures`): a fraction below 1 is "phần"
+  (tăng 1/3 → tăng một phần ba), else "trên" (19/19, 32/13); after money "một"
+  (5.900đ/con → đồng một con), after other units "trên" (tấn/ha); Đ/c, V/v, K/g are
+  dictionary entries; codes (plates, boat numbers, A/H5N1, km 12+300, quý III/2025) are
+  read by `codes`;
+- "-" between figures is "đến", except a day and month after "ngày" (ngày 3-12) and ISO
+  dates (2026-12-20); between words it is silent, and a dash standing alone is a pause;
+- a list marker (-, +, •, an emoji) at the start of a line is not read; an acronym in
+  brackets right after the words it stands for is not read twice;
 - unknown capitals are spelled (XYZQ → ích i dài dét qui), capitals that make Vietnamese
   words in a heading are lower-cased (THÔNG BÁO → thông báo), Roman numerals are numbers
   after words such as đại hội, khóa, thế kỷ, quý, chương, thứ (lần thứ IV → lần thứ tư)
@@ -29,6 +36,8 @@ from broadcaster.speech.abbreviations import (
     load_abbreviations,
     spell,
 )
+from broadcaster.speech.changes import note
+from broadcaster.speech.codes import CODE, read_code
 from broadcaster.speech.figures import (
     ORDINAL_BEFORE,
     PHONE,
@@ -46,7 +55,8 @@ __all__ = ["AbbreviationFileError", "Abbreviations", "load_abbreviations", "norm
 # Words after which capitals such as XIII are a Roman number: Đại hội XIII, quý III.
 ROMAN_BEFORE = re.compile(
     r"(?i)\b(?:đại hội|khóa|thứ|thế kỷ|thế kỉ|quý|chương|phần|mục|kỳ họp|kì họp|giai đoạn"
-    r"|đợt|hạng|loại|cấp|quân khu|tập|phụ lục|điều)\s*$")
+    r"|đợt|hạng|loại|cấp|cấp độ|quân khu|tập|phụ lục|điều|vùng|khu vực|nhóm|bậc|mức|tuyến"
+    r"|lớp|khối|đội|tổ|cụm|đoạn|phân khu|tiểu khu)\s*$")
 SIGN_WORDS = {
     "&": "và", "+": "cộng", "=": "bằng", "~": "khoảng", "≈": "khoảng", ">": "lớn hơn",
     "<": "nhỏ hơn", "≥": "lớn hơn hoặc bằng", "≤": "nhỏ hơn hoặc bằng", "#": "số",
@@ -64,13 +74,21 @@ _LINK = (r"(?:https?://|www\.)[^\s]*[^\s.,;:!?)]"
          r"(?:/[^\s]*[^\s.,;:!?)])?")
 _DOCUMENT = r"(?<![^\W_])[0-9]+(?:\.[0-9]{3})*(?:/[0-9]+)*/[A-ZĐ][^\W_]*(?:[-&][^\W_]+)*"
 _WORD = r"[^\W_]+(?:[-&][^\W_]+)*"
-_NUMBER_WORD_BEFORE = re.compile(r"(?i)\bsố\s*$")
+_NUMBER_WORD_BEFORE = re.compile(r"(?i)\bsố\s*[:.]?\s*$")
+_HEADING_NUMBER_AFTER = re.compile(r"[.)]\s")  # "II. NHIỆM VỤ" at the start of a line
 _PREVIOUS_WORD = re.compile(r"([^\W\d_]+)[^\w]*$")
 _NEXT_WORD = re.compile(r"[^\w]*([^\W\d_]+)")
 _RUNS = re.compile(r"[0-9]+|[^0-9]+")
 _SIGNS = re.compile(r"[^\w\s.,;:?!]|_")
 _PAUSES = re.compile(r"\s*[.,;:?!][\s.,;:?!]*")
 _DIGITS = re.compile(r"[0-9]+")
+# A list marker at the start of a line is not a word: "+ Ngày 6/11", "• Thôn 3", "☝️ Lưu ý".
+_LIST_MARKER = re.compile(r"(?:[-–—•*+▪►●○◦·➢✓❖]|[\u2190-\u2bff\U0001f000-\U0001faff])"
+                          r"\ufe0f?\s*(?=[^\W\d_])")
+# An acronym in brackets right after the words it stands for: "Dịch tả lợn châu Phi (DTLCP)".
+_ACRONYM_IN_BRACKETS = re.compile(r"\s*\(([A-ZĐ][A-ZĐ&]{1,11})\)")
+_YEAR = re.compile(r"(?:19|20)[0-9]{2}")
+_DOCUMENT_END = re.compile(r"\./\.\s*$")  # "thực hiện./." closes an official document
 
 
 def normalize(text: str, abbreviations: Abbreviations | None = None) -> str:
@@ -98,13 +116,19 @@ def _pattern(unit_names: tuple[str, ...], marked_names: tuple[str, ...]) -> re.P
         f"(?{'-' if len(key) <= 2 else ''}i:{re.escape(key)})"
         + (r"(?![^\W_])" if key[-1].isalnum() else "") for key in marked_names) or "(?!)"
     return re.compile(
-        f"(?P<link>{_LINK})|(?P<phone>{PHONE})|(?P<document>{_DOCUMENT})"
+        f"(?P<link>{_LINK})|(?P<code>{CODE})|(?P<phone>{PHONE})|(?P<document>{_DOCUMENT})"
         f"|(?P<figure>{figure_pattern(unit_names)})"
         rf"|(?P<marked>(?<![^\W_])(?:{marked}))|(?P<dot>(?<=[^\W\d_])\.(?=[0-9]))"
         f"|(?P<word>{_WORD})")
 
 
 def _read_line(line: str, pattern: re.Pattern[str], abbreviations: Abbreviations) -> str:
+    if (marker := _LIST_MARKER.match(line)) is not None:
+        note(marker.group(), "", "list marker at the start of a line: not read")
+        line = line[marker.end():]
+    if "(" in line:
+        line = _ACRONYM_IN_BRACKETS.sub(_once, line)
+    line = _DOCUMENT_END.sub(".", line)
     spoken = pattern.sub(lambda match: _read_match(match, abbreviations), line)
     spoken = _SIGNS.sub(_read_sign, spoken)
     spoken = _DIGITS.sub(lambda digits: f" {read_cardinal(digits.group())} ", spoken)
@@ -113,25 +137,42 @@ def _read_line(line: str, pattern: re.Pattern[str], abbreviations: Abbreviations
     return spoken if any(ch.isalpha() for ch in spoken) else ""
 
 
+def _once(match: re.Match[str]) -> str:
+    """"" for an acronym in brackets that repeats the words before it, else the match."""
+    letters = match.group(1)
+    words = re.findall(r"[^\W\d_]+", match.string[max(0, match.start() - 120):match.start()])
+    initials = "".join(word[0] for word in words[-len(letters.replace("&", "")):]).upper()
+    if initials != letters.replace("&", ""):
+        return match.group()
+    note(match.group(), "", "an acronym right after the words it stands for: said once")
+    return ""
+
+
 def _read_match(match: re.Match[str], abbreviations: Abbreviations) -> str:
     start, end = match.span()
     before = match.string[max(0, start - _CONTEXT):start]
     after = match.string[end:end + _CONTEXT]
     if (word := match.group("word")) is not None:
         return _read_word(word, before, after, abbreviations)
+    written = match.group()
     if match.group("figure") is not None:
-        spoken = read_figure(match, before, after, abbreviations.unit)
+        spoken, why = read_figure(match, before, after, abbreviations.unit)
+    elif match.group("code") is not None:
+        spoken, why = read_code(match, abbreviations)
     elif (marked := match.group("marked")) is not None:
-        spoken = abbreviations.read(marked, before=before, after=after) or marked
+        spoken, why = abbreviations.explained(marked, before=before, after=after) or (marked, "")
         spoken += "." if marked.endswith(".") and not after.strip() else ""
     elif (document := match.group("document")) is not None:
         spoken = _read_document(document, before, after, abbreviations)
+        why = "document number: the number, then its code's parts"
     elif (phone := match.group("phone")) is not None:
-        spoken = read_phone(phone)
+        spoken, why = read_phone(phone), "phone number: digit by digit, in groups"
     elif (link := match.group("link")) is not None:
-        spoken = _read_link(link)
+        spoken, why = _read_link(link), "web or e-mail address: spelled out"
     else:  # a dot between letters and digits: QL.1A, ĐT.741
-        spoken = ""
+        spoken, why = "", ""
+    if why:
+        note(written, spoken, why)
     return f" {spoken} "
 
 
@@ -158,8 +199,9 @@ def _read_word(word: str, before: str, after: str, abbreviations: Abbreviations,
 def _read_piece(piece: str, before: str, after: str, abbreviations: Abbreviations,
                 in_code: bool) -> str:
     found = _expand(piece, before, after, abbreviations, in_code)
-    if found is None and before.endswith("/"):
-        found = abbreviations.unit(piece)  # đồng/kg
+    if found is None and before.endswith("/") and (unit := abbreviations.unit(piece)):
+        found = unit  # đồng/kg
+        note(piece, unit, "unit after /")
     if found is not None:
         return f" {found} "
     if any(ch in "0123456789" for ch in piece):
@@ -169,17 +211,23 @@ def _read_piece(piece: str, before: str, after: str, abbreviations: Abbreviation
     cuts = [at for at in range(2, len(piece) - 1) if piece[at].isupper()
             and piece[at - 2:at].islower() and piece[at + 1].islower()]
     if cuts:  # words glued together by a lost line break: xãTân → xã Tân
-        return " ".join(piece[a:b] for a, b in zip([0, *cuts], [*cuts, len(piece)], strict=True))
+        spoken = " ".join(piece[a:b] for a, b in zip([0, *cuts], [*cuts, len(piece)], strict=True))
+        note(piece, spoken, "words glued together: split before the capital")
+        return spoken
     return piece
 
 
 def _expand(word: str, before: str, after: str, abbreviations: Abbreviations,
             in_code: bool) -> str | None:
-    found = abbreviations.read(word, before=before, after=after, in_code=in_code)
+    found = abbreviations.explained(word, before=before, after=after, in_code=in_code)
     # "ubnd", "Covid-19", "Tp" are UBND, COVID-19, TP; "ca", "Hà" are words.
     if found is None and word != word.upper() and not (word.isalpha() and is_syllable(word)):
-        found = abbreviations.read(word.upper(), before=before, after=after, in_code=in_code)
-    return found
+        found = abbreviations.explained(word.upper(), before=before, after=after,
+                                        in_code=in_code)
+    if found is None:
+        return None
+    note(word, found[0], found[1])
+    return found[0]
 
 
 def _read_run(run: str, abbreviations: Abbreviations) -> str:
@@ -194,16 +242,26 @@ def _read_run(run: str, abbreviations: Abbreviations) -> str:
 
 def _read_capitals(word: str, before: str, after: str) -> str:
     value = roman_value(word)
-    if value and ROMAN_BEFORE.search(before):
+    if value and (ROMAN_BEFORE.search(before)
+                  or (not before.strip() and _HEADING_NUMBER_AFTER.match(after))):
         number = str(value)
-        return read_ordinal(number) if ORDINAL_BEFORE.search(before) else read_cardinal(number)
+        spoken = (read_ordinal(number) if ORDINAL_BEFORE.search(before)
+                  else read_cardinal(number))
+        note(word, spoken, "Roman numeral: after a word such as quý, vùng, khóa, or numbering "
+             "a heading")
+        return spoken
     if len(word) == 1:
         return word if is_syllable(word) else spell(word)  # "Y tế", "A" stay; "B" is bê
     if is_syllable(word) and (not word.isascii() or _beside_capital_word(before, after)):
         return word.lower()  # a heading: THÔNG BÁO, LỊCH CẮT ĐIỆN
     if value and set(word) <= set("IVX"):
-        return read_cardinal(str(value))
-    return spell(word)
+        spoken = read_cardinal(str(value))
+        note(word, spoken, "Roman numeral")
+        return spoken
+    spoken = spell(word)
+    note(word, spoken, "not in the dictionary: spelled letter by letter "
+         "(add it to abbreviations.toml to have it read as words)")
+    return spoken
 
 
 def _beside_capital_word(before: str, after: str) -> bool:
@@ -214,12 +272,15 @@ def _beside_capital_word(before: str, after: str) -> bool:
 
 
 def _read_document(code: str, before: str, after: str, abbreviations: Abbreviations) -> str:
+    # The number, its year ("năm"), then the code's parts; the slashes are not read.
     *figures, letters = code.split("/")
-    spoken = [read_cardinal(figure.replace(".", "")) for figure in figures]
+    spoken = [read_cardinal(figures[0].replace(".", ""))]
+    spoken += [f"năm {read_cardinal(figure)}" if _YEAR.fullmatch(figure) else read_cardinal(figure)
+               for figure in figures[1:]]
     spoken.append(_read_word(letters, f"{before}{'/'.join(figures)}/", after, abbreviations,
                              in_code=True).strip())
     lead = "" if _NUMBER_WORD_BEFORE.search(before) else "số "
-    return lead + f" {SLASH_WORD} ".join(spoken)
+    return lead + " ".join(spoken)
 
 
 def _read_link(link: str) -> str:

@@ -1,21 +1,35 @@
-"""Undo what copying from PDFs and web pages does to a notice, before it is read.
+"""Undo what copying from PDFs, Word, web pages and Zalo does to a notice, before it is read.
 
-Out come the lines to read, each a sentence-sized unit: invisible and control characters,
-quotes, HTML tags, captions ("Ảnh minh họa", "(Ảnh: ...)") and page numbers ("Trang 2/5",
-"- 3 -") gone; lines broken inside a sentence joined again ("thông-" / "báo" → "thông báo");
-headings, list items and paragraphs kept apart so the voice pauses between them.
+Out come the units to read, each a sentence, heading, title, date line or list item:
+invisible characters, quotes, HTML tags, captions ("Ảnh minh họa", "(Ảnh: ...)"), page
+numbers ("Trang 2/5", "- 3 -") and page headers repeated inside a sentence are gone.
+
+A PDF breaks lines inside sentences and often puts a blank line after each. Two pieces
+are one sentence (`_continues`) when the first does not end with . ! ? ; : and the next
+- starts in lower case, or with a figure that is not a list number ("tổng số" / "1.250 hộ");
+- follows in the same paragraph (no blank line between);
+- or goes on with a name: the first ends with a capitalised word ("Việt" / "Nam") or with a
+  word that cannot end a sentence ("do đồng chí" / "Nguyễn Văn Hùng", "thôn" / "Tân Lập").
+Never joined: headings (all capitals), list items (-, +, •, 1., a)), date lines
+("Tân Phong, ngày 28 tháng 11 năm 2026"), the motto, titles ("Về việc", "V/v", "Kính gửi")
+followed by a capital, signature lines (TM., KT.). A word split by a hyphen at the end of
+a line ("thông-" / "báo") is joined whatever stands between.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 
+from broadcaster.speech.changes import note
 from broadcaster.speech.tone_marks import canonical
 
-# Private use (icon fonts), surrogates, controls and zero-width/format characters.
-_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e"
-                        "\u2060-\u206f\ufeff\ufff9-\ufffc\ud800-\udfff\ue000-\uf8ff]")
+# Controls (a NUL included) stand between words: "Thông\0báo" is two words.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Private use (icon fonts), surrogates and zero-width/format characters sit inside words.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffc"
+                        "\ud800-\udfff\ue000-\uf8ff]")
 _MARKS = str.maketrans({"−": "-", **dict.fromkeys("\"'`´‘’‚‛“”„‟«»‹›")})  # − is a minus
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>\n]{0,200}>")
 _INLINE_NOISE = re.compile(r"(?i)image not found or type unknown|\(\s*(?:nguồn\s+)?ảnh\b[^()]*\)")
@@ -24,40 +38,91 @@ _STRAY_LINES = re.compile(
     r"|(?:trang|page)\s*[0-9]+(?:\s*(?:/|of|trên)\s*[0-9]+)?"  # Trang 2/5, Page 3
     r"|[-–—]?\s*[0-9]{1,3}\s*[-–—]?"  # 3, - 3 -
     r"|chia sẻ|in bài viết|quay lại|lên đầu trang|bình luận")
-_LIST_ITEM = re.compile(r"(?:[-–—•*+▪►●○◦·➢✓❖]|[0-9]{1,2}[.)]|[a-zđ]\))\s")
+LIST_ITEM = re.compile(r"(?:[-–—•*+▪►●○◦·➢✓❖]|[0-9]{1,2}[.)]|[a-zđ]\))\s")
 _SENTENCE_END = ".!?;:"
+_DATE_LINE = re.compile(r"(?i)[^\W\d_][^,]{0,40},\s*ngày\s*[0-9]{0,2}\s*tháng\s*[0-9]{0,2}"
+                        r"\s*năm\s*[0-9]{4}\.?")
+_MOTTO = re.compile(r"(?i)độc lập\s*[-–—]\s*tự do\s*[-–—]\s*hạnh phúc")
+_SIGNATURE = re.compile(r"(?:TM|KT|TL|TUQ|TTL|Q)\.\s")
+_TITLE = re.compile(r"(?i)(?:về việc|v/v|kính gửi)\b")
+_FIGURE_START = re.compile(r"[0-9]")
+# Words that cannot end a sentence, so a capitalised next line goes on with them.
+_OPEN_ENDINGS = frozenset((
+    "của", "và", "với", "cho", "tại", "là", "các", "những", "về", "để", "theo", "từ", "đến",
+    "trong", "ngoài", "trên", "dưới", "do", "bởi", "vào", "lúc", "khi", "như", "hoặc", "hay",
+    "nhằm", "thì", "mà", "được", "bị", "có", "cần", "sẽ", "đã", "đang", "chí", "ông", "bà",
+    "anh", "chị", "em", "số", "ngày", "tháng", "năm", "xã", "thôn", "ấp", "bản", "buôn",
+    "làng", "phường", "huyện", "tỉnh", "trấn", "khu", "tổ", "đội", "ban", "hội", "sông",
+    "cầu", "đường", "phố", "chợ", "trường", "dân", "thị"))
 
 
 def clean_lines(text: str) -> list[str]:
     """The units of `text` to read, in order; no unit is empty, none contains a newline."""
     text = canonical(html.unescape(_HTML_TAG.sub(" ", text)) if "<" in text or "&" in text
                      else text)
-    units: list[str] = []
-    paragraph: list[str] = []
+    lines: list[str | None] = []  # None: a blank line, or a line that is not read
     for raw in text.splitlines():
-        line = " ".join(_INLINE_NOISE.sub(" ", _INVISIBLE.sub("", raw.translate(_MARKS))).split())
-        if not line:
-            units += _units(paragraph)
-            paragraph = []
-        elif not _STRAY_LINES.fullmatch(line):
-            paragraph.append(line)
-    return units + _units(paragraph)
+        line = _CONTROLS.sub(" ", _INVISIBLE.sub("", raw.translate(_MARKS)))
+        line = " ".join(_INLINE_NOISE.sub(" ", line).split())
+        if line and _STRAY_LINES.fullmatch(line):
+            note(line, "", "page number or caption: not read")
+            line = ""
+        lines.append(line or None)
+    return _units(lines)
 
 
-def _units(lines: list[str]) -> list[str]:
-    """Join a paragraph's lines where a sentence was broken; keep headings and list items."""
+def _units(lines: list[str | None]) -> list[str]:
+    seen = Counter(line for line in lines if line and _is_heading(line))
     units: list[str] = []
-    for line in lines:
-        if not units:
-            units.append(line)
-        elif units[-1].endswith("-") and units[-1][-2:-1].isalpha():
-            units[-1] = f"{units[-1][:-1]} {line}"  # a syllable split at the line's end
-        elif (units[-1][-1] in _SENTENCE_END or _LIST_ITEM.match(line)
-              or _is_heading(units[-1])):
-            units.append(line)
+    gap = False  # a blank or unread line since the last unit grew
+    for at, line in enumerate(lines):
+        if line is None:
+            gap = True
+            continue
+        previous = units[-1] if units else ""
+        if previous.endswith("-") and previous[-2:-1].isalpha():
+            units[-1] = f"{previous[:-1]} {line}"  # a syllable split at the line's end
+        elif previous and _is_running_header(line, previous, lines[at + 1:], seen):
+            note(line, "", "page header inside a sentence: not read")
+            gap = True
+            continue
+        elif previous and _continues(previous, line, gap):
+            units[-1] = f"{previous} {line}"
         else:
-            units[-1] = f"{units[-1]} {line}"
+            units.append(line)
+        gap = False
     return units
+
+
+def _continues(previous: str, line: str, gap: bool) -> bool:
+    """Whether `line` goes on with the sentence `previous` (see the module's rules)."""
+    if (previous[-1] in _SENTENCE_END or LIST_ITEM.match(line) or _is_heading(previous)
+            or _is_heading(line) or _stands_alone(previous) or _stands_alone(line)):
+        return False
+    if line[0].islower() or _FIGURE_START.match(line):
+        return True
+    if _TITLE.match(previous):
+        return False  # "Về việc tiêm phòng" / "Căn cứ ...": the title ended
+    if not gap:
+        return True
+    words = previous.split()
+    # A name still going on ("Việt" / "Nam", "Ban Chỉ huy" / "Quân sự xã"), or a word
+    # that needs more after it ("do đồng chí" / "Nguyễn Văn Hùng").
+    return (any(word[0].isupper() for word in words[1:][-3:])
+            or words[-1].lower() in _OPEN_ENDINGS)
+
+
+def _stands_alone(line: str) -> bool:
+    return bool(_DATE_LINE.fullmatch(line) or _MOTTO.fullmatch(line) or _SIGNATURE.match(line))
+
+
+def _is_running_header(line: str, previous: str, rest: list[str | None],
+                       seen: Counter[str]) -> bool:
+    """A heading printed on every page (UBND XÃ TÂN PHONG) that cuts a sentence in two."""
+    if seen[line] < 2 or previous[-1] in _SENTENCE_END:
+        return False
+    following = next((later for later in rest if later), "")
+    return bool(following) and (following[0].islower() or bool(_FIGURE_START.match(following)))
 
 
 def _is_heading(line: str) -> bool:
