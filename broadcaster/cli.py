@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from broadcaster.desk import Queued
 
 # Operator-facing messages of this module, kept together for translation.
+MSG_CHANGES_HEADER = "Changes (written → read: why):"
+MSG_NO_CHANGES = "No changes: every word is read as written."
+MSG_CHANGE = "  {written} → {reading}: {why}"
+MSG_NOT_READ = "(not read)"
 MSG_NO_TEXT = "no text given; pass the text as an argument or on standard input"
 MSG_NOT_UTF8 = ("the text is not UTF-8 (perhaps Windows-1258 or VNI); save it as UTF-8 "
                 "(in Notepad: Save As, Encoding UTF-8) and try again")
@@ -88,11 +92,26 @@ def decode_text(data: bytes) -> str:
 
 
 @app.command()
-def normalize(text: TextArgument = None, config: ConfigOption = None) -> None:
+def normalize(
+    text: TextArgument = None,
+    explain: Annotated[bool, typer.Option(help="Also list each change: what was written, "
+                                          "how it is read, and which rule or dictionary "
+                                          "entry decided it.")] = False,
+    config: ConfigOption = None,
+) -> None:
     """Print the Vietnamese reading form of TEXT: numbers, dates, abbreviations in words."""
+    from broadcaster.speech.changes import collecting, unique
     from broadcaster.speech.render import reading_form
 
-    typer.echo(reading_form(load(config), _text(text)))
+    with collecting() as changes:
+        spoken = reading_form(load(config), _text(text))
+    typer.echo(spoken)
+    if explain:
+        typer.echo(f"\n{MSG_CHANGES_HEADER}" if changes else f"\n{MSG_NO_CHANGES}")
+        for change in unique(changes):
+            typer.echo(MSG_CHANGE.format(written=change.written,
+                                         reading=change.reading or MSG_NOT_READ,
+                                         why=change.why))
 
 
 @app.command()
