@@ -28,8 +28,6 @@ MSG_NO_CHANGES = "No changes: every word is read as written."
 MSG_CHANGE = "  {written} → {reading}: {why}"
 MSG_NOT_READ = "(not read)"
 MSG_NO_TEXT = "no text given; pass the text as an argument or on standard input"
-MSG_NOT_UTF8 = ("the text is not UTF-8 (perhaps Windows-1258 or VNI); save it as UTF-8 "
-                "(in Notepad: Save As, Encoding UTF-8) and try again")
 MSG_UNEXPECTED = ("unexpected error ({kind}: {detail}); "
                   "run again with BROADCASTER_DEBUG=1 and report it")
 MSG_SPOKEN = "spoken by {engine}: {out} ({seconds:.1f} s)"
@@ -66,29 +64,22 @@ TextArgument = Annotated[
 
 
 def _text(value: str | None) -> str:
+    """The notice's text: the argument, or standard input when it is '-' or absent, read
+    by broadcaster.text_in (UTF-8, UTF-16, Windows-1258; anything else refused in one
+    line)."""
     if value is None or value == "-":
         if sys.stdin is None or sys.stdin.isatty():
             raise OperatorError(MSG_NO_TEXT)
-        value = decode_text(sys.stdin.buffer.read())
-    return value
-
-
-def decode_text(data: bytes) -> str:
-    """Text as an operator's tools save it: UTF-8 (with or without a BOM) or UTF-16 with
-    its BOM (Notepad); anything else is refused rather than read with letters lost."""
-    import codecs
-
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                       (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if data.startswith(bom):
-            data, encoding = data[len(bom):], codec
-            break
+        data = sys.stdin.buffer.read()
     else:
-        encoding = "utf-8"
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError:
-        raise OperatorError(MSG_NOT_UTF8) from None
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:  # an argument that was not UTF-8: its bytes come back
+            data = os.fsencode(value)
+    from broadcaster.text_in import decode
+
+    return decode(data)
 
 
 @app.command()
