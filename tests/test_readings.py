@@ -76,6 +76,7 @@ READINGS = [
     ("Kết quả côngtác tuyên truyền", "kết quả công tác tuyên truyền"),
     ("Đài Truyềnthanh xã", "đài truyền thanh xã"),
     ("của xãtrong dịp Tết", "của xã trong dịp tết"),
+    ("Đềnghị bà con thựchiện", "đề nghị bà con thực hiện"),  # ties broken by real words
 ]
 
 

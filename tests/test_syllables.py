@@ -241,3 +241,17 @@ def test_changing_an_answer_does_not_change_the_next_one() -> None:
     assert parts is not None
     parts.append("x")
     assert split_glued("côngtác") == ["công", "tác"]
+
+
+@pytest.mark.parametrize(("glued", "parts"), [
+    ("đềnghị", ["đề", "nghị"]), ("thựchiện", ["thực", "hiện"]), ("cánhân", ["cá", "nhân"]),
+    ("Côngan", ["Công", "an"]), ("sốnội", ["số", "nội"]),
+])
+def test_a_tie_is_broken_by_the_syllables_real_words_use(glued: str, parts: list[str]) -> None:
+    known = frozenset(["đề", "nghị", "thực", "hiện", "cá", "nhân", "công", "an", "số", "nội"])
+    assert split_glued(glued) is None  # spelling alone cannot choose
+    assert split_glued(glued, known) == parts
+
+
+def test_a_tie_stays_unsplit_when_both_cuts_are_known_words() -> None:
+    assert split_glued("thựchiện", frozenset({"thực", "hiện", "thự", "chiện"})) is None

@@ -117,6 +117,14 @@ class Abbreviations:
         """The reading of a unit written right after a number ("km" → "ki lô mét"), or None."""
         return self._units.get(name)
 
+    @functools.cached_property
+    def syllables(self) -> frozenset[str]:
+        """Every word the readings use: real Vietnamese syllables, for splitting glued words."""
+        readings = [entry.read for entry in self._entries.values()]
+        readings += [rule.read for entry in self._entries.values() for rule in entry.rules]
+        readings += [*self._units.values(), *self._boats.values()]
+        return frozenset(word for reading in readings for word in reading.split())
+
     def boat_province(self, letters: str) -> str | None:
         """The province of a fishing boat's registration letters ("QNa" → "quảng nam")."""
         return self._boats.get(letters)

@@ -48,6 +48,7 @@ from broadcaster.speech.figures import (
 )
 from broadcaster.speech.numbers import read_cardinal, read_digits, read_ordinal, roman_value
 from broadcaster.speech.pasted import clean_lines
+from broadcaster.speech.syllables import split_glued
 from broadcaster.speech.tone_marks import is_syllable
 
 __all__ = ["AbbreviationFileError", "Abbreviations", "load_abbreviations", "normalize"]
@@ -88,6 +89,7 @@ _LIST_MARKER = re.compile(r"(?:[-–—•*+▪►●○◦·➢✓❖]|[\u2190-
 # An acronym in brackets right after the words it stands for: "Dịch tả lợn châu Phi (DTLCP)".
 _ACRONYM_IN_BRACKETS = re.compile(r"\s*\(([A-ZĐ][A-ZĐ&]{1,11})\)")
 _YEAR = re.compile(r"(?:19|20)[0-9]{2}")
+_HASHTAG = re.compile(r"(?<![\w#])#[^\W\d_]\w*")  # #phongchongbao: a tag, not words
 _DOCUMENT_END = re.compile(r"\./\.\s*$")  # "thực hiện./." closes an official document
 
 
@@ -129,6 +131,8 @@ def _read_line(line: str, pattern: re.Pattern[str], abbreviations: Abbreviations
     if "(" in line:
         line = _ACRONYM_IN_BRACKETS.sub(_once, line)
     line = _DOCUMENT_END.sub(".", line)
+    if "#" in line:
+        line = _HASHTAG.sub(_untagged, line)
     spoken = pattern.sub(lambda match: _read_match(match, abbreviations), line)
     spoken = _SIGNS.sub(_read_sign, spoken)
     spoken = _DIGITS.sub(lambda digits: f" {read_cardinal(digits.group())} ", spoken)
@@ -148,7 +152,15 @@ def _once(match: re.Match[str]) -> str:
     return ""
 
 
+def _untagged(match: re.Match[str]) -> str:
+    note(match.group(), "", "a hashtag: not read")
+    return ""
+
+
 def _read_match(match: re.Match[str], abbreviations: Abbreviations) -> str:
+    if ((word := match.group("word")) is not None and _as_written(word, abbreviations)
+            and match.string[match.start() - 1:match.start()] != "/"):  # tấn/ha: a unit
+        return word  # most words of a notice: no context needed
     start, end = match.span()
     before = match.string[max(0, start - _CONTEXT):start]
     after = match.string[end:end + _CONTEXT]
@@ -174,6 +186,14 @@ def _read_match(match: re.Match[str], abbreviations: Abbreviations) -> str:
     if why:
         note(written, spoken, why)
     return f" {spoken} "
+
+
+@functools.lru_cache(maxsize=16384)
+def _as_written(word: str, abbreviations: Abbreviations) -> bool:
+    """Whether `word` is read as written wherever it stands: a plain syllable ("bà", "Hà")
+    that no dictionary entry, capital rule or splitter touches."""
+    return (word.isalpha() and not word.isupper() and word not in abbreviations
+            and is_syllable(word) and not any(ch.isupper() for ch in word[1:]))
 
 
 def _read_word(word: str, before: str, after: str, abbreviations: Abbreviations,
@@ -213,6 +233,11 @@ def _read_piece(piece: str, before: str, after: str, abbreviations: Abbreviation
     if cuts:  # words glued together by a lost line break: xãTân → xã Tân
         spoken = " ".join(piece[a:b] for a, b in zip([0, *cuts], [*cuts, len(piece)], strict=True))
         note(piece, spoken, "words glued together: split before the capital")
+        return spoken
+    if not piece.isascii() and (syllables := split_glued(piece, abbreviations.syllables)):
+        spoken = " ".join(syllables)
+        note(piece, spoken, "words glued together (a PDF lost the space): split into "
+             "syllables")
         return spoken
     return piece
 

@@ -7,7 +7,6 @@ numbers ("Trang 2/5", "- 3 -") and page headers repeated inside a sentence are g
 A PDF breaks lines inside sentences and often puts a blank line after each. Two pieces
 are one sentence (`_continues`) when the first does not end with . ! ? ; : and the next
 - starts in lower case, or with a figure that is not a list number ("tổng số" / "1.250 hộ");
-- follows in the same paragraph (no blank line between);
 - or goes on with a name: the first ends with a capitalised word ("Việt" / "Nam") or with a
   word that cannot end a sentence ("do đồng chí" / "Nguyễn Văn Hùng", "thôn" / "Tân Lập").
 Never joined: headings (all capitals), list items (-, +, •, 1., a)), date lines
@@ -46,6 +45,7 @@ _MOTTO = re.compile(r"(?i)độc lập\s*[-–—]\s*tự do\s*[-–—]\s*hạn
 _SIGNATURE = re.compile(r"(?:TM|KT|TL|TUQ|TTL|Q)\.\s")
 _TITLE = re.compile(r"(?i)(?:về việc|v/v|kính gửi)\b")
 _FIGURE_START = re.compile(r"[0-9]")
+_FULL_LINE = 0.6  # a line this share of the longest one was wrapped by the PDF
 # Words that cannot end a sentence, so a capitalised next line goes on with them.
 _OPEN_ENDINGS = frozenset((
     "của", "và", "với", "cho", "tại", "là", "các", "những", "về", "để", "theo", "từ", "đến",
@@ -73,8 +73,10 @@ def clean_lines(text: str) -> list[str]:
 
 def _units(lines: list[str | None]) -> list[str]:
     seen = Counter(line for line in lines if line and _is_heading(line))
+    full = max((len(line) for line in lines if line), default=0) * _FULL_LINE
     units: list[str] = []
     gap = False  # a blank or unread line since the last unit grew
+    last = ""  # the line the last unit ends with
     for at, line in enumerate(lines):
         if line is None:
             gap = True
@@ -86,15 +88,16 @@ def _units(lines: list[str | None]) -> list[str]:
             note(line, "", "page header inside a sentence: not read")
             gap = True
             continue
-        elif previous and _continues(previous, line, gap):
+        elif previous and _continues(previous, line, gap, len(last) >= full):
             units[-1] = f"{previous} {line}"
         else:
             units.append(line)
         gap = False
+        last = line
     return units
 
 
-def _continues(previous: str, line: str, gap: bool) -> bool:
+def _continues(previous: str, line: str, gap: bool, filled: bool) -> bool:
     """Whether `line` goes on with the sentence `previous` (see the module's rules)."""
     if (previous[-1] in _SENTENCE_END or LIST_ITEM.match(line) or _is_heading(previous)
             or _is_heading(line) or _stands_alone(previous) or _stands_alone(line)):
@@ -103,13 +106,11 @@ def _continues(previous: str, line: str, gap: bool) -> bool:
         return True
     if _TITLE.match(previous):
         return False  # "Về việc tiêm phòng" / "Căn cứ ...": the title ended
-    if not gap:
-        return True
     words = previous.split()
-    # A name still going on ("Việt" / "Nam", "Ban Chỉ huy" / "Quân sự xã"), or a word
-    # that needs more after it ("do đồng chí" / "Nguyễn Văn Hùng").
-    return (any(word[0].isupper() for word in words[1:][-3:])
-            or words[-1].lower() in _OPEN_ENDINGS)
+    if words[-1].lower() in _OPEN_ENDINGS:
+        return True  # "do đồng chí" / "Nguyễn Văn Hùng"
+    # A wrapped line going on with a name: "Việt" / "Nam", "Ban Chỉ huy" / "Quân sự xã".
+    return filled and (not gap or any(word[0].isupper() for word in words[1:][-3:]))
 
 
 def _stands_alone(line: str) -> bool:

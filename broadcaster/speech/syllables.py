@@ -164,7 +164,7 @@ def is_vietnamese_syllable(text: str) -> bool:
     return all(ch in _LETTERS for ch in text) and _Spelling(text).syllable(0, len(text))
 
 
-def split_glued(word: str) -> list[str] | None:
+def split_glued(word: str, known: frozenset[str] = frozenset()) -> list[str] | None:
     """The syllables of a word glued by PDF extraction ("côngtác" → ["công", "tác"]), or None.
 
     None (leave the word as it is) when `word`:
@@ -184,20 +184,46 @@ def split_glued(word: str) -> list[str] | None:
     syllable with a vowel-initial one ("doảnhhưởng" → doảnh|hưởng for do ảnh hưởng), which
     is rare. A part is in lower case or starts with its one capital ("xãTân" → xã|Tân).
     "".join(parts) == word.
+
+    `known`: lower-case syllables of real words (the normalizer passes those its dictionary's
+    readings use). Where several cuts tie, the one cut made only of known syllables wins:
+    "đềnghị" is đề|nghị (nghị định), not đềng|hị.
     """
     parts = _cut(word)
+    if parts is None and known and _cuttable(word):
+        fitting = [cut for cut in _fewest_cuts(word)
+                   if all(part.lower() in known for part in cut)]
+        parts = fitting[0] if len(fitting) == 1 else None
     return None if parts is None else list(parts)
 
 
 @functools.lru_cache(maxsize=8192)
 def _cut(word: str) -> tuple[str, ...] | None:  # a tuple: the cache must not be changed
+    return _best_cut(word) if _cuttable(word) else None
+
+
+def _cuttable(word: str) -> bool:
     if len(word) < 2 or word.isascii() or word.isupper():
-        return None
+        return False
     if not all(ch in _LETTERS for ch in word) or is_vietnamese_syllable(word):
-        return None
-    if is_syllable(word) and sum(_LETTERS[ch][1] != "" for ch in word) <= 1:
-        return None
-    return _best_cut(word)
+        return False
+    return not (is_syllable(word) and sum(_LETTERS[ch][1] != "" for ch in word) <= 1)
+
+
+@functools.lru_cache(maxsize=1024)
+def _fewest_cuts(word: str) -> tuple[tuple[str, ...], ...]:
+    """Every cut of `word` into the fewest syllables (at most a few for a glued pair)."""
+    spelling, size = _Spelling(word), len(word)
+    cuts: dict[int, list[tuple[str, ...]]] = {0: [()]}
+    for at in range(size):
+        for end in range(at + 1, size + 1):
+            if spelling.bare[at:end] not in _BEGINNINGS:
+                break
+            if at in cuts and spelling.syllable(at, end):
+                cuts.setdefault(end, []).extend((*cut, word[at:end]) for cut in cuts[at])
+    found = cuts.get(size, [])
+    fewest = min((len(cut) for cut in found), default=0)
+    return tuple(cut for cut in found if len(cut) == fewest)
 
 
 def _best_cut(word: str) -> tuple[str, ...] | None:
