@@ -142,7 +142,7 @@ def test_usage_error_exits_2(station: Station) -> None:
     assert done.returncode == 2
 
 
-def test_text_from_notepad_in_utf16_is_read_and_windows_1258_is_refused(
+def test_text_from_notepad_in_utf16_is_read_and_vni_is_refused(
         station: Station) -> None:
     import os
     import subprocess
@@ -159,6 +159,7 @@ def test_text_from_notepad_in_utf16_is_read_and_windows_1258_is_refused(
         done = normalize(data)
         assert done.returncode == 0, done.stderr
         assert done.stdout.decode().strip() == text
-    refused = normalize("Thông báo".encode("cp1258"))  # ô and á as Windows-1258 bytes
+    assert normalize("Thông báo".encode("cp1258")).stdout.decode().strip() == "Thông báo"
+    refused = normalize("Thoâng baùo".encode("cp1252"))  # "Thông báo" in VNI
     assert refused.returncode == 1
     assert refused.stderr.decode().count("\n") == 1 and b"not UTF-8" in refused.stderr

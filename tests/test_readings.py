@@ -71,6 +71,10 @@ READINGS = [
     ("Số: 86/TB-UBND", "số: tám mươi sáu thông báo ủy ban nhân dân"),
     ("Dịch tả lợn châu Phi (DTLCP) đang lây lan",
      "dịch tả lợn châu phi đang lây lan"),
+    ("Đồng bào H'Mông ở Ea H’leo, Đắk R'lấp", "đồng bào hơ mông ở ea hơ leo, đắk rơ lấp"),
+    ("Người K'Ho", "người cơ ho"),
+    ("Bà con nói 'tin bão' rồi", "bà con nói tin bão rồi"),
+    ("BS.CKI Trần Văn Cường", "bác sĩ chuyên khoa một trần văn cường"),
     # Glued words and control characters.
     ("Thông\x00báo", "thông báo"),
     ("Kết quả côngtác tuyên truyền", "kết quả công tác tuyên truyền"),

@@ -30,6 +30,10 @@ _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffc"
                         "\ud800-\udfff\ue000-\uf8ff]")
 _MARKS = str.maketrans({"−": "-", **dict.fromkeys("\"'`´‘’‚‛“”„‟«»‹›")})  # − is a minus
+# Names of the Central Highlands write a short "ơ" as an apostrophe after one consonant:
+# H'Mông, Ea H'leo, Đắk R'lấp, K'Ho are said Hơ Mông, Hơ leo, Rơ lấp, Cơ Ho.
+_SHORT_VOWEL = re.compile(r"(?<![^\W\d_])([BCDĐGHKLMNPRSTVXbcdđghklmnprstvx])['’`]"
+                          r"(?=[^\W\d_])")
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>\n]{0,200}>")
 _INLINE_NOISE = re.compile(r"(?i)image not found or type unknown|\(\s*(?:nguồn\s+)?ảnh\b[^()]*\)")
 _STRAY_LINES = re.compile(
@@ -62,6 +66,8 @@ def clean_lines(text: str) -> list[str]:
                      else text)
     lines: list[str | None] = []  # None: a blank line, or a line that is not read
     for raw in text.splitlines():
+        if "'" in raw or "’" in raw or "`" in raw:
+            raw = _SHORT_VOWEL.sub(_said_with_o, raw)
         line = _CONTROLS.sub(" ", _INVISIBLE.sub("", raw.translate(_MARKS)))
         line = " ".join(_INLINE_NOISE.sub(" ", line).split())
         if line and _STRAY_LINES.fullmatch(line):
@@ -69,6 +75,13 @@ def clean_lines(text: str) -> list[str]:
             line = ""
         lines.append(line or None)
     return _units(lines)
+
+
+def _said_with_o(match: re.Match[str]) -> str:
+    letter = match.group(1)
+    spoken = {"K": "Cơ", "k": "cơ"}.get(letter, f"{letter}ơ") + " "
+    note(match.group(), spoken, "a Central Highlands name: the apostrophe is a short ơ")
+    return spoken
 
 
 def _units(lines: list[str | None]) -> list[str]:
