@@ -40,6 +40,8 @@ READINGS = [
     ("quý 3/2025", "quý ba năm hai nghìn không trăm hai mươi lăm"),
     ("Dịch cúm A/H5N1", "dịch cúm a, hát năm en một"),
     ("Giá tăng 1/3", "giá tăng một phần ba"),
+    ("Gần 1/2 số hộ", "gần một phần hai số hộ"),
+    ("Nhà số 1/5 đường Lê Lợi", "nhà số một trên năm đường lê lợi"),
     ("Họp ngày 3-12", "họp ngày mùng ba tháng mười hai"),
     ("Hạn chót 2026-12-20", "hạn chót ngày hai mươi tháng mười hai năm hai nghìn không trăm "
      "hai mươi sáu"),

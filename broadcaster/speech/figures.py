@@ -72,6 +72,10 @@ _HOTLINE_BEFORE = re.compile(
 _HOTLINE_AFTER = re.compile(
     r"(?i)\s*(?:$|[,.;:!?)/–-]|(?:và|hoặc|hay|để|khi|ngay|nếu|miễn phí|trong|của|là|thì)\b)")
 _FRACTION_MAX = 100  # 1/3 một phần ba ... 1/100; 19/19, 32/13 stay "trên"
+# A share, not an address (số 1/5 đường Lê Lợi) nor a class: tăng 1/3, khoảng 1/2 số hộ.
+_SHARE_BEFORE = re.compile(
+    r"(?i)\b(?:tỷ lệ|tỉ lệ|khoảng|chiếm|đạt|gần|hơn|trên|còn|bằng|tăng|giảm|gấp|thêm|vượt"
+    r"|chỉ|mất)\s*$")
 _MONEY = ("đồng", "đô la", "nghìn", "triệu")  # unit readings after which / is "một": đ/con
 _NOT_A_DATE_AFTER = re.compile(r"(?i)\s*(?:số|tổng số|diện tích|dân số)\b")  # 1/2 số hộ
 _PHONE_BEFORE = re.compile(
@@ -165,7 +169,8 @@ def _read(text: str, before: str, after: str) -> tuple[str, str]:
         return kind, ", ".join(read_cardinal(n) for n in numbers)
     if kind == "number":
         return kind, _number(text, before, after)
-    if re.fullmatch(r"[0-9]+/[0-9]+", text) and 0 < values[0] < values[1] <= _FRACTION_MAX:
+    if (re.fullmatch(r"[0-9]+/[0-9]+", text) and 0 < values[0] < values[1] <= _FRACTION_MAX
+            and (_SHARE_BEFORE.search(before) or _NOT_A_DATE_AFTER.match(after))):
         return "fraction", f"{read_cardinal(numbers[0])} phần {read_cardinal(numbers[1])}"
     # Not a valid date or time (32/13, 25:70) or a ratio (tỷ lệ 1:500): numbers and signs.
     signs = [_SIGN_WORDS.get(ch, "") for ch in re.findall(r"[^0-9]", text)]
