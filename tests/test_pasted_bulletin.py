@@ -11,8 +11,12 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from broadcaster.speech.normalize import normalize
 from broadcaster.speech.pasted import clean_lines
+from broadcaster.speech.tone_marks import canonical
 
 DATA = Path(__file__).resolve().parent / "data" / "pasted"
 SENTENCE_END = ".!?;:"
@@ -79,3 +83,38 @@ def test_pdf_bulletin_has_no_glued_word() -> None:
     not_split = [split for _, split in GLUED if split not in spoken]
     assert not glued_left and not not_split, (
         f"still glued: {glued_left}; missing split forms: {not_split}\n{spoken}")
+
+
+# --- Any prose, wrapped as a PDF wraps it, reads back as its sentences ---------------------
+
+def _prose_sentences() -> list[str]:
+    from tests.test_normalize import BULLETIN
+
+    return sorted({typed for typed, _ in BULLETIN if "\n" not in typed and len(typed) > 40
+                   and typed[-1] in ".!?" and not typed.isupper()
+                   and typed[:1].isupper()})
+
+
+PROSE = _prose_sentences()
+
+
+@settings(max_examples=300, deadline=None)
+@given(picked=st.lists(st.sampled_from(PROSE), min_size=1, max_size=4),
+       width=st.integers(min_value=35, max_value=110),
+       between=st.sampled_from(["\n", "\n\n", "\n \n"]),
+       footer=st.sampled_from([None, "Trang 2/5", "- 3 -"]),
+       footer_at=st.integers(min_value=0, max_value=50))
+def test_wrapped_prose_has_no_sentence_stop_inside_a_sentence(
+        picked: list[str], width: int, between: str, footer: str | None,
+        footer_at: int) -> None:
+    """Sentences wrapped at any width, blank lines or not, a page footer anywhere: the
+    units put the words back in order and end only where a sentence ends."""
+    import textwrap
+
+    paragraph = canonical(" ".join(" ".join(picked).split()))  # clean_lines unifies tones
+    lines = textwrap.wrap(paragraph, width, break_on_hyphens=False, break_long_words=False)
+    if footer is not None:
+        lines.insert(footer_at % (len(lines) + 1), footer)
+    units = clean_lines(between.join(lines))
+    assert " ".join(units) == paragraph
+    assert all(unit[-1] in ".!?;:" for unit in units), units

@@ -88,33 +88,36 @@ def _units(lines: list[str | None]) -> list[str]:
     seen = Counter(line for line in lines if line and _is_heading(line))
     full = max((len(line) for line in lines if line), default=0) * _FULL_LINE
     units: list[str] = []
-    gap = False  # a blank or unread line since the last unit grew
     last = ""  # the line the last unit ends with
     for at, line in enumerate(lines):
         if line is None:
-            gap = True
-            continue
+            continue  # a PDF puts blank lines anywhere: the words decide
         previous = units[-1] if units else ""
         if previous.endswith("-") and previous[-2:-1].isalpha():
             units[-1] = f"{previous[:-1]} {line}"  # a syllable split at the line's end
         elif previous and _is_running_header(line, previous, lines[at + 1:], seen):
             note(line, "", "page header inside a sentence: not read")
-            gap = True
             continue
-        elif previous and _continues(previous, line, gap, len(last) >= full):
+        elif previous and _continues(previous, line, len(last) >= full):
             units[-1] = f"{previous} {line}"
         else:
             units.append(line)
-        gap = False
         last = line
     return units
 
 
-def _continues(previous: str, line: str, gap: bool, filled: bool) -> bool:
+def _continues(previous: str, line: str, filled: bool) -> bool:
     """Whether `line` goes on with the sentence `previous` (see the module's rules)."""
-    if (previous[-1] in _SENTENCE_END or LIST_ITEM.match(line) or _is_heading(previous)
-            or _is_heading(line) or _stands_alone(previous) or _stands_alone(line)):
+    if (previous[-1] in _SENTENCE_END or _is_heading(previous)
+            or _stands_alone(previous) or _stands_alone(line)):
         return False
+    if _is_heading(line):
+        # "kiểm tra" / "ATTP.": the end of a wrapped sentence, not a heading.
+        return filled and line[-1] in ".!?;,"
+    if LIST_ITEM.match(line):
+        # "từ 7h30" / "- 17h00", "giật cấp" / "13. Ban chỉ huy...": a dash or a number the
+        # PDF wrapped after a full line, not the list's next item (bullets are never words).
+        return filled and (line[0] in "-–—" or line[0].isdigit())
     if line[0].islower() or _FIGURE_START.match(line):
         return True
     if _TITLE.match(previous):
@@ -122,8 +125,8 @@ def _continues(previous: str, line: str, gap: bool, filled: bool) -> bool:
     words = previous.split()
     if words[-1].lower() in _OPEN_ENDINGS:
         return True  # "do đồng chí" / "Nguyễn Văn Hùng"
-    # A wrapped line going on with a name: "Việt" / "Nam", "Ban Chỉ huy" / "Quân sự xã".
-    return filled and (not gap or any(word[0].isupper() for word in words[1:][-3:]))
+    # A line that fills the page's width was wrapped: "Việt" / "Nam", "toàn thể" / "Nhân dân".
+    return filled
 
 
 def _stands_alone(line: str) -> bool:
