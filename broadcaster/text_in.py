@@ -12,8 +12,9 @@ Control characters inside text are kept: the normalizer reads them as spaces.
 
 A guessed reading (UTF-16 without a mark, Windows-1258, TCVN3) is taken only when it looks
 like the language: Latin script for UTF-16; for the 8-bit code pages, nine in ten words
-with a letter outside ASCII must be Vietnamese syllables (vowel group, final consonant and
-tone mark where Vietnamese spelling puts them), and Windows-1258 must read at least as
+with a letter outside ASCII must be Vietnamese syllables (the spelling rules of
+broadcaster.speech.syllables, with the tone mark on the vowel Vietnamese puts it on; names
+of the Central Highlands may write c as k), and Windows-1258 must read at least as
 well as TCVN3. General detectors (charset-normalizer) guess wrong on a one-line notice
 ("họp" came back as "hoňp" in Windows-1250, a line with a single "Đông" as Big5), so this
 decides between the few encodings a Vietnamese office produces. A TCVN3 or VNI line of
@@ -63,22 +64,11 @@ _TCVN3 = dict(zip(
                   "f5f6f7f8f9 fafbfcfdfe"),
     "ĂÂÊÔƠƯĐ" "ăâêôơưđ" "àảãáạ" "ằẳẵắặ" "ầẩẫấậ" "èẻẽéẹ" "ềểễếệ" "ìỉĩíị" "òỏõóọ" "ồổỗốộ"
     "ờởỡớợ" "ùủũúụ" "ừửữứự" "ỳỷỹýỵ", strict=True))
-_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
-_VOWEL_LETTERS = "aăâeêioôơuưy"
 _CONSONANTS = "bcdđfghjklmnpqrstvwxz"
 _ASCII_LETTERS = string.ascii_letters
 _UNIT_SIGNS = "°²³"  # inside a word: 25°C, 200m²
 _PUNCTUATION = frozenset(string.punctuation + string.whitespace)
 _SPACING = str.maketrans(dict.fromkeys("“”‘’…–—•\u00a0", " "))  # office punctuation
-_VOWEL_GROUPS = frozenset((
-    "a", "ă", "â", "e", "ê", "i", "y", "o", "ô", "ơ", "u", "ư", "ai", "ao", "au", "âu", "ay",
-    "ây", "eo", "êu", "ia", "iê", "iu", "oa", "oă", "oe", "oi", "ôi", "ơi", "oo", "ua", "uâ",
-    "uê", "ui", "uô", "uơ", "uy", "ưa", "ưi", "ươ", "ưu", "yê", "iêu", "yêu", "oai", "oay",
-    "oao", "oeo", "uây", "uôi", "uya", "uyê", "uyu", "ươi", "ươu"))
-_OPEN_GROUPS = frozenset((  # no final consonant after these: "tháng" in VNI reads "thaùng"
-    "ai", "ao", "au", "âu", "ay", "ây", "eo", "êu", "ia", "iu", "oi", "ôi", "ơi", "ua", "ui",
-    "uơ", "ưa", "ưi", "ưu", "iêu", "yêu", "oai", "oay", "oao", "oeo", "uây", "uôi", "uya",
-    "uyu", "ươi", "ươu"))
 _CONTROL_BYTES = bytes(byte for byte in range(0x20) if byte not in b"\t\n\v\f\r")
 _NO_CONTROLS = dict.fromkeys([*_CONTROL_BYTES, *range(0x7F, 0xA0)])  # for str.translate
 
@@ -222,69 +212,18 @@ def _abbreviation(letters: str) -> bool:
 
 
 def _syllable(letters: str) -> bool:
-    """Whether `letters` are one Vietnamese syllable: a vowel group Vietnamese has, with
-    a final consonant only where one can follow, and at most one tone mark, on the vowel
-    that carries it. Text read in the wrong encoding often has the bare shape of a
-    syllable ("Thoâng" is VNI, "baứ" VNI read as TCVN3) but not these."""
-    from broadcaster.speech.tone_marks import is_syllable  # only for text that is not UTF-8
+    """Whether `letters` (any case) are one Vietnamese syllable with its tone mark on the
+    vowel that carries it. Text read in the wrong encoding seldom is: "Thoâng" is VNI,
+    "baứ" VNI read as TCVN3, and VNI "maù" (má) spells a syllable with the mark astray."""
+    from broadcaster.speech import syllables  # only for text that is not UTF-8
 
-    decomposed = unicodedata.normalize("NFD", letters.lower())
-    tones = [i for i, ch in enumerate(decomposed) if ch in _TONE_MARKS]
-    bare = unicodedata.normalize("NFC", "".join(ch for ch in decomposed
-                                                if ch not in _TONE_MARKS))
-    if bare.endswith("k"):  # the Central Highlands write a final c as k: Đắk Lắk
-        bare = bare[:-1] + "c"
-    if len(tones) > 1 or not is_syllable(bare):
-        return False
-    onset, vowels, coda = _parts(bare)
-    if vowels not in _VOWEL_GROUPS or not _fits(vowels, coda):
-        return False
-    if coda in ("c", "ch", "p", "t"):  # a stop takes sắc or nặng: "quèc" is TCVN3 "quốc"
-        if not tones or decomposed[tones[0]] not in "\u0301\u0323":
-            return False
-    elif not tones:
-        return True
-    letter = sum(1 for ch in decomposed[:tones[0]] if not unicodedata.combining(ch)) - 1
-    places = _tone_places(vowels, coda)
-    if onset.endswith(("qu", "gi")):
-        places += (-1,)  # a common slip the normalizer mends: qúy, gìa
-    return letter - len(onset) in places
-
-
-def _fits(vowels: str, coda: str) -> bool:
-    """Whether the final consonant `coda` ("" for none) can follow `vowels`."""
-    if vowels in _OPEN_GROUPS:
-        return not coda
-    if coda in ("ch", "nh"):
-        return vowels[-1] in "aêiy"  # sách, bệnh, lịch, huỳnh; not "lũch" (VNI as TCVN3)
-    if vowels == "oo":
-        return coda in ("c", "ng")  # xoong, soóc
-    return bool(coda) or vowels not in ("ă", "â", "oă", "uâ")
-
-
-def _parts(bare: str) -> tuple[str, str, str]:
-    """(onset, vowels, final consonant) of a lower-case toneless syllable; the u of "qu"
-    and the i of "gi" before a vowel belong to the onset."""
-    rest = bare.lstrip(_CONSONANTS)
-    onset = bare[:len(bare) - len(rest)]
-    if (onset, rest[:1]) in (("q", "u"), ("g", "i")) and rest[1:2] in tuple(_VOWEL_LETTERS):
-        onset, rest = onset + rest[0], rest[1:]
-    coda = rest.lstrip(_VOWEL_LETTERS)
-    return onset, rest[:len(rest) - len(coda)], coda
-
-
-def _tone_places(vowels: str, coda: str) -> tuple[int, ...]:
-    """Where in `vowels` a tone mark may sit: on the last shaped vowel (ươ → ơ), else on
-    the last before a final consonant, the middle of three, or the first; "oa", "oe",
-    "uy" take it on either (hòa and hoà are both in use)."""
-    shaped = [i for i, ch in enumerate(vowels) if ch in "ăâêôơư"]
-    if shaped:
-        return (shaped[-1],)
-    if coda:
-        return (len(vowels) - 1,)
-    if len(vowels) == 3:
-        return (1,)
-    return (0, 1) if vowels in ("oa", "oe", "uy") else (0,)
+    word = letters.lower()
+    # The Central Highlands write c as k, at the end and before a, o, u: Đắk Lắk, Kông Chro.
+    if word.endswith("k"):
+        word = word[:-1] + "c"
+    if word.startswith("k") and unicodedata.normalize("NFD", word[1:2])[:1] in tuple("aou"):
+        word = "c" + word[1:]
+    return syllables.is_vietnamese_syllable(word) and syllables.tone_in_place(word)
 
 
 def _strip_punctuation(word: str) -> str:

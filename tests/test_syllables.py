@@ -12,7 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from broadcaster.speech.syllables import SYLLABLES, is_vietnamese_syllable, split_glued
+from broadcaster.speech.syllables import (
+    SYLLABLES,
+    is_vietnamese_syllable,
+    split_glued,
+    tone_in_place,
+)
 from broadcaster.speech.tone_marks import TONE_MARKS, is_syllable
 
 GLUED = [
@@ -255,3 +260,30 @@ def test_a_tie_is_broken_by_the_syllables_real_words_use(glued: str, parts: list
 
 def test_a_tie_stays_unsplit_when_both_cuts_are_known_words() -> None:
     assert split_glued("thựchiện", frozenset({"thực", "hiện", "thự", "chiện"})) is None
+
+
+@pytest.mark.parametrize("word", [
+    "hòa", "hoà", "thủy", "thuỷ", "khỏe", "khoẻ",  # oa, oe, uy: either vowel
+    "người", "thuyền", "quốc", "hoàn", "huỳnh", "ngoài", "khuỷu", "mùa", "tài", "giữa",
+    "già", "quý", "qúy", "gìa",  # the slip after qu and gi the normalizer mends
+    "Ủy", "THÔNG", "ban", "Kính",  # any case; no tone mark is in place
+])
+def test_the_tone_mark_sits_where_vietnamese_writes_it(word: str) -> None:
+    assert tone_in_place(word)
+
+
+@pytest.mark.parametrize("word", [
+    "maù", "caù",  # VNI má, cá read as Windows-1258: the sắc on the u
+    "ngòai", "hòan", "thúân", "ngừơi", "hóăn",  # not the vowel that carries it
+    "bóà", "xyz", "thoâng", "ka",  # two marks, no syllable
+])
+def test_a_tone_mark_on_another_vowel_is_out_of_place(word: str) -> None:
+    assert not tone_in_place(word)
+
+
+def test_a_syllable_ending_in_a_consonant_takes_its_tone_on_its_last_vowel() -> None:
+    for bare in SYLLABLES:
+        assert tone_in_place(bare), bare
+        if bare[-1] not in "aăâeêioôơuưy":
+            for tone in TONES:
+                assert tone_in_place(_toned(bare, tone, -1, capital=True)), (bare, tone)

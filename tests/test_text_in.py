@@ -90,6 +90,13 @@ def test_windows_1258_tone_marks_come_after_the_vowel_and_are_composed() -> None
     assert decode(b"ho\xf2p") == "h\u1ecdp"
 
 
+@pytest.mark.parametrize("notice", ["Huyện Kông Chro, tỉnh Gia Lai, họp dân",
+                                    "Làng Kơ Nia tổ chức lễ mừng lúa mới",
+                                    "Đoàn công tác về Đắk Lắk"])
+def test_central_highlands_names_written_with_k_read_in_windows_1258(notice: str) -> None:
+    assert decode(windows_1258(notice)) == notice
+
+
 def test_only_quotes_and_dashes_of_windows_are_read_as_they_look() -> None:
     assert decode(b"\x93Hop dan\x94 \x96 8 gio") == "“Hop dan” – 8 gio"
 
@@ -128,6 +135,11 @@ def test_tcvn3_is_refused_with_how_to_convert_it(data: bytes) -> None:
 def test_vni_is_refused_rather_than_read_wrong(text: str) -> None:
     message = refusal(text.encode("cp1252"))
     assert "not UTF-8" in message and "save it as UTF-8" in message
+
+
+def test_vni_that_spells_syllables_is_refused_for_where_its_marks_sit() -> None:
+    # VNI "Má, bá, cá" read as Windows-1258 spells mau, bau, cau with the sắc on the u.
+    assert "not UTF-8" in refusal("Maù, baù, caù".encode("cp1252"))
 
 
 @pytest.mark.parametrize("text", ["Réunion du conseil municipal à 18 h, café offert",

@@ -35,7 +35,8 @@ from __future__ import annotations
 import functools
 import unicodedata
 
-from broadcaster.speech.tone_marks import TONE_MARKS, is_syllable
+# _tone_position: the one rule for where the mark goes; tone_marks keeps it private.
+from broadcaster.speech.tone_marks import TONE_MARKS, _tone_position, is_syllable
 
 ONSETS = ("", "b", "c", "ch", "d", "đ", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n",
           "ng", "ngh", "nh", "p", "ph", "qu", "r", "s", "t", "th", "tr", "v", "x")
@@ -162,6 +163,54 @@ def is_vietnamese_syllable(text: str) -> bool:
     sit on any vowel ("hòa" and "hoà" are both syllables).
     """
     return all(ch in _LETTERS for ch in text) and _Spelling(text).syllable(0, len(text))
+
+
+def _onset_and_rhyme() -> dict[str, tuple[str, str]]:
+    """Each toneless syllable taken apart: the longer onset wins, so "gia" is gi + a."""
+    parts: dict[str, tuple[str, str]] = {}
+    for onset in sorted(ONSETS, key=len):
+        for rhyme in RHYMES | _QU_RHYMES:
+            if _fits(onset, rhyme):
+                parts[onset + rhyme] = (onset, rhyme)
+    return parts
+
+
+_PARTS = _onset_and_rhyme()
+
+
+def _tone_places(onset: str, rhyme: str) -> frozenset[int]:
+    """Where in onset + rhyme a tone mark may sit (see `tone_in_place`)."""
+    coda = rhyme.lstrip("aăâeêioôơuưy")
+    vowels = rhyme[:len(rhyme) - len(coda)]
+    places = {_tone_position(vowels, coda)}  # where `tone_marks.canonical` puts it
+    if vowels in ("oa", "oe", "uy") and not coda:
+        places.add(1)  # hoà, khoẻ, thuỷ: the other style in use
+    if onset in ("qu", "gi"):
+        places.add(-1)  # qúy, gìa
+    return frozenset(len(onset) + place for place in places)
+
+
+def tone_in_place(text: str) -> bool:
+    """Whether the tone mark of the syllable `text` (NFC, any case) sits on a vowel that
+    Vietnamese writes it on; True when it has no tone mark.
+
+    The places: the last shaped vowel (ươ → ơ, uyê → ê); else the last vowel before a final
+    consonant (hoàn, huỳnh), the middle one of three (ngoài), or the first (mùa, tài);
+    "oa", "oe", "uy" with no final take it on either vowel (hòa and hoà are both in use);
+    the u of qu and the i of gi too ("qúy", "gìa": a common slip the normalizer mends).
+    False when `text` without its tone mark is not one of SYLLABLES (in any case), or has
+    two marks; whether a stop may take its tone is `is_vietnamese_syllable`'s question.
+    Text read in the wrong encoding can spell a syllable with the mark astray: VNI "má"
+    read as Windows-1258 is "maù".
+    """
+    if not all(ch in _LETTERS for ch in text):
+        return False
+    spelling = _Spelling(text)
+    parts = _PARTS.get(spelling.bare)
+    marked = [at for at, tone in enumerate(spelling.tones) if tone]
+    if parts is None or len(marked) > 1:
+        return False
+    return not marked or marked[0] in _tone_places(*parts)
 
 
 def split_glued(word: str, known: frozenset[str] = frozenset()) -> list[str] | None:
