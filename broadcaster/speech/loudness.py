@@ -1,9 +1,16 @@
 """Loudness for the air: ITU-R BS.1770 integrated loudness (pyloudnorm) to a target,
 sample peaks held under a ceiling by a look-ahead limiter, an optional horn speech band.
+
+Each step also works on a signal given a block at a time, with the same result as on the
+whole signal, so a notice of hours is rendered in a few MB: `LoudnessMeter` keeps one
+mean square per 100 ms, `Limiter` holds back a few ms, `speech_band_filter` carries its
+filter state from block to block.
 """
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -15,8 +22,13 @@ if TYPE_CHECKING:
 PEAK_CEILING_DBFS = -1.0
 LIMIT_MARGIN_DB = 0.1  # stay clear of the ceiling after 16-bit rounding
 _LIMITER_WINDOW_S = 0.005
-_MIN_GATED_S = 0.4
-_TOLERANCE_LU = 0.3  # BS.1770 needs one 400 ms block
+_MIN_GATED_S = 0.4  # BS.1770 needs one 400 ms block
+_BLOCK_S = 0.4
+_ABSOLUTE_GATE_LUFS = -70.0
+_RELATIVE_GATE_LU = -10.0
+_TOLERANCE_LU = 0.05  # how close the gain search gets before it stops
+_MAX_TRIES = 4
+_FEED_FRAMES = 65536  # the longest stretch filtered at once: bounds the temporaries
 
 
 def channel_gain_db(channels: int) -> float:
@@ -50,29 +62,140 @@ def peak_dbfs(samples: Samples) -> float:
     return 20 * float(np.log10(peak)) if peak > 0 else float("-inf")
 
 
+class LoudnessMeter:
+    """BS.1770 integrated loudness of a mono signal fed a block at a time, as pyloudnorm
+    measures it whole (its K-weighting filters, 400 ms blocks overlapping by 75 %, the two
+    gates), holding only the signal's energy per 100 ms: 1.2 MB for four hours."""
+
+    def __init__(self, rate: int) -> None:
+        import numpy as np
+        import pyloudnorm
+
+        # pyloudnorm's own weighting stages (b, a per stage), so both meters agree
+        stages = pyloudnorm.Meter(rate)._filters.values()
+        self.rate = rate
+        self._sos = np.array([[*(stage.passband_gain * stage.b), *stage.a] for stage in stages])
+        self._state = np.zeros((len(self._sos), 2))
+        self._frames = 0
+        self._steps = array("d")  # energy of each complete 100 ms step
+        self._open = 0.0  # energy of the step being filled
+
+    @property
+    def frames(self) -> int:
+        return self._frames
+
+    def feed(self, samples: Samples) -> None:
+        """Add the next samples of the signal (mono, at `rate`)."""
+        from scipy.signal import sosfilt
+
+        for start in range(0, samples.size, _FEED_FRAMES):
+            weighted, self._state = sosfilt(self._sos, samples[start:start + _FEED_FRAMES],
+                                            zi=self._state)
+            self._add_energy(weighted * weighted)
+
+    def _add_energy(self, squares: npt.NDArray[np.float64]) -> None:
+        begin, end = self._frames, self._frames + squares.size
+        while True:
+            step_end = (len(self._steps) + 1) * self.rate // 10
+            if step_end > end:
+                self._open += float(squares[begin - self._frames:].sum())
+                break
+            self._open += float(squares[begin - self._frames:step_end - self._frames].sum())
+            self._steps.append(self._open)
+            self._open = 0.0
+            begin = step_end
+        self._frames = end
+
+    def block_powers(self) -> npt.NDArray[np.float64]:
+        """Mean square of each 400 ms block so far (pyloudnorm's block count and bounds)."""
+        import numpy as np
+
+        if self._frames < int(_MIN_GATED_S * self.rate):
+            return np.zeros(0)
+        count = round((self._frames / self.rate - _BLOCK_S) / 0.1) + 1
+        steps = np.zeros(count + 3)  # the last block may reach past the end, as there
+        known = min(len(self._steps), steps.size)
+        steps[:known] = np.frombuffer(self._steps, dtype=np.float64, count=known)
+        if known < steps.size:
+            steps[known] = self._open
+        energy = np.convolve(steps, np.ones(4), mode="valid")  # four steps to a block
+        energy /= _BLOCK_S * self.rate
+        return energy
+
+    def loudness(self) -> float:
+        """Integrated loudness in LUFS of what was fed; -inf for silence or under 0.4 s."""
+        return gated_loudness(self.block_powers())
+
+
+def gated_loudness(powers: npt.NDArray[np.float64]) -> float:
+    """BS.1770 gating of 400 ms block mean squares (mono): LUFS, -inf when no block passes."""
+    import numpy as np
+
+    with np.errstate(divide="ignore"):
+        levels = -0.691 + 10 * np.log10(powers)
+    loud = levels >= _ABSOLUTE_GATE_LUFS
+    if not loud.any():
+        return float("-inf")
+    relative = -0.691 + 10 * float(np.log10(powers[loud].mean())) + _RELATIVE_GATE_LU
+    kept = powers[loud & (levels > relative)]
+    return -0.691 + 10 * float(np.log10(kept.mean())) if kept.size else float("-inf")
+
+
+def gain_for(target_lufs: float, loudness_lufs: float, excerpts: Sequence[Samples], rate: int,
+             ceiling: float) -> float:
+    """The gain in dB that brings a voice measuring `loudness_lufs` to `target_lufs` once
+    limited at `ceiling` (linear).
+
+    Speech peaks sit well above its loudness, so the limiter takes some loudness off with
+    them: that loss is measured on `excerpts` of the voice (mono at `rate`, as they will
+    be limited) and made up, until the excerpts land within 0.05 LU (four tries at most).
+    0 dB when the voice is silent or shorter than 0.4 s.
+    """
+    import math
+
+    import numpy as np
+
+    def excerpts_lufs(gain_db: float | None) -> float:
+        """The excerpts' loudness together: as they are, or amplified and limited."""
+        powers = [np.zeros(0)]
+        for excerpt in excerpts:
+            meter = LoudnessMeter(rate)
+            meter.feed(excerpt if gain_db is None else
+                       limit(excerpt * np.float32(db_to_gain(gain_db)), rate, ceiling))
+            powers.append(meter.block_powers())
+        return gated_loudness(np.concatenate(powers))
+
+    if not math.isfinite(loudness_lufs):
+        return 0.0
+    plain = excerpts_lufs(None)
+    gain_db = target_lufs - loudness_lufs
+    if not math.isfinite(plain):
+        return gain_db
+    for _ in range(_MAX_TRIES):
+        loss = plain + gain_db - excerpts_lufs(gain_db)
+        wanted = target_lufs - loudness_lufs + loss
+        if not math.isfinite(wanted) or abs(wanted - gain_db) < _TOLERANCE_LU:
+            break
+        gain_db = wanted
+    return gain_db
+
+
 def normalize(samples: Samples, rate: int, target_lufs: float,
               ceiling_dbfs: float = PEAK_CEILING_DBFS) -> Samples:
     """Mono samples brought to `target_lufs` with sample peaks ≤ `ceiling_dbfs`.
 
-    Speech peaks sit well above its loudness, so plain gain would clip: the limiter
-    takes the peaks down and the gain is raised again until the loudness is within
-    0.3 LU (three passes at most). Too short or silent input is only peak-limited.
+    The gain makes up what the limiter takes off with the peaks (see `gain_for`). Too
+    short or silent input is only peak-limited.
     """
     import numpy as np
 
     ceiling = db_to_gain(ceiling_dbfs - LIMIT_MARGIN_DB)
-    loudness = integrated_loudness(samples, rate)
-    if not np.isfinite(loudness):
-        return limit(samples, rate, ceiling)
-    gain_db = target_lufs - loudness
-    out = samples
-    for _ in range(3):
-        out = limit(samples * np.float32(db_to_gain(gain_db)), rate, ceiling)
-        error = target_lufs - integrated_loudness(out, rate)
-        if abs(error) < _TOLERANCE_LU or not np.isfinite(error):
-            break
-        gain_db += error
-    return out
+    gain_db = gain_for(target_lufs, integrated_loudness(samples, rate), [samples], rate, ceiling)
+    return limit(samples * np.float32(db_to_gain(gain_db)), rate, ceiling)
+
+
+def _window(rate: int) -> int:
+    return max(3, int(_LIMITER_WINDOW_S * rate) | 1)
 
 
 def limit(samples: Samples, rate: int, ceiling: float) -> Samples:
@@ -87,7 +210,7 @@ def limit(samples: Samples, rate: int, ceiling: float) -> Samples:
     out = samples.astype(np.float32, copy=True)
     if over.size == 0:
         return out
-    window = max(3, int(_LIMITER_WINDOW_S * rate) | 1)
+    window = _window(rate)
     reach = 2 * window  # beyond this from an over-ceiling sample, the gain is back to 1
     splits = np.flatnonzero(np.diff(over) > 2 * reach) + 1
     for run in np.split(over, splits):
@@ -110,12 +233,63 @@ def _limit_stretch(stretch: Samples, ceiling: float, window: int) -> Samples:
     return np.asarray(stretch * gain, dtype=np.float32)
 
 
-def speech_band(samples: Samples, rate: int, low_hz: float = 250.0,
-                high_hz: float = 6000.0) -> Samples:
-    """Band-limit speech for horn loudspeakers: no rumble they cannot reproduce, no hiss."""
+class Limiter:
+    """`limit` for a signal given a block at a time, with the same output (to float
+    rounding): each block is limited with two windows (~10 ms) of the signal on either
+    side, more than any sample's gain depends on, so output lags input by that much."""
+
+    def __init__(self, rate: int, ceiling: float) -> None:
+        import numpy as np
+
+        self.rate = rate
+        self.ceiling = ceiling
+        self._margin = 2 * _window(rate)
+        self._before: Samples = np.zeros(0, dtype=np.float32)  # already given out
+        self._waiting: Samples = np.zeros(0, dtype=np.float32)  # not yet given out
+
+    def push(self, samples: Samples) -> Samples:
+        """Limit the next samples; returns the limited signal as far as it is final."""
+        import numpy as np
+
+        buffer = np.concatenate([self._before, self._waiting, samples.astype(np.float32)])
+        first, ready = self._before.size, buffer.size - self._margin
+        if ready <= first:
+            self._waiting = buffer[first:]
+            return np.zeros(0, dtype=np.float32)
+        out = limit(buffer, self.rate, self.ceiling)[first:ready]
+        self._before = buffer[max(0, ready - self._margin):ready]
+        self._waiting = buffer[ready:]
+        return out
+
+    def flush(self) -> Samples:
+        """The rest of the limited signal, once the input has ended."""
+        import numpy as np
+
+        buffer = np.concatenate([self._before, self._waiting])
+        out = limit(buffer, self.rate, self.ceiling)[self._before.size:]
+        self._before = self._waiting = np.zeros(0, dtype=np.float32)
+        return out
+
+
+def speech_band_filter(rate: int, low_hz: float = 250.0,
+                       high_hz: float = 6000.0) -> Callable[[Samples], Samples]:
+    """`speech_band` for a signal given a block at a time: call it on each block in order."""
     import numpy as np
     from scipy.signal import butter, sosfilt
 
-    high_hz = min(high_hz, rate * 0.45)
-    sos = butter(4, [low_hz, high_hz], btype="bandpass", fs=rate, output="sos")
-    return np.asarray(sosfilt(sos, samples), dtype=np.float32)
+    sos = butter(4, [low_hz, min(high_hz, rate * 0.45)], btype="bandpass", fs=rate,
+                 output="sos")
+    state = np.zeros((len(sos), 2))
+
+    def band(samples: Samples) -> Samples:
+        nonlocal state
+        filtered, state = sosfilt(sos, samples, zi=state)
+        return np.asarray(filtered, dtype=np.float32)
+
+    return band
+
+
+def speech_band(samples: Samples, rate: int, low_hz: float = 250.0,
+                high_hz: float = 6000.0) -> Samples:
+    """Band-limit speech for horn loudspeakers: no rumble they cannot reproduce, no hiss."""
+    return speech_band_filter(rate, low_hz, high_hz)(samples)
