@@ -75,16 +75,12 @@ def _return_freed_blocks() -> None:
     Otherwise it raises that threshold as the renderer frees its blocks and keeps the
     freed memory in per-thread arenas: ~10 MB more RSS, nothing more in use.
     """
+    import contextlib
     import ctypes
-    import ctypes.util
 
     m_mmap_threshold = -3  # from glibc's malloc.h
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name)
-        libc.mallopt(m_mmap_threshold, 1 << 20)
-    except (OSError, AttributeError):  # not glibc: its allocator, its habits
-        pass
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its allocator, its ways
+        ctypes.CDLL(None).mallopt(m_mmap_threshold, 1 << 20)  # the C library already loaded
 
 
 if __name__ == "__main__":
