@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from broadcaster.cli_upstream import district_app, inbox
+from broadcaster.cli_upstream import district_app, inbox, plain_option, text_option
 from broadcaster.model import OperatorError, one_line
 from broadcaster.terminal import ConfigOption, JsonOption, load, print_json, print_rows, when
 
@@ -59,27 +59,22 @@ app = typer.Typer(
 
 TextArgument = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Argument(help="The text; '-' or nothing reads standard input."),
+    typer.Argument(help="The text; '-' or nothing reads standard input.",
+                   callback=text_option),
 ]
 
 
 def _text(value: str | None) -> str:
-    """The notice's text: the argument, or standard input when it is '-' or absent, read
-    by broadcaster.text_in (UTF-8, UTF-16, Windows-1258; anything else refused in one
-    line)."""
-    if value is None or value == "-":
-        if sys.stdin is None or sys.stdin.isatty():
-            raise OperatorError(MSG_NO_TEXT)
-        data = sys.stdin.buffer.read()
-    else:
-        try:
-            value.encode("utf-8")
-            return value
-        except UnicodeEncodeError:  # an argument that was not UTF-8: its bytes come back
-            data = os.fsencode(value)
+    """The notice's text: the argument (already read by `text_option`), or standard input
+    when it is '-' or absent, read by broadcaster.text_in (UTF-8, UTF-16, Windows-1258;
+    anything else refused in one line)."""
+    if value is not None and value != "-":
+        return value
+    if sys.stdin is None or sys.stdin.isatty():
+        raise OperatorError(MSG_NO_TEXT)
     from broadcaster.text_in import decode
 
-    return decode(data)
+    return decode(sys.stdin.buffer.read())
 
 
 @app.command()
@@ -111,9 +106,10 @@ def tts(
     output: Annotated[Path, typer.Option("-o", "--output", help="Output file: .wav or .mp3.")]
     = Path("notice.wav"),
     engine: Annotated[str, typer.Option(help="auto (the configured order), gtts, espeak "
-                                        "or command.")] = "auto",
+                                        "or command.", callback=plain_option)] = "auto",
     repeat: Annotated[int, typer.Option(min=1, max=10, help="How many times to read it.")] = 1,
-    gap: Annotated[str, typer.Option(help="Pause between repeats, e.g. 20s.")] = "3s",
+    gap: Annotated[str, typer.Option(help="Pause between repeats, e.g. 20s.",
+                                     callback=plain_option)] = "3s",
     chime: Annotated[bool, typer.Option(help="Ring the station chime before each "
                                         "reading.")] = False,
     config: ConfigOption = None,
@@ -135,9 +131,10 @@ def air(
     file: Annotated[Optional[Path], typer.Argument(  # noqa: UP045
         help="An audio file to play (WAV, FLAC, OGG, MP3, or anything ffmpeg reads).")] = None,
     text: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--text", help="A notice to read aloud instead of a file (with the chime).")] = None,
+        "--text", help="A notice to read aloud instead of a file (with the chime).",
+        callback=text_option)] = None,
     engine: Annotated[str, typer.Option(help="For --text: auto, gtts, espeak or "
-                                        "command.")] = "auto",
+                                        "command.", callback=plain_option)] = "auto",
     config: ConfigOption = None,
 ) -> None:
     """Play FILE or --text now through the configured output, amplifier included; exits
@@ -183,15 +180,15 @@ def devices(
 
 AtOption = Annotated[str, typer.Option(
     "--at", help="When: HH:MM (today, or tomorrow if past), 'YYYY-MM-DD HH:MM', now, "
-    "+90s, +10m.")]
+    "+90s, +10m.", callback=plain_option)]
 LevelOption = Annotated[str, typer.Option(
     "--level", help="normal, priority (before waiting normal items) or emergency "
-    "(cuts in at once).")]
+    "(cuts in at once).", callback=plain_option)]
 
 
 ExpiresOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--expires", help="The latest it may still start, like --at (default: by level; "
-    "normal ends with the broadcasting day).")]
+    "normal ends with the broadcasting day).", callback=plain_option)]
 
 
 @app.command()
@@ -199,10 +196,12 @@ def say(
     text: TextArgument = None,
     at: AtOption = "now",
     repeat: Annotated[int, typer.Option(min=1, max=10, help="How many times to read it.")] = 2,
-    gap: Annotated[str, typer.Option(help="Pause between readings, e.g. 30s.")] = "30s",
+    gap: Annotated[str, typer.Option(help="Pause between readings, e.g. 30s.",
+                                     callback=plain_option)] = "30s",
     level: LevelOption = "normal",
     title: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="A short title for the queue and the log (default: its first words).")] = None,
+        help="A short title for the queue and the log (default: its first words).",
+        callback=text_option)] = None,
     expires: ExpiresOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -325,7 +324,7 @@ def _print_next(station: Config) -> None:
 @app.command()
 def schedule(
     day: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--date", help="YYYY-MM-DD (default today).")] = None,
+        "--date", help="YYYY-MM-DD (default today).", callback=plain_option)] = None,
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
@@ -387,11 +386,11 @@ def playlist_apply(
 @app.command("log")
 def as_run_log(
     since: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="First day, YYYY-MM-DD.")] = None,
+        help="First day, YYYY-MM-DD.", callback=plain_option)] = None,
     until: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="Last day, YYYY-MM-DD.")] = None,
+        help="Last day, YYYY-MM-DD.", callback=plain_option)] = None,
     output_format: Annotated[str, typer.Option(
-        "--format", help="table, csv or json.")] = "table",
+        "--format", help="table, csv or json.", callback=plain_option)] = "table",
     config: ConfigOption = None,
 ) -> None:
     """The as-run log: what aired, was cut, interrupted, missed, failed or cancelled."""

@@ -3,12 +3,14 @@
 The command-line side of broadcaster/upstream/, which knows nothing of terminals.
 Mounted in cli.py with `app.command()(inbox)` and `app.add_typer(district_app,
 name="district")`. Only Typer is imported here; the rest inside each command, so
-`broadcaster --help` stays fast.
+`broadcaster --help` stays fast. Also the reading of text options that both command
+modules share (`text_option`, `plain_option`): cli.py imports this module, not the reverse.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -39,6 +41,53 @@ MSG_PUSHED = "pushed {message_id} to {target} ({level}, sequence {seq}) on {topi
 MSG_REFUSED_BY = "{count} station(s) rejected the push"
 MSG_NO_STATIONS = "no station has reported to this broker yet"
 
+MSG_OPTION_NOT_UTF8 = ("{option} {value} is not UTF-8; type it again in plain letters and "
+                      "digits (see --help)")
+
+
+# --- text from the command line ---------------------------------------------------------------
+
+def text_option(value: str | None, param: typer.CallbackParam) -> str | None:
+    """Typer callback for a free-text argument or option (a notice, a title, a reason, a
+    name): one that was not UTF-8 (Python hands its bytes over as surrogates) is read by
+    broadcaster.text_in as the notice's text is (Windows-1258 read; TCVN3, VNI and other
+    bytes refused in one line that names the option). Other values come back as they are."""
+    if value is None or _is_utf8(value):
+        return value
+    from broadcaster.model import OperatorError
+    from broadcaster.text_in import decode
+
+    try:
+        return decode(os.fsencode(value))
+    except OperatorError as refused:
+        raise OperatorError(f"{_name(param)}: {refused}") from None
+
+
+def plain_option(value: str | None, param: typer.CallbackParam) -> str | None:
+    """Typer callback for an option that is not prose (a time, a duration, a level, a date,
+    a choice): one that was not UTF-8 is refused in one line that shows its bytes as \\xNN,
+    never as the surrogates Python hands over."""
+    if value is None or _is_utf8(value):
+        return value
+    from broadcaster.model import OperatorError
+
+    shown = os.fsencode(value).decode("utf-8", "backslashreplace")
+    raise OperatorError(MSG_OPTION_NOT_UTF8.format(option=_name(param), value=f"'{shown}'"))
+
+
+def _is_utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _name(param: typer.CallbackParam) -> str:
+    """The option as typed (--title), or the argument's name (TEXT)."""
+    return param.opts[0] if param.param_type_name == "option" else str(param.name).upper()
+
+
 KeyOption = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option("--key", help="The district's private key (default: "
@@ -51,11 +100,11 @@ KeyOption = Annotated[
 def inbox(
     action: Annotated[Optional[str], typer.Argument(  # noqa: UP045
         metavar="[accept|reject]", help="accept (schedule it now) or reject (tell the "
-        "district) a waiting push.")] = None,
+        "district) a waiting push.", callback=plain_option)] = None,
     push_id: Annotated[Optional[int], typer.Argument(  # noqa: UP045
         metavar="ID", help="The push's number in the inbox list.")] = None,
     reason: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="With reject: the reason sent to the district.")] = None,
+        help="With reject: the reason sent to the district.", callback=text_option)] = None,
     refused: Annotated[bool, typer.Option(
         "--refused", help="List the pushes the station refused, with the reason.")] = False,
     every: Annotated[bool, typer.Option(
@@ -125,17 +174,18 @@ def district_keygen(key: KeyOption = None, config: ConfigOption = None) -> None:
 @district_app.command("push")
 def district_push(
     file: Annotated[Path, typer.Argument(help="A one-off playlist (YAML, SPEC §5).")],
-    to: Annotated[str, typer.Option("--to", help="A station id, or 'all'.")],
+    to: Annotated[str, typer.Option("--to", help="A station id, or 'all'.",
+                                    callback=text_option)],
     level: Annotated[str, typer.Option(
         "--level", help="normal (the station's operator decides), priority (scheduled "
-        "at once) or emergency (cuts in at once).")] = "normal",
+        "at once) or emergency (cuts in at once).", callback=plain_option)] = "normal",
     wait: Annotated[bool, typer.Option(
         "--wait", help="Print the stations' receipts as they come.")] = False,
     timeout: Annotated[float, typer.Option(
         "--timeout", min=1, help="With --wait: the longest to wait, in seconds.")] = 60.0,
     expires: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="How long stations may still take it, e.g. 30m, 6h (default by level: "
-        "normal 24h, priority 6h, emergency 1h).")] = None,
+        "normal 24h, priority 6h, emergency 1h).", callback=plain_option)] = None,
     key: KeyOption = None,
     as_json: JsonOption = False,
     config: ConfigOption = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from tests.support.audio import loudness_and_peak
 from tests.support.station import Station
+from tests.test_text_in import broadcaster, windows_1258
 
 BULLETIN = """\
 Thực hiện Kế hoạch số 188/KH-UBND ngày 15/11/2026 của UBND huyện, từ 7h30 đến 11h00
@@ -163,3 +165,42 @@ def test_text_from_notepad_in_utf16_is_read_and_vni_is_refused(
     refused = normalize("Thoâng baùo".encode("cp1252"))  # "Thông báo" in VNI
     assert refused.returncode == 1
     assert refused.stderr.decode().count("\n") == 1 and b"not UTF-8" in refused.stderr
+
+
+# --- options typed in a terminal or pasted from a file that is not UTF-8 -----------------------
+# `broadcaster` and `windows_1258` come from test_text_in: argv bytes reach the program as they are.
+
+
+def test_a_title_in_windows_1258_is_queued_as_the_notice_text_is_read(station: Station) -> None:
+    # Read, not refused: the title comes from the same document or terminal as the notice,
+    # whose text is read from Windows-1258 too; refusing only the title would be arbitrary.
+    title = "Thông báo họp thôn"
+    done = broadcaster(station, "say", "Xin chào bà con", "--at", "+1h",
+                       "--title", windows_1258(title))
+    assert done.returncode == 0, done.stderr
+    assert b"Traceback" not in done.stderr
+    listed = station.cli("queue", "--json")
+    assert [row["title"] for row in json.loads(listed.stdout)] == [title]
+
+
+@pytest.mark.parametrize(("args", "option"), [
+    (("say", "Xin chào", "--title", "Thoâng baùo".encode("cp1252")), b"--title: "),  # VNI
+    (("inbox", "reject", "1", "--reason", "Thoâng baùo".encode("cp1252")), b"--reason: "),
+    (("say", "Xin chào", "--at", b"08:3\xff"), b"--at '08:3\\xff'"),
+    (("say", "Xin chào", "--expires", b"\xe1\xba"), b"--expires '\\xe1\\xba'"),
+    (("say", "Xin chào", "--gap", b"\xff30s"), b"--gap '\\xff30s'"),
+    (("play", "x.wav", "--level", b"kh\xe2n"), b"--level 'kh\\xe2n'"),
+    (("log", "--since", b"\xff"), b"--since '\\xff'"),
+    (("inbox", b"\xff", "1"), b"ACTION '\\xff'"),
+])
+def test_an_option_that_is_not_utf8_is_refused_in_one_line_naming_it(
+        station: Station, args: tuple[str | bytes, ...], option: bytes) -> None:
+    before = station.files()
+    done = broadcaster(station, *args)
+    assert done.returncode == 1
+    assert done.stderr.count(b"\n") == 1, done.stderr
+    assert done.stderr.startswith(option), done.stderr
+    assert b"\\udc" not in done.stderr and b"surrogates" not in done.stderr
+    assert b"Traceback" not in done.stderr
+    assert station.files() == before
+
