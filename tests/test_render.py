@@ -9,18 +9,35 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
+import soxr
 
 from broadcaster.config import Config
-from broadcaster.speech import engines
+from broadcaster.speech import engines, render, speak
 from broadcaster.speech.cache import SpeechCache
-from broadcaster.speech.chime import chime
-from broadcaster.speech.render import Notice, export, render_notice
+from broadcaster.speech.chime import chime, chime_file
+from broadcaster.speech.loudness import LIMIT_MARGIN_DB, PEAK_CEILING_DBFS
+from broadcaster.speech.render import Notice, engine_chain, export, reading_form, render_notice
+from broadcaster.speech.speak import Hear, Speech, split_sentences
 from tests.support.audio import band_energy_ratio, loudness_and_peak, read
 from tests.support.station import make_station
 
 NOTICE = ("Thông báo: ủy ban nhân dân xã tổ chức tiêm phòng dại cho chó mèo "
           "vào sáng thứ bảy tại nhà văn hóa thôn. Đề nghị bà con đưa vật nuôi đến đúng giờ.")
 REPO = Path(__file__).resolve().parent.parent
+# Several sentence groups (CHUNK_CHARS each at most): the voice is streamed across them.
+LONG_NOTICE = " ".join([
+    "Ủy ban nhân dân xã thông báo lịch tiêm phòng cho đàn gia cầm trong toàn xã.",
+    "Bà con mang theo sổ theo dõi, đến đúng giờ và giữ trật tự tại điểm tiêm.",
+    "Đường liên thôn sẽ được sửa trong tuần tới, xe tải đi đường vòng qua chợ.",
+    "Hội phụ nữ xã mời chị em dự buổi tập huấn về nuôi dạy con tại hội trường.",
+    "Trạm y tế khám sức khỏe miễn phí cho người cao tuổi vào sáng chủ nhật.",
+    "Đề nghị các hộ gia đình thu gom rác đúng nơi quy định, không đốt rác.",
+    "Mùa mưa bão đã đến, bà con kiểm tra mái nhà và chằng chống cẩn thận.",
+    "Các cháu học sinh không tắm sông, không chơi gần ao hồ khi trời mưa to.",
+    "Ban chỉ huy quân sự xã nhắc thanh niên trong độ tuổi đến đăng ký đúng hạn.",
+    "Mọi thắc mắc xin liên hệ văn phòng ủy ban nhân dân xã trong giờ hành chính.",
+] * 2)
+CEILING_DBFS = PEAK_CEILING_DBFS - LIMIT_MARGIN_DB
 
 
 @pytest.mark.parametrize(("lufs", "rate", "channels"), [
@@ -36,6 +53,56 @@ def test_rendered_notice_meets_loudness_target_and_peak_ceiling(
     assert peak <= -1.0
     info = soundfile.info(str(program.path))
     assert (info.samplerate, info.channels, info.frames) == (rate, channels, program.frames)
+
+
+@pytest.mark.parametrize(("lufs", "rate", "channels", "speech_filter"), [
+    (-16.0, 48000, 2, True), (-14.0, 44100, 1, False), (-23.0, 22050, 2, False),
+])
+def test_a_streamed_notice_is_on_target_within_0_3_lu_and_under_the_ceiling(
+        tmp_path: Path, lufs: float, rate: int, channels: int, speech_filter: bool) -> None:
+    station = make_station(tmp_path, rate=rate, channels=channels, lufs=lufs)
+    if speech_filter:
+        station.write_config(station.config_file.read_text().replace(
+            "[audio]\n", "[audio]\nspeech_filter = true\n"))
+    config = station.config()
+    assert len(split_sentences(reading_form(config, LONG_NOTICE))) >= 4
+    program = render_notice(config, Notice(LONG_NOTICE, repeat=2, gap_s=1.0))
+    measured, peak = loudness_and_peak(program.path)
+    assert abs(measured - lufs) <= 0.3
+    assert peak <= CEILING_DBFS + 1e-3
+
+
+def test_a_short_notice_keeps_its_shape(tmp_path: Path) -> None:
+    """Chime, lead, voice at the output rate, gaps: the frames rendering it whole gave."""
+    station = make_station(tmp_path, channels=1)
+    config = station.config()
+    program = render_notice(config, Notice(NOTICE, repeat=3, gap_s=2.5, chime="default"))
+    espeak = engine_chain(config)[0]
+    spoken = sum(espeak.synthesize(chunk).samples.size
+                 for chunk in split_sentences(reading_form(config, NOTICE)))
+    voice = soxr.resample(np.zeros(spoken, np.float32), 22050, 48000).shape[0]
+    bell = soundfile.info(str(chime_file(config))).frames
+    one, gap = bell + int(0.4 * 48000) + voice, int(2.5 * 48000)
+    assert program.frames == 3 * one + 2 * gap
+    assert program.restart_points == (0, one + gap, 2 * (one + gap))
+    assert program.silences == ((one, one + gap), (2 * one + gap, 2 * (one + gap)))
+
+
+def test_a_sentence_group_the_cache_lost_meanwhile_is_spoken_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = render_notice(make_station(tmp_path / "whole").config(), Notice(LONG_NOTICE))
+    station = make_station(tmp_path / "evicted")
+
+    def and_another_render_evicts_a_group(engine: engines.SpeechEngine, text: str,
+                                           cache: SpeechCache, hear: Hear) -> Speech:
+        speech = speak.speak_with(engine, text, cache, hear)
+        cache.path(speech.chunk_keys[1], ".wav").unlink()
+        return speech
+
+    monkeypatch.setattr(render, "speak_with", and_another_render_evicts_a_group)
+    program = render_notice(station.config(), Notice(LONG_NOTICE))
+    assert program.frames == whole.frames
+    assert np.array_equal(read(program.path)[0], read(whole.path)[0])
 
 
 def test_repeats_are_identical_and_separated_by_the_gap(tmp_path: Path) -> None:

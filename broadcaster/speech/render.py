@@ -1,19 +1,25 @@
 """A notice rendered to broadcast-ready audio: chime, speech, repeats with gaps.
 
-text → reading form → speech (engine chain, cached) → speech band → output rate →
-loudness → one WAV at the output's rate and channels, cached under a key of
-everything that shapes it. The renderer holds the speech of one notice in memory
-(mono, a few MB a minute) and writes the program out in blocks.
+text → reading form → speech (engine chain, cached) → speech band → gain → output rate →
+limiter → one WAV at the output's rate and channels, cached under a key of everything
+that shapes it. Nothing holds the whole notice in memory (the largest allowed is hours
+long): each sentence group goes to the speech cache as it is spoken and is measured on
+the way (BS.1770 loudness, a few excerpts); the voice is then read back from the cache,
+processed and written a block at a time to a temporary file, which every repetition of
+the program copies.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Literal
 
 from broadcaster.model import OperatorError, RenderedProgram
 from broadcaster.speech.cache import SpeechCache, cache_key
@@ -25,13 +31,14 @@ from broadcaster.speech.engines import (
     decode_audio,
     require_program,
 )
-from broadcaster.speech.speak import first_engine, speak_with
+from broadcaster.speech.speak import Speech, first_engine, speak_with
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
     from broadcaster.config import Config
+    from broadcaster.speech.loudness import LoudnessMeter, Samples
     from broadcaster.speech.normalize import Abbreviations
 
 # Operator-facing messages of this module, kept together for translation.
@@ -48,6 +55,9 @@ MSG_ENCODE = "{path}: could not encode ({reason})"
 OUTPUT_SUFFIXES = (".wav", ".mp3")
 LEAD_S = 0.4  # between the chime and the speech
 BLOCK_FRAMES = 65536
+EXCERPTS = 8  # excerpts of the voice kept while it is spoken, for the limiter's loss
+EXCERPT_S = 6.0  # the start of a sentence group
+REDO_LU = 0.2  # a voice this far from its target is processed again (the promise is 0.3)
 
 
 @dataclass(frozen=True)
@@ -105,9 +115,9 @@ def render_notice(config: Config, notice: Notice, engine: str = "auto") -> Rende
         cached = _cached_program(cache, key)
         if cached is not None:
             return cached
-        speech = speak_with(speaker, spoken, cache)
-        return _render(config, cache, key, speech.samples, speech.rate, speech.engine,
-                       notice, chime)
+        survey = _Survey(config.audio.speech_filter)
+        speech = speak_with(speaker, spoken, cache, survey.hear)
+        return _render(config, cache, key, speech, survey, notice, chime)
 
     return first_engine(engine_chain(config, engine), attempt)
 
@@ -163,47 +173,181 @@ def _cached_program(cache: SpeechCache, key: str) -> RenderedProgram | None:
     return RenderedProgram.from_dict(json.loads(meta.read_text(encoding="utf-8")), audio)
 
 
-def _render(config: Config, cache: SpeechCache, key: str, speech: npt.NDArray[np.float32],
-            speech_rate: int, engine: str, notice: Notice, chime: str | None) -> RenderedProgram:
-    import numpy as np
+class _Survey:
+    """What is learnt of the voice while it is spoken, a sentence group at a time: its
+    loudness as it will air (speech band included) and the starts of a few groups spread
+    evenly over it, on which to try the limiter."""
 
+    def __init__(self, speech_filter: bool) -> None:
+        self.speech_filter = speech_filter
+        self.meter: LoudnessMeter | None = None
+        self.excerpts: list[Samples] = []  # from every `stride`-th group
+        self._stride = 1
+        self._groups = 0
+        self._band: Callable[[Samples], Samples] | None = None
+
+    def hear(self, rate: int, group: Iterator[Samples]) -> None:
+        """Take in the next sentence group, a block at a time."""
+        import numpy as np
+
+        from broadcaster.speech import loudness
+
+        if self.meter is None:
+            self.meter = loudness.LoudnessMeter(rate)
+            self._band = loudness.speech_band_filter(rate) if self.speech_filter else None
+        excerpt: list[Samples] = []
+        wanted = int(EXCERPT_S * rate)
+        for block in group:
+            if self._band is not None:
+                block = self._band(block)
+            self.meter.feed(block)
+            if wanted > 0:
+                excerpt.append(block[:wanted])
+                wanted -= excerpt[-1].size
+        if self._groups % self._stride == 0:
+            self.excerpts.append(np.concatenate(excerpt))
+            if len(self.excerpts) > EXCERPTS:  # every other one goes, the stride doubles
+                self.excerpts = self.excerpts[::2]
+                self._stride *= 2
+        self._groups += 1
+
+    def loudness(self) -> float:
+        return self.meter.loudness() if self.meter is not None else float("-inf")
+
+
+def _render(config: Config, cache: SpeechCache, key: str, speech: Speech, survey: _Survey,
+            notice: Notice, chime: str | None) -> RenderedProgram:
     from broadcaster.speech import loudness
 
     rate = config.audio.sample_rate
     target = config.audio.loudness_lufs - loudness.channel_gain_db(config.audio.channels)
-    if config.audio.speech_filter:
-        speech = loudness.speech_band(speech, speech_rate)
-    # Loudness at the engine's rate (fewer samples); resampling can overshoot a little,
-    # so the peaks are limited once more at the output rate.
-    voice = loudness.normalize(speech, speech_rate, target)
     ceiling = loudness.db_to_gain(loudness.PEAK_CEILING_DBFS - loudness.LIMIT_MARGIN_DB)
-    voice = loudness.limit(_resample(voice, speech_rate, rate), rate, ceiling)
+    excerpts = [_resample(excerpt, speech.rate, rate) for excerpt in survey.excerpts]
+    survey.excerpts.clear()
+    voice_lufs = survey.loudness()
+    gain_db = loudness.gain_for(target, voice_lufs, excerpts, rate, ceiling)
     bell = loudness.normalize(_load_chime(chime, rate), rate, target) if chime else None
 
-    segments: list[npt.NDArray[np.float32]] = []
-    restart_points: list[int] = []
-    silences: list[tuple[int, int]] = []
-    position = 0
-    lead = np.zeros(int(LEAD_S * rate), dtype=np.float32)
-    gap = np.zeros(int(notice.gap_s * rate), dtype=np.float32)
-    for index in range(notice.repeat):
-        if index:
-            segments.append(gap)
-            silences.append((position, position + gap.size))
-            position += gap.size
-        restart_points.append(position)
-        parts = [bell, lead, voice] if bell is not None else [voice]
-        segments.extend(parts)
-        position += sum(part.size for part in parts)
-
-    program = RenderedProgram(path=cache.path(key, ".wav"), sample_rate=rate,
-                              channels=config.audio.channels, frames=position,
-                              restart_points=tuple(restart_points), engine=engine,
-                              silences=tuple(silences))
-    cache.store(key, ".wav", lambda tmp: _write_wav(tmp, segments, rate, config.audio.channels))
+    cache.directory.mkdir(parents=True, exist_ok=True)
+    # Beside the cache, not in /tmp (RAM on some boxes): it holds the whole voice.
+    with tempfile.TemporaryFile(dir=cache.directory) as voice:
+        frames, measured = _write_voice(config, speech, gain_db, ceiling, voice)
+        miss = target - measured
+        if math.isfinite(miss) and abs(miss) > REDO_LU:
+            # The excerpts misjudged what the limiter takes off the whole voice by about
+            # `miss`: one more pass, aiming them that much higher.
+            gain_db = loudness.gain_for(target + miss, voice_lufs, excerpts, rate, ceiling)
+            voice.seek(0)
+            voice.truncate()
+            frames, _ = _write_voice(config, speech, gain_db, ceiling, voice)
+        parts = _program_parts(notice, rate, None if bell is None else bell.size, frames)
+        program = _program(cache.path(key, ".wav"), config, speech.engine.name, parts)
+        cache.store(key, ".wav", lambda tmp: _write_program(
+            tmp, parts, bell, voice, rate, config.audio.channels))
     cache.store_text(key, ".json", json.dumps(program.to_dict()))
     cache.evict(keep=frozenset({program.path, cache.path(key, ".json")}))
     return program
+
+
+def _write_voice(config: Config, speech: Speech, gain_db: float, ceiling: float,
+                 out: IO[bytes]) -> tuple[int, float]:
+    """The voice as it airs into `out`, 16-bit mono at the output rate: speech band, gain,
+    output rate, limiter, a block at a time. Returns its frames and its loudness (LUFS)."""
+    import numpy as np
+    import soxr
+
+    from broadcaster.speech import loudness
+
+    rate = config.audio.sample_rate
+    band = loudness.speech_band_filter(speech.rate) if config.audio.speech_filter else None
+    resampler = (soxr.ResampleStream(speech.rate, rate, 1, dtype="float32", quality="HQ")
+                 if speech.rate != rate else None)
+    limiter = loudness.Limiter(rate, ceiling)
+    meter = loudness.LoudnessMeter(rate)
+    gain = np.float32(loudness.db_to_gain(gain_db))
+
+    def emit(block: Samples) -> None:
+        meter.feed(block)
+        out.write(_pcm16(block).tobytes())
+
+    for block in speech.blocks():
+        if band is not None:
+            block = band(block)
+        block = block * gain
+        if resampler is not None:
+            block = resampler.resample_chunk(block)
+        emit(limiter.push(block))
+    if resampler is not None:
+        emit(limiter.push(resampler.resample_chunk(np.zeros(0, np.float32), last=True)))
+    emit(limiter.flush())
+    return meter.frames, meter.loudness()
+
+
+def _pcm16(samples: Samples) -> npt.NDArray[np.int16]:
+    """float → 16-bit as libsndfile writes it (×32767, rounded to nearest)."""
+    import numpy as np
+
+    return np.asarray(np.rint(np.clip(samples, -1.0, 1.0) * 32767), dtype="<i2")
+
+
+# A program is parts in order, each (what, frames); every repetition starts at the
+# beginning or right after a gap.
+Part = tuple[Literal["gap", "bell", "lead", "voice"], int]
+
+
+def _program_parts(notice: Notice, rate: int, bell: int | None, voice: int) -> list[Part]:
+    parts: list[Part] = []
+    for index in range(notice.repeat):
+        if index:
+            parts.append(("gap", int(notice.gap_s * rate)))
+        if bell is not None:
+            parts += [("bell", bell), ("lead", int(LEAD_S * rate))]
+        parts.append(("voice", voice))
+    return parts
+
+
+def _program(path: Path, config: Config, engine: str, parts: list[Part]) -> RenderedProgram:
+    restart_points = [0]
+    silences: list[tuple[int, int]] = []
+    position = 0
+    for what, frames in parts:
+        position += frames
+        if what == "gap":
+            silences.append((position - frames, position))
+            restart_points.append(position)
+    return RenderedProgram(path=path, sample_rate=config.audio.sample_rate,
+                           channels=config.audio.channels, frames=position,
+                           restart_points=tuple(restart_points), engine=engine,
+                           silences=tuple(silences))
+
+
+def _write_program(path: Path, parts: list[Part], bell: Samples | None, voice: IO[bytes],
+                   rate: int, channels: int) -> None:
+    """Write the parts as one `channels`-channel 16-bit WAV, a block at a time (the voice
+    is copied from its file for each repetition)."""
+    import numpy as np
+    import soundfile
+
+    with soundfile.SoundFile(str(path), "w", samplerate=rate, channels=channels,
+                             subtype="PCM_16", format="WAV") as out:
+        for what, frames in parts:
+            for block in _part_blocks(what, frames, bell, voice):
+                out.write(np.repeat(block[:, None], channels, axis=1))
+
+
+def _part_blocks(what: str, frames: int, bell: Samples | None,
+                 voice: IO[bytes]) -> Iterator[npt.NDArray[np.int16]]:
+    import numpy as np
+
+    if what == "voice":
+        voice.seek(0)
+        while data := voice.read(2 * BLOCK_FRAMES):
+            yield np.frombuffer(data, dtype="<i2")
+    elif what == "bell" and bell is not None:
+        yield _pcm16(bell)
+    else:
+        for start in range(0, frames, BLOCK_FRAMES):
+            yield np.zeros(min(BLOCK_FRAMES, frames - start), dtype="<i2")
 
 
 def _resample(samples: npt.NDArray[np.float32], source: int,
@@ -223,20 +367,6 @@ def _load_chime(spec: str, rate: int) -> npt.NDArray[np.float32]:
     except EngineFailure as exc:
         raise OperatorError(MSG_CHIME_FILE.format(path=path, reason=exc)) from None
     return _resample(pcm.samples, pcm.rate, rate)
-
-
-def _write_wav(path: Path, segments: list[npt.NDArray[np.float32]], rate: int,
-               channels: int) -> None:
-    """Write mono segments as one `channels`-channel 16-bit WAV, a block at a time."""
-    import numpy as np
-    import soundfile
-
-    with soundfile.SoundFile(str(path), "w", samplerate=rate, channels=channels,
-                             subtype="PCM_16", format="WAV") as out:
-        for segment in segments:
-            for start in range(0, segment.size, BLOCK_FRAMES):
-                block = segment[start:start + BLOCK_FRAMES]
-                out.write(np.repeat(block[:, None], channels, axis=1))
 
 
 def check_output_path(out: Path) -> None:

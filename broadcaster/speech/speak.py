@@ -9,34 +9,55 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING, TypeVar
 
 from broadcaster.model import OperatorError
 from broadcaster.speech.cache import SpeechCache, cache_key
-from broadcaster.speech.engines import EngineFailure, Pcm, SpeechEngine
+from broadcaster.speech.engines import EngineFailure, SpeechEngine
 
 if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
+    import soundfile
+
+    from broadcaster.speech.loudness import Samples
 
 # Operator-facing messages of this module, kept together for translation.
 MSG_ALL_FAILED = ("no speech engine could speak the notice ({failures}); "
                   "check the network or install espeak-ng")
+MSG_RATES = "{engine} returned audio at different sample rates"
+MSG_LOST = "{engine}: a spoken sentence group could not be read back from the cache"
 
 T = TypeVar("T")
 CHUNK_CHARS = 400  # sentence groups up to this size: one engine call, one cache entry each
+MAX_LOCAL_VOICES = 4  # engine processes at once: each holds one group's samples (~3 MB)
+READ_FRAMES = 65536  # speech read back from the cache this many samples at a time
+Hear = Callable[[int, Iterator["Samples"]], None]  # (rate, one sentence group in blocks)
 _SENTENCE_END = re.compile(r"(?<=[.!?;:\n])\s+")
 
 
 @dataclass(frozen=True)
 class Speech:
-    samples: npt.NDArray[np.float32]
+    """A notice spoken by one engine, kept in the cache: one WAV per sentence group."""
+
+    engine: SpeechEngine
+    cache: SpeechCache
     rate: int
-    engine: str
+    chunks: tuple[str, ...]
     chunk_keys: tuple[str, ...]
+
+    def blocks(self) -> Iterator[Samples]:
+        """The speech in order, mono float32 at `rate`, READ_FRAMES samples at most at a
+        time, read back from the cache (a group the cache lost meanwhile is spoken again)."""
+        for chunk, key in zip(self.chunks, self.chunk_keys, strict=True):
+            with _cached_group(self.engine, chunk, key, self.cache) as group:
+                if group.samplerate != self.rate:
+                    raise EngineFailure(MSG_RATES.format(engine=self.engine.name))
+                yield from group.blocks(blocksize=READ_FRAMES, dtype="float32")
 
 
 def split_sentences(text: str, limit: int = CHUNK_CHARS) -> list[str]:
@@ -88,38 +109,79 @@ def first_engine(engines: Sequence[SpeechEngine], attempt: Callable[[SpeechEngin
     raise OperatorError(MSG_ALL_FAILED.format(failures="; ".join(failures)))
 
 
-def speak_with(engine: SpeechEngine, text: str, cache: SpeechCache) -> Speech:
+def speak_with(engine: SpeechEngine, text: str, cache: SpeechCache, hear: Hear) -> Speech:
     """Speech for reading-form `text` by one engine, chunk by chunk from the cache where
-    it can; raises EngineFailure when the engine cannot speak any part of it."""
-    import numpy as np
+    it can; raises EngineFailure when the engine cannot speak any part of it.
 
+    Each sentence group goes to the cache as soon as it is spoken, and is then read back
+    for `hear(rate, blocks)`, group after group in order: whatever the text's length,
+    memory holds only the groups being spoken (one per engine process) and one block.
+    """
     chunks = split_sentences(text)
     if not chunks:
         raise EngineFailure("nothing to say")
     keys = tuple(cache_key("speech", engine.identity, chunk) for chunk in chunks)
     # Offline engines are local processes: one per core. An online service gets one
     # request at a time, as a person's browser would send them.
-    workers = (os.cpu_count() or 1) if engine.local else 1
+    workers = min(os.cpu_count() or 1, MAX_LOCAL_VOICES) if engine.local else 1
+    todo = iter(zip(chunks, keys, strict=True))
+    rate: int | None = None
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        pieces = list(pool.map(lambda chunk, key: _chunk(engine, chunk, key, cache),
-                               chunks, keys))
-    rate = pieces[0].rate
-    if any(piece.rate != rate for piece in pieces):
-        raise EngineFailure(f"{engine.name} returned audio at different sample rates")
-    return Speech(np.concatenate([piece.samples for piece in pieces]), rate, engine.name, keys)
+        spoken: deque[tuple[str, str, Future[None]]] = deque()
+
+        def speak_next(count: int) -> None:
+            for chunk, key in islice(todo, count):
+                spoken.append((chunk, key, pool.submit(_speak_group, engine, chunk, key,
+                                                       cache)))
+
+        speak_next(2 * workers)  # a group heard late does not leave the engines idle
+        try:
+            while spoken:
+                chunk, key, done = spoken.popleft()
+                done.result()
+                speak_next(1)
+                with _cached_group(engine, chunk, key, cache) as group:
+                    rate = rate or group.samplerate
+                    if group.samplerate != rate:
+                        raise EngineFailure(MSG_RATES.format(engine=engine.name))
+                    hear(rate, group.blocks(blocksize=READ_FRAMES, dtype="float32"))
+        finally:
+            for *_, waiting in spoken:  # after a failure, the rest need not be spoken
+                waiting.cancel()
+    if rate is None:
+        raise EngineFailure("nothing to say")
+    return Speech(engine, cache, rate, tuple(chunks), keys)
 
 
-def _chunk(engine: SpeechEngine, chunk: str, key: str, cache: SpeechCache) -> Pcm:
-    import numpy as np
+def _speak_group(engine: SpeechEngine, chunk: str, key: str, cache: SpeechCache) -> None:
+    """Put the group's speech in the cache unless it is there already."""
     import soundfile
 
-    cached = cache.lookup(key, ".wav")
-    if cached is not None:
-        samples, rate = soundfile.read(str(cached), dtype="float32")
-        return Pcm(np.asarray(samples, dtype=np.float32), int(rate))
+    if cache.lookup(key, ".wav") is not None:
+        return
     pcm = engine.synthesize(chunk)
     if pcm.samples.size == 0:
         raise EngineFailure(f"{engine.name} produced no audio")
     cache.store(key, ".wav", lambda tmp: soundfile.write(
         str(tmp), pcm.samples, pcm.rate, subtype="PCM_16", format="WAV"))
-    return pcm
+
+
+@contextmanager
+def _cached_group(engine: SpeechEngine, chunk: str, key: str,
+                  cache: SpeechCache) -> Iterator[soundfile.SoundFile]:
+    """The group's cached WAV, open for reading; spoken again if the cache lost it."""
+    import soundfile
+
+    for _ in range(2):
+        path = cache.lookup(key, ".wav")
+        if path is not None:
+            try:
+                group = soundfile.SoundFile(str(path))
+            except (OSError, RuntimeError):  # evicted by another render just now
+                pass
+            else:
+                with group:
+                    yield group
+                return
+        _speak_group(engine, chunk, key, cache)
+    raise EngineFailure(MSG_LOST.format(engine=engine.name))
