@@ -532,3 +532,14 @@ def test_a_station_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     station_file.write_bytes(windows_1258.encode("cp1258"))
     with pytest.raises(AbbreviationFileError, match=r"abbreviations\.toml:2: not UTF-8"):
         load_abbreviations(station_file)
+
+
+def test_a_station_file_saved_by_notepad_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    station_file = tmp_path / "abbreviations.toml"
+    station_file.write_bytes(b"\xef\xbb\xbf" + '[abbreviations]\n"HTXNN" = "hợp tác xã nông '
+                             'nghiệp"\n'.encode())
+    station = load_abbreviations(station_file)
+    assert normalize("HTXNN Tân Phong", station) == "hợp tác xã nông nghiệp Tân Phong"
+    station_file.write_bytes(b"\xef\xbb\xbf[abbreviations]\n\"UBND\" = \"\xf9y ban\"\n")
+    with pytest.raises(AbbreviationFileError, match=r"abbreviations\.toml:2: not UTF-8"):
+        load_abbreviations(station_file)  # the mark is not counted against the line

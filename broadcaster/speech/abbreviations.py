@@ -155,9 +155,9 @@ def load_abbreviations(station_file: Path | None = None) -> Abbreviations:
         raise AbbreviationFileError(station_file, 1, f"cannot read the file ({exc.strerror}); "
                                     "check that it is readable by the broadcaster group") from None
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # Notepad may start it with a byte-order mark
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
+        line = exc.object[:exc.start].count(b"\n") + 1  # the object: after any mark
         raise AbbreviationFileError(station_file, line, "not UTF-8 text; save the file as "
                                     "UTF-8") from None
     return _shipped().overlaid(*_parse(text, station_file))
