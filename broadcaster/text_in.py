@@ -163,9 +163,10 @@ def _legacy(data: bytes) -> str:
 
 
 def _share(good: int, bad: int) -> float | None:
-    """The share of Vietnamese words, or None when more than one word in ten is not;
+    """The share of Vietnamese words, or None when more than one word in five is not (a
+    loan word such as buýt may fail the spelling model; VNI and TCVN3 fail most words);
     1.0 when no word says either way (ASCII, abbreviations, punctuation)."""
-    if bad * 10 > good + bad:
+    if bad * 5 > good + bad:
         return None
     return good / (good + bad) if good else 1.0
 

@@ -243,3 +243,10 @@ def test_what_is_not_text_is_refused_in_one_line_and_changes_nothing(
     assert reason in done.stderr
     assert b"Traceback" not in done.stderr
     assert station.files() == before
+
+
+def test_a_loan_word_in_a_short_windows_1258_notice_is_read() -> None:
+    from broadcaster.text_in import decode
+
+    text = "Tuyến xe buýt số 5 chạy từ 6 giờ"
+    assert decode(windows_1258(text)) == text

@@ -35,8 +35,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 
-# _tone_position: the one rule for where the mark goes; tone_marks keeps it private.
-from broadcaster.speech.tone_marks import TONE_MARKS, _tone_position, is_syllable
+from broadcaster.speech.tone_marks import TONE_MARKS, is_syllable, tone_position
 
 ONSETS = ("", "b", "c", "ch", "d", "đ", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n",
           "ng", "ngh", "nh", "p", "ph", "qu", "r", "s", "t", "th", "tr", "v", "x")
@@ -182,7 +181,7 @@ def _tone_places(onset: str, rhyme: str) -> frozenset[int]:
     """Where in onset + rhyme a tone mark may sit (see `tone_in_place`)."""
     coda = rhyme.lstrip("aăâeêioôơuưy")
     vowels = rhyme[:len(rhyme) - len(coda)]
-    places = {_tone_position(vowels, coda)}  # where `tone_marks.canonical` puts it
+    places = {tone_position(vowels, coda)}  # where `tone_marks.canonical` puts it
     if vowels in ("oa", "oe", "uy") and not coda:
         places.add(1)  # hoà, khoẻ, thuỷ: the other style in use
     if onset in ("qu", "gi"):

@@ -53,7 +53,9 @@ def _split(syllable: str) -> tuple[str, str, str] | None:
     return onset, vowels, coda
 
 
-def _tone_position(vowels: str, coda: str) -> int:
+def tone_position(vowels: str, coda: str) -> int:
+    """Index in `vowels` (a syllable's toneless vowel group) of the vowel that carries the
+    tone mark in the official spelling, given the final consonant `coda` ("" for none)."""
     shaped = [i for i, ch in enumerate(vowels) if ch in _SHAPED_VOWELS]
     if shaped:
         return shaped[-1]  # ươ → ơ, uyê → ê, ưa → ư
@@ -80,6 +82,6 @@ def _place_tone(word: str) -> str:
     if parts is None:
         return word
     onset, vowels, coda = parts
-    at = len(onset) + _tone_position(vowels, coda)
+    at = len(onset) + tone_position(vowels, coda)
     toned = unicodedata.normalize("NFC", bare[at] + tones[0])
     return bare[:at] + toned + bare[at + 1:]
