@@ -21,7 +21,7 @@ from benchmarks.bench_speech import SENTENCES
 from broadcaster.config import load_config
 from broadcaster.speech import loudness
 from broadcaster.speech.render import Notice
-from tests.test_render_memory import render_in_measured_worker, voice_loudness_and_peak
+from tests.support.render import render_in_measured_worker, voice_loudness_and_peak
 
 CONFIG = """\
 [station]

@@ -116,7 +116,8 @@ def tts(
 ) -> None:
     """Render TEXT to speech in OUTPUT without airing it; prints the engine that spoke."""
     from broadcaster.clock import parse_duration
-    from broadcaster.speech.render import Notice, check_output_path, export, render_notice
+    from broadcaster.speech.export import check_output_path, export
+    from broadcaster.speech.render import Notice, render_notice
 
     check_output_path(output)
     notice = Notice(_text(text), repeat=repeat, gap_s=parse_duration(gap),

@@ -15,8 +15,9 @@ from broadcaster.config import Config
 from broadcaster.speech import engines, render, speak
 from broadcaster.speech.cache import SpeechCache
 from broadcaster.speech.chime import chime, chime_file
+from broadcaster.speech.export import export
 from broadcaster.speech.loudness import LIMIT_MARGIN_DB, PEAK_CEILING_DBFS
-from broadcaster.speech.render import Notice, engine_chain, export, reading_form, render_notice
+from broadcaster.speech.render import Notice, engine_chain, reading_form, render_notice
 from broadcaster.speech.speak import Hear, Speech, split_sentences
 from tests.support.audio import band_energy_ratio, loudness_and_peak, read
 from tests.support.station import make_station

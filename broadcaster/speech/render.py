@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Literal
+from typing import IO, TYPE_CHECKING
 
 from broadcaster.model import OperatorError, RenderedProgram
 from broadcaster.speech.cache import SpeechCache, cache_key
@@ -29,8 +27,8 @@ from broadcaster.speech.engines import (
     SpeechEngine,
     build_engine,
     decode_audio,
-    require_program,
 )
+from broadcaster.speech.layout import pcm16, program_of, program_parts, write_program
 from broadcaster.speech.speak import Speech, first_engine, speak_with
 
 if TYPE_CHECKING:
@@ -46,15 +44,8 @@ MSG_EMPTY = "the text has nothing to read aloud; write the notice in words"
 MSG_TOO_LONG = ("the text is {length} characters, more than the limit of {limit}; "
                 "split it into several notices")
 MSG_UNKNOWN_ENGINE = "unknown engine {name!r}; choose auto, gtts, espeak or command"
-MSG_OUTPUT_FORMAT = "{path}: unsupported output format {suffix!r}; use .wav or .mp3"
-MSG_OUTPUT_DIR = ("{path}: the folder {folder} does not exist or is not writable; "
-                  "choose another path")
 MSG_CHIME_FILE = "{path}: cannot use as chime ({reason}); give a readable audio file"
-MSG_ENCODE = "{path}: could not encode ({reason})"
 
-OUTPUT_SUFFIXES = (".wav", ".mp3")
-LEAD_S = 0.4  # between the chime and the speech
-BLOCK_FRAMES = 65536
 EXCERPTS = 8  # excerpts of the voice kept while it is spoken, for the limiter's loss
 EXCERPT_S = 6.0  # the start of a sentence group
 REDO_LU = 0.2  # a voice this far from its target is processed again (the promise is 0.3)
@@ -112,7 +103,7 @@ def render_notice(config: Config, notice: Notice, engine: str = "auto") -> Rende
 
     def attempt(speaker: SpeechEngine) -> RenderedProgram:
         key = _program_key(config, speaker, spoken, notice, chime)
-        cached = _cached_program(cache, key)
+        cached = _cachedprogram(cache, key)
         if cached is not None:
             return cached
         survey = _Survey(config.audio.speech_filter)
@@ -132,7 +123,7 @@ def cached_notice(config: Config, notice: Notice, engine: str = "auto") -> Rende
     cache = _cache(config)
     chime = _chime_spec(config, notice.chime)
     for speaker in engine_chain(config, engine):
-        program = _cached_program(cache, _program_key(config, speaker, spoken, notice, chime))
+        program = _cachedprogram(cache, _program_key(config, speaker, spoken, notice, chime))
         if program is not None:
             return program
     return None
@@ -165,7 +156,7 @@ def _chime_spec(config: Config, chime: str | Path | None) -> str | None:
         raise OperatorError(MSG_CHIME_FILE.format(path=path, reason=exc.strerror)) from None
 
 
-def _cached_program(cache: SpeechCache, key: str) -> RenderedProgram | None:
+def _cachedprogram(cache: SpeechCache, key: str) -> RenderedProgram | None:
     meta = cache.lookup(key, ".json")
     audio = cache.lookup(key, ".wav")
     if meta is None or audio is None:
@@ -240,9 +231,9 @@ def _render(config: Config, cache: SpeechCache, key: str, speech: Speech, survey
             voice.seek(0)
             voice.truncate()
             frames, _ = _write_voice(config, speech, gain_db, ceiling, voice)
-        parts = _program_parts(notice, rate, None if bell is None else bell.size, frames)
-        program = _program(cache.path(key, ".wav"), config, speech.engine.name, parts)
-        cache.store(key, ".wav", lambda tmp: _write_program(
+        parts = program_parts(notice, rate, None if bell is None else bell.size, frames)
+        program = program_of(cache.path(key, ".wav"), config, speech.engine.name, parts)
+        cache.store(key, ".wav", lambda tmp: write_program(
             tmp, parts, bell, voice, rate, config.audio.channels))
     cache.store_text(key, ".json", json.dumps(program.to_dict()))
     cache.evict(keep=frozenset({program.path, cache.path(key, ".json")}))
@@ -268,7 +259,7 @@ def _write_voice(config: Config, speech: Speech, gain_db: float, ceiling: float,
 
     def emit(block: Samples) -> None:
         meter.feed(block)
-        out.write(_pcm16(block).tobytes())
+        out.write(pcm16(block).tobytes())
 
     for block in speech.blocks():
         if band is not None:
@@ -281,73 +272,6 @@ def _write_voice(config: Config, speech: Speech, gain_db: float, ceiling: float,
         emit(limiter.push(resampler.resample_chunk(np.zeros(0, np.float32), last=True)))
     emit(limiter.flush())
     return meter.frames, meter.loudness()
-
-
-def _pcm16(samples: Samples) -> npt.NDArray[np.int16]:
-    """float → 16-bit as libsndfile writes it (×32767, rounded to nearest)."""
-    import numpy as np
-
-    return np.asarray(np.rint(np.clip(samples, -1.0, 1.0) * 32767), dtype="<i2")
-
-
-# A program is parts in order, each (what, frames); every repetition starts at the
-# beginning or right after a gap.
-Part = tuple[Literal["gap", "bell", "lead", "voice"], int]
-
-
-def _program_parts(notice: Notice, rate: int, bell: int | None, voice: int) -> list[Part]:
-    parts: list[Part] = []
-    for index in range(notice.repeat):
-        if index:
-            parts.append(("gap", int(notice.gap_s * rate)))
-        if bell is not None:
-            parts += [("bell", bell), ("lead", int(LEAD_S * rate))]
-        parts.append(("voice", voice))
-    return parts
-
-
-def _program(path: Path, config: Config, engine: str, parts: list[Part]) -> RenderedProgram:
-    restart_points = [0]
-    silences: list[tuple[int, int]] = []
-    position = 0
-    for what, frames in parts:
-        position += frames
-        if what == "gap":
-            silences.append((position - frames, position))
-            restart_points.append(position)
-    return RenderedProgram(path=path, sample_rate=config.audio.sample_rate,
-                           channels=config.audio.channels, frames=position,
-                           restart_points=tuple(restart_points), engine=engine,
-                           silences=tuple(silences))
-
-
-def _write_program(path: Path, parts: list[Part], bell: Samples | None, voice: IO[bytes],
-                   rate: int, channels: int) -> None:
-    """Write the parts as one `channels`-channel 16-bit WAV, a block at a time (the voice
-    is copied from its file for each repetition)."""
-    import numpy as np
-    import soundfile
-
-    with soundfile.SoundFile(str(path), "w", samplerate=rate, channels=channels,
-                             subtype="PCM_16", format="WAV") as out:
-        for what, frames in parts:
-            for block in _part_blocks(what, frames, bell, voice):
-                out.write(np.repeat(block[:, None], channels, axis=1))
-
-
-def _part_blocks(what: str, frames: int, bell: Samples | None,
-                 voice: IO[bytes]) -> Iterator[npt.NDArray[np.int16]]:
-    import numpy as np
-
-    if what == "voice":
-        voice.seek(0)
-        while data := voice.read(2 * BLOCK_FRAMES):
-            yield np.frombuffer(data, dtype="<i2")
-    elif what == "bell" and bell is not None:
-        yield _pcm16(bell)
-    else:
-        for start in range(0, frames, BLOCK_FRAMES):
-            yield np.zeros(min(BLOCK_FRAMES, frames - start), dtype="<i2")
 
 
 def _resample(samples: npt.NDArray[np.float32], source: int,
@@ -367,41 +291,3 @@ def _load_chime(spec: str, rate: int) -> npt.NDArray[np.float32]:
     except EngineFailure as exc:
         raise OperatorError(MSG_CHIME_FILE.format(path=path, reason=exc)) from None
     return _resample(pcm.samples, pcm.rate, rate)
-
-
-def check_output_path(out: Path) -> None:
-    """Refuse an output path we cannot write before any work is done."""
-    if out.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise OperatorError(MSG_OUTPUT_FORMAT.format(path=out, suffix=out.suffix or "(none)"))
-    folder = out.parent if str(out.parent) else Path()
-    import os
-
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise OperatorError(MSG_OUTPUT_DIR.format(path=out, folder=folder))
-
-
-def export(program: RenderedProgram, out: Path) -> None:
-    """Write the program to `out` (.wav as it is, .mp3 encoded by ffmpeg), atomically."""
-    check_output_path(out)
-    tmp = out.with_name(f".{out.name}.part")
-    try:
-        if out.suffix.lower() == ".wav":
-            shutil.copyfile(program.path, tmp)
-        else:
-            _encode_mp3(program.path, tmp)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _encode_mp3(source: Path, out: Path) -> None:
-    try:
-        ffmpeg = require_program("ffmpeg", "ffmpeg")
-    except EngineFailure as exc:
-        raise OperatorError(str(exc)) from None
-    argv = [ffmpeg, "-nostdin", "-loglevel", "error", "-y", "-i", str(source),
-            "-codec:a", "libmp3lame", "-q:a", "3", "-f", "mp3", str(out)]
-    done = subprocess.run(argv, capture_output=True, check=False)
-    if done.returncode != 0:
-        lines = done.stderr.decode(errors="replace").strip().splitlines() or ["ffmpeg failed"]
-        raise OperatorError(MSG_ENCODE.format(path=out, reason=lines[-1]))
