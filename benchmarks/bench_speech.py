@@ -56,12 +56,16 @@ def main() -> None:
     cold_s: list[float] = []
     warm_ms: list[float] = []
     audio_s = 0.0
+    start = time.perf_counter()
+    normalize(text)  # the first call compiles the patterns and loads the dictionary
+    first_ms = (time.perf_counter() - start) * 1000
+    for _ in range(21):
+        start = time.perf_counter()
+        normalize(text)
+        normalize_ms.append((time.perf_counter() - start) * 1000)
     for _ in range(3):
         with tempfile.TemporaryDirectory() as tmp:
             config = parse_config(CONFIG.format(data=tmp), Path(tmp) / "broadcaster.toml")
-            start = time.perf_counter()
-            normalize(text)
-            normalize_ms.append((time.perf_counter() - start) * 1000)
             reading_form(config, text)
             start = time.perf_counter()
             program = render_notice(config, Notice(text, chime="default"))
@@ -72,7 +76,9 @@ def main() -> None:
                 render_notice(config, Notice(text, chime="default"))
                 warm_ms.append((time.perf_counter() - start) * 1000)
     rows = [
-        ("normalize 1,000 words", f"{statistics.median(normalize_ms):.1f} ms", "—"),
+        ("normalize 1,000 words (median of 21)", f"{statistics.median(normalize_ms):.1f} ms",
+         "≤ 10 ms"),
+        ("normalize 1,000 words, first call", f"{first_ms:.1f} ms", "—"),
         ("normalize + render (espeak-ng, cold cache)", f"{statistics.median(cold_s):.2f} s",
          "≤ 3 s"),
         ("same notice again (cached)", f"{statistics.median(warm_ms):.1f} ms", "≤ 50 ms"),

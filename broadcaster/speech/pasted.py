@@ -143,5 +143,4 @@ def _is_running_header(line: str, previous: str, rest: list[str | None],
 
 
 def _is_heading(line: str) -> bool:
-    letters = [ch for ch in line if ch.isalpha()]
-    return len(letters) >= 2 and all(ch.isupper() for ch in letters)
+    return line.isupper() and sum(ch.isalpha() for ch in line) >= 2
