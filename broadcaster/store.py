@@ -173,6 +173,11 @@ class Store:
         if version >= SCHEMA_VERSION:
             return
         with self.transaction():
+            # Read again under the write lock: the daemon and a command opening a new
+            # database together must not both build it ("duplicate column name").
+            (version,) = self._db.execute("PRAGMA user_version").fetchone()
+            if version >= SCHEMA_VERSION:
+                return
             if version == 0:
                 _script(self._db, _SCHEMA)
             if version == 1:  # the queue keeps when its entry went on air

@@ -119,3 +119,22 @@ def test_database_is_group_writable_only(tmp_path: Path) -> None:
     mode = (tmp_path / "station.db").stat().st_mode & 0o777
     assert mode & 0o007 == 0
     assert mode & 0o060 == 0o060
+
+
+def test_the_daemon_and_a_command_can_create_the_database_together(tmp_path: Path) -> None:
+    """`scripts/try` starts the daemon and at once runs `playlist apply`: both open a new
+    database; one builds it, the other finds it built (no 'duplicate column name')."""
+    import subprocess
+    import sys
+
+    opener = ("import sys, time; from pathlib import Path; from broadcaster.store import Store\n"
+              "while not Path(sys.argv[2]).exists(): time.sleep(0.001)\n"
+              "Store(Path(sys.argv[1])).close()")
+    for attempt in range(5):
+        path, go = tmp_path / f"station-{attempt}.db", tmp_path / f"go-{attempt}"
+        openers = [subprocess.Popen([sys.executable, "-c", opener, str(path), str(go)],
+                                    stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        go.touch()
+        failures = [p.communicate(timeout=60)[1] for p in openers if p.wait(timeout=60)]
+        assert failures == []
+        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
