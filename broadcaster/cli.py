@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+import broadcaster.command_language  # noqa: F401 - first: sets the language for help texts
 from broadcaster.cli_upstream import district_app, inbox, plain_option, text_option
+from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError, one_line
 from broadcaster.terminal import ConfigOption, JsonOption, load, print_json, print_rows, when
 
@@ -28,12 +30,12 @@ MSG_NO_CHANGES = "No changes: every word is read as written."
 MSG_CHANGE = "  {written} → {reading}: {why}"
 MSG_NOT_READ = "(not read)"
 MSG_NO_TEXT = "no text given; pass the text as an argument or on standard input"
-MSG_UNEXPECTED = ("unexpected error ({kind}: {detail}); "
-                  "run again with BROADCASTER_DEBUG=1 and report it")
+MSG_UNEXPECTED = N_("unexpected error ({kind}: {detail}); "
+                    "run again with BROADCASTER_DEBUG=1 and report it")
 MSG_SPOKEN = "spoken by {engine}: {out} ({seconds:.1f} s)"
 MSG_AIRED_NOTICE = "aired the notice spoken by {engine} ({seconds:.1f} s)"
 MSG_AIRED_FILE = "aired {file}"
-MSG_QUEUE_EMPTY = "nothing is queued"
+MSG_QUEUE_EMPTY = N_("nothing is queued")
 MSG_CANCELLED = "#{id} {title}: {state}"
 MSG_NOT_RUNNING = ("daemon: NOT RUNNING - nothing will air; start it with "
                    "`sudo systemctl start broadcaster` (or `broadcaster run`)")
@@ -257,7 +259,7 @@ def queue(as_json: JsonOption = False, config: ConfigOption = None) -> None:
               "level": e.level.value, "source": e.source, "title": e.title}
              for e, p in waiting]
     print_rows(rows, ["id", "expected", "due", "level", "source", "title"], as_json,
-               MSG_QUEUE_EMPTY)
+               _(MSG_QUEUE_EMPTY))
 
 
 @app.command()
@@ -475,6 +477,6 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("BROADCASTER_DEBUG"):
             raise
-        typer.echo(MSG_UNEXPECTED.format(kind=type(exc).__name__, detail=one_line(exc)),
+        typer.echo(_(MSG_UNEXPECTED).format(kind=type(exc).__name__, detail=one_line(exc)),
                    err=True)
         raise SystemExit(1) from None

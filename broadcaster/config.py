@@ -11,7 +11,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -51,6 +51,7 @@ class StationSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw
     name: str = "Đài truyền thanh"
     id: str = "station"
     timezone: str = "Asia/Ho_Chi_Minh"
+    language: Literal["vi", "en"] = "vi"  # what the operator reads; [tts] language is the voice's
     data_dir: str | None = None
     playlists_dir: str | None = None
     audio_dir: str | None = None

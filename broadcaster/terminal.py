@@ -25,9 +25,13 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def load(path: Path | None) -> Config:
+    """The config; from here on the command speaks its `[station] language`."""
     from broadcaster.config import load_config
+    from broadcaster.i18n import set_language
 
-    return load_config(path)
+    config = load_config(path)
+    set_language(config.station.language)
+    return config
 
 
 def when(timestamp: float | None, config: Config) -> str:

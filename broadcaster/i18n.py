@@ -1,0 +1,86 @@
+"""The operator's language: Vietnamese by default, English on request (SPEC §3, §4).
+
+Messages are written in English in the code and marked `N_("...")` where they are
+defined; they are translated where they are shown, `_(MSG_X).format(...)`. The catalog
+is `broadcaster/locale/vi/LC_MESSAGES/broadcaster.po`, kept with Babel (`scripts/i18n
+extract|update|compile`) and compiled to `.mo` when the package is installed; a
+message without its translation shows in English (and a test fails).
+
+The language is `[station] language` ("vi" or "en"); `BROADCASTER_LANG=en` switches it
+for one command. The system's LANG does not: most boxes run an English locale.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import os
+from pathlib import Path
+
+LANGUAGES = ("vi", "en")
+DEFAULT = "vi"
+ENV_VAR = "BROADCASTER_LANG"
+DOMAIN = "broadcaster"
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+_chosen: list[str] = []  # the language set for this process, if any
+
+
+def N_(message: str) -> str:
+    """Mark `message` for the catalog; it is translated where it is shown, by `_`."""
+    return message
+
+
+def _(message: str) -> str:
+    """`message` in the operator's language (English when the catalog lacks it)."""
+    return _translations(language()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    return _translations(language()).ngettext(singular, plural, count)
+
+
+def language() -> str:
+    """The language of this process: $BROADCASTER_LANG, else the one set from the config,
+    else Vietnamese."""
+    wanted = os.environ.get(ENV_VAR, "").strip().lower()[:2]
+    if wanted in LANGUAGES:
+        return wanted
+    return _chosen[-1] if _chosen else DEFAULT
+
+
+def set_language(code: str) -> None:
+    """Speak `code` ("vi" or "en") from now on (the config's `[station] language`)."""
+    if code in LANGUAGES:
+        _chosen[:] = [code]
+
+
+def startup_language(argv: list[str]) -> str:
+    """Set the language before a command runs (its help texts are built then): the
+    environment, else `[station] language` of the config file the command will use
+    (`--config` in `argv`, else where SPEC §3 looks), read without validating the rest."""
+    import tomllib
+
+    from broadcaster.config import find_config_file
+
+    if os.environ.get(ENV_VAR, "").strip().lower()[:2] in LANGUAGES:
+        return language()
+    explicit = next((argv[at + 1] for at, arg in enumerate(argv[:-1]) if arg == "--config"),
+                    next((arg.partition("=")[2] for arg in argv
+                          if arg.startswith("--config=")), None))
+    config_file = find_config_file(Path(explicit) if explicit else None)
+    try:
+        data = tomllib.loads(config_file.read_text(encoding="utf-8-sig")) if config_file else {}
+    except (OSError, ValueError):
+        return language()  # the command itself will say what is wrong with the file
+    station = data.get("station", {})
+    if isinstance(station, dict) and station.get("language") in LANGUAGES:
+        set_language(station["language"])
+    return language()
+
+
+@functools.cache
+def _translations(code: str) -> gettext.NullTranslations:
+    if code == "en":
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[code], fallback=True)
