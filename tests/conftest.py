@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
+# Tests assert the English texts; Vietnamese is asserted where it is the point (test_i18n).
+os.environ["BROADCASTER_LANG"] = "en"
+
 # The test sound devices: ALSA must see them before anything imports sounddevice.
 from tests.support.sound import use_test_sound_devices
 
