@@ -6,6 +6,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+from broadcaster.i18n import _
 from broadcaster.model import one_line
 from broadcaster.playlist import messages as msg
 from broadcaster.playlist.problems import Refusal, show
@@ -25,30 +26,30 @@ def audio_file(value: str, audio_dir: Path, *, label: str, line: int) -> Path:
                                             **fields))
 
     if not value.strip():
-        raise refuse(msg.MSG_EMPTY_PATH)
+        raise refuse(_(msg.MSG_EMPTY_PATH))
     try:
         root = audio_dir.resolve()
         path = (root / value).resolve()
     except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a NUL byte
-        raise refuse(msg.MSG_FILE_UNREADABLE, reason=_reason(exc)) from None
+        raise refuse(_(msg.MSG_FILE_UNREADABLE), reason=_reason(exc)) from None
     if path == root or not path.is_relative_to(root):
-        raise refuse(msg.MSG_OUTSIDE_AUDIO_DIR)
+        raise refuse(_(msg.MSG_OUTSIDE_AUDIO_DIR))
     if path.suffix.lower() not in AUDIO_SUFFIXES:
-        raise refuse(msg.MSG_BAD_FORMAT)
+        raise refuse(_(msg.MSG_BAD_FORMAT))
     try:
         mode = path.stat().st_mode
         if stat.S_ISDIR(mode):
-            raise refuse(msg.MSG_FILE_IS_FOLDER)
+            raise refuse(_(msg.MSG_FILE_IS_FOLDER))
         head = b""
         if stat.S_ISREG(mode):  # never open a pipe or a device: it could block
             with path.open("rb") as audio:
                 head = audio.read(12)
     except FileNotFoundError:
-        raise refuse(msg.MSG_FILE_MISSING) from None
+        raise refuse(_(msg.MSG_FILE_MISSING)) from None
     except (OSError, ValueError) as exc:
-        raise refuse(msg.MSG_FILE_UNREADABLE, reason=_reason(exc)) from None
+        raise refuse(_(msg.MSG_FILE_UNREADABLE), reason=_reason(exc)) from None
     if not looks_like_audio(head):
-        raise refuse(msg.MSG_NOT_AUDIO)
+        raise refuse(_(msg.MSG_NOT_AUDIO))
     return path
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from broadcaster.i18n import _
 from broadcaster.model import Chime, File, Pause, PlaylistItem, Relay, Say
 from broadcaster.playlist import messages as msg
 from broadcaster.playlist import values
@@ -33,27 +34,27 @@ def read_item(number: int, node: Node, context: ItemContext,
               findings: Findings) -> PlaylistItem | None:
     """Item `number` (1-based), or None when its problems are noted in `findings`."""
     if not is_mapping(node):
-        findings.note(line_of(node), msg.MSG_ITEM_NOT_A_MAPPING.format(n=number))
+        findings.note(line_of(node), _(msg.MSG_ITEM_NOT_A_MAPPING).format(n=number))
         return None
     before = len(findings.refusals)
     fields = entries(node, findings)
-    for key, (key_node, _) in fields.items():
+    for key, (key_node, _value) in fields.items():
         if key not in ITEM_KEYS:
             findings.note(line_of(key_node),
-                          unknown_key(key, ITEM_KEYS, msg.WHERE_ITEM.format(n=number)))
+                          unknown_key(key, ITEM_KEYS, _(msg.WHERE_ITEM).format(n=number)))
     kinds = [key for key in fields if key in KINDS]
     if len(kinds) > 1:
-        findings.note(line_of(fields[kinds[1]][0]), msg.MSG_ITEM_TWO_KINDS.format(
+        findings.note(line_of(fields[kinds[1]][0]), _(msg.MSG_ITEM_TWO_KINDS).format(
             n=number, first=kinds[0], second=kinds[1]))
         return None
     if not kinds:
         if len(findings.refusals) == before:  # an unknown key already says what is wrong
-            findings.note(line_of(node), msg.MSG_ITEM_NO_KIND.format(n=number))
+            findings.note(line_of(node), _(msg.MSG_ITEM_NO_KIND).format(n=number))
         return None
     kind = kinds[0]
-    for key, (key_node, _) in fields.items():
+    for key, (key_node, _value) in fields.items():
         if OPTIONS.get(key, kind) != kind:
-            findings.note(line_of(key_node), msg.MSG_OPTION_ELSEWHERE.format(
+            findings.note(line_of(key_node), _(msg.MSG_OPTION_ELSEWHERE).format(
                 n=number, key=key, owner=OPTIONS[key], kind=kind))
     if len(findings.refusals) != before:
         return None
@@ -62,7 +63,7 @@ def read_item(number: int, node: Node, context: ItemContext,
 
 
 def _label(number: int, key: str) -> str:
-    return msg.LABEL_ITEM.format(n=number, key=key)
+    return _(msg.LABEL_ITEM).format(n=number, key=key)
 
 
 def _say(number: int, fields: dict[str, Node], key_node: Node, context: ItemContext) -> Say:
@@ -70,11 +71,11 @@ def _say(number: int, fields: dict[str, Node], key_node: Node, context: ItemCont
     node = fields["say"]
     text = values.text(node, label)
     if not text:
-        raise Refusal(line_of(key_node), msg.MSG_EMPTY_SAY.format(label=label))
+        raise Refusal(line_of(key_node), _(msg.MSG_EMPTY_SAY).format(label=label))
     if not any(character.isalpha() for character in text):
-        raise Refusal(line_of(node), msg.MSG_NO_LETTERS.format(label=label, value=show(text)))
+        raise Refusal(line_of(node), _(msg.MSG_NO_LETTERS).format(label=label, value=show(text)))
     if len(text) > context.max_text_chars:
-        raise Refusal(line_of(node), msg.MSG_TEXT_TOO_LONG.format(
+        raise Refusal(line_of(node), _(msg.MSG_TEXT_TOO_LONG).format(
             label=label, length=len(text), limit=context.max_text_chars))
     repeat = values.repeat(fields["repeat"], _label(number, "repeat")) \
         if "repeat" in fields else 1
@@ -95,7 +96,7 @@ def _chime(number: int, fields: dict[str, Node], key_node: Node,
     label = _label(number, "chime")
     node = fields["chime"]
     if is_empty(node):
-        raise Refusal(line_of(key_node), msg.MSG_EMPTY_CHIME.format(label=label))
+        raise Refusal(line_of(key_node), _(msg.MSG_EMPTY_CHIME).format(label=label))
     value = values.text(node, label)
     if value.lower() == DEFAULT_CHIME:
         return Chime(DEFAULT_CHIME)
@@ -107,7 +108,7 @@ def _relay(number: int, fields: dict[str, Node], key_node: Node,
     label = _label(number, "relay")
     url = values.stream_url(fields["relay"], label)
     if "duration" not in fields:
-        raise Refusal(line_of(key_node), msg.MSG_RELAY_NO_DURATION.format(label=label))
+        raise Refusal(line_of(key_node), _(msg.MSG_RELAY_NO_DURATION).format(label=label))
     return Relay(url=url, duration_s=values.duration(fields["duration"],
                                                      _label(number, "duration")))
 

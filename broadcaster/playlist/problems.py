@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+from broadcaster.i18n import _
 from broadcaster.model import OperatorError
 from broadcaster.nearest import did_you_mean
 
@@ -82,4 +83,4 @@ def unknown_key(key: str, valid: Sequence[str], where: str = "") -> str:
     """The message for an unknown key: the nearest valid key, else the valid keys."""
     from broadcaster.playlist import messages as msg
 
-    return msg.MSG_UNKNOWN_KEY.format(key=show(key), where=where, hint=did_you_mean(key, valid))
+    return _(msg.MSG_UNKNOWN_KEY).format(key=show(key), where=where, hint=did_you_mean(key, valid))

@@ -11,6 +11,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from broadcaster.i18n import _
 from broadcaster.model import Level, Playlist, PlaylistItem, Slot
 from broadcaster.nearest import nearest_key
 from broadcaster.playlist import messages as msg
@@ -49,18 +50,18 @@ def load_playlist(path: Path, audio_dir: Path, *,
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise PlaylistError([Problem(path, 1, msg.MSG_NOT_FOUND)]) from None
+        raise PlaylistError([Problem(path, 1, _(msg.MSG_NOT_FOUND))]) from None
     except IsADirectoryError:
-        raise PlaylistError([Problem(path, 1, msg.MSG_IS_FOLDER)]) from None
+        raise PlaylistError([Problem(path, 1, _(msg.MSG_IS_FOLDER))]) from None
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise PlaylistError([Problem(path, 1, msg.MSG_UNREADABLE.format(reason=reason))]) \
+        raise PlaylistError([Problem(path, 1, _(msg.MSG_UNREADABLE).format(reason=reason))]) \
             from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise PlaylistError([Problem(path, line, msg.MSG_NOT_UTF8.format(
+        raise PlaylistError([Problem(path, line, _(msg.MSG_NOT_UTF8).format(
             byte=data[exc.start]))]) from None
     return parse_playlist(text, path, audio_dir, max_text_chars=max_text_chars)
 
@@ -78,10 +79,10 @@ def parse_playlist(text: str, source: Path, audio_dir: Path, *,
     except Refusal as refusal:
         raise PlaylistError([Problem(source, refusal.line, refusal.message)]) from None
     if root is None or is_empty(root):
-        raise PlaylistError([Problem(source, 1, msg.MSG_EMPTY_FILE)])
+        raise PlaylistError([Problem(source, 1, _(msg.MSG_EMPTY_FILE))])
     if not is_mapping(root):
         raise PlaylistError([Problem(source, line_of(root),
-                                     msg.MSG_NOT_A_MAPPING.format(found=found(root)))])
+                                     _(msg.MSG_NOT_A_MAPPING).format(found=found(root)))])
     return _read(root, source, ItemContext(audio_dir, max_text_chars))
 
 
@@ -103,7 +104,7 @@ def _read(root: MappingNode, source: Path, context: ItemContext) -> Playlist:
     fields = entries(root, findings)
     explained = _unknown_keys(fields, TOP_KEYS, "", findings, allowed_elsewhere=ITEM_KEYS)
     for key in sorted(fields.keys() & set(ITEM_KEYS)):
-        findings.note(line_of(fields[key][0]), msg.MSG_ITEM_KEY_AT_TOP.format(key=key))
+        findings.note(line_of(fields[key][0]), _(msg.MSG_ITEM_KEY_AT_TOP).format(key=key))
         explained.add("items")  # the items are there, only not under 'items:'
 
     title = _title(fields, line_of(root), explained, findings)
@@ -111,11 +112,11 @@ def _read(root: MappingNode, source: Path, context: ItemContext) -> Playlist:
     level = findings.attempt(values.level, fields["level"][1]) if "level" in fields \
         else Level.NORMAL
     if level is Level.EMERGENCY and "slot" in fields:
-        findings.note(line_of(fields["level"][1]), msg.MSG_EMERGENCY_SLOT)
+        findings.note(line_of(fields["level"][1]), _(msg.MSG_EMERGENCY_SLOT))
     valid_from = _date(fields, "valid_from", findings)
     valid_until = _date(fields, "valid_until", findings)
     if valid_from and valid_until and valid_until < valid_from:
-        findings.note(line_of(fields["valid_until"][1]), msg.MSG_DATES_REVERSED.format(
+        findings.note(line_of(fields["valid_until"][1]), _(msg.MSG_DATES_REVERSED).format(
             until=valid_until.isoformat(), start=valid_from.isoformat()))
     items = _items(fields, line_of(root), explained, context, findings)
     if findings.refusals or title is None or level is None or items is None:
@@ -129,7 +130,7 @@ def _unknown_keys(fields: dict[str, tuple[Node, Node]], valid: Sequence[str], wh
     """Notes each key not in `valid` (nor in `allowed_elsewhere`, which has its own message)
     and returns the valid keys suggested instead: their absence is already explained."""
     suggested: set[str] = set()
-    for key, (key_node, _) in fields.items():
+    for key, (key_node, _value) in fields.items():
         if key not in valid and key not in allowed_elsewhere:
             findings.note(line_of(key_node), unknown_key(key, valid, where))
             suggested.add(nearest_key(key, valid) or "")
@@ -140,19 +141,19 @@ def _title(fields: dict[str, tuple[Node, Node]], root_line: int, explained: set[
            findings: Findings) -> str | None:
     if "title" not in fields:
         if "title" not in explained:
-            findings.note(root_line, msg.MSG_MISSING_TITLE)
+            findings.note(root_line, _(msg.MSG_MISSING_TITLE))
         return None
     key_node, node = fields["title"]
-    title = findings.attempt(values.text, node, msg.LABEL_TOP.format(key="title"))
+    title = findings.attempt(values.text, node, _(msg.LABEL_TOP).format(key="title"))
     if title == "":
-        findings.note(line_of(key_node), msg.MSG_EMPTY_TITLE)
+        findings.note(line_of(key_node), _(msg.MSG_EMPTY_TITLE))
     return title or None
 
 
 def _date(fields: dict[str, tuple[Node, Node]], key: str, findings: Findings) -> date | None:
     if key not in fields:
         return None
-    return findings.attempt(values.calendar_date, fields[key][1], msg.LABEL_TOP.format(key=key))
+    return findings.attempt(values.calendar_date, fields[key][1], _(msg.LABEL_TOP).format(key=key))
 
 
 def _slot(field: tuple[Node, Node], findings: Findings) -> Slot | None:
@@ -160,26 +161,26 @@ def _slot(field: tuple[Node, Node], findings: Findings) -> Slot | None:
     and refusing one that seems to is clearer than guessing it means the next day."""
     key_node, node = field
     if not is_mapping(node):
-        findings.note(line_of(key_node if is_empty(node) else node), msg.MSG_SLOT_NOT_A_MAPPING)
+        findings.note(line_of(key_node if is_empty(node) else node), _(msg.MSG_SLOT_NOT_A_MAPPING))
         return None
     before = len(findings.refusals)
     fields = entries(node, findings)
-    explained = _unknown_keys(fields, SLOT_KEYS, msg.WHERE_SLOT, findings)
+    explained = _unknown_keys(fields, SLOT_KEYS, _(msg.WHERE_SLOT), findings)
     days = findings.attempt(values.days, fields["days"][1]) if "days" in fields \
         else values.DAY_GROUPS["daily"]
     at: time | None = None
     if "at" in fields:
         at = findings.attempt(values.time_of_day, fields["at"][1],
-                              msg.LABEL_SLOT.format(key="at"))
+                              _(msg.LABEL_SLOT).format(key="at"))
     elif "at" not in explained:
-        findings.note(line_of(key_node), msg.MSG_MISSING_AT)
+        findings.note(line_of(key_node), _(msg.MSG_MISSING_AT))
     until: time | None = None
     if "until" in fields:
         until_node = fields["until"][1]
         until = findings.attempt(values.time_of_day, until_node,
-                                 msg.LABEL_SLOT.format(key="until"))
+                                 _(msg.LABEL_SLOT).format(key="until"))
         if at is not None and until is not None and until <= at:
-            findings.note(line_of(until_node), msg.MSG_UNTIL_NOT_AFTER.format(
+            findings.note(line_of(until_node), _(msg.MSG_UNTIL_NOT_AFTER).format(
                 until=until.strftime("%H:%M"), at=at.strftime("%H:%M")))
     if len(findings.refusals) != before or days is None or at is None:
         return None
@@ -190,14 +191,14 @@ def _items(fields: dict[str, tuple[Node, Node]], root_line: int, explained: set[
            context: ItemContext, findings: Findings) -> tuple[PlaylistItem, ...] | None:
     if "items" not in fields:
         if "items" not in explained:
-            findings.note(root_line, msg.MSG_MISSING_ITEMS)
+            findings.note(root_line, _(msg.MSG_MISSING_ITEMS))
         return None
     key_node, node = fields["items"]
     if is_empty(node) or (is_sequence(node) and not node.value):
-        findings.note(line_of(key_node), msg.MSG_EMPTY_ITEMS)
+        findings.note(line_of(key_node), _(msg.MSG_EMPTY_ITEMS))
         return None
     if not is_sequence(node):
-        findings.note(line_of(node), msg.MSG_ITEMS_NOT_A_LIST)
+        findings.note(line_of(node), _(msg.MSG_ITEMS_NOT_A_LIST))
         return None
     items = [read_item(number, item_node, context, findings)
              for number, item_node in enumerate(node.value, start=1)]

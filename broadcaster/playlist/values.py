@@ -8,6 +8,7 @@ from datetime import date, time
 from typing import TYPE_CHECKING
 
 from broadcaster.clock import parse_duration
+from broadcaster.i18n import _
 from broadcaster.model import WEEKDAYS, Level, OperatorError
 from broadcaster.playlist import messages as msg
 from broadcaster.playlist.problems import Refusal, show
@@ -34,7 +35,7 @@ def time_of_day(node: Node, label: str) -> time:
     value = scalar(node, label).strip()
     match = _TIME.match(value)
     if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise Refusal(line_of(node), msg.MSG_BAD_TIME.format(label=label, value=show(value)))
+        raise Refusal(line_of(node), _(msg.MSG_BAD_TIME).format(label=label, value=show(value)))
     return time(int(match.group(1)), int(match.group(2)))
 
 
@@ -47,7 +48,7 @@ def calendar_date(node: Node, label: str) -> date:
             raise ValueError(value)
         return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except ValueError:
-        raise Refusal(line_of(node), msg.MSG_BAD_DATE.format(label=label, value=show(value))) \
+        raise Refusal(line_of(node), _(msg.MSG_BAD_DATE).format(label=label, value=show(value))) \
             from None
 
 
@@ -57,18 +58,18 @@ def days(node: Node) -> tuple[str, ...]:
     named: set[str] = set()
     if is_sequence(node):
         for day_node in node.value:
-            day = scalar(day_node, "slot 'days'").strip().lower()
+            day = scalar(day_node, _(msg.LABEL_SLOT).format(key="days")).strip().lower()
             if day not in WEEKDAYS:
-                raise Refusal(line_of(day_node), msg.MSG_BAD_DAY.format(value=show(day)))
+                raise Refusal(line_of(day_node), _(msg.MSG_BAD_DAY).format(value=show(day)))
             named.add(day)
     else:
-        value = scalar(node, "slot 'days'").strip()
+        value = scalar(node, _(msg.LABEL_SLOT).format(key="days")).strip()
         for word in filter(None, re.split(r"[,\s]+", value.lower())):
             if word not in (*WEEKDAYS, *DAY_GROUPS):
-                raise Refusal(line_of(node), msg.MSG_BAD_DAYS.format(value=show(value)))
+                raise Refusal(line_of(node), _(msg.MSG_BAD_DAYS).format(value=show(value)))
             named.update(DAY_GROUPS.get(word, (word,)))
     if not named:
-        raise Refusal(line_of(node), msg.MSG_NO_DAYS)
+        raise Refusal(line_of(node), _(msg.MSG_NO_DAYS))
     return tuple(day for day in WEEKDAYS if day in named)
 
 
@@ -77,7 +78,7 @@ def level(node: Node) -> Level:
     try:
         return Level(value.lower())
     except ValueError:
-        raise Refusal(line_of(node), msg.MSG_BAD_LEVEL.format(value=show(value))) from None
+        raise Refusal(line_of(node), _(msg.MSG_BAD_LEVEL).format(value=show(value))) from None
 
 
 def duration(node: Node, label: str, *, zero_allowed: bool = False) -> float:
@@ -87,10 +88,10 @@ def duration(node: Node, label: str, *, zero_allowed: bool = False) -> float:
     try:
         seconds = parse_duration(value)
     except OperatorError as exc:
-        raise Refusal(line_of(node), msg.MSG_BAD_DURATION.format(label=label, reason=exc)) \
+        raise Refusal(line_of(node), _(msg.MSG_BAD_DURATION).format(label=label, reason=exc)) \
             from None
     if seconds > MAX_DURATION_S or (seconds <= 0 and not zero_allowed):
-        message = msg.MSG_GAP_RANGE if zero_allowed else msg.MSG_DURATION_RANGE
+        message = _(msg.MSG_GAP_RANGE) if zero_allowed else _(msg.MSG_DURATION_RANGE)
         raise Refusal(line_of(node), message.format(label=label, value=show(value)))
     return seconds
 
@@ -99,10 +100,10 @@ def repeat(node: Node, label: str) -> int:
     """How many times a notice is read: 1 to MAX_REPEAT."""
     value = scalar(node, label).strip()
     if not re.fullmatch(r"[+-]?[0-9]{1,6}", value):
-        raise Refusal(line_of(node), msg.MSG_BAD_REPEAT.format(label=label, value=show(value)))
+        raise Refusal(line_of(node), _(msg.MSG_BAD_REPEAT).format(label=label, value=show(value)))
     count = int(value)
     if not 1 <= count <= MAX_REPEAT:
-        raise Refusal(line_of(node), msg.MSG_REPEAT_RANGE.format(label=label, value=count))
+        raise Refusal(line_of(node), _(msg.MSG_REPEAT_RANGE).format(label=label, value=count))
     return count
 
 
@@ -117,6 +118,6 @@ def stream_url(node: Node, label: str) -> str:
     except ValueError:  # e.g. a broken [IPv6] host
         good = False
     if not good or any(character.isspace() for character in value):
-        raise Refusal(line_of(node), msg.MSG_BAD_URL.format(label=label, value=show(value)))
+        raise Refusal(line_of(node), _(msg.MSG_BAD_URL).format(label=label, value=show(value)))
     return value
 

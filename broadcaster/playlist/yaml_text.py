@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, TypeGuard
 
+from broadcaster.i18n import _
 from broadcaster.playlist import messages as msg
 from broadcaster.playlist.problems import Findings, Refusal, show
 
@@ -38,17 +39,17 @@ def compose(text: str) -> Node | None:
     except yaml.MarkedYAMLError as exc:
         raise _syntax_problem(text, exc) from None
     except yaml.YAMLError as exc:
-        raise Refusal(1, msg.MSG_BAD_YAML.format(problem=show(str(exc)))) from None
+        raise Refusal(1, _(msg.MSG_BAD_YAML).format(problem=show(str(exc)))) from None
     except RecursionError:  # pure-Python PyYAML on deeply nested brackets
-        raise Refusal(1, msg.MSG_TOO_DEEP) from None
+        raise Refusal(1, _(msg.MSG_TOO_DEEP)) from None
 
 
 def _control_character(text: str, exc: ReaderError) -> Refusal:
     match = _NOT_PRINTABLE.search(text)
     if match is None:
-        return Refusal(1, msg.MSG_BAD_YAML.format(problem=show(str(exc.reason))))
+        return Refusal(1, _(msg.MSG_BAD_YAML).format(problem=show(str(exc.reason))))
     return Refusal(line_at(text, match.start()),
-                   msg.MSG_CONTROL_CHARACTER.format(code=ord(match.group())))
+                   _(msg.MSG_CONTROL_CHARACTER).format(code=ord(match.group())))
 
 
 def _syntax_problem(text: str, exc: MarkedYAMLError) -> Refusal:
@@ -62,14 +63,14 @@ def _syntax_problem(text: str, exc: MarkedYAMLError) -> Refusal:
     tabbed = [number for number, content in enumerate(text.splitlines()[:line + 1])
               if content.strip() and "\t" in content[:len(content) - len(content.lstrip())]]
     if tabbed and (tabbed[-1] == line or "tab" in problem or "\\t" in problem):
-        return Refusal(tabbed[-1] + 1, msg.MSG_TAB)
+        return Refusal(tabbed[-1] + 1, _(msg.MSG_TAB))
     if "maximum nesting depth" in problem:
-        return Refusal(line + 1, msg.MSG_TOO_DEEP)
+        return Refusal(line + 1, _(msg.MSG_TOO_DEEP))
     if "another document" in problem:
-        return Refusal(line + 1, msg.MSG_TWO_DOCUMENTS)
+        return Refusal(line + 1, _(msg.MSG_TWO_DOCUMENTS))
     if "mapping values are not allowed" in problem:
-        return Refusal(line + 1, msg.MSG_COLON_IN_VALUE)
-    return Refusal(line + 1, msg.MSG_BAD_YAML.format(problem=show(problem)))
+        return Refusal(line + 1, _(msg.MSG_COLON_IN_VALUE))
+    return Refusal(line + 1, _(msg.MSG_BAD_YAML).format(problem=show(problem)))
 
 
 def line_at(text: str, index: int) -> int:
@@ -101,14 +102,14 @@ def is_empty(node: Node) -> bool:
 def found(node: Node) -> str:
     """What kind of value `node` is, for messages."""
     if is_sequence(node):
-        return msg.FOUND_LIST
-    return msg.FOUND_MAPPING if is_mapping(node) else msg.FOUND_TEXT
+        return _(msg.FOUND_LIST)
+    return _(msg.FOUND_MAPPING) if is_mapping(node) else _(msg.FOUND_TEXT)
 
 
 def scalar(node: Node, label: str) -> str:
     """The text of a single value exactly as the operator typed it (`05:30`, `no`)."""
     if not is_scalar(node):
-        raise Refusal(line_of(node), msg.MSG_NOT_A_VALUE.format(label=label, found=found(node)))
+        raise Refusal(line_of(node), _(msg.MSG_NOT_A_VALUE).format(label=label, found=found(node)))
     return str(node.value)
 
 
@@ -118,9 +119,10 @@ def entries(node: MappingNode, findings: Findings) -> dict[str, tuple[Node, Node
     seen: dict[str, tuple[Node, Node]] = {}
     for key_node, value_node in node.value:
         if not is_scalar(key_node):
-            findings.note(line_of(key_node), msg.MSG_KEY_NOT_A_WORD.format(found=found(key_node)))
+            findings.note(line_of(key_node),
+                          _(msg.MSG_KEY_NOT_A_WORD).format(found=found(key_node)))
         elif (key := str(key_node.value)) in seen:
-            findings.note(line_of(key_node), msg.MSG_DUPLICATE_KEY.format(
+            findings.note(line_of(key_node), _(msg.MSG_DUPLICATE_KEY).format(
                 key=show(key), first=line_of(seen[key][0])))
         else:
             seen[key] = (key_node, value_node)
