@@ -12,10 +12,11 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import Outcome, PlaylistItem
 
-MSG_PART_MISSING = "part {number} ({what}): {reason}"
-MSG_NOT_REACHED = "not reached"
+MSG_PART_MISSING = N_("part {number} ({what}): {reason}")
+MSG_NOT_REACHED = N_("not reached")
 FRAMING = ("chime", "pause")  # parts that carry no message of their own
 
 
@@ -101,8 +102,8 @@ def mark(parts: tuple[PartResult, ...], index: int, *, aired: bool,
 def verdict(parts: tuple[PartResult, ...]) -> tuple[Outcome, str | None]:
     """The outcome of an item that ran to its end (not cut, cancelled or missed)."""
     missing = [part for part in parts if not part.aired]
-    reason = "; ".join(MSG_PART_MISSING.format(number=part.number, what=part.what,
-                                               reason=part.reason or MSG_NOT_REACHED)
+    reason = "; ".join(_(MSG_PART_MISSING).format(number=part.number, what=part.what,
+                                                  reason=part.reason or _(MSG_NOT_REACHED))
                        for part in missing) or None
     if not missing:
         return Outcome.AIRED, None

@@ -8,15 +8,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError
 
 if TYPE_CHECKING:
     from broadcaster.config import Config
 
 # Operator-facing messages of this module, kept together for translation.
-MSG_BAD_DURATION = "{value!r} is not a duration; write it like 30s, 10m, 1h30m or 90"
-MSG_BAD_AT = ("{value!r} is not a time; write HH:MM, YYYY-MM-DD HH:MM, now, "
-              "or +90s / +10m from now")
+MSG_BAD_DURATION = N_("{value!r} is not a duration; write it like 30s, 10m, 1h30m or 90")
+MSG_BAD_AT = N_("{value!r} is not a time; write HH:MM, YYYY-MM-DD HH:MM, now, "
+                "or +90s / +10m from now")
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 _UNITS = (3600.0, 60.0, 1.0)
@@ -36,7 +37,7 @@ def parse_duration(value: str) -> float:
     text = value.strip().lower().replace(" ", "")
     match = _DURATION.match(text)
     if not text or match is None or not any(match.groups()):
-        raise OperatorError(MSG_BAD_DURATION.format(value=value))
+        raise OperatorError(_(MSG_BAD_DURATION).format(value=value))
     return sum(float(part) * unit for part, unit in zip(match.groups(), _UNITS, strict=True)
                if part)
 
@@ -57,7 +58,7 @@ def parse_at(value: str, now: datetime) -> datetime:
         try:
             return now + timedelta(seconds=parse_duration(text[1:]))
         except OperatorError:
-            raise OperatorError(MSG_BAD_AT.format(value=value)) from None
+            raise OperatorError(_(MSG_BAD_AT).format(value=value)) from None
     if match := _CLOCK.match(text):
         hour, minute = int(match.group(1)), int(match.group(2))
         today = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
@@ -67,8 +68,8 @@ def parse_at(value: str, now: datetime) -> datetime:
         try:
             return datetime(year, month, day, hour, minute, tzinfo=now.tzinfo)
         except ValueError:
-            raise OperatorError(MSG_BAD_AT.format(value=value)) from None
-    raise OperatorError(MSG_BAD_AT.format(value=value))
+            raise OperatorError(_(MSG_BAD_AT).format(value=value)) from None
+    raise OperatorError(_(MSG_BAD_AT).format(value=value))
 
 
 def _next_day(moment: datetime) -> datetime:

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError
 from broadcaster.nearest import did_you_mean
 
@@ -24,26 +25,29 @@ LOCAL_CONFIG = Path("broadcaster.toml")
 SYSTEM_RUNTIME_DIR = Path("/run/broadcaster")
 
 # Operator-facing messages of this module, kept together for translation.
-MSG_NOT_FOUND = "{path}: config file not found; check --config or ${env}"
-MSG_UNREADABLE = "{path}: cannot read the config file ({reason}); check its permissions"
-MSG_BAD_TOML = "{path}:{line}: not valid TOML ({reason}); fix the syntax on that line"
-MSG_UNKNOWN_KEY = "{path}:{line}: unknown key '{key}'{section}{hint}"
-MSG_BAD_VALUE = "{path}:{line}: {key}: {reason}"
-MSG_BAD_QUIET_HOURS = "quiet hours must look like \"21:30-05:00\", not {value!r}"
-MSG_BAD_TIMEZONE = "unknown time zone {value!r}; use a name such as \"Asia/Ho_Chi_Minh\""
-MSG_BAD_ENGINE = "unknown engine {value!r}; choose from gtts, espeak, command"
-MSG_NO_ENGINES = ("no speech engine listed: notices could never be spoken; "
-                  "list at least one, e.g. [\"gtts\", \"espeak\"]")
-MSG_WANT_TYPE = "must be {kind}, not {got}"
-MSG_AT_LEAST = "must be at least {limit}"
-MSG_AT_MOST = "must be at most {limit}"
-MSG_MORE_THAN = "must be more than {limit}"
-MSG_NOT_SECTION = "must be a section like [{key}], not a single value"
+MSG_NOT_FOUND = N_("{path}: config file not found; check --config or ${env}")
+MSG_UNREADABLE = N_("{path}: cannot read the config file ({reason}); check its permissions")
+MSG_BAD_TOML = N_("{path}:{line}: not valid TOML ({reason}); fix the syntax on that line")
+MSG_UNKNOWN_KEY = N_("{path}:{line}: unknown key '{key}'{section}{hint}")
+MSG_BAD_VALUE = N_("{path}:{line}: {key}: {reason}")
+MSG_BAD_QUIET_HOURS = N_("quiet hours must look like \"21:30-05:00\", not {value!r}")
+MSG_BAD_TIMEZONE = N_("unknown time zone {value!r}; use a name such as \"Asia/Ho_Chi_Minh\"")
+MSG_BAD_ENGINE = N_("unknown engine {value!r}; choose from gtts, espeak, command")
+MSG_NO_ENGINES = N_("no speech engine listed: notices could never be spoken; "
+                    "list at least one, e.g. [\"gtts\", \"espeak\"]")
+MSG_WANT_TYPE = N_("must be {kind}, not {got}")
+MSG_AT_LEAST = N_("must be at least {limit}")
+MSG_AT_MOST = N_("must be at most {limit}")
+MSG_MORE_THAN = N_("must be more than {limit}")
+MSG_NOT_SECTION = N_("must be a section like [{key}], not a single value")
 
 _HHMM_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
-_KINDS = {"int": "a whole number", "float": "a number", "str": "text in quotes",
-          "bool": "true or false", "array": "a list like [\"a\", \"b\"]",
-          "object": "a section"}
+_KINDS = {"int": N_("a whole number"), "float": N_("a number"), "str": N_("text in quotes"),
+          "bool": N_("true or false"), "array": N_("a list like [\"a\", \"b\"]"),
+          "object": N_("a section")}
+MSG_OR = N_(" or ")
+MSG_TEXT = N_("text")
+MSG_IN_SECTION = N_(" in [{section}]")
 ENGINE_NAMES = ("gtts", "espeak", "command")
 
 
@@ -98,12 +102,42 @@ class DistrictSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, k
     trusted_keys: list[str] = msgspec.field(default_factory=list)
 
 
+MSG_BAD_LISTEN = N_("listen must look like \"0.0.0.0:8080\" (an address and a port from 1 to "
+                    "65535), not {value!r}")
+MSG_TLS_PAIR = N_("give both tls_cert and tls_key (the certificate and its private key), or "
+                  "neither for plain HTTP")
+_LISTEN = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$")
+
+
+class WebSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """The LAN web console (`broadcaster web`); TLS when both paths are given (relative to
+    the config file; absolute once loaded)."""
+
+    listen: str = "0.0.0.0:8080"
+    enabled: bool = True
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+    def address(self) -> tuple[str, int]:
+        """(host, port) of `listen`; an IPv6 host without its brackets."""
+        host, _sep, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
+def _check_web(web: WebSection) -> None:
+    if not _LISTEN.match(web.listen) or not 0 < web.address()[1] < 65536:
+        raise _Mistake("web", "listen", _(MSG_BAD_LISTEN).format(value=web.listen))
+    if (web.tls_cert is None) != (web.tls_key is None):
+        raise _Mistake("web", "tls_cert" if web.tls_cert is None else "tls_key", _(MSG_TLS_PAIR))
+
+
 class _ConfigFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     station: StationSection = msgspec.field(default_factory=StationSection)
     audio: AudioSection = msgspec.field(default_factory=AudioSection)
     tts: TtsSection = msgspec.field(default_factory=TtsSection)
     amplifier: AmplifierSection = msgspec.field(default_factory=AmplifierSection)
     district: DistrictSection = msgspec.field(default_factory=DistrictSection)
+    web: WebSection = msgspec.field(default_factory=WebSection)
 
 
 class _Mistake(Exception):
@@ -120,17 +154,17 @@ def _check(parsed: _ConfigFile) -> None:
 
     for span in parsed.station.quiet_hours:
         if not _HHMM_RANGE.match(span):
-            raise _Mistake("station", "quiet_hours", MSG_BAD_QUIET_HOURS.format(value=span))
+            raise _Mistake("station", "quiet_hours", _(MSG_BAD_QUIET_HOURS).format(value=span))
     try:
         ZoneInfo(parsed.station.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise _Mistake("station", "timezone",
-                       MSG_BAD_TIMEZONE.format(value=parsed.station.timezone)) from None
+                       _(MSG_BAD_TIMEZONE).format(value=parsed.station.timezone)) from None
     if not parsed.tts.engines:
-        raise _Mistake("tts", "engines", MSG_NO_ENGINES)
+        raise _Mistake("tts", "engines", _(MSG_NO_ENGINES))
     for name in parsed.tts.engines:
         if name not in ENGINE_NAMES:
-            raise _Mistake("tts", "engines", MSG_BAD_ENGINE.format(value=name))
+            raise _Mistake("tts", "engines", _(MSG_BAD_ENGINE).format(value=name))
 
 
 @dataclass(frozen=True)
@@ -193,10 +227,10 @@ def load_config(explicit: Path | None = None) -> Config:
     try:
         text = path.read_text(encoding="utf-8-sig")  # Notepad's byte-order mark is fine
     except FileNotFoundError:
-        raise OperatorError(MSG_NOT_FOUND.format(path=path, env=ENV_VAR)) from None
+        raise OperatorError(_(MSG_NOT_FOUND).format(path=path, env=ENV_VAR)) from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise OperatorError(MSG_UNREADABLE.format(path=path, reason=reason)) from None
+        raise OperatorError(_(MSG_UNREADABLE).format(path=path, reason=reason)) from None
     return parse_config(text, path)
 
 
@@ -206,7 +240,7 @@ def parse_config(text: str, path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
         reason = str(getattr(exc, "msg", exc)).split(" (at")[0]
-        raise OperatorError(MSG_BAD_TOML.format(path=path, line=line, reason=reason)) from None
+        raise OperatorError(_(MSG_BAD_TOML).format(path=path, line=line, reason=reason)) from None
     try:
         parsed = msgspec.convert(raw, _ConfigFile)
         _check(parsed)
@@ -214,7 +248,7 @@ def parse_config(text: str, path: Path) -> Config:
         raise OperatorError(_describe(str(exc), text, path)) from None
     except _Mistake as mistake:
         line = _line_of(text, [mistake.section], mistake.key)
-        raise OperatorError(MSG_BAD_VALUE.format(
+        raise OperatorError(_(MSG_BAD_VALUE).format(
             path=path, line=line, key=f"{mistake.section}.{mistake.key}",
             reason=mistake.message)) from None
     return _resolve(parsed, path.resolve())
@@ -259,15 +293,15 @@ def _describe(message: str, text: str, path: Path) -> str:
         section = [part for part in (match["at"] or "").split(".") if part]
         key = match["key"]
         line = _line_of(text, section, key)
-        where = f" in [{'.'.join(section)}]" if section else ""
-        return MSG_UNKNOWN_KEY.format(path=path, line=line, key=key, section=where,
-                                      hint=did_you_mean(key, _valid_keys(section)))
+        where = _(MSG_IN_SECTION).format(section=".".join(section)) if section else ""
+        return _(MSG_UNKNOWN_KEY).format(path=path, line=line, key=key, section=where,
+                                         hint=did_you_mean(key, _valid_keys(section)))
     at = _AT.match(message)
     what, place = (at["what"], at["at"]) if at else (message, "")
     parts = [re.sub(r"\[\d+\]$", "", part) for part in place.split(".") if part]
     line = _line_of(text, parts[:-1], parts[-1]) if parts else 1
-    return MSG_BAD_VALUE.format(path=path, line=line, key=".".join(parts) or "config",
-                                reason=_plain(what, parts[-1] if parts else ""))
+    return _(MSG_BAD_VALUE).format(path=path, line=line, key=".".join(parts) or "config",
+                                   reason=_plain(what, parts[-1] if parts else ""))
 
 
 def _plain(what: str, key: str) -> str:
@@ -276,16 +310,16 @@ def _plain(what: str, key: str) -> str:
     if match is None:
         return what
     if match["got"]:
-        want = " or ".join(_KINDS.get(kind, kind) for kind in match["want"].split(" | ")
-                           if kind != "null")  # TOML has no null: leaving the key out is it
+        want = _(MSG_OR).join(_(_KINDS.get(kind, kind)) for kind in match["want"].split(" | ")
+                              if kind != "null")  # TOML has no null: leaving the key out is it
         if match["got"] == "object" or (match["want"] == "object"):
-            return MSG_NOT_SECTION.format(key=key) if match["want"] == "object" else \
-                MSG_WANT_TYPE.format(kind=want, got=_KINDS["object"])
-        got = {"str": "text"}.get(match["got"]) or _KINDS.get(match["got"], match["got"])
-        return MSG_WANT_TYPE.format(kind=want, got=got)
+            return _(MSG_NOT_SECTION).format(key=key) if match["want"] == "object" else \
+                _(MSG_WANT_TYPE).format(kind=want, got=_(_KINDS["object"]))
+        got = _({"str": MSG_TEXT}.get(match["got"]) or _KINDS.get(match["got"], match["got"]))
+        return _(MSG_WANT_TYPE).format(kind=want, got=got)
     limit = match["limit"].removesuffix(".0")
-    return {">=": MSG_AT_LEAST, "<=": MSG_AT_MOST, ">": MSG_MORE_THAN,
-            "<": MSG_AT_MOST}[match["op"]].format(limit=limit)
+    return {">=": _(MSG_AT_LEAST), "<=": _(MSG_AT_MOST), ">": _(MSG_MORE_THAN),
+            "<": _(MSG_AT_MOST)}[match["op"]].format(limit=limit)
 
 
 def _valid_keys(section: list[str]) -> list[str]:

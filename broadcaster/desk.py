@@ -19,6 +19,7 @@ from pathlib import Path
 
 from broadcaster.clock import parse_at, station_now, zone
 from broadcaster.config import Config
+from broadcaster.i18n import N_, _
 from broadcaster.lifecycle import holder
 from broadcaster.model import Chime, File, Level, OperatorError, Playlist, PlaylistItem, Say
 from broadcaster.on_air import length_of
@@ -37,30 +38,30 @@ from broadcaster.store import (
 )
 
 # Operator-facing messages of this module, kept together for translation.
-MSG_BAD_LEVEL = "{value!r} is not a level; choose normal, priority or emergency"
-MSG_NOT_FOUND = "{path}: file not found; check the path"
-MSG_NOT_AUDIO = ("{path}: not an audio file this station can play; "
-                 "use WAV, MP3, OGG, Opus, FLAC, M4A or AAC")
-MSG_COPY_FAILED = "{path}: cannot copy it into the station's audio folder ({reason})"
-MSG_BAD_DATE = "{value!r} is not a date; write it as YYYY-MM-DD"
-MSG_PAST_EXPIRY = ("it could start no later than {expires}, which has passed; "
-                   "give a later --at or --expires")
-MSG_EXPIRES_BEFORE_DUE = ("--expires {expires} is not after its start {due}; "
-                          "give a later --expires")
-MSG_QUIET_PAST_EXPIRY = ("quiet hours hold it until {free}, past the latest start {expires}; "
-                         "give --at after {free_clock} or a later --expires")
-MSG_VALID_UNTIL_PASSED = ("{path}: valid_until {day} has passed; change valid_until "
-                          "or remove it to air the playlist")
-MSG_AFTER_QUIET = "will air at {when}, after quiet hours"
-MSG_TOMORROW = "{value} has passed today: queued for tomorrow, {when}"
-MSG_EXPIRES_TOMORROW = "--expires {value} has passed today: it may start until tomorrow, {when}"
-MSG_FROM_VALID_FROM = "will air from {when}, its valid_from day"
-MSG_GAP_TOO_LONG = "a gap of {gap} between readings is too long; give at most {most}"
-MSG_BAD_TITLE = "a title is one line of at most {most} characters; shorten it"
+MSG_BAD_LEVEL = N_("{value!r} is not a level; choose normal, priority or emergency")
+MSG_NOT_FOUND = N_("{path}: file not found; check the path")
+MSG_NOT_AUDIO = N_("{path}: not an audio file this station can play; "
+                   "use WAV, MP3, OGG, Opus, FLAC, M4A or AAC")
+MSG_COPY_FAILED = N_("{path}: cannot copy it into the station's audio folder ({reason})")
+MSG_BAD_DATE = N_("{value!r} is not a date; write it as YYYY-MM-DD")
+MSG_PAST_EXPIRY = N_("it could start no later than {expires}, which has passed; "
+                     "give a later --at or --expires")
+MSG_EXPIRES_BEFORE_DUE = N_("--expires {expires} is not after its start {due}; "
+                            "give a later --expires")
+MSG_QUIET_PAST_EXPIRY = N_("quiet hours hold it until {free}, past the latest start {expires}; "
+                           "give --at after {free_clock} or a later --expires")
+MSG_VALID_UNTIL_PASSED = N_("{path}: valid_until {day} has passed; change valid_until "
+                            "or remove it to air the playlist")
+MSG_AFTER_QUIET = N_("will air at {when}, after quiet hours")
+MSG_TOMORROW = N_("{value} has passed today: queued for tomorrow, {when}")
+MSG_EXPIRES_TOMORROW = N_("--expires {value} has passed today: it may start until tomorrow, {when}")
+MSG_FROM_VALID_FROM = N_("will air from {when}, its valid_from day")
+MSG_GAP_TOO_LONG = N_("a gap of {gap} between readings is too long; give at most {most}")
+MSG_BAD_TITLE = N_("a title is one line of at most {most} characters; shorten it")
 MAX_GAP_S = 600.0  # a longer pause on air is a mistake (30m typed for 30s)
 MAX_TITLE = 200
-MSG_DAEMON_DOWN = ("the station daemon is not running: nothing airs until the station starts "
-                   "(`sudo systemctl start broadcaster`)")
+MSG_DAEMON_DOWN = N_("the station daemon is not running: nothing airs until the station starts "
+                     "(`sudo systemctl start broadcaster`)")
 
 TITLE_WORDS = 8
 _CLOCK_ONLY = re.compile(r"^\s*\d{1,2}:\d{2}\s*$")
@@ -80,7 +81,7 @@ def parse_level(value: str) -> Level:
     try:
         return Level(value.strip().lower())
     except ValueError:
-        raise OperatorError(MSG_BAD_LEVEL.format(value=value)) from None
+        raise OperatorError(_(MSG_BAD_LEVEL).format(value=value)) from None
 
 
 def station_rundown(config: Config) -> Rundown:
@@ -96,26 +97,26 @@ def when_to_air(config: Config, level: Level, at: str, expires: str | None,
     timed = at.strip().lower() != "now"
     due = parse_at(at, now) if timed else due_now(level, now, quiet)
     if timed and _CLOCK_ONLY.match(at) and due.date() > now.date():
-        notes.append(MSG_TOMORROW.format(value=at.strip(), when=_clock(due)))
+        notes.append(_(MSG_TOMORROW).format(value=at.strip(), when=_clock(due)))
     latest = expiry(level, due, quiet, timed=timed)
     if expires is not None:
         latest = parse_at(expires, now)
         if _CLOCK_ONLY.match(expires) and latest.date() > now.date():
-            notes.append(MSG_EXPIRES_TOMORROW.format(value=expires.strip(),
-                                                     when=_clock(latest)))
+            notes.append(_(MSG_EXPIRES_TOMORROW).format(value=expires.strip(),
+                                                        when=_clock(latest)))
         if latest <= due:
-            raise OperatorError(MSG_EXPIRES_BEFORE_DUE.format(expires=_clock(latest),
-                                                              due=_clock(due)))
+            raise OperatorError(_(MSG_EXPIRES_BEFORE_DUE).format(expires=_clock(latest),
+                                                                 due=_clock(due)))
     if latest < now:
-        raise OperatorError(MSG_PAST_EXPIRY.format(expires=_clock(latest)))
+        raise OperatorError(_(MSG_PAST_EXPIRY).format(expires=_clock(latest)))
     free = quiet.free_from(level, max(due, now))
     if free > latest:
-        raise OperatorError(MSG_QUIET_PAST_EXPIRY.format(
+        raise OperatorError(_(MSG_QUIET_PAST_EXPIRY).format(
             free=_clock(free), free_clock=free.strftime("%H:%M"), expires=_clock(latest)))
     if free > max(due, now):
-        notes.append(MSG_AFTER_QUIET.format(when=_clock(free)))
+        notes.append(_(MSG_AFTER_QUIET).format(when=_clock(free)))
     elif not timed and due > now:
-        notes.append(MSG_AFTER_QUIET.format(when=_clock(due)))
+        notes.append(_(MSG_AFTER_QUIET).format(when=_clock(due)))
     return due, latest, notes
 
 
@@ -128,9 +129,9 @@ def queue_notice(config: Config, text: str, *, at: str = "now", repeat: int = 1,
 
     chosen = parse_level(level)
     if gap_s > MAX_GAP_S:
-        raise OperatorError(MSG_GAP_TOO_LONG.format(gap=f"{gap_s:.0f} s", most="10m"))
+        raise OperatorError(_(MSG_GAP_TOO_LONG).format(gap=f"{gap_s:.0f} s", most="10m"))
     if title is not None and ("\n" in title or "\r" in title or len(title) > MAX_TITLE):
-        raise OperatorError(MSG_BAD_TITLE.format(most=MAX_TITLE))
+        raise OperatorError(_(MSG_BAD_TITLE).format(most=MAX_TITLE))
     reading_form(config, text)  # empty, symbol-only or too long: refused before anything
     items = (Chime("default"), Say(text.strip(), repeat=repeat, gap_s=gap_s))
     return _enqueue(config, title or _title_from(text), chosen, items, at, expires)
@@ -164,7 +165,7 @@ def _enqueue(config: Config, title: str, level: Level, items: tuple[PlaylistItem
 def _told(config: Config, entry_id: int, expected: datetime | None,
           notes: list[str]) -> Queued:
     if not poke_daemon(config) and holder(config.data_dir) is None:
-        notes.append(MSG_DAEMON_DOWN)
+        notes.append(_(MSG_DAEMON_DOWN))
     return Queued(entry_id, expected, notes)
 
 
@@ -253,11 +254,11 @@ def _into_audio_dir(config: Config, path: Path) -> Path:
         with source.open("rb") as handle:
             head = handle.read(12)
     except FileNotFoundError:
-        raise OperatorError(MSG_NOT_FOUND.format(path=path)) from None
+        raise OperatorError(_(MSG_NOT_FOUND).format(path=path)) from None
     except OSError as exc:
-        raise OperatorError(MSG_COPY_FAILED.format(path=path, reason=exc.strerror)) from None
+        raise OperatorError(_(MSG_COPY_FAILED).format(path=path, reason=exc.strerror)) from None
     if source.suffix.lower() not in AUDIO_SUFFIXES or not looks_like_audio(head):
-        raise OperatorError(MSG_NOT_AUDIO.format(path=path))
+        raise OperatorError(_(MSG_NOT_AUDIO).format(path=path))
     audio_dir = config.audio_dir.resolve()
     if source.is_relative_to(audio_dir):
         return source
@@ -268,7 +269,7 @@ def _into_audio_dir(config: Config, path: Path) -> Path:
         shutil.copyfile(source, tmp)
         tmp.replace(target)
     except OSError as exc:
-        raise OperatorError(MSG_COPY_FAILED.format(path=path, reason=exc.strerror)) from None
+        raise OperatorError(_(MSG_COPY_FAILED).format(path=path, reason=exc.strerror)) from None
     return target
 
 
@@ -327,11 +328,12 @@ def apply_playlist(config: Config, path: Path) -> Applied:
     quiet = QuietHours.parse(config.station.quiet_hours)
     if playlist.slot is None:
         if playlist.valid_until is not None and playlist.valid_until < now.date():
-            raise OperatorError(MSG_VALID_UNTIL_PASSED.format(path=path, day=playlist.valid_until))
+            raise OperatorError(_(MSG_VALID_UNTIL_PASSED).format(path=path,
+                                                                 day=playlist.valid_until))
         due, latest = one_off_window(playlist.valid_from, playlist.valid_until,
                                      playlist.level, now, quiet)
         if latest < due:
-            raise OperatorError(MSG_PAST_EXPIRY.format(expires=_clock(latest)))
+            raise OperatorError(_(MSG_PAST_EXPIRY).format(expires=_clock(latest)))
     store = open_store(config)
     try:
         if playlist.slot is not None:
@@ -344,7 +346,7 @@ def apply_playlist(config: Config, path: Path) -> Applied:
                 items=playlist.items, due_at=due.timestamp(), now=now.timestamp(),
                 expires_at=latest.timestamp())
             expected = _expected(config, store, entry_id, now)
-            notes = [MSG_FROM_VALID_FROM.format(when=_clock(due))] if due > now else []
+            notes = [_(MSG_FROM_VALID_FROM).format(when=_clock(due))] if due > now else []
             result = Applied(playlist, queued=Queued(entry_id, expected, notes))
     finally:
         store.close()
@@ -395,7 +397,7 @@ def parse_day(value: str | None, config: Config) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise OperatorError(MSG_BAD_DATE.format(value=value)) from None
+        raise OperatorError(_(MSG_BAD_DATE).format(value=value)) from None
 
 
 def as_run(config: Config, since: str | None, until: str | None) -> list[AsRunEntry]:

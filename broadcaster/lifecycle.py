@@ -13,16 +13,17 @@ import fcntl
 import os
 from pathlib import Path
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError
 
 LOCK_FILE = "station.lock"
-MSG_ALREADY_RUNNING = ("another station daemon (pid {pid}) already runs on {data_dir}; "
-                       "stop it first (`sudo systemctl stop broadcaster`)")
-MSG_LOCK_FAILED = "{path}: cannot lock the station's data folder ({reason})"
-MSG_DB_GONE = ("the station database {path} was deleted under the running daemon; "
-               "restarting on the new state")
-MSG_DB_REPLACED = ("the station database {path} was replaced under the running daemon; "
-                   "restarting on the new state")
+MSG_ALREADY_RUNNING = N_("another station daemon (pid {pid}) already runs on {data_dir}; "
+                         "stop it first (`sudo systemctl stop broadcaster`)")
+MSG_LOCK_FAILED = N_("{path}: cannot lock the station's data folder ({reason})")
+MSG_DB_GONE = N_("the station database {path} was deleted under the running daemon; "
+                 "restarting on the new state")
+MSG_DB_REPLACED = N_("the station database {path} was replaced under the running daemon; "
+                     "restarting on the new state")
 
 
 class StationLock:
@@ -36,14 +37,14 @@ class StationLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o664)
         except OSError as exc:
-            raise OperatorError(MSG_LOCK_FAILED.format(path=self.path,
-                                                       reason=exc.strerror)) from None
+            raise OperatorError(_(MSG_LOCK_FAILED).format(path=self.path,
+                                                          reason=exc.strerror)) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
-            raise OperatorError(MSG_ALREADY_RUNNING.format(
+            raise OperatorError(_(MSG_ALREADY_RUNNING).format(
                 pid=holder, data_dir=self.path.parent)) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
@@ -92,5 +93,5 @@ class DatabaseWatch:
         now = self._current()
         if now == self._identity:
             return None
-        message = MSG_DB_GONE if now is None else MSG_DB_REPLACED
+        message = _(MSG_DB_GONE) if now is None else _(MSG_DB_REPLACED)
         return message.format(path=self.path)

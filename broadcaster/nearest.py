@@ -9,9 +9,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
+from broadcaster.i18n import N_, _
+
 # Operator-facing messages of this module, kept together for translation.
-MSG_DID_YOU_MEAN = "; did you mean '{suggestion}'?"
-MSG_VALID_KEYS = "; valid keys: {keys}"
+MSG_DID_YOU_MEAN = N_("; did you mean '{suggestion}'?")
+MSG_VALID_KEYS = N_("; valid keys: {keys}")
 
 # difflib's own default: 'tittle' → 'title', but no guess between unrelated words.
 _CUTOFF = 0.6
@@ -28,5 +30,5 @@ def did_you_mean(key: str, valid: Sequence[str]) -> str:
     close to `key`, else "; valid keys: title, items, …" (in the order of `valid`)."""
     suggestion = nearest_key(key, valid)
     if suggestion is not None:
-        return MSG_DID_YOU_MEAN.format(suggestion=suggestion)
-    return MSG_VALID_KEYS.format(keys=", ".join(valid))
+        return _(MSG_DID_YOU_MEAN).format(suggestion=suggestion)
+    return _(MSG_VALID_KEYS).format(keys=", ".join(valid))

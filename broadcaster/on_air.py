@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from broadcaster.asrun import Interruption, PartResult, Progress, blank_parts, mark, verdict
+from broadcaster.i18n import N_, _
 from broadcaster.model import Chime, File, Outcome, Pause, PlaylistItem, Relay, Say
 from broadcaster.schedule.rundown import Item, State
 from broadcaster.store import Entry
@@ -27,21 +28,21 @@ if TYPE_CHECKING:
 CHIME_S = 3.0  # about the station chime's length, for the forward plan
 WORDS_PER_S = 2.5  # Vietnamese read aloud, for speech not rendered yet
 UNKNOWN_FILE_S = 60.0
-MSG_OFF = "the station was off from {since} to {until}"
-MSG_OFF_SINCE_UNKNOWN = "the station was off until {until}"
-MSG_NOT_RESUMED = "{off}; it could not resume before its expiry"
-MSG_SPEECH_FAILED = "its speech could not be rendered by its expiry: {reason}"
-MSG_SLOT_ENDED = "its slot ended"
-MSG_CANCELLED = "cancelled by operator"
-MSG_STOPPED_ON_AIR = "on air when {why}, not aired whole"
+MSG_OFF = N_("the station was off from {since} to {until}")
+MSG_OFF_SINCE_UNKNOWN = N_("the station was off until {until}")
+MSG_NOT_RESUMED = N_("{off}; it could not resume before its expiry")
+MSG_SPEECH_FAILED = N_("its speech could not be rendered by its expiry: {reason}")
+MSG_SLOT_ENDED = N_("its slot ended")
+MSG_CANCELLED = N_("cancelled by operator")
+MSG_STOPPED_ON_AIR = N_("on air when {why}, not aired whole")
 
 
 def off_reason(since: float | None, until: float, zone: tzinfo | None = None) -> str:
     def clock(moment: float) -> str:
         return datetime.fromtimestamp(moment, zone).strftime("%Y-%m-%d %H:%M")
     if since is None:
-        return MSG_OFF_SINCE_UNKNOWN.format(until=clock(until))
-    return MSG_OFF.format(since=clock(since), until=clock(until))
+        return _(MSG_OFF_SINCE_UNKNOWN).format(until=clock(until))
+    return _(MSG_OFF).format(since=clock(since), until=clock(until))
 
 
 @dataclass
@@ -157,11 +158,11 @@ class Book:
         """The as-run outcome of an item the player ended (`outcome` is the player's)."""
         notes = "; ".join(problem for problem in self.problems if problem) or None
         if outcome in (Outcome.CUT, Outcome.CANCELLED):
-            why = MSG_SLOT_ENDED if outcome is Outcome.CUT else MSG_CANCELLED
+            why = _(MSG_SLOT_ENDED) if outcome is Outcome.CUT else _(MSG_CANCELLED)
             if self.on_part is not None:  # it aired in part: say so, not "not reached"
                 self.parts = mark(self.parts, self.on_part, aired=False,
-                                  reason=MSG_STOPPED_ON_AIR.format(why=why))
-            _, missing = verdict(self.parts)
+                                  reason=_(MSG_STOPPED_ON_AIR).format(why=why))
+            missing = verdict(self.parts)[1]
             return outcome, _join(why, missing if self.started_at else None)
         judged, reason = verdict(self.parts)
         return judged, _join(reason, notes) if judged is not Outcome.AIRED else notes
@@ -172,9 +173,9 @@ class Book:
         since, back = off
         away = off_reason(since, back, self.zone)
         if self.started_at is not None:
-            return Outcome.INTERRUPTED, MSG_NOT_RESUMED.format(off=away)
+            return Outcome.INTERRUPTED, _(MSG_NOT_RESUMED).format(off=away)
         if self.notice and speech_error:
-            return Outcome.FAILED, MSG_SPEECH_FAILED.format(reason=speech_error)
+            return Outcome.FAILED, _(MSG_SPEECH_FAILED).format(reason=speech_error)
         if self.entry.expires_at < back:
             return Outcome.MISSED, away
         return Outcome.MISSED, reason

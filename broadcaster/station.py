@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from broadcaster.asrun import Interruption
+from broadcaster.i18n import N_, _
 from broadcaster.lifecycle import DatabaseWatch, StationLock
 from broadcaster.model import Outcome
 from broadcaster.on_air import Book, off_reason
@@ -55,8 +56,8 @@ POLL_S = 0.25  # the longest the station sleeps: database changes, the watchdog,
 PREPARE_S = 0.5
 SPEECH_WAIT_S = 60.0  # a render under way when its part's turn comes (an emergency's chime
 # airs first; a slot's earlier parts air) is waited for this long
-MSG_EMERGENCY_CUT = "an emergency cut in"
-MSG_STOPPED = "the daemon stopped"
+MSG_EMERGENCY_CUT = N_("an emergency cut in")
+MSG_STOPPED = N_("the daemon stopped")
 
 
 class Station:
@@ -320,7 +321,7 @@ class Station:
             book.on_air(wall)
         elif kind is EventKind.INTERRUPTED:
             stopping = self._stopping
-            book.cut(wall, MSG_STOPPED if stopping else MSG_EMERGENCY_CUT, event.resume)
+            book.cut(wall, _(MSG_STOPPED) if stopping else _(MSG_EMERGENCY_CUT), event.resume)
             if stopping:
                 self.store.set_progress(book.entry.id, book.progress(), state="pending")
         elif kind in (EventKind.FAILED, EventKind.DEAD_AIR, EventKind.STREAM_LOST):

@@ -9,6 +9,7 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import Level
 from broadcaster.on_air import length_of
 from broadcaster.runtime import clock_synchronized
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 SHOWN_NEXT = 10
 EVERY_S = 0.2  # how often the status is compared (and rewritten if it changed)
-MSG_HELD_QUIET = "held by quiet hours until {until}"
+MSG_HELD_QUIET = N_("held by quiet hours until {until}")
 
 
 class StatusBoard:
@@ -111,14 +112,14 @@ class StatusBoard:
 
     def _note(self, item: Item, now: float) -> str:
         if not item.ready:
-            return MSG_SPEECH_NOT_READY
+            return MSG_SPEECH_NOT_READY  # a key (desk.py reads it); `status` translates it
         moment = datetime.fromtimestamp(now, self.rundown.zone)
         if item.level is Level.EMERGENCY or not self.rundown.quiet.contains(moment):
             return ""
         end = self.rundown.quiet.end_after(moment)
         if item.due > end.timestamp():
             return ""
-        return MSG_HELD_QUIET.format(until=end.strftime("%H:%M"))
+        return _(MSG_HELD_QUIET).format(until=end.strftime("%H:%M"))
 
     def _clock_synchronized(self) -> bool | None:
         tick = time.monotonic()

@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from broadcaster.i18n import N_
+
 if TYPE_CHECKING:
     from broadcaster.config import Config
 
 VERSION = 2
-MSG_SPEECH_NOT_READY = "speech not ready"  # a waiting item's note
+MSG_SPEECH_NOT_READY = N_("speech not ready")  # a waiting item's note
 STATUS_FILE = "status.json"
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from broadcaster.asrun import Interruption, PartResult, Progress, interruption_from, part_from
+from broadcaster.i18n import N_, _
 from broadcaster.model import (
     Chime,
     File,
@@ -40,10 +41,10 @@ if TYPE_CHECKING:
 DATABASE = "station.db"
 
 # Operator-facing messages of this module, kept together for translation.
-MSG_CANNOT_OPEN = ("{path}: cannot open the station database ({reason}); "
-                   "check that you are in the 'broadcaster' group")
-MSG_NO_SUCH_ITEM = "no pending item with id {id}; see `broadcaster queue`"
-MSG_CANCELLED = "cancelled by operator"
+MSG_CANNOT_OPEN = N_("{path}: cannot open the station database ({reason}); "
+                     "check that you are in the 'broadcaster' group")
+MSG_NO_SUCH_ITEM = N_("no pending item with id {id}; see `broadcaster queue`")
+MSG_CANCELLED = N_("cancelled by operator")
 
 SCHEMA_VERSION = 3
 _SCHEMA = """
@@ -150,9 +151,9 @@ class Store:
             self._db.execute("PRAGMA busy_timeout=5000")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise OperatorError(MSG_CANNOT_OPEN.format(path=path, reason=exc)) from None
+            raise OperatorError(_(MSG_CANNOT_OPEN).format(path=path, reason=exc)) from None
         except OSError as exc:
-            raise OperatorError(MSG_CANNOT_OPEN.format(path=path, reason=exc.strerror)) from None
+            raise OperatorError(_(MSG_CANNOT_OPEN).format(path=path, reason=exc.strerror)) from None
 
     def close(self) -> None:
         self._db.close()
@@ -289,9 +290,9 @@ class Store:
         which sees the request and stops it. Raises OperatorError when there is none."""
         entry = self.entry(entry_id)
         if entry is None or entry.state == "done":
-            raise OperatorError(MSG_NO_SUCH_ITEM.format(id=entry_id))
+            raise OperatorError(_(MSG_NO_SUCH_ITEM).format(id=entry_id))
         if entry.state == "pending":
-            self.finish(entry, Outcome.CANCELLED, ended_at=now, reason=MSG_CANCELLED)
+            self.finish(entry, Outcome.CANCELLED, ended_at=now, reason=_(MSG_CANCELLED))
         else:
             with self.transaction() as db:
                 db.execute("UPDATE queue SET state = 'cancel' WHERE id = ?", (entry_id,))

@@ -28,20 +28,21 @@ import codecs
 import string
 import unicodedata
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError
 
-MSG_NOT_UTF8 = ("the text is not UTF-8 and does not read as Vietnamese in Windows-1258 or "
-                "UTF-16 (perhaps VNI); save it as UTF-8 (in Notepad: Save As, Encoding UTF-8) "
-                "and try again")
-MSG_DAMAGED = ("the text starts as {encoding} but is damaged (cut short or mixed); save it "
-               "again as UTF-8 (in Notepad: Save As, Encoding UTF-8) and try again")
-MSG_TCVN3 = ("the text is in the old TCVN3 (ABC, .VnTime fonts) encoding; convert it to "
-             "Unicode (Unikey: Ctrl+Shift+F6, from TCVN3 to Unicode), save it as UTF-8 and "
-             "try again")
-MSG_AUDIO = ("this is an audio file, not text; to air a recording use `broadcaster play "
-             "FILE`, to read a notice give its words as UTF-8 text")
-MSG_NOT_TEXT = ("this is {kind}, not text; copy the notice's words into Notepad, save them "
-                "as UTF-8 and try again")
+MSG_NOT_UTF8 = N_("the text is not UTF-8 and does not read as Vietnamese in Windows-1258 or "
+                  "UTF-16 (perhaps VNI); save it as UTF-8 (in Notepad: Save As, Encoding UTF-8) "
+                  "and try again")
+MSG_DAMAGED = N_("the text starts as {encoding} but is damaged (cut short or mixed); save it "
+                 "again as UTF-8 (in Notepad: Save As, Encoding UTF-8) and try again")
+MSG_TCVN3 = N_("the text is in the old TCVN3 (ABC, .VnTime fonts) encoding; convert it to "
+               "Unicode (Unikey: Ctrl+Shift+F6, from TCVN3 to Unicode), save it as UTF-8 and "
+               "try again")
+MSG_AUDIO = N_("this is an audio file, not text; to air a recording use `broadcaster play "
+               "FILE`, to read a notice give its words as UTF-8 text")
+MSG_NOT_TEXT = N_("this is {kind}, not text; copy the notice's words into Notepad, save them "
+                  "as UTF-8 and try again")
 
 _BYTE_ORDER_MARKS = ((codecs.BOM_UTF8, "utf-8", "UTF-8"),
                      (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
@@ -51,12 +52,13 @@ _BYTE_ORDER_MARKS = ((codecs.BOM_UTF8, "utf-8", "UTF-8"),
 _AUDIO_SIGNATURES = ((0, b"ID3"), (0, b"\xff\xfb"), (0, b"\xff\xf3"), (0, b"\xff\xf2"),
                      (0, b"fLaC"), (0, b"OggS"), (0, b"RIFF"), (0, b"#!AMR"), (4, b"ftyp"))
 _FILE_SIGNATURES = (
-    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-    (b"%PDF", "a PDF document"), (b"PK\x03\x04", "a Word, Excel or ZIP file"),
-    (b"\xd0\xcf\x11\xe0", "an old Word or Excel file"), (b"{\\rtf", "an RTF document"),
-    (b"\x7fELF", "a program"),
+    (b"\x89PNG", N_("a PNG image")), (b"\xff\xd8\xff", N_("a JPEG image")),
+    (b"GIF8", N_("a GIF image")), (b"%PDF", N_("a PDF document")),
+    (b"PK\x03\x04", N_("a Word, Excel or ZIP file")),
+    (b"\xd0\xcf\x11\xe0", N_("an old Word or Excel file")), (b"{\\rtf", N_("an RTF document")),
+    (b"\x7fELF", N_("a program")),
 )
-_BINARY = "binary data"
+_BINARY = N_("binary data")
 # TCVN3 (ABC): the letters of its upper half; the toned capitals have no code of their own.
 _TCVN3 = dict(zip(
     bytes.fromhex("a1a2a3a4a5a6a7 a8a9aaabacadae b5b6b7b8b9 bbbcbdbec6 c7c8c9cacb cccecfd0d1"
@@ -85,12 +87,12 @@ def decode(data: bytes) -> str:
             try:
                 return _not_binary(data[len(mark):].decode(codec))
             except UnicodeDecodeError:
-                raise OperatorError(MSG_DAMAGED.format(encoding=name)) from None
+                raise OperatorError(_(MSG_DAMAGED).format(encoding=name)) from None
     if any(data.startswith(signature, offset) for offset, signature in _AUDIO_SIGNATURES):
-        raise OperatorError(MSG_AUDIO)
+        raise OperatorError(_(MSG_AUDIO))
     for signature, kind in _FILE_SIGNATURES:
         if data.startswith(signature):
-            raise OperatorError(MSG_NOT_TEXT.format(kind=kind))
+            raise OperatorError(_(MSG_NOT_TEXT).format(kind=_(kind)))
     utf16 = _utf16_without_mark(data)
     if utf16 is not None:
         return _not_binary(utf16)
@@ -106,7 +108,7 @@ def _not_binary(text: str) -> str:
     are kept (a NUL between two words): the normalizer reads them as spaces."""
     controls = len(text) - len(text.translate(_NO_CONTROLS))
     if controls > max(2, len(text) // 4):
-        raise OperatorError(MSG_NOT_TEXT.format(kind=_BINARY))
+        raise OperatorError(_(MSG_NOT_TEXT).format(kind=_(_BINARY)))
     return text
 
 
@@ -141,7 +143,7 @@ def _legacy(data: bytes) -> str:
     data when it is one of those."""
     controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
     if controls > max(2, len(data) // 50):  # text files have next to none
-        raise OperatorError(MSG_NOT_TEXT.format(kind=_BINARY))
+        raise OperatorError(_(MSG_NOT_TEXT).format(kind=_(_BINARY)))
     try:
         windows = unicodedata.normalize("NFC", data.decode("cp1258"))
     except UnicodeDecodeError:
@@ -156,10 +158,10 @@ def _legacy(data: bytes) -> str:
         if windows_share is not None and (tcvn3_share is None or windows_share >= tcvn3_share):
             return windows
     if tcvn3_share is not None:
-        raise OperatorError(MSG_TCVN3)
+        raise OperatorError(_(MSG_TCVN3))
     if b"\x00" in data:
-        raise OperatorError(MSG_NOT_TEXT.format(kind=_BINARY))
-    raise OperatorError(MSG_NOT_UTF8)
+        raise OperatorError(_(MSG_NOT_TEXT).format(kind=_(_BINARY)))
+    raise OperatorError(_(MSG_NOT_UTF8))
 
 
 def _share(good: int, bad: int) -> float | None:

@@ -11,25 +11,22 @@ from dataclasses import dataclass
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError, one_line
 
 if TYPE_CHECKING:
     from broadcaster.air.sources import Block, OutputFormat
 
-MSG_NO_PORTAUDIO = (
-    "cannot use the sound system: the PortAudio library is missing; "
-    "install the Debian package 'libportaudio2'"
-)
-MSG_NOT_FOUND = "sound device {spec} not found; {available}; set [audio] device in the config"
-MSG_AMBIGUOUS = "sound device {spec} matches several devices; {available}; give its number"
-MSG_NO_DEFAULT = "no default sound output; {available}; set [audio] device in the config"
-MSG_CANNOT_OPEN = (
-    "sound device {spec} cannot be opened at {rate} Hz, {channels} ch ({reason}); "
-    "it may be busy or unplugged; {available}"
-)
-MSG_WRITE_FAILED = "sound device {spec} failed while playing ({reason}); {available}"
-MSG_AVAILABLE = "available output devices: {devices}"
-MSG_NONE_AVAILABLE = "no output devices are available"
+MSG_NO_PORTAUDIO = N_("cannot use the sound system: the PortAudio library is missing; "
+                      "install the Debian package 'libportaudio2'")
+MSG_NOT_FOUND = N_("sound device {spec} not found; {available}; set [audio] device in the config")
+MSG_AMBIGUOUS = N_("sound device {spec} matches several devices; {available}; give its number")
+MSG_NO_DEFAULT = N_("no default sound output; {available}; set [audio] device in the config")
+MSG_CANNOT_OPEN = N_("sound device {spec} cannot be opened at {rate} Hz, {channels} ch ({reason}); "
+                     "it may be busy or unplugged; {available}")
+MSG_WRITE_FAILED = N_("sound device {spec} failed while playing ({reason}); {available}")
+MSG_AVAILABLE = N_("available output devices: {devices}")
+MSG_NONE_AVAILABLE = N_("no output devices are available")
 
 
 @dataclass(frozen=True)
@@ -49,7 +46,7 @@ def sounddevice_module() -> ModuleType:
     try:
         import sounddevice
     except OSError:
-        raise OperatorError(MSG_NO_PORTAUDIO) from None
+        raise OperatorError(_(MSG_NO_PORTAUDIO)) from None
     return cast(ModuleType, sounddevice)
 
 
@@ -81,8 +78,8 @@ def available_text() -> str:
     except OperatorError as exc:
         return str(exc)
     if not outputs:
-        return MSG_NONE_AVAILABLE
-    return MSG_AVAILABLE.format(
+        return _(MSG_NONE_AVAILABLE)
+    return _(MSG_AVAILABLE).format(
         devices=", ".join(f'{info["index"]} "{info["name"]}"' for info in outputs))
 
 
@@ -97,19 +94,19 @@ def resolve_device(spec: str | int | None) -> int:
         default = sd.default.device[1]
         if any(info["index"] == default for info in outputs):
             return int(default)
-        raise OperatorError(MSG_NO_DEFAULT.format(available=available_text()))
+        raise OperatorError(_(MSG_NO_DEFAULT).format(available=available_text()))
     if isinstance(spec, int) or spec.strip().isdigit():
         index = int(spec)
         if any(info["index"] == index for info in outputs):
             return index
-        raise OperatorError(MSG_NOT_FOUND.format(spec=index, available=available_text()))
+        raise OperatorError(_(MSG_NOT_FOUND).format(spec=index, available=available_text()))
     exact = [info["index"] for info in outputs if info["name"] == spec]
     if exact:
         return int(exact[0])
     partial = [info["index"] for info in outputs if spec.lower() in info["name"].lower()]
     if len(partial) == 1:
         return int(partial[0])
-    message = MSG_AMBIGUOUS if partial else MSG_NOT_FOUND
+    message = _(MSG_AMBIGUOUS) if partial else _(MSG_NOT_FOUND)
     raise OperatorError(message.format(spec=repr(spec), available=available_text()))
 
 
@@ -164,7 +161,7 @@ class SoundOutput:
                                      blocksize=self.block_frames, latency=self.latency)
             stream.start()
         except (sd.PortAudioError, ValueError) as exc:
-            raise OperatorError(MSG_CANNOT_OPEN.format(
+            raise OperatorError(_(MSG_CANNOT_OPEN).format(
                 spec=repr(self.name), rate=self.fmt.sample_rate, channels=self.fmt.channels,
                 reason=one_line(exc), available=available_text())) from None
         return stream
@@ -177,7 +174,7 @@ class SoundOutput:
         try:
             self._stream.write(samples)
         except Exception as exc:  # PortAudioError; the module may not be importable here
-            raise OperatorError(MSG_WRITE_FAILED.format(
+            raise OperatorError(_(MSG_WRITE_FAILED).format(
                 spec=repr(self.name), reason=one_line(exc), available=available_text())) from None
         self.frames_written += len(block)
 

@@ -29,6 +29,7 @@ from broadcaster.air.amplifier import Amplifier, NoSwitch
 from broadcaster.air.deadair import DeadAirCheck
 from broadcaster.air.events import AirEvent, EventKind, NowPlaying
 from broadcaster.air.sources import OutputFormat, Source
+from broadcaster.i18n import N_, _
 from broadcaster.model import Level, OperatorError, Outcome, one_line
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 FADE_S = 0.2  # SPEC §1 asks for ≤ 300 ms
 DEVICE_RETRY_S = 5.0
-MSG_DEAD_AIR = "more than {seconds:.1f} s of silence on air"
+MSG_DEAD_AIR = N_("more than {seconds:.1f} s of silence on air")
 
 
 class Output(Protocol):
@@ -340,7 +341,7 @@ class Player:
                            source.position)
             if self._dead_air.feed(block, exempt=source.may_be_silent):
                 self._emit(EventKind.DEAD_AIR, entry, source.position,
-                           detail=MSG_DEAD_AIR.format(seconds=self._dead_air.silent_frames
+                           detail=_(MSG_DEAD_AIR).format(seconds=self._dead_air.silent_frames
                                                       / self.fmt.sample_rate))
             if fade_at is not None and fade_at >= self._fade_frames:
                 break

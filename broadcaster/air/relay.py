@@ -24,15 +24,16 @@ from broadcaster.air.sources import (
     Source,
     _ignore,
 )
+from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError
 
 if TYPE_CHECKING:
     from broadcaster.air.sources import Block
 
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
-MSG_LOST = "relay {url}: stream lost ({reason}); airing the fallback and reconnecting"
-MSG_GAP = "relay {url}: {seconds:.1f} s of stream missing, filled with the fallback"
-MSG_NEVER = "relay {url}: stream not reached ({reason}); airing the fallback and retrying"
+MSG_LOST = N_("relay {url}: stream lost ({reason}); airing the fallback and reconnecting")
+MSG_GAP = N_("relay {url}: {seconds:.1f} s of stream missing, filled with the fallback")
+MSG_NEVER = N_("relay {url}: stream not reached ({reason}); airing the fallback and retrying")
 
 
 class _Pump:
@@ -191,13 +192,13 @@ class RelaySource(Source):
             else:
                 self._starving += count - len(block)
                 if not pump.connected or self._starving >= self.fmt.frames(self._stall_s):
-                    self._lose(MSG_LOST.format(url=self.url, reason=pump.last_error))
+                    self._lose(_(MSG_LOST).format(url=self.url, reason=pump.last_error))
                 silence = np.zeros((count - len(block), self.fmt.channels), dtype=np.float32)
                 block = np.concatenate([block, silence])
         elif self._state == "starting":
             self._starving += count  # silence while connecting, then the fallback
             if self._starving >= self.fmt.frames(self._connect_s):
-                self._lose(MSG_NEVER.format(url=self.url, reason=pump.last_error))
+                self._lose(_(MSG_NEVER).format(url=self.url, reason=pump.last_error))
             block = np.zeros((count, self.fmt.channels), dtype=np.float32)
         else:
             block = self._fill.read(count)
@@ -213,7 +214,7 @@ class RelaySource(Source):
 
     def _report_gap(self) -> None:
         seconds = (self.position - self._gap_from) / self.fmt.sample_rate
-        self._emit("gap", MSG_GAP.format(url=self.url, seconds=seconds), seconds)
+        self._emit("gap", _(MSG_GAP).format(url=self.url, seconds=seconds), seconds)
 
     def close(self) -> None:
         if self._state == "lost":

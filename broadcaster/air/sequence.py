@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from broadcaster.air.sources import Emit, OutputFormat, Source, _ignore
+from broadcaster.i18n import N_, _
 from broadcaster.model import one_line
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ class PartState(enum.StrEnum):
 # Told as each part starts, airs whole, or fails: (index, state, why it failed).
 # A resumed copy reports to the same place.
 PartReport = Callable[[int, PartState, "str | None"], None]
-MSG_PART_FAILED = "part {number} ({what}) skipped: {reason}"
+MSG_PART_FAILED = N_("part {number} ({what}) skipped: {reason}")
 
 
 def no_report(_index: int, _state: PartState, _reason: str | None) -> None:
@@ -114,8 +115,8 @@ class SequenceSource(Source):
                     source.close()
                 what = source.title if source is not None else "item"
                 reason = one_line(exc)
-                self._emit("failed", MSG_PART_FAILED.format(number=index + 1, what=what,
-                                                            reason=reason))
+                self._emit("failed", _(MSG_PART_FAILED).format(number=index + 1, what=what,
+                                                               reason=reason))
                 self.report(index, PartState.FAILED, reason)
                 continue
             self._current = _Started(index, self.position, source, source.position)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError, RenderedProgram
 
 if TYPE_CHECKING:
@@ -25,18 +26,14 @@ if TYPE_CHECKING:
 
     Block = npt.NDArray[np.float32]
 
-MSG_MISSING = "{path}: audio file not found; check the path"
-MSG_UNREADABLE = "{path}: cannot read the audio file ({reason}); check its permissions"
-MSG_UNSUPPORTED = "{path}: not an audio format this station can play ({reason})"
-MSG_NO_FFMPEG = (
-    "{path}: this format needs ffmpeg, which is not installed; "
-    "install the Debian package 'ffmpeg'"
-)
-MSG_NO_SOXR = (
-    "cannot convert {source} Hz to {target} Hz: the Python package 'soxr' is missing; "
-    "reinstall broadcaster with its dependencies"
-)
-MSG_DECODE_FAILED = "{path}: decoding failed ({reason})"
+MSG_MISSING = N_("{path}: audio file not found; check the path")
+MSG_UNREADABLE = N_("{path}: cannot read the audio file ({reason}); check its permissions")
+MSG_UNSUPPORTED = N_("{path}: not an audio format this station can play ({reason})")
+MSG_NO_FFMPEG = N_("{path}: this format needs ffmpeg, which is not installed; "
+                   "install the Debian package 'ffmpeg'")
+MSG_NO_SOXR = N_("cannot convert {source} Hz to {target} Hz: the Python package 'soxr' is missing; "
+                 "reinstall broadcaster with its dependencies")
+MSG_DECODE_FAILED = N_("{path}: decoding failed ({reason})")
 
 
 @dataclass(frozen=True)
@@ -146,7 +143,7 @@ class FfmpegDecoder:
     def __init__(self, input_args: list[str], fmt: OutputFormat, label: str) -> None:
         ffmpeg = shutil.which("ffmpeg")
         if ffmpeg is None:
-            raise OperatorError(MSG_NO_FFMPEG.format(path=label))
+            raise OperatorError(_(MSG_NO_FFMPEG).format(path=label))
         self.sample_rate = fmt.sample_rate
         self.channels = fmt.channels
         self._label = label
@@ -172,7 +169,7 @@ class FfmpegDecoder:
             data += chunk
         usable = len(data) - len(data) % (self.channels * 4)
         if usable == 0 and self._process.wait() != 0:
-            raise OperatorError(MSG_DECODE_FAILED.format(path=self._label, reason=self.error()))
+            raise OperatorError(_(MSG_DECODE_FAILED).format(path=self._label, reason=self.error()))
         return np.frombuffer(bytes(data[:usable]), dtype="<f4").reshape(-1, self.channels)
 
     def error(self) -> str:
@@ -224,7 +221,7 @@ class _Converter:
             try:
                 import soxr
             except ImportError:
-                raise OperatorError(MSG_NO_SOXR.format(
+                raise OperatorError(_(MSG_NO_SOXR).format(
                     source=decoder.sample_rate, target=fmt.sample_rate)) from None
             self._resampler = soxr.ResampleStream(
                 decoder.sample_rate, fmt.sample_rate, fmt.channels, dtype="float32")
@@ -260,12 +257,12 @@ def open_audio(path: Path, fmt: OutputFormat, start_frame: int = 0) -> tuple[_Co
     import soundfile
 
     if not path.is_file():
-        raise OperatorError(MSG_MISSING.format(path=path))
+        raise OperatorError(_(MSG_MISSING).format(path=path))
     try:
         with path.open("rb"):
             pass
     except OSError as exc:
-        raise OperatorError(MSG_UNREADABLE.format(path=path, reason=exc.strerror)) from None
+        raise OperatorError(_(MSG_UNREADABLE).format(path=path, reason=exc.strerror)) from None
     try:
         info = soundfile.info(str(path))
     except (soundfile.LibsndfileError, RuntimeError):
@@ -282,7 +279,7 @@ def _open_with_ffmpeg(path: Path, fmt: OutputFormat, start_frame: int) -> _Conve
     first = reader.read(1)  # fail now, on open, rather than on air
     if len(first) == 0:
         decoder.close()
-        raise OperatorError(MSG_UNSUPPORTED.format(path=path, reason="ffmpeg found no audio"))
+        raise OperatorError(_(MSG_UNSUPPORTED).format(path=path, reason=_("ffmpeg found no audio")))
     import numpy as np
 
     reader._pending = np.concatenate([first, reader._pending])

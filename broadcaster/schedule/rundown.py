@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import Level
 from broadcaster.schedule.rules import QuietHours
 
@@ -154,10 +155,10 @@ class WakeAt:
 
 Action = Cue | Expire | WakeAt
 
-MSG_EXPIRED_BEHIND = "expired while waiting behind #{id}"
-MSG_EXPIRED_QUIET = "expired while quiet hours held it"
-MSG_EXPIRED_WAITING = "expired before its turn came"
-MSG_EXPIRED_UNREADY = "its speech was not ready by its expiry"
+MSG_EXPIRED_BEHIND = N_("expired while waiting behind #{id}")
+MSG_EXPIRED_QUIET = N_("expired while quiet hours held it")
+MSG_EXPIRED_WAITING = N_("expired before its turn came")
+MSG_EXPIRED_UNREADY = N_("its speech was not ready by its expiry")
 
 
 def decide(rundown: Rundown, items: Sequence[Item], now: float, lead_s: float,
@@ -204,9 +205,9 @@ def decide(rundown: Rundown, items: Sequence[Item], now: float, lead_s: float,
 
 def _why_expired(rundown: Rundown, item: Item, on_air: int | None) -> str:
     if on_air is not None:
-        return MSG_EXPIRED_BEHIND.format(id=on_air)
+        return _(MSG_EXPIRED_BEHIND).format(id=on_air)
     if not item.ready:
-        return MSG_EXPIRED_UNREADY
+        return _(MSG_EXPIRED_UNREADY)
     if rundown.free_from(item, item.expires) > item.expires:
-        return MSG_EXPIRED_QUIET
-    return MSG_EXPIRED_WAITING
+        return _(MSG_EXPIRED_QUIET)
+    return _(MSG_EXPIRED_WAITING)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import Level, OperatorError, RenderedProgram, Say, one_line
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ RETRY_FIRST_S = 5.0  # the first retry after a failed render; doubles each time
 RETRY_MAX_S = 300.0
 PREFER_MARGIN_S = 60.0  # no render by the first engine this close to air time
 PREFER_EVERY_S = 300.0  # how often the first engine is tried again before air time
-MSG_NOT_READY = "its speech is not ready yet"
+MSG_NOT_READY = N_("its speech is not ready yet")
 
 _RANK = {Level.EMERGENCY: 0, Level.PRIORITY: 1, Level.NORMAL: 2}
 PREFER_RANK = 3  # a second render by the first engine waits for every first render
@@ -127,7 +128,7 @@ class SpeechAhead:
         with self._lock:
             speech = self._wanted.get(key)
         if speech is None:
-            raise OperatorError(MSG_NOT_READY)
+            raise OperatorError(_(MSG_NOT_READY))
         with self._lock:  # a render (or its retry) still under way may be waited for
             self._lock.wait_for(lambda: speech.program is not None or key not in self._wanted
                                 or not (speech.rendering or speech.retry_at is not None),
@@ -135,7 +136,7 @@ class SpeechAhead:
         best = self._cached(speech.say) if speech.program is not None else None
         program = best or speech.program
         if program is None:
-            raise OperatorError(speech.error or MSG_NOT_READY)
+            raise OperatorError(speech.error or _(MSG_NOT_READY))
         return program
 
     def retry_due(self, now: float) -> float | None:

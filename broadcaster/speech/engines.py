@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import one_line
 
 if TYPE_CHECKING:
@@ -25,15 +26,15 @@ if TYPE_CHECKING:
 ENGINE_NAMES = ("gtts", "espeak", "command")
 
 # Operator-facing messages of this module, kept together for translation.
-MSG_MISSING_PROGRAM = ("{program} is not installed; "
-                       "install the Debian package {package} (sudo apt-get install {package})")
-MSG_TIMED_OUT = "no answer within {seconds:g} s"
-MSG_NETWORK = "cannot reach the speech service ({reason})"
-MSG_HTTP = "the speech service answered HTTP {status}"
-MSG_EXIT = "{program} failed with exit status {status}: {detail}"
-MSG_NO_AUDIO = "{program} produced no audio"
-MSG_NO_COMMAND = "no command configured; set [tts.command] argv in the config"
-MSG_BAD_AUDIO = "could not decode the audio it produced ({reason})"
+MSG_MISSING_PROGRAM = N_("{program} is not installed; "
+                         "install the Debian package {package} (sudo apt-get install {package})")
+MSG_TIMED_OUT = N_("no answer within {seconds:g} s")
+MSG_NETWORK = N_("cannot reach the speech service ({reason})")
+MSG_HTTP = N_("the speech service answered HTTP {status}")
+MSG_EXIT = N_("{program} failed with exit status {status}: {detail}")
+MSG_NO_AUDIO = N_("{program} produced no audio")
+MSG_NO_COMMAND = N_("no command configured; set [tts.command] argv in the config")
+MSG_BAD_AUDIO = N_("could not decode the audio it produced ({reason})")
 
 
 class EngineFailure(Exception):
@@ -74,7 +75,7 @@ def require_program(program: str, package: str) -> str:
     """Absolute path of a system program, or EngineFailure naming the Debian package."""
     found = shutil.which(program)
     if found is None:
-        raise EngineFailure(MSG_MISSING_PROGRAM.format(program=program, package=package))
+        raise EngineFailure(_(MSG_MISSING_PROGRAM).format(program=program, package=package))
     return found
 
 
@@ -90,7 +91,7 @@ def decode_audio(data: bytes | Path, *, tempo: float = 1.0) -> Pcm:
     try:
         segment = AudioSegment.from_file(source, parameters=parameters).set_channels(1)
     except Exception as exc:  # pydub raises CouldntDecodeError or ffmpeg's errors
-        raise EngineFailure(MSG_BAD_AUDIO.format(reason=one_line(exc))) from exc
+        raise EngineFailure(_(MSG_BAD_AUDIO).format(reason=one_line(exc))) from exc
     ints = np.frombuffer(segment.raw_data, dtype=f"<i{segment.sample_width}")
     scale = float(1 << (8 * segment.sample_width - 1))
     return Pcm((ints / scale).astype(np.float32), segment.frame_rate)
@@ -132,7 +133,7 @@ class GttsEngine:
         except requests.RequestException as exc:
             raise EngineFailure(_requests_reason(exc, self.timeout_s)) from exc
         if not buffer.getvalue():
-            raise EngineFailure(MSG_NO_AUDIO.format(program="gTTS"))
+            raise EngineFailure(_(MSG_NO_AUDIO).format(program="gTTS"))
         return decode_audio(buffer.getvalue(), tempo=self.speed)
 
 
@@ -188,7 +189,7 @@ class CommandEngine:
 
     def synthesize(self, text: str) -> Pcm:
         if not self.argv:
-            raise EngineFailure(MSG_NO_COMMAND)
+            raise EngineFailure(_(MSG_NO_COMMAND))
         program = self.argv[0]
         if shutil.which(program) is None:
             raise EngineFailure(f"{program}: program not found; check [tts.command] argv")
@@ -212,17 +213,18 @@ def _run(argv: list[str], label: str, timeout: float, stdin: str = "") -> None:
         done = subprocess.run(argv, input=stdin.encode(), capture_output=True,
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired as exc:
-        raise EngineFailure(f"{label}: " + MSG_TIMED_OUT.format(seconds=timeout)) from exc
+        raise EngineFailure(f"{label}: " + _(MSG_TIMED_OUT).format(seconds=timeout)) from exc
     except OSError as exc:
         raise EngineFailure(f"{label}: {exc.strerror}") from exc
     if done.returncode != 0:
-        detail = _first_line(done.stderr.decode(errors="replace")) or "no message"
-        raise EngineFailure(MSG_EXIT.format(program=label, status=done.returncode, detail=detail))
+        detail = _first_line(done.stderr.decode(errors="replace")) or _("no message")
+        raise EngineFailure(_(MSG_EXIT).format(program=label, status=done.returncode,
+                                               detail=detail))
 
 
 def _read_output(out: Path, label: str) -> Pcm:
     if not out.exists() or out.stat().st_size <= 44:
-        raise EngineFailure(MSG_NO_AUDIO.format(program=label))
+        raise EngineFailure(_(MSG_NO_AUDIO).format(program=label))
     import numpy as np
     import soundfile
 
@@ -241,7 +243,7 @@ def _gtts_reason(exc: Exception, timeout_s: float) -> str:
         return _requests_reason(cause, timeout_s)
     status = getattr(getattr(exc, "rsp", None), "status_code", None)
     if status is not None:
-        return MSG_HTTP.format(status=status)
+        return _(MSG_HTTP).format(status=status)
     return one_line(exc)
 
 
@@ -249,12 +251,12 @@ def _requests_reason(exc: Exception, timeout_s: float) -> str:
     import requests
 
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
-        return MSG_HTTP.format(status=exc.response.status_code)
+        return _(MSG_HTTP).format(status=exc.response.status_code)
     if isinstance(exc, requests.Timeout):
-        return MSG_TIMED_OUT.format(seconds=timeout_s)
+        return _(MSG_TIMED_OUT).format(seconds=timeout_s)
     if isinstance(exc, requests.ConnectionError):
-        return MSG_NETWORK.format(reason="no connection")
-    return MSG_NETWORK.format(reason=one_line(exc))
+        return _(MSG_NETWORK).format(reason=_("no connection"))
+    return _(MSG_NETWORK).format(reason=one_line(exc))
 
 
 def _first_line(text: str) -> str:

@@ -11,14 +11,15 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError, RenderedProgram
 from broadcaster.speech.engines import EngineFailure, require_program
 
 # Operator-facing messages of this module, kept together for translation.
-MSG_OUTPUT_FORMAT = "{path}: unsupported output format {suffix!r}; use .wav or .mp3"
-MSG_OUTPUT_DIR = ("{path}: the folder {folder} does not exist or is not writable; "
-                  "choose another path")
-MSG_ENCODE = "{path}: could not encode ({reason})"
+MSG_OUTPUT_FORMAT = N_("{path}: unsupported output format {suffix!r}; use .wav or .mp3")
+MSG_OUTPUT_DIR = N_("{path}: the folder {folder} does not exist or is not writable; "
+                    "choose another path")
+MSG_ENCODE = N_("{path}: could not encode ({reason})")
 
 OUTPUT_SUFFIXES = (".wav", ".mp3")
 
@@ -26,10 +27,10 @@ OUTPUT_SUFFIXES = (".wav", ".mp3")
 def check_output_path(out: Path) -> None:
     """Refuse an output path we cannot write before any work is done."""
     if out.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise OperatorError(MSG_OUTPUT_FORMAT.format(path=out, suffix=out.suffix or "(none)"))
+        raise OperatorError(_(MSG_OUTPUT_FORMAT).format(path=out, suffix=out.suffix or _("(none)")))
     folder = out.parent if str(out.parent) else Path()
     if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise OperatorError(MSG_OUTPUT_DIR.format(path=out, folder=folder))
+        raise OperatorError(_(MSG_OUTPUT_DIR).format(path=out, folder=folder))
 
 
 def export(program: RenderedProgram, out: Path) -> None:
@@ -56,4 +57,4 @@ def _encode_mp3(source: Path, out: Path) -> None:
     done = subprocess.run(argv, capture_output=True, check=False)
     if done.returncode != 0:
         lines = done.stderr.decode(errors="replace").strip().splitlines() or ["ffmpeg failed"]
-        raise OperatorError(MSG_ENCODE.format(path=out, reason=lines[-1]))
+        raise OperatorError(_(MSG_ENCODE).format(path=out, reason=lines[-1]))

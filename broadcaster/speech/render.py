@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError, RenderedProgram
 from broadcaster.speech.cache import SpeechCache, cache_key
 from broadcaster.speech.engines import (
@@ -40,11 +41,11 @@ if TYPE_CHECKING:
     from broadcaster.speech.normalize import Abbreviations
 
 # Operator-facing messages of this module, kept together for translation.
-MSG_EMPTY = "the text has nothing to read aloud; write the notice in words"
-MSG_TOO_LONG = ("the text is {length} characters, more than the limit of {limit}; "
-                "split it into several notices")
-MSG_UNKNOWN_ENGINE = "unknown engine {name!r}; choose auto, gtts, espeak or command"
-MSG_CHIME_FILE = "{path}: cannot use as chime ({reason}); give a readable audio file"
+MSG_EMPTY = N_("the text has nothing to read aloud; write the notice in words")
+MSG_TOO_LONG = N_("the text is {length} characters, more than the limit of {limit}; "
+                  "split it into several notices")
+MSG_UNKNOWN_ENGINE = N_("unknown engine {name!r}; choose auto, gtts, espeak or command")
+MSG_CHIME_FILE = N_("{path}: cannot use as chime ({reason}); give a readable audio file")
 
 EXCERPTS = 8  # excerpts of the voice kept while it is spoken, for the limiter's loss
 EXCERPT_S = 6.0  # the start of a sentence group
@@ -66,10 +67,10 @@ def reading_form(config: Config, text: str) -> str:
     from broadcaster.speech.normalize import normalize
 
     if len(text) > config.tts.max_chars:
-        raise OperatorError(MSG_TOO_LONG.format(length=len(text), limit=config.tts.max_chars))
+        raise OperatorError(_(MSG_TOO_LONG).format(length=len(text), limit=config.tts.max_chars))
     spoken = normalize(text, station_abbreviations(config))
     if not any(ch.isalpha() for ch in spoken):
-        raise OperatorError(MSG_EMPTY)
+        raise OperatorError(_(MSG_EMPTY))
     return spoken
 
 
@@ -88,7 +89,7 @@ def engine_chain(config: Config, choice: str = "auto") -> list[SpeechEngine]:
     if choice == "auto":
         return [build_engine(name, config.tts) for name in config.tts.engines]
     if choice not in ENGINE_NAMES:
-        raise OperatorError(MSG_UNKNOWN_ENGINE.format(name=choice))
+        raise OperatorError(_(MSG_UNKNOWN_ENGINE).format(name=choice))
     return [build_engine(choice, config.tts)]
 
 
@@ -153,7 +154,7 @@ def _chime_spec(config: Config, chime: str | Path | None) -> str | None:
     try:
         return f"{path.resolve()}@{path.stat().st_mtime_ns}"
     except OSError as exc:
-        raise OperatorError(MSG_CHIME_FILE.format(path=path, reason=exc.strerror)) from None
+        raise OperatorError(_(MSG_CHIME_FILE).format(path=path, reason=exc.strerror)) from None
 
 
 def _cachedprogram(cache: SpeechCache, key: str) -> RenderedProgram | None:
@@ -289,5 +290,5 @@ def _load_chime(spec: str, rate: int) -> npt.NDArray[np.float32]:
     try:
         pcm = decode_audio(path)
     except EngineFailure as exc:
-        raise OperatorError(MSG_CHIME_FILE.format(path=path, reason=exc)) from None
+        raise OperatorError(_(MSG_CHIME_FILE).format(path=path, reason=exc)) from None
     return _resample(pcm.samples, pcm.rate, rate)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, TypeVar
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError
 from broadcaster.speech.cache import SpeechCache, cache_key
 from broadcaster.speech.engines import EngineFailure, SpeechEngine
@@ -27,10 +28,10 @@ if TYPE_CHECKING:
     from broadcaster.speech.loudness import Samples
 
 # Operator-facing messages of this module, kept together for translation.
-MSG_ALL_FAILED = ("no speech engine could speak the notice ({failures}); "
-                  "check the network or install espeak-ng")
-MSG_RATES = "{engine} returned audio at different sample rates"
-MSG_LOST = "{engine}: a spoken sentence group could not be read back from the cache"
+MSG_ALL_FAILED = N_("no speech engine could speak the notice ({failures}); "
+                    "check the network or install espeak-ng")
+MSG_RATES = N_("{engine} returned audio at different sample rates")
+MSG_LOST = N_("{engine}: a spoken sentence group could not be read back from the cache")
 
 T = TypeVar("T")
 CHUNK_CHARS = 400  # sentence groups up to this size: one engine call, one cache entry each
@@ -56,7 +57,7 @@ class Speech:
         for chunk, key in zip(self.chunks, self.chunk_keys, strict=True):
             with _cached_group(self.engine, chunk, key, self.cache) as group:
                 if group.samplerate != self.rate:
-                    raise EngineFailure(MSG_RATES.format(engine=self.engine.name))
+                    raise EngineFailure(_(MSG_RATES).format(engine=self.engine.name))
                 yield from group.blocks(blocksize=READ_FRAMES, dtype="float32")
 
 
@@ -106,7 +107,7 @@ def first_engine(engines: Sequence[SpeechEngine], attempt: Callable[[SpeechEngin
             return attempt(engine)
         except EngineFailure as failure:
             failures.append(f"{engine.name}: {failure}")
-    raise OperatorError(MSG_ALL_FAILED.format(failures="; ".join(failures)))
+    raise OperatorError(_(MSG_ALL_FAILED).format(failures="; ".join(failures)))
 
 
 def speak_with(engine: SpeechEngine, text: str, cache: SpeechCache, hear: Hear) -> Speech:
@@ -143,10 +144,10 @@ def speak_with(engine: SpeechEngine, text: str, cache: SpeechCache, hear: Hear) 
                 with _cached_group(engine, chunk, key, cache) as group:
                     rate = rate or group.samplerate
                     if group.samplerate != rate:
-                        raise EngineFailure(MSG_RATES.format(engine=engine.name))
+                        raise EngineFailure(_(MSG_RATES).format(engine=engine.name))
                     hear(rate, group.blocks(blocksize=READ_FRAMES, dtype="float32"))
         finally:
-            for *_, waiting in spoken:  # after a failure, the rest need not be spoken
+            for *_started, waiting in spoken:  # after a failure, the rest need not be spoken
                 waiting.cancel()
     if rate is None:
         raise EngineFailure("nothing to say")
@@ -172,7 +173,7 @@ def _cached_group(engine: SpeechEngine, chunk: str, key: str,
     """The group's cached WAV, open for reading; spoken again if the cache lost it."""
     import soundfile
 
-    for _ in range(2):
+    for _attempt in range(2):
         path = cache.lookup(key, ".wav")
         if path is not None:
             try:
@@ -184,4 +185,4 @@ def _cached_group(engine: SpeechEngine, chunk: str, key: str,
                     yield group
                 return
         _speak_group(engine, chunk, key, cache)
-    raise EngineFailure(MSG_LOST.format(engine=engine.name))
+    raise EngineFailure(_(MSG_LOST).format(engine=engine.name))

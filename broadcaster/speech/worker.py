@@ -17,13 +17,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError, RenderedProgram
 
 if TYPE_CHECKING:
     from broadcaster.config import Config
     from broadcaster.speech.render import Notice
 
-MSG_WORKER_FAILED = "the speech worker failed ({detail})"
+MSG_WORKER_FAILED = N_("the speech worker failed ({detail})")
 WORKER_TIMEOUT_S = 600.0
 WORKER_S_PER_CHAR = 0.01  # the longest notice (200,000 characters) is hours of speech
 WORKER_ARGV = (sys.executable, "-m", "broadcaster.speech.worker")
@@ -44,7 +45,7 @@ def render_in_worker(config: Config, notice: Notice, engine: str = "auto") -> Re
                               capture_output=True, text=True, check=False,
                               timeout=WORKER_TIMEOUT_S + WORKER_S_PER_CHAR * len(notice.text))
     except subprocess.TimeoutExpired:
-        raise OperatorError(MSG_WORKER_FAILED.format(detail="timed out")) from None
+        raise OperatorError(_(MSG_WORKER_FAILED).format(detail=_("timed out"))) from None
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
         raise OperatorError(lines[-1])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import Level, Outcome, Playlist
 from broadcaster.upstream.envelope import Envelope, Refused
 
@@ -17,15 +18,15 @@ CLOCK_SKEW = timedelta(minutes=5)  # an issue time this far ahead of our clock i
 MIN_EMERGENCY_WINDOW = timedelta(minutes=1)  # an emergency due now may start a little late
 
 # Reasons for refusing a push, recorded and sent back in the `rejected` receipt.
-MSG_WRONG_TARGET = "addressed to station {target!r}, not to this station ({station!r})"
-MSG_REPLAYED = "message {id} was already received at {when} (a replay or a repeated delivery)"
-MSG_OLD_SEQUENCE = "sequence {seq} is not after {last}, the last one seen from key {key_id}"
-MSG_EXPIRED = "expired at {expires} (station time {now})"
-MSG_FROM_FUTURE = "issued at {issued}, more than {skew} min ahead of station time {now}"
-MSG_SLOT_PUSH = ("a push is a one-off bulletin; a playlist with a slot is installed by the "
-                 "station's operator with `playlist apply`")
-MSG_BAD_PLAYLIST = "invalid playlist: {problem}"
-MSG_REJECTED_BY_OPERATOR = "rejected by operator"
+MSG_WRONG_TARGET = N_("addressed to station {target!r}, not to this station ({station!r})")
+MSG_REPLAYED = N_("message {id} was already received at {when} (a replay or a repeated delivery)")
+MSG_OLD_SEQUENCE = N_("sequence {seq} is not after {last}, the last one seen from key {key_id}")
+MSG_EXPIRED = N_("expired at {expires} (station time {now})")
+MSG_FROM_FUTURE = N_("issued at {issued}, more than {skew} min ahead of station time {now}")
+MSG_SLOT_PUSH = N_("a push is a one-off bulletin; a playlist with a slot is installed by the "
+                   "station's operator with `playlist apply`")
+MSG_BAD_PLAYLIST = N_("invalid playlist: {problem}")
+MSG_REJECTED_BY_OPERATOR = N_("rejected by operator")
 
 
 @dataclass(frozen=True)
@@ -53,19 +54,19 @@ class Decision:
 
 def check_target(envelope: Envelope, station_id: str) -> None:
     if envelope.target not in ("all", station_id):
-        raise Refused(MSG_WRONG_TARGET.format(target=envelope.target, station=station_id),
+        raise Refused(_(MSG_WRONG_TARGET).format(target=envelope.target, station=station_id),
                       envelope.id, envelope.key_id)
 
 
 def check_replay(envelope: Envelope, history: SenderHistory) -> None:
     """Refuses a message id seen before and a sequence not after the key's last one."""
     if history.seen_at is not None:
-        raise Refused(MSG_REPLAYED.format(id=envelope.id,
-                                          when=history.seen_at.isoformat(timespec="seconds")),
+        raise Refused(_(MSG_REPLAYED).format(id=envelope.id,
+                                             when=history.seen_at.isoformat(timespec="seconds")),
                       envelope.id, envelope.key_id)
     if history.last_seq is not None and envelope.seq <= history.last_seq:
-        raise Refused(MSG_OLD_SEQUENCE.format(seq=envelope.seq, last=history.last_seq,
-                                              key_id=envelope.key_id),
+        raise Refused(_(MSG_OLD_SEQUENCE).format(seq=envelope.seq, last=history.last_seq,
+                                                 key_id=envelope.key_id),
                       envelope.id, envelope.key_id)
 
 
@@ -75,11 +76,11 @@ def check_time(envelope: Envelope, now: datetime, *, clock_trusted: bool = True)
     the id and sequence still refuse replays, and an emergency must not be lost to a
     wrong clock."""
     if envelope.expires <= now:
-        raise Refused(MSG_EXPIRED.format(expires=_text(envelope.expires), now=_text(now)),
+        raise Refused(_(MSG_EXPIRED).format(expires=_text(envelope.expires), now=_text(now)),
                       envelope.id, envelope.key_id)
     if clock_trusted and envelope.issued > now + CLOCK_SKEW:
-        raise Refused(MSG_FROM_FUTURE.format(issued=_text(envelope.issued), now=_text(now),
-                                             skew=int(CLOCK_SKEW.total_seconds() // 60)),
+        raise Refused(_(MSG_FROM_FUTURE).format(issued=_text(envelope.issued), now=_text(now),
+                                                skew=int(CLOCK_SKEW.total_seconds() // 60)),
                       envelope.id, envelope.key_id)
 
 
@@ -89,7 +90,7 @@ def decide_push(envelope: Envelope, playlist: Playlist, now: datetime) -> Decisi
     is signed with the key; the playlist's own `level:` is ignored. A playlist with a
     `valid_from` in the future is due that day. Raises Refused for a slot playlist."""
     if playlist.slot is not None:
-        raise Refused(MSG_SLOT_PUSH, envelope.id, envelope.key_id)
+        raise Refused(_(MSG_SLOT_PUSH), envelope.id, envelope.key_id)
     level = envelope.level
     due = now
     if level is not Level.EMERGENCY:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import Level, OperatorError
 from broadcaster.upstream.decisions import MSG_SLOT_PUSH
 from broadcaster.upstream.envelope import MAX_BYTES, load_private_key, seal, write_keypair
@@ -34,15 +35,15 @@ if TYPE_CHECKING:
     from broadcaster.upstream.link import BrokerSettings
 
 # Operator-facing messages of this module, kept together for translation.
-MSG_NO_BROKER = ("no broker configured; set [district] broker = \"mqtt://HOST:1883\" in "
-                 "the config file")
-MSG_NO_KEY = "{path}: no district key here; make one with `broadcaster district keygen`"
-MSG_BAD_TARGET = "--to {value!r}: give a station id (letters, digits, - and _) or 'all'"
-MSG_TOO_BIG = "{path}: the signed push would be {size} bytes, more than the {limit} allowed"
-MSG_CANNOT_CONNECT = "cannot reach the broker at {where} ({reason}); check [district] broker"
-MSG_NOT_DELIVERED = "the broker at {where} did not confirm the push within {seconds:.0f} s"
-MSG_SEQ_UNREADABLE = "{path}: the sequence file is damaged; move it away (the next push " \
-    "then counts from the time)"
+MSG_NO_BROKER = N_("no broker configured; set [district] broker = \"mqtt://HOST:1883\" in "
+                   "the config file")
+MSG_NO_KEY = N_("{path}: no district key here; make one with `broadcaster district keygen`")
+MSG_BAD_TARGET = N_("--to {value!r}: give a station id (letters, digits, - and _) or 'all'")
+MSG_TOO_BIG = N_("{path}: the signed push would be {size} bytes, more than the {limit} allowed")
+MSG_CANNOT_CONNECT = N_("cannot reach the broker at {where} ({reason}); check [district] broker")
+MSG_NOT_DELIVERED = N_("the broker at {where} did not confirm the push within {seconds:.0f} s")
+MSG_SEQ_UNREADABLE = N_("{path}: the sequence file is damaged; move it away (the next push "
+                        "then counts from the time)")
 
 EXPIRY = {Level.NORMAL: timedelta(hours=24), Level.PRIORITY: timedelta(hours=6),
           Level.EMERGENCY: timedelta(hours=1)}  # an hour-old storm warning is no warning
@@ -79,7 +80,7 @@ def settings_of(config: Config) -> BrokerSettings:
 
     district = config.district
     if not district.broker:
-        raise OperatorError(MSG_NO_BROKER)
+        raise OperatorError(_(MSG_NO_BROKER))
     return BrokerSettings.from_url(district.broker, username=district.username,
                                    password_file=district.password_file,
                                    prefix=district.topic_prefix,
@@ -109,7 +110,7 @@ def next_sequence(key: Path, now: float | None = None) -> int:
             try:
                 last = int(json.loads(state.read_text(encoding="utf-8"))["seq"])
             except (OSError, ValueError, KeyError, TypeError):
-                raise OperatorError(MSG_SEQ_UNREADABLE.format(path=state)) from None
+                raise OperatorError(_(MSG_SEQ_UNREADABLE).format(path=state)) from None
         seq = max(last + 1, int((now if now is not None else time.time()) * 1000))
         tmp = state.with_name(f".{state.name}.tmp")
         with tmp.open("w", encoding="utf-8") as handle:
@@ -145,13 +146,13 @@ def sign_push(config: Config, file: Path, *, target: str, level: Level,
     from broadcaster.playlist import load_playlist
 
     if target != "all" and not _station_id_ok(target):
-        raise OperatorError(MSG_BAD_TARGET.format(value=target))
+        raise OperatorError(_(MSG_BAD_TARGET).format(value=target))
     playlist = load_playlist(file, config.audio_dir, max_text_chars=config.tts.max_chars)
     if playlist.slot is not None:
-        raise OperatorError(f"{file}: {MSG_SLOT_PUSH}")
+        raise OperatorError(f"{file}: {_(MSG_SLOT_PUSH)}")
     key_path = key or default_key_path(config)
     if not key_path.exists():
-        raise OperatorError(MSG_NO_KEY.format(path=key_path))
+        raise OperatorError(_(MSG_NO_KEY).format(path=key_path))
     private = load_private_key(key_path)
     text = file.read_text(encoding="utf-8-sig")
     moment = now or datetime.now(UTC)
@@ -160,7 +161,7 @@ def sign_push(config: Config, file: Path, *, target: str, level: Level,
     envelope = seal(private, seq=seq, issued=moment, expires=moment + (expires or EXPIRY[level]),
                     target=target, level=level, payload=text, message_id=message_id)
     if len(envelope) > MAX_BYTES:
-        raise OperatorError(MSG_TOO_BIG.format(path=file, size=len(envelope), limit=MAX_BYTES))
+        raise OperatorError(_(MSG_TOO_BIG).format(path=file, size=len(envelope), limit=MAX_BYTES))
     return message_id, seq, envelope
 
 
@@ -184,7 +185,7 @@ def push(config: Config, file: Path, *, target: str, level: Level, key: Path | N
         info = client.publish(topic, envelope, qos=1)
         info.wait_for_publish(timeout=10)
         if not info.is_published():
-            raise OperatorError(MSG_NOT_DELIVERED.format(where=settings.describe(), seconds=10))
+            raise OperatorError(_(MSG_NOT_DELIVERED).format(where=settings.describe(), seconds=10))
         receipts = _collect(arrived, message_id, target, wait_s, on_receipt) if wait_s > 0 \
             else []
     finally:
@@ -297,16 +298,16 @@ def _connected_client(settings: BrokerSettings,
         settings.connect(client, persistent=False, blocking=True)
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise OperatorError(MSG_CANNOT_CONNECT.format(where=settings.describe(),
-                                                      reason=reason)) from None
+        raise OperatorError(_(MSG_CANNOT_CONNECT).format(where=settings.describe(),
+                                                         reason=reason)) from None
     client.loop_start()
     deadline = time.monotonic() + 10
     while not client.is_connected() and time.monotonic() < deadline:
         time.sleep(0.01)
     if not client.is_connected():
         client.loop_stop()
-        raise OperatorError(MSG_CANNOT_CONNECT.format(where=settings.describe(),
-                                                      reason="no answer, or refused"))
+        raise OperatorError(_(MSG_CANNOT_CONNECT).format(where=settings.describe(),
+                                                         reason=_("no answer, or refused")))
     return client
 
 

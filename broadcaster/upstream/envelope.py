@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import Level, OperatorError, one_line
 
 if TYPE_CHECKING:
@@ -38,19 +39,19 @@ _DOMAIN = b"broadcaster-push-v1\n"  # a signature over a push is never valid for
 _FIELDS = ("v", "id", "seq", "issued", "expires", "key_id", "target", "level", "payload", "sig")
 
 # Reasons for refusing a push, recorded and sent back in the `rejected` receipt.
-MSG_TOO_BIG = "message is {size} bytes, more than the {limit} allowed"
-MSG_NOT_JSON = "not a JSON envelope ({reason})"
-MSG_BAD_FIELD = "envelope field '{field}' {problem}"
-MSG_UNKNOWN_FIELDS = "envelope has unknown field(s): {fields}"
-MSG_UNKNOWN_KEY = "signed by key {key_id}, which is not in this station's trusted_keys"
-MSG_BAD_SIGNATURE = "the signature does not match the content (changed after signing?)"
-MSG_UNSUPPORTED = "envelope version {v} is not supported (this station reads version 1)"
+MSG_TOO_BIG = N_("message is {size} bytes, more than the {limit} allowed")
+MSG_NOT_JSON = N_("not a JSON envelope ({reason})")
+MSG_BAD_FIELD = N_("envelope field '{field}' {problem}")
+MSG_UNKNOWN_FIELDS = N_("envelope has unknown field(s): {fields}")
+MSG_UNKNOWN_KEY = N_("signed by key {key_id}, which is not in this station's trusted_keys")
+MSG_BAD_SIGNATURE = N_("the signature does not match the content (changed after signing?)")
+MSG_UNSUPPORTED = N_("envelope version {v} is not supported (this station reads version 1)")
 
 # Operator-facing messages about key files.
-MSG_KEY_UNREADABLE = "{path}: cannot read the key file ({reason})"
-MSG_KEY_INVALID = "{path}: not an Ed25519 {kind} key in PEM form; make one with " \
-    "`broadcaster district keygen`"
-MSG_KEY_EXISTS = "{path} already exists; refusing to overwrite a key (move it away first)"
+MSG_KEY_UNREADABLE = N_("{path}: cannot read the key file ({reason})")
+MSG_KEY_INVALID = N_("{path}: not an Ed25519 {kind} key in PEM form; make one with "
+                     "`broadcaster district keygen`")
+MSG_KEY_EXISTS = N_("{path} already exists; refusing to overwrite a key (move it away first)")
 
 
 class Refused(Exception):
@@ -119,13 +120,13 @@ def open_envelope(raw: bytes, max_bytes: int = MAX_BYTES) -> Envelope:
     """Read an envelope: size, JSON and every field's type. Raises Refused. Does not say
     whether it is authentic: that is `verify`."""
     if len(raw) > max_bytes:
-        raise Refused(MSG_TOO_BIG.format(size=len(raw), limit=max_bytes))
+        raise Refused(_(MSG_TOO_BIG).format(size=len(raw), limit=max_bytes))
     try:
         fields = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise Refused(MSG_NOT_JSON.format(reason=one_line(exc))) from None
+        raise Refused(_(MSG_NOT_JSON).format(reason=one_line(exc))) from None
     if not isinstance(fields, dict):
-        raise Refused(MSG_NOT_JSON.format(reason="not a JSON object"))
+        raise Refused(_(MSG_NOT_JSON).format(reason=_("not a JSON object")))
     claimed_id = fields.get("id") if isinstance(fields.get("id"), str) else None
     claimed_key = fields.get("key_id") if isinstance(fields.get("key_id"), str) else None
     try:
@@ -137,32 +138,32 @@ def open_envelope(raw: bytes, max_bytes: int = MAX_BYTES) -> Envelope:
 def _envelope(fields: dict[str, Any], raw: bytes) -> Envelope:
     unknown = sorted(set(fields) - set(_FIELDS))
     if unknown:
-        raise Refused(MSG_UNKNOWN_FIELDS.format(fields=", ".join(unknown)))
+        raise Refused(_(MSG_UNKNOWN_FIELDS).format(fields=", ".join(unknown)))
     version = _field(fields, "v", int)
     if version != VERSION:
-        raise Refused(MSG_UNSUPPORTED.format(v=version))
+        raise Refused(_(MSG_UNSUPPORTED).format(v=version))
     message_id = _field(fields, "id", str)
     try:
         uuid.UUID(message_id)
     except ValueError:
-        raise Refused(MSG_BAD_FIELD.format(field="id", problem="is not a UUID")) from None
+        raise Refused(_(MSG_BAD_FIELD).format(field="id", problem=_("is not a UUID"))) from None
     seq = _field(fields, "seq", int)
     if seq < 0:
-        raise Refused(MSG_BAD_FIELD.format(field="seq", problem="is negative"))
+        raise Refused(_(MSG_BAD_FIELD).format(field="seq", problem=_("is negative")))
     level_text = _field(fields, "level", str)
     try:
         level = Level(level_text)
     except ValueError:
-        raise Refused(MSG_BAD_FIELD.format(
-            field="level", problem="must be normal, priority or emergency")) from None
+        raise Refused(_(MSG_BAD_FIELD).format(
+            field="level", problem=_("must be normal, priority or emergency"))) from None
     payload = fields.get("payload")
     if not isinstance(payload, str | dict):
-        raise Refused(MSG_BAD_FIELD.format(field="payload",
-                                           problem="must be playlist text or a mapping"))
+        raise Refused(_(MSG_BAD_FIELD).format(field="payload",
+                                              problem=_("must be playlist text or a mapping")))
     try:
         sig = base64.b64decode(_field(fields, "sig", str), validate=True)
     except binascii.Error:
-        raise Refused(MSG_BAD_FIELD.format(field="sig", problem="is not base64")) from None
+        raise Refused(_(MSG_BAD_FIELD).format(field="sig", problem=_("is not base64"))) from None
     return Envelope(v=version, id=message_id, seq=seq, issued=_time(fields, "issued"),
                     expires=_time(fields, "expires"), key_id=_field(fields, "key_id", str),
                     target=_field(fields, "target", str), level=level, payload=payload,
@@ -172,9 +173,10 @@ def _envelope(fields: dict[str, Any], raw: bytes) -> Envelope:
 def _field(fields: dict[str, Any], name: str, kind: type[Any]) -> Any:
     value = fields.get(name)
     if name not in fields:
-        raise Refused(MSG_BAD_FIELD.format(field=name, problem="is missing"))
+        raise Refused(_(MSG_BAD_FIELD).format(field=name, problem=_("is missing")))
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise Refused(MSG_BAD_FIELD.format(field=name, problem=f"must be {kind.__name__}"))
+        raise Refused(_(MSG_BAD_FIELD).format(
+            field=name, problem=_("must be {kind}").format(kind=kind.__name__)))
     return value
 
 
@@ -185,8 +187,8 @@ def _time(fields: dict[str, Any], name: str) -> datetime:
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise Refused(MSG_BAD_FIELD.format(field=name,
-                                           problem="must be a UTC time like 2026-05-01T05:30:00Z"))
+        raise Refused(_(MSG_BAD_FIELD).format(
+            field=name, problem=_("must be a UTC time like 2026-05-01T05:30:00Z")))
     return moment
 
 
@@ -230,12 +232,12 @@ class TrustedKeys:
 
         public = self.keys.get(envelope.key_id)
         if public is None:
-            raise Refused(MSG_UNKNOWN_KEY.format(key_id=envelope.key_id), envelope.id,
+            raise Refused(_(MSG_UNKNOWN_KEY).format(key_id=envelope.key_id), envelope.id,
                           envelope.key_id)
         try:
             public.verify(envelope.sig, envelope.signed)
         except InvalidSignature:
-            raise Refused(MSG_BAD_SIGNATURE, envelope.id, envelope.key_id) from None
+            raise Refused(_(MSG_BAD_SIGNATURE), envelope.id, envelope.key_id) from None
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
@@ -248,7 +250,7 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     except ValueError:
         public = None
     if not isinstance(public, Ed25519PublicKey):
-        raise OperatorError(MSG_KEY_INVALID.format(path=path, kind="public"))
+        raise OperatorError(_(MSG_KEY_INVALID).format(path=path, kind="public"))
     return public
 
 
@@ -262,7 +264,7 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
     except (ValueError, TypeError):
         private = None
     if not isinstance(private, Ed25519PrivateKey):
-        raise OperatorError(MSG_KEY_INVALID.format(path=path, kind="private"))
+        raise OperatorError(_(MSG_KEY_INVALID).format(path=path, kind="private"))
     return private
 
 
@@ -270,7 +272,7 @@ def _read_key(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise OperatorError(MSG_KEY_UNREADABLE.format(path=path, reason=exc.strerror)) from None
+        raise OperatorError(_(MSG_KEY_UNREADABLE).format(path=path, reason=exc.strerror)) from None
 
 
 def write_keypair(private_path: Path, public_path: Path) -> str:
@@ -286,7 +288,7 @@ def write_keypair(private_path: Path, public_path: Path) -> str:
 
     for path in (private_path, public_path):
         if path.exists():
-            raise OperatorError(MSG_KEY_EXISTS.format(path=path))
+            raise OperatorError(_(MSG_KEY_EXISTS).format(path=path))
     private = Ed25519PrivateKey.generate()
     private_pem = private.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     public_pem = private.public_key().public_bytes(Encoding.PEM,

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from broadcaster.clock import station_now as now_in
 from broadcaster.config import Config
+from broadcaster.i18n import _
 from broadcaster.runtime import poke_daemon
 from broadcaster.store import open_store
 from broadcaster.upstream.decisions import MSG_REJECTED_BY_OPERATOR
@@ -57,6 +58,6 @@ def reject(config: Config, inbox_id: int, reason: str | None = None) -> InboxEnt
     """Refuse push `inbox_id`; the district gets `rejected` with `reason`."""
     with _records(config) as records:
         entry = records.reject(inbox_id, now_in(config).timestamp(),
-                               reason or MSG_REJECTED_BY_OPERATOR)
+                               reason or _(MSG_REJECTED_BY_OPERATOR))
     poke_daemon(config)
     return entry

@@ -37,6 +37,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,10 @@ SESSION_EXPIRY_S = 14 * 86400  # MQTT 5: the broker keeps a silent box's pushes 
 RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 120
 
 # Operator-facing messages of this module, kept together for translation.
-MSG_BAD_URL = ("[district] broker {url!r} is not a broker URL; write it like "
-               "mqtt://broker.example:1883 or mqtts://broker.example:8883?ca_file=/path/ca.pem")
-MSG_BAD_PROTOCOL = "[district] broker: protocol must be 5 or 3.1.1, not {value!r}"
-MSG_PASSWORD_UNREADABLE = "[district] password_file {path}: cannot read it ({reason})"  # noqa: S105
+MSG_BAD_URL = N_("[district] broker {url!r} is not a broker URL; write it like "
+                 "mqtt://broker.example:1883 or mqtts://broker.example:8883?ca_file=/path/ca.pem")
+MSG_BAD_PROTOCOL = N_("[district] broker: protocol must be 5 or 3.1.1, not {value!r}")
+MSG_PASSWORD_UNREADABLE = N_("[district] password_file {path}: cannot read it ({reason})")
 
 
 @dataclass(frozen=True)
@@ -77,17 +78,17 @@ class BrokerSettings:
         relative paths are taken from `base` (the config file's folder)."""
         parts = urlsplit(url)
         if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
-            raise OperatorError(MSG_BAD_URL.format(url=url))
+            raise OperatorError(_(MSG_BAD_URL).format(url=url))
         tls = parts.scheme in ("mqtts", "ssl")
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         protocol_text = query.get("protocol", "5")
         protocols = {"5": MQTTProtocolVersion.MQTTv5, "3.1.1": MQTTProtocolVersion.MQTTv311}
         if protocol_text not in protocols:
-            raise OperatorError(MSG_BAD_PROTOCOL.format(value=protocol_text))
+            raise OperatorError(_(MSG_BAD_PROTOCOL).format(value=protocol_text))
         try:
             port = parts.port or (8883 if tls else 1883)
         except ValueError:
-            raise OperatorError(MSG_BAD_URL.format(url=url)) from None
+            raise OperatorError(_(MSG_BAD_URL).format(url=url)) from None
         ca_file = query.get("ca_file")
         if ca_file and base is not None:
             ca_file = str(base / ca_file)
@@ -98,8 +99,8 @@ class BrokerSettings:
                 password = path.read_text(encoding="utf-8").strip()
             except (OSError, UnicodeDecodeError) as exc:
                 reason = getattr(exc, "strerror", None) or str(exc)
-                raise OperatorError(MSG_PASSWORD_UNREADABLE.format(path=path,
-                                                                   reason=reason)) from None
+                raise OperatorError(_(MSG_PASSWORD_UNREADABLE).format(path=path,
+                                                                      reason=reason)) from None
         return cls(host=parts.hostname, port=port, tls=tls or bool(ca_file), ca_file=ca_file,
                    protocol=protocols[protocol_text], username=username or parts.username,
                    password=password or parts.password, prefix=prefix.strip("/"))

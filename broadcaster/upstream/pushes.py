@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError, Outcome, Playlist
 from broadcaster.store import AsRunEntry, Store
 from broadcaster.upstream.decisions import (
@@ -48,7 +49,7 @@ log = logging.getLogger(__name__)
 
 PAYLOAD_NAME = Path("payload")  # how a push's playlist is named in its problems
 
-MSG_KEYS_UNUSABLE = "trusted_keys unusable ({reason}); every push is refused"
+MSG_KEYS_UNUSABLE = N_("trusted_keys unusable ({reason}); every push is refused")
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def examine(envelope: Envelope, now: datetime, *, audio_dir: Path, max_text_char
         playlist = parse_playlist(envelope.playlist_text(), PAYLOAD_NAME, audio_dir,
                                   max_text_chars=max_text_chars)
     except PlaylistError as error:
-        raise Refused(MSG_BAD_PLAYLIST.format(problem=error), envelope.id,
+        raise Refused(_(MSG_BAD_PLAYLIST).format(problem=error), envelope.id,
                       envelope.key_id) from None
     return playlist, decide_push(envelope, playlist, now)
 
@@ -117,7 +118,7 @@ class Upstream:
         try:
             self._keys = trusted_keys(config)
         except OperatorError as exc:
-            self._keys, self._keys_problem = TrustedKeys({}), MSG_KEYS_UNUSABLE.format(
+            self._keys, self._keys_problem = TrustedKeys({}), _(MSG_KEYS_UNUSABLE).format(
                 reason=exc)
             log.error("%s", self._keys_problem)
         self._last_aired: dict[str, Any] | None = None

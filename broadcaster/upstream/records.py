@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from broadcaster.i18n import N_, _
 from broadcaster.model import Level, OperatorError, Playlist
 from broadcaster.store import (
     AsRunEntry,
@@ -22,12 +23,12 @@ from broadcaster.store import (
     playlist_from_json,
     playlist_to_json,
 )
-from broadcaster.upstream.decisions import MSG_REJECTED_BY_OPERATOR, SenderHistory, pushed_due
+from broadcaster.upstream.decisions import SenderHistory, pushed_due
 
 # Operator-facing messages of this module, kept together for translation.
-MSG_NOT_WAITING = "no push #{id} is waiting in the inbox; see `broadcaster inbox`"
-MSG_EXPIRED_IN_INBOX = ("push #{id} expired at {when} while it waited; ask the district to "
-                        "send it again")
+MSG_NOT_WAITING = N_("no push #{id} is waiting in the inbox; see `broadcaster inbox`")
+MSG_EXPIRED_IN_INBOX = N_("push #{id} expired at {when} while it waited; ask the district to "
+                          "send it again")
 REASON_EXPIRED_IN_INBOX = "expired while it waited in the inbox"
 
 SEEN_KEEP_S = 400 * 86400  # message ids are remembered longer than any push lives
@@ -221,8 +222,7 @@ class UpstreamRecords:
             self.add_receipt(db, entry.message_id, "accepted", now, queue_id=queue_id)
         return entry, queue_id
 
-    def reject(self, inbox_id: int, now: float,
-               reason: str = MSG_REJECTED_BY_OPERATOR) -> InboxEntry:
+    def reject(self, inbox_id: int, now: float, reason: str) -> InboxEntry:
         """Take a waiting push out of the inbox and send `rejected` with `reason`."""
         entry = self._waiting(inbox_id, now)
         with self.store.transaction() as db:
@@ -235,7 +235,7 @@ class UpstreamRecords:
         rows = self.store.query("SELECT * FROM upstream_inbox WHERE id = ? AND state = "
                                 "'waiting'", (inbox_id,))
         if not rows:
-            raise OperatorError(MSG_NOT_WAITING.format(id=inbox_id))
+            raise OperatorError(_(MSG_NOT_WAITING).format(id=inbox_id))
         entry = _inbox_entry(rows[0])
         if entry.expires_at <= now:
             with self.store.transaction() as db:
@@ -244,7 +244,7 @@ class UpstreamRecords:
                 self.add_receipt(db, entry.message_id, "rejected", now,
                                  reason=REASON_EXPIRED_IN_INBOX)
             when = datetime.fromtimestamp(entry.expires_at, UTC).isoformat(timespec="seconds")
-            raise OperatorError(MSG_EXPIRED_IN_INBOX.format(id=inbox_id, when=when))
+            raise OperatorError(_(MSG_EXPIRED_IN_INBOX).format(id=inbox_id, when=when))
         return entry
 
     # --- receipts --------------------------------------------------------------------------
