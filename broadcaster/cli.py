@@ -15,6 +15,7 @@ import typer
 
 import broadcaster.command_language  # noqa: F401 - first: sets the language for help texts
 from broadcaster.cli_upstream import district_app, inbox, plain_option, text_option
+from broadcaster.cli_web import user_app
 from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError, one_line
 from broadcaster.terminal import ConfigOption, JsonOption, load, print_json, print_rows, when
@@ -445,6 +446,7 @@ def _cell(value: object) -> object:
 
 app.command()(inbox)
 app.add_typer(district_app, name="district")
+app.add_typer(user_app, name="user", help=_("The web console's accounts and their roles."))
 
 
 @app.command()

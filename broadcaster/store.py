@@ -46,7 +46,7 @@ MSG_CANNOT_OPEN = N_("{path}: cannot open the station database ({reason}); "
 MSG_NO_SUCH_ITEM = N_("no pending item with id {id}; see `broadcaster queue`")
 MSG_CANCELLED = N_("cancelled by operator")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS queue (
     id          INTEGER PRIMARY KEY,
@@ -97,6 +97,23 @@ CREATE TABLE IF NOT EXISTS runs (
     started_at  REAL NOT NULL,
     stopped_at  REAL                  -- NULL: it did not stop cleanly (kill -9, power cut)
 );
+"""
+# Version 4: the web console's accounts and every attempt to log in to it (read and written
+# by broadcaster/web/accounts.py; the store only builds the tables).
+_V4 = """
+CREATE TABLE IF NOT EXISTS accounts (
+    name        TEXT PRIMARY KEY,     -- lower case: a phone capitalizes the first letter
+    role        TEXT NOT NULL,        -- viewer, operator, leader
+    hash        TEXT NOT NULL,        -- argon2id, with its parameters
+    created_at  REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS login_attempts (
+    at          REAL NOT NULL,
+    name        TEXT NOT NULL,        -- as typed (also names that have no account)
+    source      TEXT NOT NULL,        -- the client's address
+    outcome     TEXT NOT NULL         -- ok, failed, locked
+);
+CREATE INDEX IF NOT EXISTS login_attempts_time ON login_attempts (at);
 """
 
 
@@ -185,6 +202,8 @@ class Store:
                 self._db.execute("ALTER TABLE queue ADD COLUMN started_at REAL")
             if version < 3:
                 _script(self._db, _V3)
+            if version < 4:
+                _script(self._db, _V4)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager

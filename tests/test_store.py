@@ -20,7 +20,7 @@ from broadcaster.model import (
     Say,
     Slot,
 )
-from broadcaster.store import Store, playlist_from_json, playlist_to_json
+from broadcaster.store import SCHEMA_VERSION, Store, playlist_from_json, playlist_to_json
 
 V2_SCHEMA = """
 CREATE TABLE queue (id INTEGER PRIMARY KEY, title TEXT NOT NULL, level TEXT NOT NULL,
@@ -114,6 +114,35 @@ def test_a_version_2_database_is_upgraded_in_place(tmp_path: Path) -> None:
     assert [line.parts for line in store.as_run()] == [()]
 
 
+def test_a_version_3_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    """Version 4 adds the web console's accounts and login log; what was queued stays."""
+    path = tmp_path / "station.db"
+    with sqlite3.connect(path) as db:  # the schema as version 3 left it, with one item
+        db.executescript(V2_SCHEMA + """
+            ALTER TABLE queue ADD COLUMN progress TEXT;
+            ALTER TABLE queue ADD COLUMN duration_s REAL;
+            ALTER TABLE as_run ADD COLUMN parts TEXT;
+            ALTER TABLE as_run ADD COLUMN interruptions TEXT;
+            CREATE TABLE runs (id INTEGER PRIMARY KEY, pid INTEGER NOT NULL,
+                started_at REAL NOT NULL, stopped_at REAL);""")
+        db.execute("INSERT INTO queue (title, level, source, items, due_at, created_at,"
+                   " duration_s) VALUES ('Họp', 'normal', 'operator', '[]', 5.0, 1.0, 42.0)")
+        db.execute("PRAGMA user_version=3")
+    store = Store(path)
+    (entry,) = store.pending()
+    assert (entry.title, entry.duration_s) == ("Họp", 42.0)
+    with store.transaction() as db:
+        db.execute("INSERT INTO accounts (name, role, hash, created_at)"
+                   " VALUES ('lan', 'operator', '$argon2id$...', 1.0)")
+        db.execute("INSERT INTO login_attempts (at, name, source, outcome)"
+                   " VALUES (2.0, 'lan', '192.168.1.20', 'ok')")
+    assert store.query("SELECT name FROM accounts") == [("lan",)]
+    assert store.query("SELECT name FROM sqlite_master WHERE type = 'index'"
+                       " AND tbl_name = 'login_attempts'") == [("login_attempts_time",)]
+    store.close()
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
 def test_database_is_group_writable_only(tmp_path: Path) -> None:
     Store(tmp_path / "station.db").close()
     mode = (tmp_path / "station.db").stat().st_mode & 0o777
@@ -137,4 +166,4 @@ def test_the_daemon_and_a_command_can_create_the_database_together(tmp_path: Pat
         go.touch()
         failures = [p.communicate(timeout=60)[1] for p in openers if p.wait(timeout=60)]
         assert failures == []
-        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
+        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

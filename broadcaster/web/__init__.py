@@ -1,0 +1,1 @@
+"""The LAN web console (SPEC §3 `web`): pages, accounts and sessions."""
