@@ -444,6 +444,43 @@ def test_user_refusals_are_one_line_and_change_nothing(
     assert station.cli("user", "list", "--json").stdout == before
 
 
+def test_at_a_terminal_the_password_is_asked_twice_and_not_shown(station: Station) -> None:
+    import os
+    import pty
+    import select
+
+    pid, terminal = pty.fork()
+    if pid == 0:  # the officer's shell: stdin, stdout and the controlling tty are the pty
+        try:
+            os.environ["BROADCASTER_CONFIG"] = str(station.config_file)
+            os.execv(sys.executable, [sys.executable, "-m", "broadcaster",  # noqa: S606
+                                      "user", "add", "lan", "--role", "operator"])
+        finally:
+            os._exit(127)  # never back into pytest
+    shown = b""
+
+    def read_until(wanted: bytes) -> None:
+        nonlocal shown
+        while wanted not in shown:
+            ready, _, _ = select.select([terminal], [], [], 60)
+            assert ready, shown
+            try:
+                shown += os.read(terminal, 1024)
+            except OSError:  # the command ended (EIO)
+                break
+
+    read_until(b"Password: ")
+    os.write(terminal, PASSWORD.encode() + b"\n")
+    read_until(b"The same password again: ")
+    os.write(terminal, PASSWORD.encode() + b"\n")
+    read_until(b"added operator 'lan'")
+    _, status = os.waitpid(pid, 0)
+    os.close(terminal)
+    assert os.waitstatus_to_exitcode(status) == 0, shown
+    assert PASSWORD.encode() not in shown  # not echoed
+    assert "lan" in station.cli("user", "list").stdout
+
+
 def test_an_unknown_role_is_a_usage_error(station: Station) -> None:
     refused = station.cli("user", "add", "lan", "--role", "admin", stdin=PASSWORD)
     assert refused.returncode == 2

@@ -101,8 +101,8 @@ class Accounts:
     thread that opened `store` (a Store is not shared between threads).
 
     `hasher` is argon2-cffi's PasswordHasher with the cost to use for new hashes (default:
-    the library's, RFC 9106 low memory); a stored hash made with other parameters is
-    rehashed at its next successful login. Tests pass a cheap one.
+    RFC 9106's low-memory profile, argon2id t=3 m=64 MiB p=4); a stored hash made with
+    other parameters is rehashed at its next successful login. Tests pass a cheap one.
     """
 
     def __init__(self, store: Store, clock: Callable[[], float] = time.time, *,
@@ -114,10 +114,11 @@ class Accounts:
 
     @property
     def _hasher(self) -> PasswordHasher:
-        if self._given_hasher is None:
+        if self._given_hasher is None:  # pinned: a new argon2-cffi does not change it unasked
             from argon2 import PasswordHasher
+            from argon2.profiles import RFC_9106_LOW_MEMORY
 
-            self._given_hasher = PasswordHasher()
+            self._given_hasher = PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY)
         return self._given_hasher
 
     # --- managing accounts (the CLI's `user` and the leader's page) ------------------------
