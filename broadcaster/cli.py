@@ -21,7 +21,6 @@ from broadcaster.model import OperatorError, one_line
 from broadcaster.terminal import ConfigOption, JsonOption, load, print_json, print_rows, when
 
 if TYPE_CHECKING:
-    from broadcaster.asrun import Interruption
     from broadcaster.config import Config
     from broadcaster.desk import Queued
 
@@ -398,21 +397,14 @@ def as_run_log(
     config: ConfigOption = None,
 ) -> None:
     """The as-run log: what aired, was cut, interrupted, missed, failed or cancelled."""
+    from broadcaster.as_run_sheet import COLUMNS, as_run_rows, write_csv
     from broadcaster.desk import as_run
 
     if output_format not in ("table", "csv", "json"):
         raise typer.BadParameter("choose table, csv or json", param_hint="--format")
     station = load(config)
     lines = as_run(station, since, until)
-    rows: list[dict[str, object]] = [
-        {"id": line.queue_id, "due": when(line.due_at, station),
-         "started": when(line.started_at, station), "ended": when(line.ended_at, station),
-         "outcome": line.outcome.value, "level": line.level.value, "source": line.source,
-         "engine": line.engine or "", "title": line.title, "reason": line.reason or "",
-         "interruptions": "; ".join(_interruption(cut, station) for cut in line.interruptions)}
-        for line in lines]
-    columns = ["id", "due", "started", "ended", "outcome", "level", "source", "engine",
-               "title", "reason", "interruptions"]
+    rows = as_run_rows(lines, station)
     if output_format == "json":
         for row, line in zip(rows, lines, strict=True):
             row["parts"] = [part.to_dict() for part in line.parts]
@@ -421,27 +413,9 @@ def as_run_log(
                  "resumed_at": when(cut.resumed_at, station)} for cut in line.interruptions]
         print_json(rows)
     elif output_format == "csv":
-        import csv
-
-        sys.stdout.write("\ufeff")  # so a spreadsheet reads it as UTF-8
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({key: _cell(value) for key, value in row.items()} for row in rows)
+        write_csv(rows, COLUMNS, sys.stdout)
     else:
-        print_rows(rows, columns, False, MSG_LOG_EMPTY)
-
-
-def _interruption(cut: Interruption, station: Config) -> str:
-    at = when(cut.cut_at, station)[11:] if cut.cut_at is not None else "?"
-    back = f", resumed {when(cut.resumed_at, station)[11:]}" if cut.resumed_at else ""
-    return f"cut {at} ({cut.why}){back}"
-
-
-def _cell(value: object) -> object:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+        print_rows(rows, COLUMNS, False, MSG_LOG_EMPTY)
 
 
 app.command()(inbox)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import builtins  # `Accounts.list` hides the built-in in the class body
 import enum
 import re
-import secrets
 import time
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -244,6 +243,8 @@ class Accounts:
         """A hash of nothing anyone knows, checked when the name has no account. Made at the
         first attempt, whatever its name, so that one's extra work says nothing either."""
         if self._dummy is None:
+            import secrets  # here: hashlib's OpenSSL costs every command 5 ms to import
+
             self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
         return self._dummy
 
