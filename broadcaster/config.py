@@ -102,8 +102,8 @@ class DistrictSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, k
     trusted_keys: list[str] = msgspec.field(default_factory=list)
 
 
-MSG_BAD_LISTEN = N_("listen must look like \"0.0.0.0:8080\" (an address and a port from 1 to "
-                    "65535), not {value!r}")
+MSG_BAD_LISTEN = N_("must look like \"0.0.0.0:8080\" (an address, a colon and a port from "
+                    "1 to 65535), not {value!r}")
 MSG_TLS_PAIR = N_("give both tls_cert and tls_key (the certificate and its private key), or "
                   "neither for plain HTTP")
 _LISTEN = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$")
@@ -176,6 +176,7 @@ class Config:
     tts: TtsSection
     amplifier: AmplifierSection
     district: DistrictSection
+    web: WebSection
     source: Path | None  # the file it came from; None for built-in defaults
     data_dir: Path
     playlists_dir: Path
@@ -244,6 +245,7 @@ def parse_config(text: str, path: Path) -> Config:
     try:
         parsed = msgspec.convert(raw, _ConfigFile)
         _check(parsed)
+        _check_web(parsed.web)
     except msgspec.ValidationError as exc:
         raise OperatorError(_describe(str(exc), text, path)) from None
     except _Mistake as mistake:
@@ -264,6 +266,9 @@ def _resolve(parsed: _ConfigFile, source: Path | None) -> Config:
         tts=parsed.tts,
         amplifier=parsed.amplifier,
         district=parsed.district,
+        web=msgspec.structs.replace(parsed.web, **{
+            key: str(_absolute(value, base)) for key in ("tls_cert", "tls_key")
+            if (value := getattr(parsed.web, key)) is not None}),
         source=source,
         data_dir=data_dir,
         playlists_dir=_absolute(station.playlists_dir, base) if station.playlists_dir
