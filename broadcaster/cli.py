@@ -14,45 +14,70 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 import broadcaster.command_language  # noqa: F401 - first: sets the language for help texts
-from broadcaster.cli_upstream import district_app, inbox, plain_option, text_option
+from broadcaster.cli_upstream import INBOX_HELP, district_app, inbox, plain_option, text_option
 from broadcaster.cli_web import user_app
-from broadcaster.i18n import N_, _
+from broadcaster.i18n import N_, Phrase, _
 from broadcaster.model import OperatorError, one_line
-from broadcaster.terminal import ConfigOption, JsonOption, load, print_json, print_rows, when
+from broadcaster.terminal import (
+    ConfigOption,
+    JsonOption,
+    load,
+    print_json,
+    print_rows,
+    when,
+    word,
+)
 
 if TYPE_CHECKING:
     from broadcaster.config import Config
     from broadcaster.desk import Queued
 
 # Operator-facing messages of this module, kept together for translation.
-MSG_CHANGES_HEADER = "Changes (written → read: why):"
-MSG_NO_CHANGES = "No changes: every word is read as written."
-MSG_CHANGE = "  {written} → {reading}: {why}"
-MSG_NOT_READ = "(not read)"
-MSG_NO_TEXT = "no text given; pass the text as an argument or on standard input"
+MSG_CHANGES_HEADER = N_("Changes (written → read: why):")
+MSG_NO_CHANGES = N_("No changes: every word is read as written.")
+MSG_CHANGE = N_("  {written} → {reading}: {why}")
+MSG_NOT_READ = N_("(not read)")
+MSG_NO_TEXT = N_("no text given; pass the text as an argument or on standard input")
 MSG_UNEXPECTED = N_("unexpected error ({kind}: {detail}); "
                     "run again with BROADCASTER_DEBUG=1 and report it")
-MSG_SPOKEN = "spoken by {engine}: {out} ({seconds:.1f} s)"
-MSG_AIRED_NOTICE = "aired the notice spoken by {engine} ({seconds:.1f} s)"
-MSG_AIRED_FILE = "aired {file}"
+MSG_SPOKEN = N_("spoken by {engine}: {out} ({seconds:.1f} s)")
+MSG_AIRED_NOTICE = N_("aired the notice spoken by {engine} ({seconds:.1f} s)")
+MSG_AIRED_FILE = N_("aired {file}")
 MSG_QUEUE_EMPTY = N_("nothing is queued")
-MSG_CANCELLED = "#{id} {title}: {state}"
-MSG_NOT_RUNNING = ("daemon: NOT RUNNING - nothing will air; start it with "
-                   "`sudo systemctl start broadcaster` (or `broadcaster run`)")
-MSG_NOTHING_SCHEDULED = "nothing is scheduled that day"
-MSG_PLAYLISTS_OK = "{count} playlist file(s) OK"
-MSG_INSTALLED = "installed slot {name!r}: {title} at {at} on {days}"
-MSG_QUEUED = "queued #{id}: {title}"
-MSG_SLOT_OPEN_NOW = "its window is open now: it airs at once and still ends at its 'until'"
-MSG_EXPECTED = "#{id} expected to start at {when}"
-MSG_WOULD_EXPIRE = "#{id} would expire before its turn at the rate items air now"
-MSG_EXPIRES_WAITING = "expires waiting"
-MSG_NOTE = "note: {note}"
-MSG_LOG_EMPTY = "the as-run log has nothing in that period"
+MSG_CANCELLED = N_("#{id} {title}: {state}")
+MSG_NOT_RUNNING = N_("daemon: NOT RUNNING - nothing will air; start it with "
+                     "`sudo systemctl start broadcaster` (or `broadcaster run`)")
+MSG_NOTHING_SCHEDULED = N_("nothing is scheduled that day")
+MSG_PLAYLISTS_OK = N_("{count} playlist file(s) OK")
+MSG_INSTALLED = N_("installed slot {name!r}: {title} at {at} on {days}")
+MSG_QUEUED = N_("queued #{id}: {title}")
+MSG_SLOT_OPEN_NOW = N_("its window is open now: it airs at once and still ends at its 'until'")
+MSG_EXPECTED = N_("#{id} expected to start at {when}")
+MSG_WOULD_EXPIRE = N_("#{id} would expire before its turn at the rate items air now")
+MSG_EXPIRES_WAITING = N_("expires waiting")
+MSG_NOTE = N_("note: {note}")
+MSG_LOG_EMPTY = N_("the as-run log has nothing in that period")
+MSG_ON_AIR_NOW = N_("on air")
+MSG_STOPPING = N_("stopping")
+MSG_SLOT_NAME = N_("slot {name}")
+MSG_RUNNING = N_("daemon: running (pid {pid}) since {since}")
+MSG_ON_AIR = N_("on air: #{id} {title} ({level}), {position:.0f} s{length}")
+MSG_ON_AIR_LENGTH = N_(" of {seconds:.0f} s")
+MSG_ON_AIR_NOTHING = N_("on air: nothing")
+MSG_NEXT = N_("next:   {name} {expected} {level} {title}{note}")
+MSG_DEVICE_OK = N_("device: {device} - ok")
+MSG_DEVICE_ERROR = N_("device: {device} - ERROR: {error}")
+MSG_AMPLIFIER = N_("amplifier: {amplifier}")
+MSG_UPSTREAM = N_("upstream: {upstream}")
+MSG_CLOCK = {True: N_("clock: synchronized (NTP)"), False: N_("clock: NOT synchronized"),
+             None: N_("clock: unknown")}
+MSG_LAST_ERROR = N_("last error: {error}")
+MSG_NO_ERROR = N_("none")
+MSG_FILE_OR_TEXT = N_("give either FILE or --text, not both or neither")
 
 app = typer.Typer(
     name="broadcaster",
-    help="Runs a Vietnamese commune loudspeaker station (đài truyền thanh cơ sở).",
+    help=_("Runs a Vietnamese commune loudspeaker station (đài truyền thanh cơ sở)."),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -61,7 +86,7 @@ app = typer.Typer(
 
 TextArgument = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Argument(help="The text; '-' or nothing reads standard input.",
+    typer.Argument(help=_("The text; '-' or nothing reads standard input."),
                    callback=text_option),
 ]
 
@@ -73,21 +98,21 @@ def _text(value: str | None) -> str:
     if value is not None and value != "-":
         return value
     if sys.stdin is None or sys.stdin.isatty():
-        raise OperatorError(MSG_NO_TEXT)
+        raise OperatorError(_(MSG_NO_TEXT))
     from broadcaster.text_in import decode
 
     return decode(sys.stdin.buffer.read())
 
 
-@app.command()
+@app.command(help=_("Print the Vietnamese reading form of TEXT. Numbers, dates and "
+                    "abbreviations are written out in words."))
 def normalize(
     text: TextArgument = None,
-    explain: Annotated[bool, typer.Option(help="Also list each change: what was written, "
-                                          "how it is read, and which rule or dictionary "
-                                          "entry decided it.")] = False,
+    explain: Annotated[bool, typer.Option(help=_("Also list each change: what was written, "
+                                                 "how it is read, and which rule or "
+                                                 "dictionary entry decided it."))] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Print the Vietnamese reading form of TEXT: numbers, dates, abbreviations in words."""
     from broadcaster.speech.changes import collecting, unique
     from broadcaster.speech.render import reading_form
 
@@ -95,28 +120,31 @@ def normalize(
         spoken = reading_form(load(config), _text(text))
     typer.echo(spoken)
     if explain:
-        typer.echo(f"\n{MSG_CHANGES_HEADER}" if changes else f"\n{MSG_NO_CHANGES}")
+        typer.echo("\n" + (_(MSG_CHANGES_HEADER) if changes else _(MSG_NO_CHANGES)))
         for change in unique(changes):
-            typer.echo(MSG_CHANGE.format(written=change.written,
-                                         reading=change.reading or MSG_NOT_READ,
-                                         why=change.why))
+            typer.echo(_(MSG_CHANGE).format(written=change.written,
+                                            reading=change.reading or _(MSG_NOT_READ),
+                                            why=_(change.why)))
 
 
-@app.command()
+@app.command(help=_("Render TEXT to a speech file without airing it. Prints the engine "
+                    "that spoke."))
 def tts(
     text: TextArgument = None,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output file: .wav or .mp3.")]
+    output: Annotated[Path, typer.Option("-o", "--output",
+                                         help=_("Output file: .wav or .mp3."))]
     = Path("notice.wav"),
-    engine: Annotated[str, typer.Option(help="auto (the configured order), gtts, espeak "
-                                        "or command.", callback=plain_option)] = "auto",
-    repeat: Annotated[int, typer.Option(min=1, max=10, help="How many times to read it.")] = 1,
-    gap: Annotated[str, typer.Option(help="Pause between repeats, e.g. 20s.",
+    engine: Annotated[str, typer.Option(help=_("auto (the configured order), gtts, espeak "
+                                               "or command."),
+                                        callback=plain_option)] = "auto",
+    repeat: Annotated[int, typer.Option(min=1, max=10,
+                                        help=_("How many times to read it."))] = 1,
+    gap: Annotated[str, typer.Option(help=_("Pause between repeats, e.g. 20s."),
                                      callback=plain_option)] = "3s",
-    chime: Annotated[bool, typer.Option(help="Ring the station chime before each "
-                                        "reading.")] = False,
+    chime: Annotated[bool, typer.Option(help=_("Ring the station chime before each "
+                                               "reading."))] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Render TEXT to speech in OUTPUT without airing it; prints the engine that spoke."""
     from broadcaster.clock import parse_duration
     from broadcaster.speech.export import check_output_path, export
     from broadcaster.speech.render import Notice, render_notice
@@ -126,24 +154,27 @@ def tts(
                     chime="default" if chime else None)
     program = render_notice(load(config), notice, engine)
     export(program, output)
-    typer.echo(MSG_SPOKEN.format(engine=program.engine, out=output, seconds=program.duration_s))
+    typer.echo(_(MSG_SPOKEN).format(engine=program.engine, out=output,
+                                    seconds=program.duration_s))
 
 
 @app.command()
 def air(
     file: Annotated[Optional[Path], typer.Argument(  # noqa: UP045
-        help="An audio file to play (WAV, FLAC, OGG, MP3, or anything ffmpeg reads).")] = None,
+        help=_("An audio file to play (WAV, FLAC, OGG, MP3, or anything ffmpeg "
+               "reads)."))] = None,
     text: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--text", help="A notice to read aloud instead of a file (with the chime).",
+        "--text", help=_("A notice to read aloud instead of a file (with the chime)."),
         callback=text_option)] = None,
-    engine: Annotated[str, typer.Option(help="For --text: auto, gtts, espeak or "
-                                        "command.", callback=plain_option)] = "auto",
+    engine: Annotated[str, typer.Option(help=_("For --text: auto, gtts, espeak or "
+                                               "command."),
+                                        callback=plain_option)] = "auto",
     config: ConfigOption = None,
 ) -> None:
     """Play FILE or --text now through the configured output, amplifier included; exits
     when done. For testing the chain and for manual use: the daemon is not involved."""
     if (file is None) == (text is None):
-        raise typer.BadParameter("give either FILE or --text, not both or neither")
+        raise typer.BadParameter(_(MSG_FILE_OR_TEXT))
     from broadcaster.air import air as air_now
 
     station = load(config)
@@ -158,12 +189,11 @@ def air(
         typer.echo(MSG_AIRED_FILE.format(file=file))
 
 
-@app.command()
+@app.command(help=_("List the sound output devices. The configured one is marked with *."))
 def devices(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """List the sound output devices; the configured one is marked with *."""
     from broadcaster.air import list_devices
 
     found = list_devices(load(config))
@@ -182,33 +212,34 @@ def devices(
 # --- the station's queue ----------------------------------------------------------------
 
 AtOption = Annotated[str, typer.Option(
-    "--at", help="When: HH:MM (today, or tomorrow if past), 'YYYY-MM-DD HH:MM', now, "
-    "+90s, +10m.", callback=plain_option)]
+    "--at", help=_("When: HH:MM (today, or tomorrow if past), 'YYYY-MM-DD HH:MM', now, "
+                   "+90s, +10m."), callback=plain_option)]
 LevelOption = Annotated[str, typer.Option(
-    "--level", help="normal, priority (before waiting normal items) or emergency "
-    "(cuts in at once).", callback=plain_option)]
+    "--level", help=_("normal, priority (before waiting normal items) or emergency "
+                      "(cuts in at once)."), callback=plain_option)]
 
 
 ExpiresOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
-    "--expires", help="The latest it may still start, like --at (default: by level; "
-    "normal ends with the broadcasting day).", callback=plain_option)]
+    "--expires", help=_("The latest it may still start, like --at (default: by level; "
+                        "normal ends with the broadcasting day)."), callback=plain_option)]
 
 
-@app.command()
+@app.command(help=_("Queue a spoken notice (with the chime). Prints its id and when it "
+                    "should start."))
 def say(
     text: TextArgument = None,
     at: AtOption = "now",
-    repeat: Annotated[int, typer.Option(min=1, max=10, help="How many times to read it.")] = 2,
-    gap: Annotated[str, typer.Option(help="Pause between readings, e.g. 30s.",
+    repeat: Annotated[int, typer.Option(min=1, max=10,
+                                        help=_("How many times to read it."))] = 2,
+    gap: Annotated[str, typer.Option(help=_("Pause between readings, e.g. 30s."),
                                      callback=plain_option)] = "30s",
     level: LevelOption = "normal",
     title: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="A short title for the queue and the log (default: its first words).",
+        help=_("A short title for the queue and the log (default: its first words)."),
         callback=text_option)] = None,
     expires: ExpiresOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Queue a spoken notice (with the chime); prints its id and when it should start."""
     from broadcaster.clock import parse_duration
     from broadcaster.desk import queue_notice
 
@@ -216,15 +247,14 @@ def say(
                        gap_s=parse_duration(gap), level=level, title=title, expires=expires))
 
 
-@app.command()
+@app.command(help=_("Queue an audio file. Prints its id and when it should start."))
 def play(
-    file: Annotated[Path, typer.Argument(help="The audio file to air.")],
+    file: Annotated[Path, typer.Argument(help=_("The audio file to air."))],
     at: AtOption = "now",
     level: LevelOption = "normal",
     expires: ExpiresOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Queue an audio file; prints its id and when it should start."""
     from broadcaster.desk import queue_file
 
     _tell(queue_file(load(config), file, at=at, level=level, expires=expires))
@@ -235,50 +265,51 @@ def _tell(queued: Queued) -> None:
     on standard error."""
     typer.echo(queued.id)
     if queued.expected is not None:
-        typer.echo(MSG_EXPECTED.format(id=queued.id,
-                                       when=queued.expected.strftime("%Y-%m-%d %H:%M:%S")))
+        typer.echo(_(MSG_EXPECTED).format(
+            id=queued.id, when=queued.expected.strftime("%Y-%m-%d %H:%M:%S")))
     else:
-        typer.echo(MSG_WOULD_EXPIRE.format(id=queued.id))
+        typer.echo(_(MSG_WOULD_EXPIRE).format(id=queued.id))
     for note in queued.notes:
-        typer.echo(MSG_NOTE.format(note=note), err=True)
+        typer.echo(_(MSG_NOTE).format(note=note), err=True)
 
 
-@app.command()
+@app.command(help=_("Pending items in air order. Each with the time it is expected to "
+                    "start."))
 def queue(as_json: JsonOption = False, config: ConfigOption = None) -> None:
-    """Pending items in air order, each with the time it is expected to start."""
     from broadcaster.desk import pending
 
     station = load(config)
     on_air, waiting = pending(station)
-    rows = [{"id": e.id, "expected": "on air" if e.state == "on_air" else "stopping",
+    rows = [{"id": e.id, "expected": Phrase(MSG_ON_AIR_NOW if e.state == "on_air"
+                                            else MSG_STOPPING),
              "due": when(e.due_at, station), "level": e.level.value, "source": e.source,
              "title": e.title} for e in ([on_air] if on_air is not None else [])]
-    rows += [{"id": e.id if e.id > 0 else f"slot {e.occurrence}",
+    rows += [{"id": e.id if e.id > 0 else Phrase(MSG_SLOT_NAME, name=e.occurrence),
               "expected": when(p.start, station) if p.start is not None
-              else MSG_EXPIRES_WAITING, "due": when(e.due_at, station),
+              else Phrase(MSG_EXPIRES_WAITING), "due": when(e.due_at, station),
               "level": e.level.value, "source": e.source, "title": e.title}
              for e, p in waiting]
     print_rows(rows, ["id", "expected", "due", "level", "source", "title"], as_json,
                _(MSG_QUEUE_EMPTY))
 
 
-@app.command()
+@app.command(help=_("Remove a pending item, or stop it if it is on air."))
 def cancel(
-    item_id: Annotated[int, typer.Argument(metavar="ID", help="The id `say`/`queue` showed.")],
+    item_id: Annotated[int, typer.Argument(metavar="ID",
+                                           help=_("The id `say`/`queue` showed."))],
     config: ConfigOption = None,
 ) -> None:
-    """Remove a pending item, or stop it if it is on air."""
     from broadcaster.desk import cancel as cancel_entry
 
     entry = cancel_entry(load(config), item_id)
-    typer.echo(MSG_CANCELLED.format(id=entry.id, title=entry.title,
-                                    state="stopping" if entry.state != "pending"
-                                    else "cancelled"))
+    typer.echo(_(MSG_CANCELLED).format(id=entry.id, title=entry.title,
+                                       state=word("stopping" if entry.state != "pending"
+                                                  else "cancelled")))
 
 
-@app.command()
+@app.command(help=_("Is the station running, what is on air and next. Also the output "
+                    "device, amplifier, upstream link, clock and last error."))
 def status(as_json: JsonOption = False, config: ConfigOption = None) -> None:
-    """Is the daemon alive, what is on air, what is next, device, amplifier, upstream."""
     import time
 
     from broadcaster.status import read_status, to_builtins
@@ -289,49 +320,53 @@ def status(as_json: JsonOption = False, config: ConfigOption = None) -> None:
         print_json({"running": live is not None, **(to_builtins(live) if live else {})})
         return
     if live is None:
-        typer.echo(MSG_NOT_RUNNING)
+        typer.echo(_(MSG_NOT_RUNNING))
         _print_next(station)
         return
-    typer.echo(f"daemon: running (pid {live.pid}) since {when(live.started, station)}")
+    typer.echo(_(MSG_RUNNING).format(pid=live.pid, since=when(live.started, station)))
     on_air = live.on_air
     if on_air is not None:
-        length = f" of {on_air.duration_s:.0f} s" if on_air.duration_s else ""
+        length = _(MSG_ON_AIR_LENGTH).format(seconds=on_air.duration_s) \
+            if on_air.duration_s else ""
         position = on_air.offset_s + time.time() - on_air.since
-        typer.echo(f"on air: #{on_air.id} {on_air.title} ({on_air.level}), "
-                   f"{position:.0f} s{length}")
+        typer.echo(_(MSG_ON_AIR).format(id=on_air.id, title=on_air.title,
+                                        level=word(on_air.level), position=position,
+                                        length=length))
     else:
-        typer.echo("on air: nothing")
+        typer.echo(_(MSG_ON_AIR_NOTHING))
     for up in live.next:
-        expected = when(up.expected, station) if up.expected else MSG_EXPIRES_WAITING
-        note = f" ({up.note})" if up.note else ""
-        name = f"#{up.id}" if up.id is not None else f"slot {up.slot}"
-        typer.echo(f"next:   {name} {expected} {up.level} {up.title}{note}")
-    typer.echo(f"device: {live.device}" + (f" - ERROR: {live.device_error}"
-                                           if live.device_error else " - ok"))
-    typer.echo(f"amplifier: {live.amplifier}")
-    typer.echo(f"upstream: {live.upstream}")
-    typer.echo("clock: " + {True: "synchronized (NTP)", False: "NOT synchronized",
-                            None: "unknown"}[live.clock_synchronized])
-    typer.echo(f"last error: {live.last_error or 'none'}")
+        expected = when(up.expected, station) if up.expected else _(MSG_EXPIRES_WAITING)
+        note = f" ({_(up.note)})" if up.note else ""  # "speech not ready" is a key
+        name = f"#{up.id}" if up.id is not None else _(MSG_SLOT_NAME).format(name=up.slot)
+        typer.echo(_(MSG_NEXT).format(name=name, expected=expected, level=word(up.level),
+                                      title=up.title, note=note))
+    typer.echo(_(MSG_DEVICE_ERROR).format(device=live.device, error=live.device_error)
+               if live.device_error else _(MSG_DEVICE_OK).format(device=live.device))
+    typer.echo(_(MSG_AMPLIFIER).format(amplifier=live.amplifier))
+    typer.echo(_(MSG_UPSTREAM).format(upstream=live.upstream))
+    typer.echo(_(MSG_CLOCK[live.clock_synchronized]))
+    typer.echo(_(MSG_LAST_ERROR).format(error=live.last_error or _(MSG_NO_ERROR)))
 
 
 def _print_next(station: Config) -> None:
     from broadcaster.desk import pending
 
     for entry, planned in pending(station)[1][:5]:
-        expected = when(planned.start, station) if planned.start else MSG_EXPIRES_WAITING
-        name = f"#{entry.id}" if entry.id > 0 else f"slot {entry.occurrence}"
-        typer.echo(f"next:   {name} {expected} {entry.level.value} {entry.title}")
+        expected = when(planned.start, station) if planned.start else _(MSG_EXPIRES_WAITING)
+        name = f"#{entry.id}" if entry.id > 0 else _(MSG_SLOT_NAME).format(
+            name=entry.occurrence)
+        typer.echo(_(MSG_NEXT).format(name=name, expected=expected,
+                                      level=word(entry.level.value), title=entry.title,
+                                      note=""))
 
 
-@app.command()
+@app.command(help=_("The day's slots and what fills them."))
 def schedule(
     day: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--date", help="YYYY-MM-DD (default today).", callback=plain_option)] = None,
+        "--date", help=_("YYYY-MM-DD (default today)."), callback=plain_option)] = None,
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """The day's slots and what fills them."""
     from broadcaster.desk import day_schedule, parse_day
 
     station = load(config)
@@ -341,19 +376,20 @@ def schedule(
              "level": line.level.value, "what": line.what, "items": line.items,
              "title": line.title} for line in lines]
     print_rows(rows, ["start", "until", "level", "what", "items", "title"], as_json,
-               MSG_NOTHING_SCHEDULED)
+               _(MSG_NOTHING_SCHEDULED))
 
 
-playlist_app = typer.Typer(help="Check or install playlist files (YAML).", no_args_is_help=True)
+playlist_app = typer.Typer(help=_("Check or install playlist files (YAML)."),
+                           no_args_is_help=True)
 app.add_typer(playlist_app, name="playlist")
 
 
-@playlist_app.command("check")
+@playlist_app.command("check", help=_("Validate playlists. Every error as file:line: "
+                                       "message."))
 def playlist_check(
-    files: Annotated[list[Path], typer.Argument(help="Playlist files to check.")],
+    files: Annotated[list[Path], typer.Argument(help=_("Playlist files to check."))],
     config: ConfigOption = None,
 ) -> None:
-    """Validate playlists; every error as file:line: message."""
     from broadcaster.playlist import check_playlists
 
     station = load(config)
@@ -362,46 +398,47 @@ def playlist_check(
         typer.echo(problem, err=True)
     if problems:
         raise SystemExit(1)
-    typer.echo(MSG_PLAYLISTS_OK.format(count=len(files)))
+    typer.echo(_(MSG_PLAYLISTS_OK).format(count=len(files)))
 
 
-@playlist_app.command("apply")
+@playlist_app.command("apply", help=_("Validate, then install or queue a playlist. A slot "
+                                       "playlist is installed, a one-off is queued, "
+                                       "atomically."))
 def playlist_apply(
-    file: Annotated[Path, typer.Argument(help="The playlist file.")],
+    file: Annotated[Path, typer.Argument(help=_("The playlist file."))],
     config: ConfigOption = None,
 ) -> None:
-    """Validate, then install (a slot playlist) or queue (a one-off), atomically."""
     from broadcaster.desk import apply_playlist
 
     applied = apply_playlist(load(config), file)
     playlist = applied.playlist
     if playlist.slot is not None:
-        typer.echo(MSG_INSTALLED.format(name=file.stem, title=playlist.title,
-                                        at=playlist.slot.at.strftime("%H:%M"),
-                                        days=",".join(playlist.slot.days)))
+        typer.echo(_(MSG_INSTALLED).format(name=file.stem, title=playlist.title,
+                                           at=playlist.slot.at.strftime("%H:%M"),
+                                           days=",".join(map(word, playlist.slot.days))))
         if applied.open_now:
-            typer.echo(MSG_SLOT_OPEN_NOW)
+            typer.echo(_(MSG_SLOT_OPEN_NOW))
     elif applied.queued is not None:
-        typer.echo(MSG_QUEUED.format(id=applied.queued.id, title=playlist.title))
+        typer.echo(_(MSG_QUEUED).format(id=applied.queued.id, title=playlist.title))
         _tell(applied.queued)
 
 
-@app.command("log")
+@app.command("log", help=_("The as-run log: what aired and what did not. Aired, cut, "
+                           "interrupted, missed, failed or cancelled, with the reason."))
 def as_run_log(
     since: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="First day, YYYY-MM-DD.", callback=plain_option)] = None,
+        help=_("First day, YYYY-MM-DD."), callback=plain_option)] = None,
     until: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="Last day, YYYY-MM-DD.", callback=plain_option)] = None,
+        help=_("Last day, YYYY-MM-DD."), callback=plain_option)] = None,
     output_format: Annotated[str, typer.Option(
-        "--format", help="table, csv or json.", callback=plain_option)] = "table",
+        "--format", help=_("table, csv or json."), callback=plain_option)] = "table",
     config: ConfigOption = None,
 ) -> None:
-    """The as-run log: what aired, was cut, interrupted, missed, failed or cancelled."""
     from broadcaster.as_run_sheet import COLUMNS, as_run_rows, write_csv
     from broadcaster.desk import as_run
 
     if output_format not in ("table", "csv", "json"):
-        raise typer.BadParameter("choose table, csv or json", param_hint="--format")
+        raise typer.BadParameter(_("choose table, csv or json"), param_hint="--format")
     station = load(config)
     lines = as_run(station, since, until)
     rows = as_run_rows(lines, station)
@@ -415,17 +452,17 @@ def as_run_log(
     elif output_format == "csv":
         write_csv(rows, COLUMNS, sys.stdout)
     else:
-        print_rows(rows, COLUMNS, False, MSG_LOG_EMPTY)
+        print_rows(rows, COLUMNS, False, _(MSG_LOG_EMPTY))
 
 
-app.command()(inbox)
+app.command(help=_(INBOX_HELP))(inbox)
 app.add_typer(district_app, name="district")
 app.add_typer(user_app, name="user", help=_("The web console's accounts and their roles."))
 
 
-@app.command()
+@app.command(help=_("The station daemon (what systemd starts). Airs the slots and the "
+                    "queue."))
 def run(config: ConfigOption = None) -> None:
-    """The station daemon: airs the slots and the queue (what systemd starts)."""
     import logging
     import signal
     import threading

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from broadcaster.i18n import N_, _
 from broadcaster.terminal import (
     ConfigOption,
     JsonOption,
@@ -24,25 +25,30 @@ from broadcaster.terminal import (
     print_rows,
     print_table,
     when,
+    word,
 )
 
 if TYPE_CHECKING:
     from broadcaster.config import Config
 
-MSG_INBOX_EMPTY = "no upstream push is waiting"
-MSG_NO_REFUSALS = "no push has been refused"
-MSG_ACCEPTED = "accepted #{id}: {title} - queued as #{queue_id}"
-MSG_REJECTED = "rejected #{id}: {title}"
-MSG_WHICH = "give the push's number: `broadcaster inbox {action} ID` (see `broadcaster inbox`)"
-MSG_KEY_WRITTEN = ("private key {private} (mode 0600, keep it secret)\n"
-                   "public key  {public} - copy it to every station and list it in "
-                   "[district] trusted_keys\nkey id      {key_id}")
-MSG_PUSHED = "pushed {message_id} to {target} ({level}, sequence {seq}) on {topic}"
-MSG_REFUSED_BY = "{count} station(s) rejected the push"
-MSG_NO_STATIONS = "no station has reported to this broker yet"
+MSG_INBOX_EMPTY = N_("no upstream push is waiting")
+MSG_NO_REFUSALS = N_("no push has been refused")
+MSG_ACCEPTED = N_("accepted #{id}: {title} - queued as #{queue_id}")
+MSG_REJECTED = N_("rejected #{id}: {title}")
+MSG_WHICH = N_("give the push's number: `broadcaster inbox {action} ID` (see `broadcaster inbox`)")
+MSG_KEY_WRITTEN = N_("private key {private} (mode 0600, keep it secret)\n"
+                     "public key  {public} - copy it to every station and list it in "
+                     "[district] trusted_keys\nkey id      {key_id}")
+MSG_PUSHED = N_("pushed {message_id} to {target} ({level}, sequence {seq}) on {topic}")
+MSG_REFUSED_BY = N_("{count} station(s) rejected the push")
+MSG_NO_STATIONS = N_("no station has reported to this broker yet")
+MSG_DUPLICATE = N_("(repeated delivery, ignored) ")
+MSG_CHOOSE_ACTION = N_("choose accept or reject")
+INBOX_HELP = N_("Upstream pushes awaiting the operator. List them, accept ID or reject ID "
+                "(normal pushes; priority and emergency are scheduled at once).")
 
-MSG_OPTION_NOT_UTF8 = ("{option} {value} is not UTF-8; type it again in plain letters and "
-                      "digits (see --help)")
+MSG_OPTION_NOT_UTF8 = N_("{option} {value} is not UTF-8; type it again in plain letters and "
+                         "digits (see --help)")
 
 
 # --- text from the command line ---------------------------------------------------------------
@@ -72,7 +78,7 @@ def plain_option(value: str | None, param: typer.CallbackParam) -> str | None:
     from broadcaster.model import OperatorError
 
     shown = os.fsencode(value).decode("utf-8", "backslashreplace")
-    raise OperatorError(MSG_OPTION_NOT_UTF8.format(option=_name(param), value=f"'{shown}'"))
+    raise OperatorError(_(MSG_OPTION_NOT_UTF8).format(option=_name(param), value=f"'{shown}'"))
 
 
 def _is_utf8(value: str) -> bool:
@@ -90,8 +96,8 @@ def _name(param: typer.CallbackParam) -> str:
 
 KeyOption = Annotated[
     Optional[Path],  # noqa: UP045
-    typer.Option("--key", help="The district's private key (default: "
-                 "<data_dir>/district/district.key)."),
+    typer.Option("--key", help=_("The district's private key (default: "
+                                 "<data_dir>/district/district.key).")),
 ]
 
 
@@ -99,20 +105,23 @@ KeyOption = Annotated[
 
 def inbox(
     action: Annotated[Optional[str], typer.Argument(  # noqa: UP045
-        metavar="[accept|reject]", help="accept (schedule it now) or reject (tell the "
-        "district) a waiting push.", callback=plain_option)] = None,
+        metavar="[accept|reject]", help=_("accept (schedule it now) or reject (tell the "
+                                          "district) a waiting push."),
+        callback=plain_option)] = None,
     push_id: Annotated[Optional[int], typer.Argument(  # noqa: UP045
-        metavar="ID", help="The push's number in the inbox list.")] = None,
+        metavar="ID", help=_("The push's number in the inbox list."))] = None,
     reason: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="With reject: the reason sent to the district.", callback=text_option)] = None,
+        help=_("With reject: the reason sent to the district."),
+        callback=text_option)] = None,
     refused: Annotated[bool, typer.Option(
-        "--refused", help="List the pushes the station refused, with the reason.")] = False,
+        "--refused", help=_("List the pushes the station refused, with the reason."))] = False,
     every: Annotated[bool, typer.Option(
-        "--all", help="List decided pushes too (accepted, rejected, expired).")] = False,
+        "--all", help=_("List decided pushes too (accepted, rejected, expired)."))] = False,
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """Upstream `normal` pushes awaiting the operator: list, accept ID, reject ID."""
+    """Upstream `normal` pushes awaiting the operator: list, accept ID, reject ID (its help
+    is INBOX_HELP, translated where cli.py mounts it)."""
     from broadcaster.upstream import inbox as desk
 
     station = load(config)
@@ -123,15 +132,15 @@ def inbox(
             _list_inbox(station, every, as_json)
         return
     if action not in ("accept", "reject"):
-        raise typer.BadParameter("choose accept or reject", param_hint="ACTION")
+        raise typer.BadParameter(_(MSG_CHOOSE_ACTION), param_hint="ACTION")
     if push_id is None:
-        raise typer.BadParameter(MSG_WHICH.format(action=action), param_hint="ID")
+        raise typer.BadParameter(_(MSG_WHICH).format(action=action), param_hint="ID")
     if action == "accept":
         entry, queue_id = desk.accept(station, push_id)
-        typer.echo(MSG_ACCEPTED.format(id=entry.id, title=entry.title, queue_id=queue_id))
+        typer.echo(_(MSG_ACCEPTED).format(id=entry.id, title=entry.title, queue_id=queue_id))
     else:
         entry = desk.reject(station, push_id, reason)
-        typer.echo(MSG_REJECTED.format(id=entry.id, title=entry.title))
+        typer.echo(_(MSG_REJECTED).format(id=entry.id, title=entry.title))
 
 
 def _list_inbox(station: Config, every: bool, as_json: bool) -> None:
@@ -143,7 +152,7 @@ def _list_inbox(station: Config, every: bool, as_json: bool) -> None:
              "reason": e.reason or ""}
             for e in desk.waiting(station, every=every)]
     print_rows(rows, ["id", "received", "level", "state", "expires", "items", "title"], as_json,
-               MSG_INBOX_EMPTY)
+               _(MSG_INBOX_EMPTY))
 
 
 def _list_refusals(station: Config, as_json: bool) -> None:
@@ -152,45 +161,46 @@ def _list_refusals(station: Config, as_json: bool) -> None:
     rows = [{"when": when(r.received_at, station), "message_id": r.message_id or "",
              "key_id": r.key_id or "", "bytes": r.size, "reason": r.reason}
             for r in desk.refusals(station)]
-    print_rows(rows, ["when", "message_id", "bytes", "reason"], as_json, MSG_NO_REFUSALS)
+    print_rows(rows, ["when", "message_id", "bytes", "reason"], as_json, _(MSG_NO_REFUSALS))
 
 
 # --- the district ------------------------------------------------------------------------------
 
-district_app = typer.Typer(help="The upstream side (district, province): keys, signed pushes, "
-                           "the stations' status.", no_args_is_help=True)
+district_app = typer.Typer(help=_("The upstream side (district, province). Keys, signed "
+                                  "pushes, the stations' status."), no_args_is_help=True)
 
 
-@district_app.command("keygen")
+@district_app.command("keygen", help=_("Make the district's signing key pair. Refuses to "
+                                       "overwrite one."))
 def district_keygen(key: KeyOption = None, config: ConfigOption = None) -> None:
-    """Make the district's signing key pair (refuses to overwrite one)."""
     from broadcaster.upstream.district import keygen
 
     files = keygen(load(config), key)
-    typer.echo(MSG_KEY_WRITTEN.format(private=files.private, public=files.public,
-                                      key_id=files.key_id))
+    typer.echo(_(MSG_KEY_WRITTEN).format(private=files.private, public=files.public,
+                                         key_id=files.key_id))
 
 
-@district_app.command("push")
+@district_app.command("push", help=_("Validate FILE, sign it and publish it. Signed with "
+                                      "the district key; prints its message id."))
 def district_push(
-    file: Annotated[Path, typer.Argument(help="A one-off playlist (YAML, SPEC §5).")],
-    to: Annotated[str, typer.Option("--to", help="A station id, or 'all'.",
+    file: Annotated[Path, typer.Argument(help=_("A one-off playlist (YAML, SPEC §5)."))],
+    to: Annotated[str, typer.Option("--to", help=_("A station id, or 'all'."),
                                     callback=text_option)],
     level: Annotated[str, typer.Option(
-        "--level", help="normal (the station's operator decides), priority (scheduled "
-        "at once) or emergency (cuts in at once).", callback=plain_option)] = "normal",
+        "--level", help=_("normal (the station's operator decides), priority (scheduled "
+                          "at once) or emergency (cuts in at once)."),
+        callback=plain_option)] = "normal",
     wait: Annotated[bool, typer.Option(
-        "--wait", help="Print the stations' receipts as they come.")] = False,
+        "--wait", help=_("Print the stations' receipts as they come."))] = False,
     timeout: Annotated[float, typer.Option(
-        "--timeout", min=1, help="With --wait: the longest to wait, in seconds.")] = 60.0,
+        "--timeout", min=1, help=_("With --wait: the longest to wait, in seconds."))] = 60.0,
     expires: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help="How long stations may still take it, e.g. 30m, 6h (default by level: "
-        "normal 24h, priority 6h, emergency 1h).", callback=plain_option)] = None,
+        help=_("How long stations may still take it, e.g. 30m, 6h (default by level: "
+               "normal 24h, priority 6h, emergency 1h)."), callback=plain_option)] = None,
     key: KeyOption = None,
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """Validate FILE, sign it with the district key and publish it; prints its message id."""
     from datetime import timedelta
 
     from broadcaster.clock import parse_duration
@@ -207,8 +217,9 @@ def district_push(
     pushed = push(load(config), file, target=to, level=chosen, key=key, expires=lifetime,
                   wait_s=timeout if wait else 0.0, on_receipt=show)
     if not as_json:
-        typer.echo(MSG_PUSHED.format(message_id=pushed.message_id, target=to,
-                                     level=chosen.value, seq=pushed.seq, topic=pushed.topic),
+        typer.echo(_(MSG_PUSHED).format(message_id=pushed.message_id, target=to,
+                                        level=word(chosen.value), seq=pushed.seq,
+                                        topic=pushed.topic),
                    err=wait)
     else:
         print_json({"message_id": pushed.message_id, "seq": pushed.seq, "topic": pushed.topic,
@@ -216,7 +227,7 @@ def district_push(
     rejected = {r.get("station") for r in pushed.receipts
                 if r.get("receipt") == "rejected" and not r.get("duplicate")}
     if rejected:
-        raise OperatorError(MSG_REFUSED_BY.format(count=len(rejected)))
+        raise OperatorError(_(MSG_REFUSED_BY).format(count=len(rejected)))
 
 
 def _receipt_line(receipt: dict[str, Any]) -> str:
@@ -224,22 +235,22 @@ def _receipt_line(receipt: dict[str, Any]) -> str:
     detail = receipt.get("reason") or ""
     as_run = receipt.get("as_run")
     if isinstance(as_run, dict):
-        detail = f"{as_run.get('outcome')} {as_run.get('started') or ''} → " \
+        detail = f"{word(str(as_run.get('outcome')))} {as_run.get('started') or ''} → " \
                  f"{as_run.get('ended') or ''}" + (f" ({as_run['engine']})"
                                                     if as_run.get("engine") else "")
         if as_run.get("reason"):
             detail += f": {as_run['reason']}"
     if receipt.get("duplicate"):
-        detail = "(repeated delivery, ignored) " + detail
-    return f"{receipt.get('at')}  {receipt.get('station')}  {kind}  {detail}".rstrip()
+        detail = _(MSG_DUPLICATE) + detail
+    return f"{receipt.get('at')}  {receipt.get('station')}  {word(kind)}  {detail}".rstrip()
 
 
-@district_app.command("status")
+@district_app.command("status", help=_("Every station: online or offline since when. Also "
+                                        "on air, last aired, inbox and last error."))
 def district_status(
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """Every station: online or offline since when, on air, last aired, last error."""
     from broadcaster.upstream.district import station_statuses
 
     statuses = station_statuses(load(config))
@@ -247,7 +258,7 @@ def district_status(
         print_json([status.as_dict() for status in statuses])
         return
     if not statuses:
-        typer.echo(MSG_NO_STATIONS)
+        typer.echo(_(MSG_NO_STATIONS))
         return
     rows = []
     for status in statuses:
@@ -255,7 +266,8 @@ def district_status(
         aired = status.last_aired or {}
         rows.append({
             "station": status.station, "state": status.state, "since": status.since or "",
-            "on air": f"{on_air.get('title')} ({on_air.get('level')})" if on_air else "",
+            "on air": f"{on_air.get('title')} ({word(str(on_air.get('level')))})"
+            if on_air else "",
             "last aired": f"{aired.get('ended', '')} {aired.get('title', '')}".strip(),
             "inbox": status.inbox if status.inbox is not None else "",
             "last error": status.last_error or ""})

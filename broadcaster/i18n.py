@@ -32,12 +32,37 @@ def N_(message: str) -> str:
 
 
 def _(message: str) -> str:
-    """`message` in the operator's language (English when the catalog lacks it)."""
+    """`message` in the operator's language (English when the catalog lacks it); a Phrase
+    is translated with its fields."""
+    if isinstance(message, Phrase):
+        return message.shown()
+    if not message:  # gettext("") is the catalog's header
+        return message
     return _translations(language()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     return _translations(language()).ngettext(singular, plural, count)
+
+
+class Phrase(str):
+    """Text that is data in English (JSON, CSV, a key a program compares) and that a person
+    reads in their language: `str(phrase)` is the English, `_(phrase)` the translation (a
+    field that is a Phrase is translated too). `message` is marked N_ where it is defined."""
+
+    message: str
+    fields: dict[str, object]
+
+    def __new__(cls, message: str, **fields: object) -> Phrase:
+        phrase = super().__new__(cls, message.format(**fields) if fields else message)
+        phrase.message, phrase.fields = message, fields
+        return phrase
+
+    def shown(self) -> str:
+        if not self.fields:
+            return _(self.message)
+        return _(self.message).format(**{name: _(value) if isinstance(value, Phrase) else value
+                                         for name, value in self.fields.items()})
 
 
 def language() -> str:
