@@ -16,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from broadcaster.i18n import N_, Phrase, _
 from broadcaster.speech.tone_marks import canonical
 
 SHIPPED_FILE = Path(__file__).parent / "data" / "abbreviations.toml"
@@ -110,8 +111,9 @@ class Abbreviations:
             return None
         rule = next((rule for rule in entry.rules if rule.holds(before, after, in_code)), None)
         if rule is None:
-            return entry.read, f"dictionary: {name}"
-        return rule.read, f"dictionary: {name}, when {rule.written}"
+            return entry.read, Phrase(N_("dictionary: {name}"), name=name)
+        return rule.read, Phrase(N_("dictionary: {name}, when {rule}"), name=name,
+                                 rule=rule.written)
 
     def unit(self, name: str) -> str | None:
         """The reading of a unit written right after a number ("km" → "ki lô mét"), or None."""
@@ -152,14 +154,15 @@ def load_abbreviations(station_file: Path | None = None) -> Abbreviations:
     try:
         data = station_file.read_bytes()
     except OSError as exc:
-        raise AbbreviationFileError(station_file, 1, f"cannot read the file ({exc.strerror}); "
-                                    "check that it is readable by the broadcaster group") from None
+        raise AbbreviationFileError(station_file, 1, _(
+            "cannot read the file ({reason}); check that it is readable by the broadcaster "
+            "group").format(reason=exc.strerror)) from None
     try:
         text = data.decode("utf-8-sig")  # Notepad may start it with a byte-order mark
     except UnicodeDecodeError as exc:
         line = exc.object[:exc.start].count(b"\n") + 1  # the object: after any mark
-        raise AbbreviationFileError(station_file, line, "not UTF-8 text; save the file as "
-                                    "UTF-8") from None
+        raise AbbreviationFileError(station_file, line, _("not UTF-8 text; save the file as "
+                                                          "UTF-8")) from None
     return _shipped().overlaid(*_parse(text, station_file))
 
 
@@ -199,11 +202,13 @@ def _parse(text: str, file: Path
         line = int(found.group(1)) if found else 1
         reason = str(exc).replace(found.group(0), "").strip() if found else str(exc)
         hint = _toml_hint(text, line)
-        raise AbbreviationFileError(file, line, f"not valid TOML ({reason}); {hint}") from None
+        raise AbbreviationFileError(file, line, _("not valid TOML ({reason}); {hint}").format(
+            reason=reason, hint=hint)) from None
     for section in data:
         if section not in _SECTIONS:
-            raise source.error(f"unknown section [{section}]; the sections are [abbreviations], "
-                               "[units] and [boats]", section)
+            raise source.error(_("unknown section [{section}]; the sections are "
+                                 "[abbreviations], [units] and [boats]").format(
+                                     section=section), section)
     entries: dict[str, Entry] = {}
     for key, value in _section(data, "abbreviations", source).items():
         _check_key(key, source)
@@ -212,8 +217,8 @@ def _parse(text: str, file: Path
     for key, value in _section(data, "units", source).items():
         _check_key(key, source)
         if key[0].isdigit():
-            raise source.error(f"unit '{key}' starts with a digit; a unit is what follows the "
-                               "number, e.g. km", key)
+            raise source.error(_("unit '{key}' starts with a digit; a unit is what follows "
+                                 "the number, e.g. km").format(key=key), key)
         units[canonical(key)] = _reading(key, value, source)
     boats: dict[str, str] = {}
     for key, value in _section(data, "boats", source).items():
@@ -226,24 +231,25 @@ def _toml_hint(text: str, line: int) -> str:
     lines = text.splitlines()
     key = lines[line - 1].split("=", 1)[0].strip() if 0 < line <= len(lines) else ""
     if key and key[0] not in "\"'[#" and not _BARE_KEY.fullmatch(key):
-        return f'put the key in quotes: "{key}" = "..."'
-    return 'each entry is one line: "KEY" = "reading", the reading in double quotes'
+        return _('put the key in quotes: "{key}" = "..."').format(key=key)
+    return _('each entry is one line: "KEY" = "reading", the reading in double quotes')
 
 
 def _section(data: dict[str, Any], name: str, source: _Source) -> dict[str, Any]:
     table = data.get(name, {})
     if not isinstance(table, dict):
-        raise source.error(f"'{name}' must be a section: write [{name}] on a line of its own, "
-                           "entries below it", name)
+        raise source.error(_("'{name}' must be a section: write [{name}] on a line of its "
+                             "own, entries below it").format(name=name), name)
     return table
 
 
 def _check_key(key: str, source: _Source) -> None:
     if not key or any(ch.isspace() for ch in key):
-        raise source.error(f"'{key}' has spaces; an abbreviation is one word as written in "
-                           "notices, e.g. UBND or TP.", key)
+        raise source.error(_("'{key}' has spaces; an abbreviation is one word as written in "
+                             "notices, e.g. UBND or TP.").format(key=key), key)
     if all(ch.isdigit() for ch in key):
-        raise source.error(f"'{key}' is a number; numbers are read without the dictionary", key)
+        raise source.error(_("'{key}' is a number; numbers are read without the "
+                             "dictionary").format(key=key), key)
 
 
 def _entry(key: str, value: object, source: _Source) -> Entry:
@@ -251,14 +257,17 @@ def _entry(key: str, value: object, source: _Source) -> Entry:
         return Entry(_reading(key, value, source))
     for field in value:
         if field not in _ENTRY_FIELDS:
-            raise source.error(f"unknown field '{field}' for '{key}'; an entry has read = "
-                               "\"...\" and when = [...]", key, field)
+            raise source.error(_("unknown field '{field}' for '{key}'; an entry has read = "
+                                 "\"...\" and when = [...]").format(field=field, key=key),
+                               key, field)
     if "read" not in value:
-        raise source.error(f"'{key}' has no default reading; add read = \"...\" under it", key)
+        raise source.error(_("'{key}' has no default reading; add read = \"...\" under "
+                             "it").format(key=key), key)
     rules = value.get("when", [])
     if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
-        raise source.error(f"'when' of '{key}' must be a list of rules: "
-                           "when = [{ after = '...', read = \"...\" }]", key, "when")
+        raise source.error(_("'when' of '{key}' must be a list of rules: "
+                             "when = [{{ after = '...', read = \"...\" }}]").format(key=key),
+                           key, "when")
     return Entry(_reading(key, value["read"], source),
                  tuple(_rule(key, rule, source) for rule in rules))
 
@@ -266,30 +275,33 @@ def _entry(key: str, value: object, source: _Source) -> Entry:
 def _rule(key: str, rule: dict[str, Any], source: _Source) -> ContextRule:
     for field in rule:
         if field not in (*_CONDITIONS, "read"):
-            raise source.error(f"unknown condition '{field}' in a rule of '{key}'; the "
-                               "conditions are before, after, after_name, in_code", key, field)
+            raise source.error(_("unknown condition '{field}' in a rule of '{key}'; the "
+                                 "conditions are before, after, after_name, "
+                                 "in_code").format(field=field, key=key), key, field)
     if "read" not in rule or not any(field in rule for field in _CONDITIONS):
         written = next((str(value) for value in rule.values() if isinstance(value, str)), "{")
-        raise source.error(f"a rule of '{key}' needs read = \"...\" and at least one of "
-                           "before, after, after_name, in_code", key, "when", written)
+        raise source.error(_("a rule of '{key}' needs read = \"...\" and at least one of "
+                             "before, after, after_name, in_code").format(key=key),
+                           key, "when", written)
     for flag in ("after_name", "in_code"):
         if flag in rule and not isinstance(rule[flag], bool):
-            raise source.error(f"{flag} in a rule of '{key}' must be true or false, without "
-                               "quotes", key, flag)
+            raise source.error(_("{flag} in a rule of '{key}' must be true or false, "
+                                 "without quotes").format(flag=flag, key=key), key, flag)
     patterns: dict[str, re.Pattern[str] | None] = {"before": None, "after": None}
     for side, template in (("before", r"(?:{})[\s.,:;-]*$"), ("after", r"[\s.:]*(?:{})")):
         if side not in rule:
             continue
         written = rule[side]
         if not isinstance(written, str):
-            raise source.error(f"{side} in a rule of '{key}' must be a regular expression in "
-                               "quotes", key, side)
+            raise source.error(_("{side} in a rule of '{key}' must be a regular expression "
+                                 "in quotes").format(side=side, key=key), key, side)
         try:
             patterns[side] = re.compile(template.format(canonical(written)), re.IGNORECASE)
         except re.error as exc:
-            raise source.error(f"{side} = '{written}' of '{key}' is not a valid regular "
-                               f"expression ({exc}); put a backslash before signs such as . ( )",
-                               key, written) from None
+            raise source.error(_("{side} = '{written}' of '{key}' is not a valid regular "
+                                 "expression ({reason}); put a backslash before signs such as "
+                                 ". ( )").format(side=side, written=written, key=key,
+                                                 reason=exc), key, written) from None
     written = ", ".join(f"{field} = {_shortened(rule[field])!r}" for field in _CONDITIONS
                         if field in rule)
     return ContextRule(_reading(key, rule["read"], source), patterns["before"],
@@ -304,15 +316,15 @@ def _shortened(condition: object, limit: int = 40) -> object:
 
 def _reading(key: str, value: object, source: _Source) -> str:
     if not isinstance(value, str):
-        raise source.error(f"the reading of '{key}' must be text in double quotes: "
-                           f"\"{key}\" = \"...\"", key)
+        raise source.error(_("the reading of '{key}' must be text in double quotes: "
+                             "\"{key}\" = \"...\"").format(key=key), key)
     reading = " ".join(canonical(value).split())
     if not reading:
-        raise source.error(f"the reading of '{key}' is empty; write how the announcer says it",
-                           key)
+        raise source.error(_("the reading of '{key}' is empty; write how the announcer says "
+                             "it").format(key=key), key)
     if any(ch in "0123456789" for ch in reading):
-        raise source.error(f"the reading of '{key}' has digits; write numbers in words "
-                           "(mười chín, not 19)", key)
+        raise source.error(_("the reading of '{key}' has digits; write numbers in words "
+                             "(mười chín, not 19)").format(key=key), key)
     return reading
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from broadcaster.i18n import N_, Phrase
 from broadcaster.speech.numbers import DIGIT_NAMES, read_cardinal, read_digits, roman_value
 
 if TYPE_CHECKING:
@@ -41,19 +42,19 @@ def read_code(match: re.Match[str], abbreviations: Abbreviations) -> tuple[str, 
     kind = next(kind for kind in _KINDS if match.group(kind) is not None)
     code = match.group(kind)
     if kind == "plate":
-        return _plate(code), "licence plate: province, series, serial in groups"
+        return _plate(code), N_("licence plate: province, series, serial in groups")
     if kind == "boat":
         return _boat(code, abbreviations)
     if kind == "flu":
-        return _flu(code), "influenza subtype"
+        return _flu(code), N_("influenza subtype")
     if kind == "chainage":
         first, second = re.findall(r"[0-9]+", code)
         return (f"ki lô mét {read_cardinal(first)} cộng {read_cardinal(second)}",
-                "road chainage: kilometre + metres")
+                N_("road chainage: kilometre + metres"))
     word, number, year = _parts(r"(.+?)\s+([IV0-9]+)\s*/\s*([0-9]{4})", code)
     value = roman_value(number) or int(number)
     return (f"{word} {read_cardinal(str(value))} năm {read_cardinal(year)}",
-            "quarter or term and its year: / read năm")
+            N_("quarter or term and its year: / read năm"))
 
 
 def _parts(pattern: str, code: str) -> list[str]:
@@ -96,10 +97,12 @@ def _boat(code: str, abbreviations: Abbreviations) -> tuple[str, str]:
 
     province, number, _ = code.split("-")
     place = abbreviations.boat_province(province)
-    why = "fishing boat number: province, number digit by digit, TS thủy sản"
+    why: str = N_("fishing boat number: province, number digit by digit, TS thủy sản")
     if place is None:
         place = spell(province)
-        why += f"; the province letters {province} are not in the dictionary (spelled)"
+        why = Phrase(N_("fishing boat number: province, number digit by digit, TS thủy sản; "
+                        "the province letters {province} are not in the dictionary "
+                        "(spelled)"), province=province)
     return f"{place}, {read_digits(number)}, thủy sản", why
 
 

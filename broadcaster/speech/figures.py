@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Callable
 
+from broadcaster.i18n import N_, Phrase
 from broadcaster.speech.changes import note
 from broadcaster.speech.numbers import (
     read_cardinal,
@@ -41,6 +42,11 @@ _KINDS = {name: re.compile(pattern) for name, pattern in (
     ("day_month", _DAY_MONTH), ("thousands", _THOUSANDS), ("list", _LIST),
     ("section", _SECTION), ("number", _NUMBER))}
 _CORE = "|".join(_KINDS[kind].pattern for kind in _KINDS)
+# What `normalize --explain` says a figure was read as (Change.why keeps the English).
+FIGURE_KINDS = {"date": N_("date"), "time": N_("time"), "ratio": N_("ratio"),
+                "month_year": N_("month year"), "day_month": N_("day month"),
+                "thousands": N_("thousands"), "list": N_("list"), "section": N_("section"),
+                "number": N_("number"), "fraction": N_("fraction")}
 
 PHONE = (r"(?<![^\W_]|[.,+])(?:"
          r"\(0[0-9]{2,3}\)\s?[0-9](?:[ .]?[0-9]){6,7}|"  # (0235) 3 822 113
@@ -107,7 +113,9 @@ def read_figure(match: re.Match[str], before: str, after: str,
     spoken = _with_unit(spoken, match.group("first_unit"), unit_reading, match.group("per"))
     if match.group("dollar"):
         spoken += " đô la"
-    why = kind.replace("_", " ") + (" with its unit" if match.group("first_unit") else "")
+    named = Phrase(FIGURE_KINDS.get(kind, kind))
+    why: str = Phrase(N_("{kind} with its unit"), kind=named) if match.group("first_unit") \
+        else named
     if why == "number":
         why = ""  # a plain number read as one needs no explaining (special cases note it)
     if second is None:
@@ -116,14 +124,14 @@ def read_figure(match: re.Match[str], before: str, after: str,
             and _is_day(int(first)) and _is_month(int(second))
             and not match.group("first_unit") and not match.group("second_unit")
             and not _DASH_DATE_NOT_AFTER.match(after)):
-        return _date([first, second], before), "day and month with a dash after ngày: a date"
+        return _date([first, second], before), N_("day and month with a dash after ngày: a date")
     second_kind, second_spoken = _read(second, "", "")
     if kind == "number" and second_kind == "date" and first.isdigit() and _is_day(int(first)):
         spoken = _day(first) if _DAY_BEFORE.search(before) else f"ngày {_day(first)}"
     if ORDINAL_BEFORE.search(before) and second.isdigit():
         second_spoken = f"thứ {read_ordinal(second)}"  # thứ 2-6 → thứ hai đến thứ sáu
     second_spoken = _with_unit(second_spoken, match.group("second_unit"), unit_reading)
-    return f"{spoken} {RANGE_WORD} {second_spoken}", "range: the dash read đến"
+    return f"{spoken} {RANGE_WORD} {second_spoken}", N_("range: the dash read đến")
 
 
 def read_phone(number: str) -> str:
@@ -190,13 +198,13 @@ def _number(text: str, before: str, after: str) -> str:
         whole, fraction = re.split(r"[.,]", text)
         return read_decimal(whole, fraction)
     if _HOTLINE.fullmatch(text) and _HOTLINE_BEFORE.search(before) and _HOTLINE_AFTER.match(after):
-        return _noted(text, read_digits(text), "emergency line: digit by digit")
+        return _noted(text, read_digits(text), N_("emergency line: digit by digit"))
     if (_PHONE_BEFORE.search(before) or (text.startswith("0") and len(text) >= 3)
             or len(text) > PLAIN_MAX_DIGITS):
-        return _noted(text, read_digits(text), "a phone number, a code or a long number: "
-                      "digit by digit")
+        return _noted(text, read_digits(text), N_("a phone number, a code or a long number: "
+                                                  "digit by digit"))
     if ORDINAL_BEFORE.search(before):
-        return _noted(text, read_ordinal(text), "after thứ: an ordinal")
+        return _noted(text, read_ordinal(text), N_("after thứ: an ordinal"))
     if len(text) <= 2 and _MONTH_BEFORE.search(before) and _is_month(int(text)):
         return _month(text)
     if len(text) <= 2 and _DAY_BEFORE.search(before) and _MONTH_AFTER.match(after):

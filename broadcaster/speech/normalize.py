@@ -30,6 +30,7 @@ import functools
 import re
 import unicodedata
 
+from broadcaster.i18n import N_
 from broadcaster.speech.abbreviations import (
     AbbreviationFileError,
     Abbreviations,
@@ -126,7 +127,7 @@ def _pattern(unit_names: tuple[str, ...], marked_names: tuple[str, ...]) -> re.P
 
 def _read_line(line: str, pattern: re.Pattern[str], abbreviations: Abbreviations) -> str:
     if (marker := _LIST_MARKER.match(line)) is not None:
-        note(marker.group(), "", "list marker at the start of a line: not read")
+        note(marker.group(), "", N_("list marker at the start of a line: not read"))
         line = line[marker.end():]
     if "(" in line:
         line = _ACRONYM_IN_BRACKETS.sub(_once, line)
@@ -148,12 +149,12 @@ def _once(match: re.Match[str]) -> str:
     initials = "".join(word[0] for word in words[-len(letters.replace("&", "")):]).upper()
     if initials != letters.replace("&", ""):
         return match.group()
-    note(match.group(), "", "an acronym right after the words it stands for: said once")
+    note(match.group(), "", N_("an acronym right after the words it stands for: said once"))
     return ""
 
 
 def _untagged(match: re.Match[str]) -> str:
-    note(match.group(), "", "a hashtag: not read")
+    note(match.group(), "", N_("a hashtag: not read"))
     return ""
 
 
@@ -176,11 +177,11 @@ def _read_match(match: re.Match[str], abbreviations: Abbreviations) -> str:
         spoken += "." if marked.endswith(".") and not after.strip() else ""
     elif (document := match.group("document")) is not None:
         spoken = _read_document(document, before, after, abbreviations)
-        why = "document number: the number, then its code's parts"
+        why = N_("document number: the number, then its code's parts")
     elif (phone := match.group("phone")) is not None:
-        spoken, why = read_phone(phone), "phone number: digit by digit, in groups"
+        spoken, why = read_phone(phone), N_("phone number: digit by digit, in groups")
     elif (link := match.group("link")) is not None:
-        spoken, why = _read_link(link), "web or e-mail address: spelled out"
+        spoken, why = _read_link(link), N_("web or e-mail address: spelled out")
     else:  # a dot between letters and digits: QL.1A, ĐT.741
         spoken, why = "", ""
     if why:
@@ -221,7 +222,7 @@ def _read_piece(piece: str, before: str, after: str, abbreviations: Abbreviation
     found = _expand(piece, before, after, abbreviations, in_code)
     if found is None and before.endswith("/") and (unit := abbreviations.unit(piece)):
         found = unit  # đồng/kg
-        note(piece, unit, "unit after /")
+        note(piece, unit, N_("unit after /"))
     if found is not None:
         return f" {found} "
     if any(ch in "0123456789" for ch in piece):
@@ -232,12 +233,12 @@ def _read_piece(piece: str, before: str, after: str, abbreviations: Abbreviation
             and piece[at - 2:at].islower() and piece[at + 1].islower()]
     if cuts:  # words glued together by a lost line break: xãTân → xã Tân
         spoken = " ".join(piece[a:b] for a, b in zip([0, *cuts], [*cuts, len(piece)], strict=True))
-        note(piece, spoken, "words glued together: split before the capital")
+        note(piece, spoken, N_("words glued together: split before the capital"))
         return spoken
     if not piece.isascii() and (syllables := split_glued(piece, abbreviations.syllables)):
         spoken = " ".join(syllables)
-        note(piece, spoken, "words glued together (a PDF lost the space): split into "
-             "syllables")
+        note(piece, spoken, N_("words glued together (a PDF lost the space): split into "
+                               "syllables"))
         return spoken
     return piece
 
@@ -272,8 +273,8 @@ def _read_capitals(word: str, before: str, after: str) -> str:
         number = str(value)
         spoken = (read_ordinal(number) if ORDINAL_BEFORE.search(before)
                   else read_cardinal(number))
-        note(word, spoken, "Roman numeral: after a word such as quý, vùng, khóa, or numbering "
-             "a heading")
+        note(word, spoken, N_("Roman numeral: after a word such as quý, vùng, khóa, or "
+                              "numbering a heading"))
         return spoken
     if len(word) == 1:
         return word if is_syllable(word) else spell(word)  # "Y tế", "A" stay; "B" is bê
@@ -281,11 +282,11 @@ def _read_capitals(word: str, before: str, after: str) -> str:
         return word.lower()  # a heading: THÔNG BÁO, LỊCH CẮT ĐIỆN
     if value and set(word) <= set("IVX"):
         spoken = read_cardinal(str(value))
-        note(word, spoken, "Roman numeral")
+        note(word, spoken, N_("Roman numeral"))
         return spoken
     spoken = spell(word)
-    note(word, spoken, "not in the dictionary: spelled letter by letter "
-         "(add it to abbreviations.toml to have it read as words)")
+    note(word, spoken, N_("not in the dictionary: spelled letter by letter "
+                          "(add it to abbreviations.toml to have it read as words)"))
     return spoken
 
 

@@ -21,6 +21,7 @@ import html
 import re
 from collections import Counter
 
+from broadcaster.i18n import N_
 from broadcaster.speech.changes import note
 from broadcaster.speech.tone_marks import canonical
 
@@ -71,7 +72,7 @@ def clean_lines(text: str) -> list[str]:
         line = _CONTROLS.sub(" ", _INVISIBLE.sub("", raw.translate(_MARKS)))
         line = " ".join(_INLINE_NOISE.sub(" ", line).split())
         if line and _STRAY_LINES.fullmatch(line):
-            note(line, "", "page number or caption: not read")
+            note(line, "", N_("page number or caption: not read"))
             line = ""
         lines.append(line or None)
     return _units(lines)
@@ -80,7 +81,7 @@ def clean_lines(text: str) -> list[str]:
 def _said_with_o(match: re.Match[str]) -> str:
     letter = match.group(1)
     spoken = {"K": "Cơ", "k": "cơ"}.get(letter, f"{letter}ơ") + " "
-    note(match.group(), spoken, "a Central Highlands name: the apostrophe is a short ơ")
+    note(match.group(), spoken, N_("a Central Highlands name: the apostrophe is a short ơ"))
     return spoken
 
 
@@ -96,7 +97,7 @@ def _units(lines: list[str | None]) -> list[str]:
         if previous.endswith("-") and previous[-2:-1].isalpha():
             units[-1] = f"{previous[:-1]} {line}"  # a syllable split at the line's end
         elif previous and _is_running_header(line, previous, lines[at + 1:], seen):
-            note(line, "", "page header inside a sentence: not read")
+            note(line, "", N_("page header inside a sentence: not read"))
             continue
         elif previous and _continues(previous, line, len(last) >= full):
             units[-1] = f"{previous} {line}"
