@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
 from broadcaster.clock import zone
+from broadcaster.i18n import N_, Phrase, joined
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -24,6 +25,8 @@ COLUMNS = ["id", "due", "started", "ended", "outcome", "level", "source", "engin
            "title", "reason", "interruptions"]
 BOM = "\ufeff"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MSG_CUT = N_("cut {at} ({why}){back}")
+MSG_RESUMED = N_(", resumed {at}")
 
 
 def wall_time(timestamp: float | None, config: Config) -> str:
@@ -42,16 +45,18 @@ def as_run_rows(lines: Iterable[AsRunEntry], config: Config) -> list[dict[str, o
          "ended": wall_time(line.ended_at, config), "outcome": line.outcome.value,
          "level": line.level.value, "source": line.source, "engine": line.engine or "",
          "title": line.title, "reason": line.reason or "",
-         "interruptions": "; ".join(interruption_text(cut, config)
-                                    for cut in line.interruptions)}
+         "interruptions": joined("; ", [interruption_text(cut, config)
+                                        for cut in line.interruptions])}
         for line in lines]
 
 
-def interruption_text(cut: Interruption, config: Config) -> str:
-    """`cut 05:41:10 (emergency #12), resumed 05:43:02`."""
+def interruption_text(cut: Interruption, config: Config) -> Phrase:
+    """`cut 05:41:10 (emergency #12), resumed 05:43:02` (a Phrase: the table and the
+    console show it in the operator's language, CSV and JSON in English)."""
     at = wall_time(cut.cut_at, config)[11:] if cut.cut_at is not None else "?"
-    back = f", resumed {wall_time(cut.resumed_at, config)[11:]}" if cut.resumed_at else ""
-    return f"cut {at} ({cut.why}){back}"
+    back = Phrase(MSG_RESUMED, at=wall_time(cut.resumed_at, config)[11:]) if cut.resumed_at \
+        else ""
+    return Phrase(MSG_CUT, at=at, why=cut.why, back=back)
 
 
 def csv_cell(value: object) -> object:

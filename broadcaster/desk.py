@@ -19,7 +19,7 @@ from pathlib import Path
 
 from broadcaster.clock import parse_at, station_now, zone
 from broadcaster.config import Config
-from broadcaster.i18n import N_, _
+from broadcaster.i18n import N_, Phrase, _
 from broadcaster.lifecycle import holder
 from broadcaster.model import Chime, File, Level, OperatorError, Playlist, PlaylistItem, Say
 from broadcaster.on_air import length_of
@@ -62,6 +62,8 @@ MAX_GAP_S = 600.0  # a longer pause on air is a mistake (30m typed for 30s)
 MAX_TITLE = 200
 MSG_DAEMON_DOWN = N_("the station daemon is not running: nothing airs until the station starts "
                      "(`sudo systemctl start broadcaster`)")
+MSG_WHAT_SLOT = N_("slot {name}")  # what fills a line of `schedule`
+MSG_WHAT_QUEUED = N_("queued #{id}")
 
 TITLE_WORDS = 8
 _CLOCK_ONLY = re.compile(r"^\s*\d{1,2}:\d{2}\s*$")
@@ -379,13 +381,15 @@ def day_schedule(config: Config, day: date) -> list[ScheduleLine]:
             found = occurrence(name, playlist, day, anchor)
             if found is not None:
                 lines.append(ScheduleLine(found.start, found.hard_end, playlist.title,
-                                          playlist.level, f"slot {name}", len(playlist.items)))
+                                          playlist.level, Phrase(MSG_WHAT_SLOT, name=name),
+                                          len(playlist.items)))
         next_day = anchor + timedelta(days=1)
         for entry in store.pending():
             due = datetime.fromtimestamp(entry.due_at, tz)
             if anchor <= due < next_day and entry.occurrence is None:
                 lines.append(ScheduleLine(due, None, entry.title, entry.level,
-                                          f"queued #{entry.id}", len(entry.items)))
+                                          Phrase(MSG_WHAT_QUEUED, id=entry.id),
+                                          len(entry.items)))
     finally:
         store.close()
     return sorted(lines, key=lambda line: line.start)

@@ -65,6 +65,13 @@ class Phrase(str):
                                          for name, value in self.fields.items()})
 
 
+def joined(separator: str, parts: list[str]) -> Phrase:
+    """`parts` joined by `separator` (no braces in it): English as a str, each part
+    translated when shown."""
+    return Phrase(separator.join(f"{{part{at}}}" for at in range(len(parts))),
+                  **{f"part{at}": part for at, part in enumerate(parts)})
+
+
 def language() -> str:
     """The language of this process: $BROADCASTER_LANG, else the one set from the config,
     else Vietnamese."""
