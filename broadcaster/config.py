@@ -320,8 +320,8 @@ def _plain(what: str, key: str) -> str:
         if match["got"] == "object" or (match["want"] == "object"):
             return _(MSG_NOT_SECTION).format(key=key) if match["want"] == "object" else \
                 _(MSG_WANT_TYPE).format(kind=want, got=_(_KINDS["object"]))
-        got = _({"str": MSG_TEXT}.get(match["got"]) or _KINDS.get(match["got"], match["got"]))
-        return _(MSG_WANT_TYPE).format(kind=want, got=got)
+        got = {"str": MSG_TEXT}.get(match["got"]) or _KINDS.get(match["got"], match["got"])
+        return _(MSG_WANT_TYPE).format(kind=want, got=_(got))
     limit = match["limit"].removesuffix(".0")
     return {">=": _(MSG_AT_LEAST), "<=": _(MSG_AT_MOST), ">": _(MSG_MORE_THAN),
             "<": _(MSG_AT_MOST)}[match["op"]].format(limit=limit)
