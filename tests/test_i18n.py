@@ -3,6 +3,7 @@ command line speaks Vietnamese unless asked for English (SPEC §3, §4)."""
 
 from __future__ import annotations
 
+import json
 import os
 import string
 import subprocess
@@ -87,3 +88,81 @@ def test_the_system_locale_does_not_switch_the_language(monkeypatch: pytest.Monk
     assert i18n.language() == "vi"
     assert i18n._(
         "nothing is queued") == "hàng chờ trống: không có gì chờ phát"
+
+
+# --- the command line end to end: Vietnamese unless asked for English -----------------------
+
+def station_config(tmp_path: Path) -> str:
+    config = tmp_path / "broadcaster.toml"
+    config.write_text(f'[station]\ndata_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
+    return str(config)
+
+
+def test_help_lists_the_commands_in_vietnamese_or_in_english() -> None:
+    vietnamese, english = run("--help").stdout, run("--help", BROADCASTER_LANG="en").stdout
+    assert "Đưa thông báo đọc vào hàng chờ (có nhạc hiệu)." in vietnamese
+    assert "Lệnh" in vietnamese and "Tùy chọn" in vietnamese  # Typer's own section names
+    assert "Queue a spoken notice (with the chime)." in english
+    assert "Commands" in english and "Đưa thông báo" not in english
+
+
+def test_status_of_a_stopped_station_in_vietnamese_or_in_english(tmp_path: Path) -> None:
+    config = station_config(tmp_path)
+    vietnamese = run("status", "--config", config).stdout.splitlines()
+    english = run("status", "--config", config, BROADCASTER_LANG="en").stdout.splitlines()
+    assert vietnamese[0].startswith("phần mềm đài: KHÔNG CHẠY - sẽ không phát gì")
+    assert english[0].startswith("daemon: NOT RUNNING - nothing will air")
+    assert "đồng hồ: CHƯA đồng bộ" in vietnamese or "đồng hồ: đã đồng bộ (NTP)" in vietnamese
+
+
+def test_a_refusal_is_one_line_in_the_operators_language(tmp_path: Path) -> None:
+    config = station_config(tmp_path)
+    vietnamese = run("say", "", "--config", config)
+    english = run("say", "", "--config", config, BROADCASTER_LANG="en")
+    assert (vietnamese.returncode, english.returncode) == (1, 1)
+    assert vietnamese.stderr == ("nội dung không có gì để đọc; hãy viết thông báo bằng chữ\n")
+    assert english.stderr == "the text has nothing to read aloud; write the notice in words\n"
+
+
+def test_playlist_problems_keep_file_and_line_in_front(tmp_path: Path) -> None:
+    config = station_config(tmp_path)
+    playlist = tmp_path / "sang.yaml"
+    playlist.write_text("title: Bản tin buổi sáng\nitems: []\n", encoding="utf-8")
+    vietnamese = run("playlist", "check", str(playlist), "--config", config)
+    english = run("playlist", "check", str(playlist), "--config", config, BROADCASTER_LANG="en")
+    assert vietnamese.stderr == (f"{playlist}:2: 'items' trống; hãy ghi ít nhất một thứ cần "
+                                 "phát, ví dụ '  - say: ...'\n")
+    assert english.stderr == (f"{playlist}:2: 'items' is empty; list at least one thing to "
+                              "air, e.g. '  - say: ...'\n")
+
+
+def test_a_table_reads_in_vietnamese_and_its_json_stays_english(tmp_path: Path) -> None:
+    config = station_config(tmp_path)
+    assert run("say", "Thông báo họp dân", "--config", config).returncode == 0
+    table = run("queue", "--config", config).stdout.splitlines()
+    assert table[0].split() == ["số", "dự", "kiến", "giờ", "hẹn", "mức", "nguồn", "tiêu", "đề"]
+    assert "thông thường  cán bộ đài  Thông báo họp dân" in table[1]
+    data = json.loads(run("queue", "--json", "--config", config).stdout)
+    assert (data[0]["level"], data[0]["source"]) == ("normal", "operator")
+
+
+def test_normalize_explains_its_reasons_in_the_operators_language(tmp_path: Path) -> None:
+    config = station_config(tmp_path)
+    vietnamese = run("normalize", "--explain", "UBND xã họp", "--config", config).stdout
+    english = run("normalize", "--explain", "UBND xã họp", "--config", config,
+                  BROADCASTER_LANG="en").stdout
+    assert "UBND → ủy ban nhân dân: từ điển: UBND" in vietnamese
+    assert "UBND → ủy ban nhân dân: dictionary: UBND" in english
+
+
+def test_a_phrase_is_english_data_and_translated_where_shown(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    why = i18n.Phrase("dictionary: {name}, when {rule}", name="TP.", rule="after = 'Hà'")
+    listed = i18n.joined("; ", [i18n.Phrase("slot {name}", name="sang"),
+                                i18n.Phrase("expires waiting")])
+    assert json.dumps([why, listed]) == (
+        '["dictionary: TP., when after = \'H\\u00e0\'", "slot sang; expires waiting"]')
+    monkeypatch.setenv(i18n.ENV_VAR, "vi")
+    assert i18n._(why) == "từ điển: TP., khi after = 'Hà'"
+    assert i18n._(listed) == "khung giờ sang; hết hạn khi đang chờ"
+    assert i18n._("") == ""  # not the catalog's header
