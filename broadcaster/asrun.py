@@ -18,6 +18,9 @@ from broadcaster.model import Outcome, PlaylistItem
 MSG_PART_MISSING = N_("part {number} ({what}): {reason}")
 MSG_NOT_REACHED = N_("not reached")
 FRAMING = ("chime", "pause")  # parts that carry no message of their own
+# A part's kind as a reason names it ("phần 2 (thông báo): ...").
+PART_KINDS = {"chime": N_("chime"), "say": N_("notice"), "file": N_("audio file"),
+              "relay": N_("relay"), "pause": N_("pause")}
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,8 @@ def mark(parts: tuple[PartResult, ...], index: int, *, aired: bool,
 def verdict(parts: tuple[PartResult, ...]) -> tuple[Outcome, str | None]:
     """The outcome of an item that ran to its end (not cut, cancelled or missed)."""
     missing = [part for part in parts if not part.aired]
-    reason = "; ".join(_(MSG_PART_MISSING).format(number=part.number, what=part.what,
+    reason = "; ".join(_(MSG_PART_MISSING).format(number=part.number,
+                                                  what=_(PART_KINDS.get(part.what, part.what)),
                                                   reason=part.reason or _(MSG_NOT_REACHED))
                        for part in missing) or None
     if not missing:

@@ -50,7 +50,7 @@ class _Pump:
         self._blocks: collections.deque[Block] = collections.deque()
         self.buffered = 0
         self.connected = False
-        self.last_error = "not connected yet"
+        self.last_error = _("not connected yet")
         self.attempts = 0
         self._stop = threading.Event()
         self._decoder: FfmpegDecoder | None = None
@@ -111,7 +111,7 @@ class _Pump:
             while not self._stop.is_set():
                 block = self._decoder.read(block_frames)
                 if len(block) == 0:
-                    self.last_error = "the stream ended"
+                    self.last_error = _("the stream ended")
                     break
                 received = True
                 self.connected = True

@@ -113,7 +113,7 @@ class SequenceSource(Source):
             except Exception as exc:  # a part that cannot start is skipped, not the slot
                 if source is not None:
                     source.close()
-                what = source.title if source is not None else "item"
+                what = source.title if source is not None else _("item")
                 reason = one_line(exc)
                 self._emit("failed", _(MSG_PART_FAILED).format(number=index + 1, what=what,
                                                                reason=reason))
