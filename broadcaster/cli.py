@@ -74,6 +74,7 @@ MSG_CLOCK = {True: N_("clock: synchronized (NTP)"), False: N_("clock: NOT synchr
 MSG_LAST_ERROR = N_("last error: {error}")
 MSG_NO_ERROR = N_("none")
 MSG_FILE_OR_TEXT = N_("give either FILE or --text, not both or neither")
+MSG_DEVICE_LINE = N_("{mark} {index:>3}  {name}  ({host_api}, {channels} ch, {rate} Hz)")
 
 app = typer.Typer(
     name="broadcaster",
@@ -205,8 +206,10 @@ def devices(
         return
     for device in found:
         mark = "*" if device.configured else " "
-        typer.echo(f"{mark} {device.index:>3}  {device.name}  ({device.host_api}, "
-                   f"{device.channels} ch, {device.default_rate} Hz)")
+        typer.echo(_(MSG_DEVICE_LINE).format(mark=mark, index=device.index, name=device.name,
+                                             host_api=device.host_api,
+                                             channels=device.channels,
+                                             rate=device.default_rate))
 
 
 # --- the station's queue ----------------------------------------------------------------
