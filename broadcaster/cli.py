@@ -15,7 +15,7 @@ import typer
 
 import broadcaster.command_language  # noqa: F401 - first: sets the language for help texts
 from broadcaster.cli_upstream import INBOX_HELP, district_app, inbox, plain_option, text_option
-from broadcaster.cli_web import user_app
+from broadcaster.cli_web import user_app, web
 from broadcaster.i18n import N_, Phrase, _
 from broadcaster.model import OperatorError, one_line
 from broadcaster.terminal import (
@@ -461,6 +461,7 @@ def as_run_log(
 app.command(help=_(INBOX_HELP))(inbox)
 app.add_typer(district_app, name="district")
 app.add_typer(user_app, name="user", help=_("The web console's accounts and their roles."))
+app.command("web", help=_("The LAN web console: run the station from a phone, in Vietnamese."))(web)
 
 
 @app.command(help=_("The station daemon (what systemd starts). Airs the slots and the "

@@ -104,3 +104,38 @@ def _password() -> str:
         return line.decode("utf-8")
     except UnicodeDecodeError:
         raise OperatorError(_(MSG_PASSWORD_NOT_UTF8)) from None
+
+# --- the console: `broadcaster web` ----------------------------------------------------------
+
+MSG_WEB_DISABLED = N_("the web console is turned off in {path} ([web] enabled = false); set "
+                      "enabled = true to run it")
+MSG_LISTENING = N_("the web console answers on {url} (Ctrl-C stops it)")
+
+
+def web(config: ConfigOption = None) -> None:
+    """The LAN web console (Vietnamese, phone first): a separate process from the daemon,
+    listening on [web] listen; TLS when [web] tls_cert and tls_key are given."""
+    from broadcaster.model import OperatorError
+    from broadcaster.web.app import serve
+
+    station = load(config)
+    if not station.web.enabled:
+        raise OperatorError(_(MSG_WEB_DISABLED).format(path=station.source or "broadcaster.toml"))
+    if not _has_accounts(station):
+        typer.echo(_(MSG_NO_ACCOUNTS), err=True)
+    host, port = station.web.address()
+    scheme = "https" if station.web.tls_cert else "http"
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(_(MSG_LISTENING).format(url=f"{scheme}://{shown}:{port}"), err=True)
+    serve(station)
+
+
+def _has_accounts(station: Config) -> bool:
+    from broadcaster.store import open_store
+    from broadcaster.web.accounts import Accounts
+
+    store = open_store(station)
+    try:
+        return bool(Accounts(store).list())
+    finally:
+        store.close()

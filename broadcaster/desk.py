@@ -367,6 +367,7 @@ class ScheduleLine:
     level: Level
     what: str  # "slot NAME" or "queued #ID"
     items: int
+    contents: tuple[PlaylistItem, ...] = ()  # what fills it
 
 
 def day_schedule(config: Config, day: date) -> list[ScheduleLine]:
@@ -382,14 +383,14 @@ def day_schedule(config: Config, day: date) -> list[ScheduleLine]:
             if found is not None:
                 lines.append(ScheduleLine(found.start, found.hard_end, playlist.title,
                                           playlist.level, Phrase(MSG_WHAT_SLOT, name=name),
-                                          len(playlist.items)))
+                                          len(playlist.items), playlist.items))
         next_day = anchor + timedelta(days=1)
         for entry in store.pending():
             due = datetime.fromtimestamp(entry.due_at, tz)
             if anchor <= due < next_day and entry.occurrence is None:
                 lines.append(ScheduleLine(due, None, entry.title, entry.level,
                                           Phrase(MSG_WHAT_QUEUED, id=entry.id),
-                                          len(entry.items)))
+                                          len(entry.items), entry.items))
     finally:
         store.close()
     return sorted(lines, key=lambda line: line.start)

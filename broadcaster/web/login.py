@@ -1,0 +1,82 @@
+"""Logging in and out. Every attempt goes through `Accounts.verify` (rate-limited and
+logged there), one at a time on the doorkeeper's thread."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from broadcaster.clock import zone
+from broadcaster.i18n import N_, _
+from broadcaster.web.console import CSRF_FIELD, MSG_FORM_EXPIRED, Console, Visit, page
+
+MSG_WRONG = N_("Wrong name or password.")
+MSG_LOCKED = N_("Too many wrong attempts for this name or from this device; try again "
+                "after {when}.")
+MAX_FIELD = 1024
+
+
+def _next(value: str | None) -> str:
+    """Where to go after logging in: a path of this console only."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return "/"
+
+
+async def login_page(request: Request) -> Response:
+    console: Console = request.app.state.console
+    if console.sessions.signed_in(request) is not None:
+        return RedirectResponse(_next(request.query_params.get("next")), status_code=303)
+    return _form(console, request, name="", error="", status=200)
+
+
+def _form(console: Console, request: Request, *, name: str, error: str,
+          status: int, target: str | None = None) -> Response:
+    token, fresh = console.sessions.login_form(request)
+    response = console.draw(request, "login.html", visitor=None, status=status, csrf=token,
+                            name=name, error=error,
+                            next=target or _next(request.query_params.get("next")))
+    if fresh is not None:
+        console.sessions.set_login_cookie(response, fresh)
+    return response
+
+
+async def log_in(request: Request) -> Response:
+    console: Console = request.app.state.console
+    form = await request.form(max_files=0, max_fields=10)
+    token, name, password, target = (form.get(key) for key in (CSRF_FIELD, "name", "password",
+                                                                "next"))
+    if not isinstance(token, str) or not console.sessions.login_csrf_ok(request, token):
+        return console.refusal(request, _(MSG_FORM_EXPIRED), 403)
+    name = name[:MAX_FIELD] if isinstance(name, str) else ""
+    password = password[:MAX_FIELD] if isinstance(password, str) else ""
+    target = _next(target if isinstance(target, str) else None)
+    source = request.client.host if request.client is not None else "unknown"
+    account = await console.doorkeeper.run(lambda accounts: accounts.verify(name, password,
+                                                                             source))
+    if account is None:
+        locked = await console.doorkeeper.run(lambda accounts: accounts.locked_until(name,
+                                                                                     source))
+        error = _(MSG_WRONG) if locked is None else _(MSG_LOCKED).format(
+            when=datetime.fromtimestamp(locked, zone(console.config)).strftime("%H:%M"))
+        return _form(console, request, name=name, error=error, status=401, target=target)
+    response = RedirectResponse(target, status_code=303)
+    console.sessions.start(response, account)
+    return response
+
+
+@page("read")
+def log_out(visit: Visit) -> Response:
+    response = visit.go("/login")
+    visit.console.sessions.end(response)
+    return response
+
+
+ROUTES = [
+    Route("/login", login_page, methods=["GET"]),
+    Route("/login", log_in, methods=["POST"]),
+    Route("/logout", log_out, methods=["POST"]),
+]
