@@ -424,3 +424,80 @@ def test_reading_no_playlist_does_not_import_yaml() -> None:
     """The command line starts fast: PyYAML is imported only when a playlist is read."""
     code = "import sys, broadcaster.playlist; sys.exit('yaml' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+# --- slot playlists against each other (playlist.clashes) ----------------------------------
+
+def slot(at: str, until: str | None = None, days: tuple[str, ...] = WEEKDAYS,
+         level: Level = Level.NORMAL, items: tuple[Say | Pause, ...] = (Say("Xin chào"),),
+         valid: tuple[date | None, date | None] = (None, None)) -> Playlist:
+    return Playlist(title="Bản tin", items=items, level=level,
+                    slot=Slot(days=days, at=time.fromisoformat(at),
+                              until=time.fromisoformat(until) if until else None),
+                    valid_from=valid[0], valid_until=valid[1])
+
+
+def seconds(items: tuple[object, ...]) -> float:
+    return 600.0 * len(items)  # ten minutes an item, whatever it is
+
+
+def test_slots_overlapping_on_a_shared_day_name_the_overlap_and_who_airs_first() -> None:
+    from broadcaster.playlist.clashes import WHY_EARLIER, overlap
+
+    news = slot("06:00", "06:45", days=WEEKDAYS[:5], level=Level.PRIORITY)
+    found = overlap(("tin", news), ("sang", slot("05:30", "06:30")), seconds)
+    assert found is not None
+    assert (found.first, found.second, found.days, found.why) == (
+        "sang", "tin", WEEKDAYS[:5], WHY_EARLIER)
+    assert (found.start, found.end) == (time(6, 0), time(6, 30))
+    assert found.message() == (
+        "warning: slots 'sang' (05:30-06:30) and 'tin' (06:00-06:45) overlap from 06:00 to "
+        "06:30 on weekdays: 'sang' airs first and 'tin' waits until it ends (it starts "
+        "earlier)")
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    (slot("05:30", "06:30", days=("sat", "sun")), slot("06:00", "06:45", days=("mon",))),
+    (slot("05:30", "06:00"), slot("06:00", "06:45")),  # one ends as the other starts
+    (slot("05:30", "06:30", valid=(date(2026, 12, 1), date(2026, 12, 31))),
+     slot("06:00", "06:45", valid=(date(2027, 1, 1), None))),
+    (slot("05:30", "06:30", days=("mon",), valid=(date(2026, 12, 2), date(2026, 12, 4))),
+     slot("06:00", "06:45")),  # valid Wednesday to Friday only: never on a Monday
+])
+def test_slots_that_never_air_together_do_not_overlap(a: Playlist, b: Playlist) -> None:
+    from broadcaster.playlist.clashes import overlap
+
+    assert overlap(("a", a), ("b", b), seconds) is None
+
+
+def test_slots_starting_together_go_by_level_then_by_name() -> None:
+    from broadcaster.playlist.clashes import WHY_LEVEL, WHY_NAME, overlap
+
+    by_level = overlap(("a", slot("06:00", "06:30")),
+                       ("b", slot("06:00", "06:20", level=Level.PRIORITY)), seconds)
+    assert by_level is not None and (by_level.first, by_level.why) == ("b", WHY_LEVEL)
+    by_name = overlap(("tin", slot("06:00", "06:30")), ("sang", slot("06:00", "06:20")),
+                      seconds)
+    assert by_name is not None and (by_name.first, by_name.why) == ("sang", WHY_NAME)
+
+
+def test_a_slot_without_until_lasts_as_long_as_its_items() -> None:
+    from broadcaster.playlist.clashes import overlap
+
+    three = (Say("Một"), Pause(3.0), Say("Hai"))  # 30 minutes at ten an item
+    assert overlap(("a", slot("05:30", items=three)), ("b", slot("05:50", "06:30")),
+                   seconds) is not None
+    assert overlap(("a", slot("05:30", items=three)), ("b", slot("06:00", "06:30")),
+                   seconds) is None
+
+
+def test_a_copy_of_a_slot_is_the_same_slot_on_any_shared_day() -> None:
+    from broadcaster.playlist.clashes import duplicate_of, same_slot
+
+    daily = slot("05:30", "06:30")
+    assert same_slot(daily, slot("05:30", "06:00", days=("sun",)))  # airs twice on Sundays
+    assert not same_slot(daily, slot("05:30", "06:30", items=(Say("Khác"),)))
+    assert not same_slot(daily, slot("05:31", "06:30"))
+    installed = [("sang", daily)]
+    assert duplicate_of(slot("05:30", "06:30"), "sang-moi", installed) == "sang"
+    assert duplicate_of(slot("05:30", "06:30"), "sang", installed) is None  # replaces it

@@ -47,6 +47,9 @@ FOUND_LIST = N_("a list")
 FOUND_MAPPING = N_("a set of keys")
 FOUND_TEXT = N_("a single value")
 MSG_EMPTY_TITLE = N_("'title' is empty; give the playlist a name")
+MSG_BAD_TITLE = N_("'title' is one line of at most {most} characters (this one has {length} "
+                   "characters{lines}); shorten it")
+TITLE_LINES = N_(" on {count} lines")
 MSG_BAD_LEVEL = N_("level \"{value}\" is not a level; choose normal, priority or emergency")
 MSG_EMERGENCY_SLOT = N_("an emergency airs once, at once, so it cannot have a 'slot'; remove the "
                         "slot, or choose level priority or normal")

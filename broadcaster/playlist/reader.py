@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 TOP_KEYS = ("title", "slot", "level", "valid_from", "valid_until", "items")
 SLOT_KEYS = ("days", "at", "until")
 DEFAULT_MAX_TEXT_CHARS = 20_000
+# A title is one line in `queue` and `log` (SPEC §8), as for `say --title` (desk.MAX_TITLE:
+# the desk does not import this package, so that `say` starts fast).
+MAX_TITLE = 200
 
 
 def load_playlist(path: Path, audio_dir: Path, *,
@@ -147,6 +150,12 @@ def _title(fields: dict[str, tuple[Node, Node]], root_line: int, explained: set[
     title = findings.attempt(values.text, node, _(msg.LABEL_TOP).format(key="title"))
     if title == "":
         findings.note(line_of(key_node), _(msg.MSG_EMPTY_TITLE))
+    elif title is not None and (len(title) > MAX_TITLE or len(title.splitlines()) > 1):
+        lines = len(title.splitlines())
+        findings.note(line_of(key_node), _(msg.MSG_BAD_TITLE).format(
+            most=MAX_TITLE, length=len(title),
+            lines=_(msg.TITLE_LINES).format(count=lines) if lines > 1 else ""))
+        return None
     return title or None
 
 
