@@ -38,7 +38,7 @@ from broadcaster.schedule.rundown import Cue, Expire, Rundown, State, WakeAt, de
 from broadcaster.schedule.slot_queue import SlotQueue
 from broadcaster.station_messages import Aired, FromUpstream, Look, Message, PartDone, Wake
 from broadcaster.station_status import StatusBoard
-from broadcaster.store import DATABASE, Store
+from broadcaster.store import DATABASE, Entry, Store
 
 if TYPE_CHECKING:
     from broadcaster.air import AirEvent, Player
@@ -234,6 +234,7 @@ class Station:
             if book is None and entry.state == "cancel":
                 self.store.finish(entry, Outcome.CANCELLED, ended_at=now,
                                   reason="cancelled by operator")
+                self._release_audio(entry)
             elif book is None:
                 self._books[entry.id] = Book.take(entry, self.speech, now, self.zone)
             elif entry.state == "cancel" and book.entry.state != "cancel":
@@ -341,8 +342,16 @@ class Station:
         self.store.finish(book.entry, outcome, ended_at=ended_at or self.now(),
                           started_at=book.started_at, reason=reason, engine=engines,
                           progress=book.progress())
+        self._release_audio(book.entry)
         if outcome is not Outcome.AIRED:
             log.info("#%d %s: %s (%s)", book.entry.id, book.entry.title, outcome.value, reason)
+
+    def _release_audio(self, entry: Entry) -> None:
+        """The copy of a played file goes once no other item needs it (queued_audio)."""
+        from broadcaster import queued_audio
+
+        if queued_audio.needs_release(entry.items, self.config.audio_dir):
+            queued_audio.release_unneeded(self.config.audio_dir, self.store)
 
     def _let_go(self, entry_id: int, outcome: Outcome) -> None:
         book = self._books.get(entry_id)

@@ -285,20 +285,8 @@ class Store:
         """Close an entry and write its one as-run line, in one transaction. False (and
         nothing written) when it was closed already (by the operator's `cancel`)."""
         with self.transaction() as db:
-            done = db.execute("UPDATE queue SET state = 'done' WHERE id = ? AND state != 'done'",
-                              (entry.id,)).rowcount
-            if not done:
-                return False
-            kept = progress or entry.progress
-            db.execute(
-                "INSERT INTO as_run (queue_id, title, level, source, outcome, reason, engine,"
-                " due_at, started_at, ended_at, parts, interruptions)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (entry.id, entry.title, entry.level.value, entry.source, outcome.value, reason,
-                 engine, entry.due_at, started_at, ended_at,
-                 json.dumps([p.to_dict() for p in kept.parts], ensure_ascii=False),
-                 json.dumps([i.to_dict() for i in kept.interruptions], ensure_ascii=False)))
-        return True
+            return _close(db, entry, outcome, ended_at=ended_at, started_at=started_at,
+                          reason=reason, engine=engine, progress=progress)
 
     def is_done(self, entry_id: int) -> bool:
         row = self._db.execute("SELECT state FROM queue WHERE id = ?", (entry_id,)).fetchone()
@@ -327,6 +315,26 @@ class Store:
     def slots(self) -> list[tuple[str, str, float]]:
         rows = self._db.execute("SELECT name, playlist, installed_at FROM slots ORDER BY name")
         return [(str(r[0]), str(r[1]), float(r[2])) for r in rows.fetchall()]
+
+    def remove_slot(self, name: str, now: float,
+                    reason: str) -> tuple[list[Entry], list[Entry]] | None:
+        """Uninstall the slot `name` and cancel its occurrences queued but not yet started
+        (logged `cancelled` with `reason`), in one transaction. Returns those and the ones
+        left to end as they will (on air, or cut and resuming); None when no slot has that
+        name (nothing changed)."""
+        with self.transaction() as db:
+            if not db.execute("DELETE FROM slots WHERE name = ?", (name,)).rowcount:
+                return None
+            cancelled, left = [], []
+            for entry in self.pending():
+                if entry.occurrence is None or entry.occurrence.rpartition("@")[0] != name:
+                    continue
+                if entry.state == "pending" and entry.started_at is None:
+                    _close(db, entry, Outcome.CANCELLED, ended_at=now, reason=reason)
+                    cancelled.append(entry)
+                else:
+                    left.append(entry)
+        return cancelled, left
 
     # --- the daemon's runs --------------------------------------------------------------
 
@@ -386,6 +394,26 @@ def _entry(row: tuple[Any, ...]) -> Entry:
                  hard_end=row[7], state=row[8], occurrence=row[10], reference=row[11],
                  started_at=row[12], progress=Progress.from_json(row[13]),
                  duration_s=row[14])
+
+
+def _close(db: sqlite3.Connection, entry: Entry, outcome: Outcome, *, ended_at: float,
+           started_at: float | None = None, reason: str | None = None,
+           engine: str | None = None, progress: Progress | None = None) -> bool:
+    """Inside a transaction: the entry done and its one as-run line (see Store.finish)."""
+    done = db.execute("UPDATE queue SET state = 'done' WHERE id = ? AND state != 'done'",
+                      (entry.id,)).rowcount
+    if not done:
+        return False
+    kept = progress or entry.progress
+    db.execute(
+        "INSERT INTO as_run (queue_id, title, level, source, outcome, reason, engine,"
+        " due_at, started_at, ended_at, parts, interruptions)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        (entry.id, entry.title, entry.level.value, entry.source, outcome.value, reason,
+         engine, entry.due_at, started_at, ended_at,
+         json.dumps([p.to_dict() for p in kept.parts], ensure_ascii=False),
+         json.dumps([i.to_dict() for i in kept.interruptions], ensure_ascii=False)))
+    return True
 
 
 def _script(db: sqlite3.Connection, script: str) -> None:
