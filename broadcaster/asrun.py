@@ -19,8 +19,8 @@ MSG_PART_MISSING = N_("part {number} ({what}): {reason}")
 MSG_NOT_REACHED = N_("not reached")
 FRAMING = ("chime", "pause")  # parts that carry no message of their own
 # A part's kind as a reason names it ("phần 2 (thông báo): ...").
-PART_KINDS = {"chime": N_("chime"), "say": N_("notice"), "file": N_("audio file"),
-              "relay": N_("relay"), "pause": N_("pause")}
+PART_KINDS = {"chime": N_("chime"), "say": N_("say"), "file": N_("file"), "relay": N_("relay"),
+              "pause": N_("pause")}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
+from typer.core import TyperArgument, TyperCommand
 
 import broadcaster.command_language  # noqa: F401 - first: sets the language for help texts
 from broadcaster.cli_upstream import INBOX_HELP, district_app, inbox, plain_option, text_option
@@ -29,6 +30,8 @@ from broadcaster.terminal import (
 )
 
 if TYPE_CHECKING:
+    from typer._click.core import Context as ClickContext  # the Click that Typer carries
+
     from broadcaster.config import Config
     from broadcaster.desk import Queued
 
@@ -75,6 +78,11 @@ MSG_LAST_ERROR = N_("last error: {error}")
 MSG_NO_ERROR = N_("none")
 MSG_FILE_OR_TEXT = N_("give either FILE or --text, not both or neither")
 MSG_DEVICE_LINE = N_("{mark} {index:>3}  {name}  ({host_api}, {channels} ch, {rate} Hz)")
+MSG_NO_SLOTS = N_("no slot playlist is installed")
+MSG_REMOVED = N_("removed slot '{name}': {title}")
+MSG_REMOVED_CANCELLED = N_("cancelled #{id} (due {due}), which it had queued")
+MSG_REMOVED_LEFT = N_("#{id}, which it had queued, has started: it airs to its end "
+                      "(`broadcaster cancel {id}` stops it)")
 
 app = typer.Typer(
     name="broadcaster",
@@ -252,15 +260,19 @@ def say(
 
 @app.command(help=_("Queue an audio file. Prints its id and when it should start."))
 def play(
-    file: Annotated[Path, typer.Argument(help=_("The audio file to air."))],
+    # a str, not a Path: Path("") is ".", and `play ""` must say that no file was given
+    file: Annotated[str, typer.Argument(metavar="FILE", help=_("The audio file to air."))],
     at: AtOption = "now",
     level: LevelOption = "normal",
+    title: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help=_("A short title for the queue and the log (default: the file's name)."),
+        callback=text_option)] = None,
     expires: ExpiresOption = None,
     config: ConfigOption = None,
 ) -> None:
     from broadcaster.desk import queue_file
 
-    _tell(queue_file(load(config), file, at=at, level=level, expires=expires))
+    _tell(queue_file(load(config), file, at=at, level=level, expires=expires, title=title))
 
 
 def _tell(queued: Queued) -> None:
@@ -388,17 +400,22 @@ app.add_typer(playlist_app, name="playlist")
 
 
 @playlist_app.command("check", help=_("Validate playlists. Every error as file:line: "
-                                       "message."))
+                                       "message; a slot that repeats or overlaps another "
+                                       "is warned about."))
 def playlist_check(
-    files: Annotated[list[Path], typer.Argument(help=_("Playlist files to check."))],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE",
+                                                help=_("Playlist files to check."))],
     config: ConfigOption = None,
 ) -> None:
+    from broadcaster.desk import slot_warnings
     from broadcaster.playlist import check_playlists
 
     station = load(config)
     problems = check_playlists(files, station.audio_dir, max_text_chars=station.tts.max_chars)
     for problem in problems:
         typer.echo(problem, err=True)
+    for warning in slot_warnings(station, files):
+        typer.echo(warning, err=True)
     if problems:
         raise SystemExit(1)
     typer.echo(_(MSG_PLAYLISTS_OK).format(count=len(files)))
@@ -408,7 +425,7 @@ def playlist_check(
                                        "playlist is installed, a one-off is queued, "
                                        "atomically."))
 def playlist_apply(
-    file: Annotated[Path, typer.Argument(help=_("The playlist file."))],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help=_("The playlist file."))],
     config: ConfigOption = None,
 ) -> None:
     from broadcaster.desk import apply_playlist
@@ -421,9 +438,52 @@ def playlist_apply(
                                            days=",".join(map(word, playlist.slot.days))))
         if applied.open_now:
             typer.echo(_(MSG_SLOT_OPEN_NOW))
+        for warning in applied.warnings:
+            typer.echo(warning, err=True)
     elif applied.queued is not None:
         typer.echo(_(MSG_QUEUED).format(id=applied.queued.id, title=playlist.title))
         _tell(applied.queued)
+
+
+@playlist_app.command("list", help=_("The installed slot playlists: name, title, start, "
+                                     "days, end and number of items."))
+def playlist_list(as_json: JsonOption = False, config: ConfigOption = None) -> None:
+    from broadcaster.desk import installed_slots
+    from broadcaster.playlist.clashes import days_text
+
+    rows = []
+    for name, playlist, _installed in installed_slots(load(config)):
+        slot = playlist.slot
+        if slot is None:
+            continue
+        rows.append({
+            "name": name, "title": playlist.title, "level": playlist.level.value,
+            "at": slot.at.strftime("%H:%M"), "days": days_text(slot.days),
+            "until": slot.until.strftime("%H:%M") if slot.until else "",
+            "items": len(playlist.items)})
+    print_rows(rows, ["name", "title", "level", "at", "days", "until", "items"], as_json,
+               _(MSG_NO_SLOTS))
+
+
+@playlist_app.command("remove", help=_("Uninstall a slot playlist. What it queued and has "
+                                       "not started is cancelled (and logged); what is on "
+                                       "air ends as it would."))
+def playlist_remove(
+    name: Annotated[str, typer.Argument(metavar="NAME", callback=text_option,
+                                        help=_("Its name, as `playlist list` shows it (the "
+                                               "file name without .yaml)."))],
+    config: ConfigOption = None,
+) -> None:
+    from broadcaster.desk import remove_slot
+
+    station = load(config)
+    removed = remove_slot(station, name)
+    typer.echo(_(MSG_REMOVED).format(name=removed.name, title=removed.playlist.title))
+    for entry in removed.cancelled:
+        typer.echo(_(MSG_REMOVED_CANCELLED).format(id=entry.id,
+                                                   due=when(entry.due_at, station)[:16]))
+    for entry in removed.left:
+        typer.echo(_(MSG_REMOVED_LEFT).format(id=entry.id))
 
 
 @app.command("log", help=_("The as-run log: what aired and what did not. Aired, cut, "
@@ -440,6 +500,7 @@ def as_run_log(
     from broadcaster.as_run_sheet import COLUMNS, as_run_rows, write_csv
     from broadcaster.desk import as_run
 
+    output_format = output_format.strip().lower()  # CSV as typed from the help is fine
     if output_format not in ("table", "csv", "json"):
         raise typer.BadParameter(_("choose table, csv or json"), param_hint="--format")
     station = load(config)
@@ -482,8 +543,35 @@ def run(config: ConfigOption = None) -> None:
         raise SystemExit(status)
 
 
+class SpecUsage(TyperCommand):
+    """A command whose usage line names its arguments as SPEC §3 writes them: `play FILE`,
+    `cancel ID`, `normalize [TEXT]`, `playlist check FILE...` (Typer's own reads `{file}`)."""
+
+    def collect_usage_pieces(self, ctx: ClickContext) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if not isinstance(param, TyperArgument):
+                pieces.extend(param.get_usage_pieces(ctx))
+                continue
+            name = param.metavar or (param.name or "").upper()
+            name = name if param.required else f"[{name}]"
+            pieces.append(name + ("..." if param.nargs != 1 else ""))
+        return pieces
+
+
+def _usage_as_the_spec_writes(commands: typer.Typer) -> None:
+    """Every command of `commands` and of its groups prints SpecUsage's usage line."""
+    for command in commands.registered_commands:
+        if command.cls in (None, TyperCommand):  # Typer's default; a chosen class stays
+            command.cls = SpecUsage
+    for group in commands.registered_groups:
+        if group.typer_instance is not None:
+            _usage_as_the_spec_writes(group.typer_instance)
+
+
 def main() -> None:
     """Console entry point: operator errors become one line on stderr and exit status 1."""
+    _usage_as_the_spec_writes(app)
     try:
         app()
     except OperatorError as exc:

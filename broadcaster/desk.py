@@ -1,5 +1,6 @@
-"""The operator's desk: what `say`, `play`, `queue`, `cancel`, `schedule`, `playlist apply`
-and `log` do to the station database, and what they tell the operator at once.
+"""The operator's desk: what `say`, `play`, `queue`, `cancel`, `schedule`, `playlist apply`,
+`playlist list`, `playlist remove` and `log` do to the station database, and what they tell
+the operator at once.
 
 They work whether or not the daemon runs: the database is the source of truth, and a
 running daemon is poked to look at once. Nothing here renders or plays audio, so these
@@ -10,8 +11,8 @@ start from `schedule.rundown`: the same rules the daemon follows.
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -21,7 +22,17 @@ from broadcaster.clock import parse_at, station_now, zone
 from broadcaster.config import Config
 from broadcaster.i18n import N_, Phrase, _
 from broadcaster.lifecycle import holder
-from broadcaster.model import Chime, File, Level, OperatorError, Playlist, PlaylistItem, Say
+from broadcaster.model import (
+    Chime,
+    File,
+    Level,
+    OperatorError,
+    Outcome,
+    Playlist,
+    PlaylistItem,
+    Say,
+    one_line,
+)
 from broadcaster.on_air import length_of
 from broadcaster.runtime import poke_daemon
 from broadcaster.schedule.rules import QuietHours, due_now, expiry, one_off_window
@@ -29,6 +40,7 @@ from broadcaster.schedule.rundown import Item, Planned, Rundown, State
 from broadcaster.schedule.slots import occurrence, upcoming
 from broadcaster.status import MSG_SPEECH_NOT_READY, LiveStatus, read_status
 from broadcaster.store import (
+    DATABASE,
     AsRunEntry,
     Entry,
     Store,
@@ -64,6 +76,32 @@ MSG_DAEMON_DOWN = N_("the station daemon is not running: nothing airs until the 
                      "(`sudo systemctl start broadcaster`)")
 MSG_WHAT_SLOT = N_("slot {name}")  # what fills a line of `schedule`
 MSG_WHAT_QUEUED = N_("queued #{id}")
+MSG_NO_FILE = N_("no file given; give the path of an audio file (WAV, MP3, OGG, Opus, FLAC, "
+                 "M4A or AAC), e.g. `broadcaster play bantin.mp3`")
+MSG_IS_FOLDER = N_("{path}: this is a folder; give an audio file in it")
+MSG_COPY_GONE = N_("{path}: its copy in the station's audio folder kept being deleted "
+                   "while it was queued; try again")
+MSG_NO_SLOTS = N_("no slot playlist named '{name}' is installed; none is (`broadcaster "
+                  "playlist apply FILE` installs one)")
+MSG_UNKNOWN_SLOT_NEAR = N_("no slot playlist named '{name}' is installed; did you mean "
+                           "'{suggestion}'? (`broadcaster playlist list` shows them)")
+MSG_UNKNOWN_SLOT = N_("no slot playlist named '{name}' is installed; installed: {names}")
+MSG_SLOT_REMOVED_REASON = N_("its slot playlist '{name}' was removed")
+MSG_SINCE_AFTER_UNTIL = N_("--since {since} is after --until {until}; give the earlier day "
+                           "to --since")
+# `cancel` of an item that has already ended says what became of it (from the as-run log).
+MSG_ENDED = {
+    Outcome.AIRED: N_("#{id} {title} has already aired (it ended at {ended}); "
+                      "nothing to cancel"),
+    Outcome.PARTIAL: N_("#{id} {title} has already aired in part (it ended at {ended}: "
+                        "{reason}); nothing to cancel"),
+    Outcome.CUT: N_("#{id} {title} was cut at its slot's end at {ended}; nothing to cancel"),
+    Outcome.INTERRUPTED: N_("#{id} {title} ended interrupted at {ended} ({reason}); "
+                            "nothing to cancel"),
+    Outcome.MISSED: N_("#{id} {title} was missed at {ended} ({reason}); nothing to cancel"),
+    Outcome.FAILED: N_("#{id} {title} failed at {ended} ({reason}); nothing to cancel"),
+    Outcome.CANCELLED: N_("#{id} {title} was already cancelled at {ended}"),
+}
 
 TITLE_WORDS = 8
 _CLOCK_ONLY = re.compile(r"^\s*\d{1,2}:\d{2}\s*$")
@@ -132,35 +170,72 @@ def queue_notice(config: Config, text: str, *, at: str = "now", repeat: int = 1,
     chosen = parse_level(level)
     if gap_s > MAX_GAP_S:
         raise OperatorError(_(MSG_GAP_TOO_LONG).format(gap=f"{gap_s:.0f} s", most="10m"))
-    if title is not None and ("\n" in title or "\r" in title or len(title) > MAX_TITLE):
-        raise OperatorError(_(MSG_BAD_TITLE).format(most=MAX_TITLE))
+    _check_title(title)
     reading_form(config, text)  # empty, symbol-only or too long: refused before anything
     items = (Chime("default"), Say(text.strip(), repeat=repeat, gap_s=gap_s))
-    return _enqueue(config, title or _title_from(text), chosen, items, at, expires)
-
-
-def queue_file(config: Config, path: Path, *, at: str = "now", level: str = "normal",
-               expires: str | None = None) -> Queued:
-    """Queue an audio file; a file outside the audio folder is copied in first, so the
-    daemon can read it and it stays there even if the original goes."""
-    chosen = parse_level(level)
-    when_to_air(config, chosen, at, expires, station_now(config))  # refuse before copying
-    inside = _into_audio_dir(config, path)
-    return _enqueue(config, path.name, chosen, (File(inside),), at, expires)
-
-
-def _enqueue(config: Config, title: str, level: Level, items: tuple[PlaylistItem, ...],
-             at: str, expires: str | None) -> Queued:
-    now = station_now(config)
-    due, latest, notes = when_to_air(config, level, at, expires, now)
     store = open_store(config)
     try:
-        entry_id = store.enqueue(title=title, level=level, source="operator", items=items,
-                                 due_at=due.timestamp(), now=now.timestamp(),
-                                 expires_at=latest.timestamp())
-        expected = _expected(config, store, entry_id, now)
+        return _enqueue(config, store, title or _title_from(text), chosen, items, at, expires)
     finally:
         store.close()
+
+
+def queue_file(config: Config, path: str, *, at: str = "now", level: str = "normal",
+               expires: str | None = None, title: str | None = None) -> Queued:
+    """Queue an audio file. A file outside the audio folder is copied in first (one copy
+    per content, see `queued_audio`), so the daemon can read it and it stays there even if
+    the original goes; the copy is deleted once no item needs it."""
+    from broadcaster import queued_audio
+
+    chosen = parse_level(level)
+    _check_title(title)
+    if not path.strip():
+        raise OperatorError(_(MSG_NO_FILE))
+    when_to_air(config, chosen, at, expires, station_now(config))  # refuse before copying
+    source = _audio_source(Path(path))
+    name = title or _title_of(source)
+    store = open_store(config)
+    try:
+        if source.is_relative_to(config.audio_dir.resolve()):
+            return _enqueue(config, store, name, chosen, (File(source),), at, expires)
+        for _attempt in range(3):  # `cancel` or the daemon may delete an unneeded copy
+            try:
+                copy = queued_audio.copy_in(config.audio_dir, source, store)
+            except OSError as exc:
+                raise OperatorError(_(MSG_COPY_FAILED).format(
+                    path=path, reason=exc.strerror or one_line(exc))) from None
+            try:
+                return _enqueue(config, store, name, chosen, (File(copy),), at, expires,
+                                needs=copy)
+            except _CopyGone:
+                continue
+        raise OperatorError(_(MSG_COPY_GONE).format(path=path))
+    finally:
+        store.close()
+
+
+def _check_title(title: str | None) -> None:
+    if title is not None and ("\n" in title or "\r" in title or len(title) > MAX_TITLE):
+        raise OperatorError(_(MSG_BAD_TITLE).format(most=MAX_TITLE))
+
+
+class _CopyGone(Exception):
+    """The copy an item needs was deleted (as unneeded) before the item was queued."""
+
+
+def _enqueue(config: Config, store: Store, title: str, level: Level,
+             items: tuple[PlaylistItem, ...], at: str, expires: str | None,
+             needs: Path | None = None) -> Queued:
+    """Queue it; raises _CopyGone (nothing queued) when the file it `needs` is gone."""
+    now = station_now(config)
+    due, latest, notes = when_to_air(config, level, at, expires, now)
+    with store.transaction() as db:  # the copy is deleted under this lock, or not at all
+        if needs is not None and not needs.exists():
+            raise _CopyGone(needs)
+        entry_id = store.enqueue(title=title, level=level, source="operator", items=items,
+                                 due_at=due.timestamp(), now=now.timestamp(),
+                                 expires_at=latest.timestamp(), connection=db)
+    expected = _expected(config, store, entry_id, now)
     return _told(config, entry_id, expected, notes)
 
 
@@ -248,7 +323,8 @@ def _item(entry: Entry, ready: bool, cut: bool, running: bool) -> Item:
                 resumes=resumes)
 
 
-def _into_audio_dir(config: Config, path: Path) -> Path:
+def _audio_source(path: Path) -> Path:
+    """The file `play` was given, resolved: present, readable and audio inside."""
     from broadcaster.playlist.audio_files import AUDIO_SUFFIXES, looks_like_audio
 
     try:
@@ -257,22 +333,19 @@ def _into_audio_dir(config: Config, path: Path) -> Path:
             head = handle.read(12)
     except FileNotFoundError:
         raise OperatorError(_(MSG_NOT_FOUND).format(path=path)) from None
+    except IsADirectoryError:
+        raise OperatorError(_(MSG_IS_FOLDER).format(path=path)) from None
     except OSError as exc:
         raise OperatorError(_(MSG_COPY_FAILED).format(path=path, reason=exc.strerror)) from None
     if source.suffix.lower() not in AUDIO_SUFFIXES or not looks_like_audio(head):
         raise OperatorError(_(MSG_NOT_AUDIO).format(path=path))
-    audio_dir = config.audio_dir.resolve()
-    if source.is_relative_to(audio_dir):
-        return source
-    target = audio_dir / "queued" / f"{int(time.time())}-{source.name}"
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.part")
-        shutil.copyfile(source, tmp)
-        tmp.replace(target)
-    except OSError as exc:
-        raise OperatorError(_(MSG_COPY_FAILED).format(path=path, reason=exc.strerror)) from None
-    return target
+    return source
+
+
+def _title_of(source: Path) -> str:
+    """The file's name as a title: readable even when it is not UTF-8, one line, short."""
+    name = os.fsencode(source.name).decode("utf-8", "replace")
+    return " ".join(name.split())[:MAX_TITLE]
 
 
 def _title_from(text: str) -> str:
@@ -300,32 +373,73 @@ def pending(config: Config) -> tuple[Entry | None, list[tuple[Entry, Planned]]]:
 
 
 def cancel(config: Config, entry_id: int) -> Entry:
+    """Cancel a pending item (its copy of a played file goes with it, if no other item
+    needs it) or ask the daemon to stop it on air. An item that has already ended is
+    refused with what became of it."""
+    from broadcaster import queued_audio
+
     store = open_store(config)
     try:
-        entry = store.cancel(entry_id, now=time.time())
+        try:
+            entry = store.cancel(entry_id, now=time.time())
+        except OperatorError:
+            ended = _ended(config, store, entry_id)
+            if ended is None:
+                raise
+            raise OperatorError(ended) from None
+        if entry.state == "pending" and queued_audio.needs_release(entry.items,
+                                                                   config.audio_dir):
+            queued_audio.release_unneeded(config.audio_dir, store)
     finally:
         store.close()
     poke_daemon(config)
     return entry
 
 
+def _ended(config: Config, store: Store, entry_id: int) -> str | None:
+    """What the as-run log says became of an item that is no longer queued."""
+    from broadcaster.store import as_run_entry
+
+    rows = store.query("SELECT * FROM as_run WHERE queue_id = ? ORDER BY id DESC LIMIT 1",
+                       (entry_id,))
+    if not rows:
+        return None
+    line = as_run_entry(rows[0])
+    ended = datetime.fromtimestamp(line.ended_at, zone(config))
+    return _(MSG_ENDED[line.outcome]).format(id=entry_id, title=line.title,
+                                              ended=_clock(ended), reason=line.reason or "")
+
+
 @dataclass(frozen=True)
 class Applied:
-    """A slot playlist installed (`occurrence`: its window is open now, so it airs at
-    once) or a one-off queued (`queued`)."""
+    """A slot playlist installed (`open_now`: its window is open now, so it airs at
+    once; `warnings`: the installed slots it overlaps) or a one-off queued (`queued`)."""
 
     playlist: Playlist
     queued: Queued | None = None
     open_now: bool = False
+    warnings: tuple[str, ...] = ()
 
 
 def apply_playlist(config: Config, path: Path) -> Applied:
     """Validate and install a slot playlist (under its file name) or queue a one-off,
-    in one transaction."""
-    from broadcaster.playlist import load_playlist
+    in one transaction. A slot that another installed slot already airs (a copy of its
+    file under a new name) is refused; one that overlaps another comes with warnings."""
+    from broadcaster.playlist import clashes, load_playlist
     from broadcaster.schedule.slots import owed
 
     playlist = load_playlist(path, config.audio_dir, max_text_chars=config.tts.max_chars)
+    warnings: tuple[str, ...] = ()
+    if playlist.slot is not None:
+        installed = [(name, slot) for name, slot, _at in installed_slots(config)]
+        other = clashes.duplicate_of(playlist, path.stem, installed)
+        if other is not None:
+            raise OperatorError(_(clashes.MSG_SAME_SLOT).format(
+                file=path, other=other, at=playlist.slot.at.strftime("%H:%M"),
+                days=clashes.days_shown(clashes.common_days(playlist,
+                                                            dict(installed)[other]))))
+        warnings = tuple(clash.message() for clash in clashes.overlaps(
+            [(path.stem, playlist)], installed, _slot_length))
     now = station_now(config)
     quiet = QuietHours.parse(config.station.quiet_hours)
     if playlist.slot is None:
@@ -341,7 +455,7 @@ def apply_playlist(config: Config, path: Path) -> Applied:
         if playlist.slot is not None:
             store.install_slot(path.stem, playlist_to_json(playlist), now.timestamp())
             open_now = bool(owed(path.stem, playlist, now, now))
-            result = Applied(playlist, open_now=open_now)
+            result = Applied(playlist, open_now=open_now, warnings=warnings)
         else:
             entry_id = store.enqueue(
                 title=playlist.title, level=playlist.level, source="operator",
@@ -357,6 +471,98 @@ def apply_playlist(config: Config, path: Path) -> Applied:
                                               result.queued.notes))
     poke_daemon(config)
     return result
+
+
+def installed_slots(config: Config) -> list[tuple[str, Playlist, float]]:
+    """The installed slot playlists by name: (name, playlist, installed at, epoch)."""
+    store = open_store(config)
+    try:
+        return [(name, playlist_from_json(text), at) for name, text, at in store.slots()]
+    finally:
+        store.close()
+
+
+def slot_warnings(config: Config, paths: list[Path]) -> list[str]:
+    """For `playlist check`: the good slot files among `paths` that repeat or overlap an
+    installed slot or each other, one warning line each. The database is only read, and
+    only when there is one."""
+    from broadcaster.playlist import PlaylistError, clashes, load_playlist
+
+    checked = []
+    for path in paths:
+        try:
+            playlist = load_playlist(path, config.audio_dir, max_text_chars=config.tts.max_chars)
+        except PlaylistError:
+            continue  # its problems are told on their own
+        if playlist.slot is not None:
+            checked.append((path.stem, playlist))
+    if not checked:
+        return []
+    installed: list[tuple[str, Playlist]] = []
+    if (config.data_dir / DATABASE).exists():
+        installed = [(name, slot) for name, slot, _at in installed_slots(config)]
+    warnings, distinct = [], []
+    for index, (name, playlist) in enumerate(checked):
+        others = [*installed, *checked[:index]]
+        other = clashes.duplicate_of(playlist, name, others)
+        if other is None or playlist.slot is None:
+            distinct.append((name, playlist))
+            continue
+        warnings.append(_(clashes.MSG_SAME_SLOT_CHECKED).format(
+            name=name, other=other, at=playlist.slot.at.strftime("%H:%M"),
+            days=clashes.days_shown(clashes.common_days(playlist, dict(others)[other]))))
+    # a copy's overlaps are its original's: said once, for the original
+    warnings += [clash.message() for clash in clashes.overlaps(distinct, installed,
+                                                                _slot_length)]
+    return warnings
+
+
+def _slot_length(items: tuple[PlaylistItem, ...]) -> float:
+    return length_of(items, probe=True)[0]
+
+
+@dataclass(frozen=True)
+class Removed:
+    """A slot playlist uninstalled: the occurrences it had queued that were cancelled,
+    and those left to end as they will (on air, or cut and resuming)."""
+
+    name: str
+    playlist: Playlist
+    cancelled: list[Entry]
+    left: list[Entry]
+
+
+def remove_slot(config: Config, name: str) -> Removed:
+    """Uninstall the slot playlist `name`; what it had queued and not started is cancelled
+    (logged). An unknown name is refused, with the nearest installed name. The playlist's
+    file name (`sang.yaml`, `playlists/sang.yaml`) names it too."""
+    name = name.strip()
+    if name.endswith((".yaml", ".yml")):
+        name = Path(name).stem
+    store = open_store(config)
+    try:
+        slots = {slot: playlist_from_json(text) for slot, text, _at in store.slots()}
+        if name not in slots:
+            raise OperatorError(_unknown_slot(name, sorted(slots)))
+        removed = store.remove_slot(name, time.time(),
+                                    _(MSG_SLOT_REMOVED_REASON).format(name=name))
+        if removed is None:  # removed by someone else meanwhile
+            raise OperatorError(_unknown_slot(name, []))
+    finally:
+        store.close()
+    poke_daemon(config)
+    return Removed(name, slots[name], *removed)
+
+
+def _unknown_slot(name: str, names: list[str]) -> str:
+    from broadcaster.nearest import nearest_key
+
+    if not names:
+        return _(MSG_NO_SLOTS).format(name=name)
+    suggestion = nearest_key(name, names)
+    if suggestion is not None:
+        return _(MSG_UNKNOWN_SLOT_NEAR).format(name=name, suggestion=suggestion)
+    return _(MSG_UNKNOWN_SLOT).format(name=name, names=", ".join(names))
 
 
 @dataclass(frozen=True)
@@ -408,10 +614,13 @@ def parse_day(value: str | None, config: Config) -> date:
 def as_run(config: Config, since: str | None, until: str | None) -> list[AsRunEntry]:
     """As-run lines ended in [since, until) — whole days in the station's zone."""
     tz = zone(config)
-    start = (datetime.combine(parse_day(since, config), datetime.min.time(), tz).timestamp()
-             if since else None)
-    end = (datetime.combine(parse_day(until, config) + timedelta(days=1), datetime.min.time(),
-                            tz).timestamp() if until else None)
+    first = parse_day(since, config) if since else None
+    last = parse_day(until, config) if until else None
+    if first is not None and last is not None and first > last:
+        raise OperatorError(_(MSG_SINCE_AFTER_UNTIL).format(since=first, until=last))
+    start = datetime.combine(first, datetime.min.time(), tz).timestamp() if first else None
+    end = (datetime.combine(last + timedelta(days=1), datetime.min.time(), tz).timestamp()
+           if last else None)
     store = open_store(config)
     try:
         return store.as_run(start, end)
