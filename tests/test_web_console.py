@@ -1,18 +1,29 @@
 """The web console in a real browser (issue 10): Debian's Chromium, headless, in a phone-sized
 window, against `broadcaster web` and, where something must air, a real station daemon.
-Each page is saved as a screenshot in out/screenshots/."""
+Each page is saved as a screenshot in out/screenshots/ (a whole-page PNG per page)."""
 
 from __future__ import annotations
 
+import gettext
+import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from broadcaster.model import Outcome
-from tests.support.daemon import Daemon, daemon_station, running_daemon
+from broadcaster.i18n import LOCALE_DIR
+from broadcaster.model import File, Level, Outcome
+from broadcaster.store import Store
+from broadcaster.upstream.pushes import Upstream
+from tests.support.daemon import Daemon, daemon_station, queued, running_daemon, station_store
+from tests.support.sound import write_tone
 from tests.support.station import Station
+from tests.support.upstream import District
 from tests.support.web import (
+    PASSWORDS,
+    Client,
     Phone,
     WebConsole,
     add_account,
@@ -22,21 +33,52 @@ from tests.support.web import (
 )
 
 NOTICE = "UBND xã thông báo: ngày 5/3 tiêm phòng cho đàn gia cầm lúc 7h30 tại nhà văn hóa."
+STORM = "Bão số 3 sắp đổ bộ, bà con khẩn trương chằng chống nhà cửa."
+BULLETIN = """\
+title: {title}
+items:
+  - chime: default
+  - say: "Sở Nông nghiệp thông báo lịch tiêm phòng gia cầm đợt hai."
+"""
+SLOT = """\
+title: Bản tin buổi sáng
+slot: {{days: daily, at: "{at}", until: "{until}"}}
+items:
+  - chime: default
+  - say: "Đài truyền thanh xã xin kính chào bà con."
+  - pause: 2s
+  - say: "Lịch cắt điện ngày mai: từ 7 giờ đến 11 giờ, thôn Đông và thôn Bắc."
+    repeat: 2
+    gap: 10s
+"""
 
 
 @pytest.fixture
-def station(tmp_path: Path) -> Station:
-    """A station airing into the test capture device, with an operator account."""
+def district(tmp_path: Path) -> District:
+    return District(tmp_path / "district")
+
+
+@pytest.fixture
+def station(tmp_path: Path, district: District) -> Station:
+    """A station airing into the test capture device, trusting the district's key, with an
+    operator account."""
     made = daemon_station(tmp_path / "station")
+    text = made.config_file.read_text(encoding="utf-8")
+    made.write_config(text + f'\n[district]\ntrusted_keys = ["{district.public_path}"]\n')
     add_account(made, "vanhanh", "operator")
     return made
 
 
 @pytest.fixture
-def console(station: Station, phone: Phone) -> Iterator[WebConsole]:  # noqa: F811
+def console(station: Station) -> Iterator[WebConsole]:
     with web_console(station) as running:
-        phone.base = running.url
         yield running
+
+
+@pytest.fixture
+def browser(phone: Phone, console: WebConsole) -> Phone:  # noqa: F811
+    phone.base = console.url
+    return phone
 
 
 @pytest.fixture
@@ -46,41 +88,326 @@ def daemon(station: Station) -> Iterator[Daemon]:
 
 
 def test_an_operator_composes_checks_listens_queues_and_the_notice_airs_into_the_log(
-        station: Station, console: WebConsole, daemon: Daemon, phone: Phone) -> None:  # noqa: F811
-    phone.log_in("vanhanh", "van-hanh-dai")
-    phone.wait_for_id("on-air")
-    assert phone.path == "/"
-    phone.screenshot("dang-phat")
+        station: Station, daemon: Daemon, browser: Phone) -> None:
+    browser.log_in("vanhanh", PASSWORDS["operator"])
+    browser.wait_for_id("on-air")
+    assert browser.path == "/"
 
-    phone.open("/compose")
-    phone.fill("text", NOTICE)
-    phone.fill("title", "Tiêm phòng gia cầm")
-    phone.press("check")
-    spoken = phone.wait_for_id("spoken")
+    browser.open("/compose")
+    assert not browser.has("queue")  # queueing comes after the reading is shown
+    browser.fill("text", NOTICE)
+    browser.fill("title", "Tiêm phòng gia cầm")
+    browser.press("check")
+    spoken = browser.wait_for_id("spoken")
     assert "ủy ban nhân dân" in spoken and "bảy giờ ba mươi phút" in spoken
-    changes = phone.text("changes")
+    changes = browser.text("changes")
     assert "UBND" in changes and "7h30" in changes  # each rewrite, with why
 
-    phone.press("preview")
-    phone.wait_for(lambda: phone.driver.execute_script(
+    browser.press("preview")
+    browser.wait_for(lambda: browser.driver.execute_script(
         "const a = document.getElementById('preview-audio');"
         "return a !== null && a.readyState >= 1 && a.duration > 1"), "the preview to load")
-    phone.screenshot("soan-thong-bao")
 
-    phone.press("queue")
-    phone.wait_for_id("queued")
-    notice_id = int(phone.driver.find_element("id", "queued").get_attribute("data-id"))
-    assert "Expected to start at" in phone.text("expected")
+    browser.press("queue")
+    browser.wait_for_id("queued")
+    notice_id = int(browser.driver.find_element("id", "queued").get_attribute("data-id"))
+    assert "Expected to start at" in browser.text("expected")
 
-    phone.open("/log")  # open before it airs: the page updates itself
-    phone.wait_for(lambda: "aired" in _log_row(phone, notice_id), f"#{notice_id} aired",
-                   timeout=60)
+    browser.open("/log")  # open before it airs: the page updates itself
+    browser.wait_for(lambda: "aired" in _row(browser, "log", notice_id), f"#{notice_id} aired",
+                     timeout=60)
     [line] = daemon.wait_finished(notice_id)
     assert line.outcome is Outcome.AIRED and line.title == "Tiêm phòng gia cầm"
-    assert line.source == "operator"  # queued on the web as on the CLI
-    phone.screenshot("nhat-ky-phat")
+    assert line.source == "operator" and line.level is Level.NORMAL  # as `say` queues it
 
 
-def _log_row(browser: Phone, entry_id: int) -> str:
-    rows = browser.driver.find_elements("css selector", f'#log li[data-id="{entry_id}"]')
+def test_a_changed_text_is_checked_again_before_it_is_queued(station: Station,
+                                                             browser: Phone) -> None:
+    browser.log_in("vanhanh", PASSWORDS["operator"])
+    browser.open("/compose")
+    browser.fill("text", "Họp thôn lúc 19h.")
+    browser.press("check")
+    browser.wait_for_id("spoken")
+    browser.fill("text", "Họp thôn lúc 20h.")
+    browser.press("queue")
+    assert "then queue it" in browser.wait_for_id("check-first")
+    assert "hai mươi giờ" in browser.text("spoken")
+    assert _queued(station) == []
+
+
+def test_a_wrong_password_is_refused_and_the_leader_sees_it_in_the_login_log(
+        station: Station, browser: Phone) -> None:
+    add_account(station, "lanhdao", "leader")
+    browser.log_in("vanhanh", "khong-phai-mat-khau")
+    assert browser.wait_for_id("problem") == "Wrong name or password."
+    assert browser.path == "/login" and not browser.has("on-air")
+
+    browser.log_in("lanhdao", PASSWORDS["leader"])
+    browser.wait_for_id("on-air")
+    browser.open("/accounts/log")
+    attempts = browser.wait_for_id("attempts")
+    assert "vanhanh" in attempts and "wrong password" in attempts
+    assert "lanhdao" in attempts and "logged in" in attempts
+
+
+def test_an_operator_cancels_a_waiting_notice(station: Station, browser: Phone) -> None:
+    later = queued(station, "say", "Họp tổ dân phố lúc 19 giờ tối nay.", "--at", "+30m")
+    browser.log_in("vanhanh", PASSWORDS["operator"])
+    browser.open("/queue")
+    browser.wait_for_id(f"cancel-{later}")
+    browser.press(f"cancel-{later}")
+    assert browser.wait_for_id("flash") == f"#{later} cancelled."
+    assert not browser.has(f"cancel-{later}")
+    [line] = json.loads(station.cli("log", "--format", "json").stdout)
+    assert (line["id"], line["outcome"]) == (later, "cancelled")
+
+
+def test_an_emergency_asks_for_confirmation_and_then_airs(station: Station, daemon: Daemon,
+                                                         browser: Phone) -> None:
+    browser.log_in("vanhanh", PASSWORDS["operator"])
+    browser.wait_for_id("emergency-button")
+    browser.press("emergency-button")
+    browser.wait_for_id("emergency-form")
+    browser.fill("text", STORM)
+    browser.fill("repeat", "1")
+    browser.press("continue")
+    assert "bão số ba" in browser.wait_for_id("spoken").lower()
+    assert daemon.pending() == []  # nothing is queued before the operator confirms
+
+    browser.press("confirm")
+    browser.wait_for_id("queued")
+    emergency_id = int(browser.driver.find_element("id", "queued").get_attribute("data-id"))
+    [line] = daemon.wait_finished(emergency_id, timeout=60)
+    assert (line.level, line.outcome) == (Level.EMERGENCY, Outcome.AIRED)
+
+
+def test_an_operator_accepts_one_upstream_push_and_rejects_another_with_a_reason(
+        station: Station, district: District, browser: Phone) -> None:
+    first = _push(station, district, "Lịch tiêm phòng gia cầm")
+    second = _push(station, district, "Quảng cáo phân bón")
+    browser.log_in("vanhanh", PASSWORDS["operator"])
+    browser.open("/inbox")
+    browser.wait_for_id(f"accept-{first}")
+    browser.press(f"accept-{first}")
+    flash = browser.wait_for_id("flash")
+    [entry] = _queued(station)
+    assert flash == f"Push #{first} accepted: queued as #{entry['id']}."
+    assert (entry["title"], entry["source"]) == ("Lịch tiêm phòng gia cầm", "upstream")
+
+    browser.press(f"reject-{second}")
+    browser.fill("reason", "Không phải thông tin công cộng")
+    browser.press("reject")
+    assert browser.wait_for_id("flash") == f"Push #{second} rejected; the province is told."
+    decided = json.loads(station.cli("inbox", "--all", "--json").stdout)
+    assert {(e["id"], e["state"], e["reason"]) for e in decided} == {
+        (first, "accepted", ""), (second, "rejected", "Không phải thông tin công cộng")}
+
+
+def test_a_viewer_reads_the_station_but_cannot_change_anything(
+        station: Station, console: WebConsole, browser: Phone) -> None:
+    add_account(station, "xem", "viewer")
+    waiting = queued(station, "say", "Họp tổ dân phố lúc 19 giờ tối nay.", "--at", "+30m")
+    browser.log_in("xem", PASSWORDS["viewer"])
+    browser.wait_for_id("on-air")
+    assert not browser.has("emergency-button")
+    menu = browser.driver.find_element("css selector", "nav.menu").text
+    assert "Queue" in menu and "Compose" not in menu and "Upload" not in menu
+    browser.open("/queue")
+    browser.wait_for_id("queue")
+    assert not browser.has(f"cancel-{waiting}")
+    browser.open("/compose")
+    assert "may not do this" in browser.wait_for_id("problem")
+
+    client = Client(console)  # what the page would not offer: a viewer's POST, token and all
+    client.log_in("xem", PASSWORDS["viewer"])
+    token = client.csrf("/queue")
+    for path, fields in ((f"/queue/{waiting}/cancel", {}),
+                         ("/compose/queue", {"text": STORM, "level": "normal"}),
+                         ("/emergency", {"text": STORM, "confirm": "yes"})):
+        status, page = client.request("POST", path, {"csrf": token, **fields})
+        assert status == 403, (path, page)
+    assert [entry["id"] for entry in _queued(station)] == [waiting]
+
+
+def test_a_post_without_its_csrf_token_is_refused(station: Station,
+                                                 console: WebConsole) -> None:
+    client = Client(console)
+    status, _page = client.request("POST", "/login", {"name": "vanhanh",
+                                                      "password": PASSWORDS["operator"]})
+    assert status == 403
+    client.log_in("vanhanh", PASSWORDS["operator"])
+    add_account(station, "lanhdao", "leader")
+    other = Client(console)  # another person's session: its token is not this one's
+    other.log_in("lanhdao", PASSWORDS["leader"])
+    form = {"text": "Họp thôn lúc 19 giờ.", "level": "normal"}
+    for token in (None, "", "forged-token", other.csrf("/compose")):
+        fields = form if token is None else {**form, "csrf": token}
+        status, page = client.request("POST", "/compose/queue", fields)
+        assert status == 403 and "out of date" in page, (token, page)
+    assert _queued(station) == []
+    status, _page = client.request("POST", "/compose/queue", {**form, "csrf": client.csrf(
+        "/compose")})
+    assert status == 200  # the same form with its token: checked, not yet queued
+
+
+def test_an_audio_file_uploaded_from_the_phone_is_queued_as_play_queues_it(
+        tmp_path: Path, station: Station, browser: Phone) -> None:
+    recording = tmp_path / "Bản tin sáng thứ Hai.wav"
+    write_tone(recording, 2.0)
+    not_audio = tmp_path / "ghi-chu.mp3"
+    not_audio.write_text("không phải âm thanh", encoding="utf-8")
+    browser.log_in("vanhanh", PASSWORDS["operator"])
+
+    browser.open("/upload")
+    browser.driver.find_element("id", "audio").send_keys(str(not_audio))
+    browser.press("upload")
+    assert "ghi-chu.mp3: not an audio file this station can play" in \
+        browser.wait_for_id("problem")
+
+    browser.driver.find_element("id", "audio").send_keys(str(recording))
+    assert browser.text("chosen") == recording.name  # the picker says what was picked
+    browser.press("upload")
+    browser.wait_for_id("queued")
+    [entry] = _queued(station)
+    assert entry["title"] == "Bản tin sáng thứ Hai.wav"
+    with station_store(station) as store:
+        [item] = _items(store, entry["id"])
+    assert isinstance(item, File) and item.path.parent.name == "queued"
+    assert item.path.read_bytes() == recording.read_bytes()  # the copy `play` makes
+    assert not (station.root / "data" / "uploads").exists() or \
+        not any((station.root / "data" / "uploads").iterdir())  # the upload is not kept
+
+
+def test_a_leader_adds_an_operator_who_can_then_log_in(station: Station,
+                                                      browser: Phone) -> None:
+    add_account(station, "lanhdao", "leader")
+    browser.log_in("vanhanh", PASSWORDS["operator"])
+    browser.wait_for_id("on-air")
+    browser.open("/accounts")
+    assert "may not do this" in browser.wait_for_id("problem")
+    browser.press("logout")
+    browser.wait_for_id("login-form")
+
+    browser.log_in("lanhdao", PASSWORDS["leader"])
+    browser.wait_for_id("on-air")
+    browser.open("/accounts")
+    browser.fill("new-name", "Thu.Ha")  # a phone capitalizes the first letter
+    browser.fill("new-password", "mat-khau-moi-1")
+    browser.fill("new-again", "mat-khau-moi-1")
+    browser.press("add")
+    assert browser.wait_for_id("flash") == "Added thu.ha (operator)."
+    browser.press("logout")
+    browser.log_in("thu.ha", "mat-khau-moi-1")
+    browser.wait_for_id("emergency-button")  # an operator
+
+
+def test_the_schedule_shows_each_slot_and_what_fills_it(station: Station,
+                                                       browser: Phone) -> None:
+    at, until = _slot_times(station)
+    playlist = station.root / "buoi-sang.yaml"
+    playlist.write_text(SLOT.format(at=at, until=until), encoding="utf-8")
+    done = station.cli("playlist", "apply", str(playlist))
+    assert done.returncode == 0, done.stderr
+    browser.log_in("vanhanh", PASSWORDS["operator"])
+    browser.open("/schedule")
+    day = browser.wait_for_id("main")
+    assert f"{at}–{until}" in day and "Bản tin buổi sáng" in day
+    assert "Lịch cắt điện ngày mai" in day and "(2 times)" in day
+    browser.press("week-view")
+    week = browser.wait_for(lambda: browser.text("main") if browser.has("day-view") else None,
+                            "the week")
+    assert week.count("Bản tin buổi sáng") == 7
+
+
+def test_every_page_speaks_vietnamese_and_fits_a_phone_screen(
+        station: Station, district: District, daemon: Daemon, phone: Phone) -> None:  # noqa: F811
+    """The station's own language, as a station runs it; a screenshot of every page."""
+    vietnamese = gettext.translation("broadcaster", LOCALE_DIR, languages=["vi"], fallback=True)
+    add_account(station, "lanhdao", "leader")
+    at, until = _slot_times(station)
+    playlist = station.root / "buoi-sang.yaml"
+    playlist.write_text(SLOT.format(at=at, until=until), encoding="utf-8")
+    assert station.cli("playlist", "apply", str(playlist)).returncode == 0
+    aired = queued(station, "say", "Chào buổi sáng bà con.", "--repeat", "1", "--title",
+                   "Lời chào")
+    daemon.wait_finished(aired)
+    queued(station, "say", NOTICE, "--at", "+2h", "--title", "Tiêm phòng gia cầm")
+    queued(station, "say", "Họp tổ dân phố lúc 19 giờ tối nay.", "--at", "+3h", "--level",
+           "priority")
+    pushed = _push(station, district, "Lịch tiêm phòng gia cầm đợt hai")
+
+    with web_console(station, language="vi") as running:
+        phone.base = running.url
+        phone.open("/login")
+        phone.wait_for_id("login-form")
+        _look(phone, "dang-nhap")
+        phone.log_in("lanhdao", PASSWORDS["leader"])
+        phone.wait_for_id("on-air")
+        menu = phone.driver.find_element("css selector", "nav.menu").text
+        assert vietnamese.gettext("On air") in menu
+        tour = [("/", "dang-phat"), ("/queue", "hang-cho"), ("/schedule", "lich-phat"),
+                ("/schedule?view=week", "lich-phat-tuan"), ("/log", "nhat-ky-phat"),
+                ("/inbox", "hop-thu-cap-tren"), (f"/inbox/{pushed}/reject", "tu-choi"),
+                ("/upload", "tai-tep-len"), ("/accounts", "tai-khoan"),
+                ("/accounts/log", "nhat-ky-dang-nhap"), ("/emergency", "khan-cap")]
+        for path, name in tour:
+            phone.open(path)
+            phone.wait_for_id("main")
+            _look(phone, name)
+        phone.open("/compose")
+        phone.fill("text", NOTICE)
+        phone.press("check")
+        phone.wait_for_id("spoken")
+        _look(phone, "soan-thong-bao")
+        phone.open("/emergency")
+        phone.fill("text", STORM)
+        phone.press("continue")
+        phone.wait_for_id("confirm")
+        _look(phone, "khan-cap-xac-nhan")
+
+
+def _look(phone: Phone, name: str) -> None:  # noqa: F811
+    """The page is in Vietnamese, fits the phone's width, and is saved for a person to see."""
+    assert phone.driver.find_element("tag name", "html").get_attribute("lang") == "vi", name
+    assert not phone.overflows(), f"{name}: wider than the phone's screen"
+    phone.screenshot(name)
+
+
+def _row(phone: Phone, list_id: str, entry_id: int) -> str:  # noqa: F811
+    rows = phone.driver.find_elements("css selector", f'#{list_id} li[data-id="{entry_id}"]')
     return str(rows[0].text) if rows else ""
+
+
+def _queued(station: Station) -> list[dict[str, object]]:
+    done = station.cli("queue", "--json")
+    assert done.returncode == 0, done.stderr
+    found: list[dict[str, object]] = json.loads(done.stdout)
+    return found
+
+
+def _items(store: Store, entry_id: object) -> tuple[object, ...]:
+    entry = store.entry(int(str(entry_id)))
+    assert entry is not None
+    return entry.items
+
+
+def _push(station: Station, district: District, title: str) -> int:
+    """A `normal` push from the district, taken by the station as its link would: it waits
+    in the inbox. Returns its inbox id."""
+    config = station.config()
+    raw = district.envelope(level=Level.NORMAL, payload=BULLETIN.format(title=title))
+    with station_store(station) as store:
+        taken = Upstream(config, store, clock_trusted=lambda: True).take(
+            raw, datetime.now(ZoneInfo(config.station.timezone)))
+    assert taken.inbox_id is not None, taken
+    return taken.inbox_id
+
+
+def _slot_times(station: Station) -> tuple[str, str]:
+    """A daily slot two hours from now: today's schedule shows it, nothing airs during the
+    test."""
+    now = datetime.now(ZoneInfo(station.config().station.timezone))
+    start = now + timedelta(hours=2)
+    if (start + timedelta(minutes=30)).date() != now.date():
+        start = now - timedelta(hours=3)  # today's window has passed instead
+    return start.strftime("%H:%M"), (start + timedelta(minutes=30)).strftime("%H:%M")

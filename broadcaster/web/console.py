@@ -98,7 +98,7 @@ class Console:
             offset_min=int(offset.total_seconds() // 60) if offset is not None else 0,
             nav=[(item.path, _(item.label)) for item in NAV
                  if visitor is not None and visitor.may(item.action)],
-            here=request.url.path, **context)
+            here=request.url.path, **{"csrf": visitor.csrf if visitor else "", **context})
         return HTMLResponse(html, status_code=status)
 
     def refusal(self, request: Request, message: str, status: int,
@@ -138,7 +138,7 @@ class Visit:
 
     def show(self, template: str, status: int = 200, **context: object) -> HTMLResponse:
         return self.console.draw(self.request, template, visitor=self.visitor, status=status,
-                                 version=self.version, csrf=self.visitor.csrf, **context)
+                                 version=self.version, **context)
 
     def refuse(self, message: str, status: int = 400) -> HTMLResponse:
         return self.console.refusal(self.request, message, status, self.visitor)

@@ -152,7 +152,16 @@ class Phone:
                                    element_id, value)
 
     def press(self, element_id: str) -> None:
+        """Click a button or link and wait for the page it leads to (every button of the
+        console submits a form or opens a page)."""
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        old_page = self.driver.find_element("tag name", "html")
         self.driver.find_element("id", element_id).click()
+        WebDriverWait(self.driver, WAIT_S).until(expected_conditions.staleness_of(old_page))
+        self.wait_for(lambda: self.driver.execute_script(
+            "return document.readyState === 'complete'"), "the page to load")
 
     def has(self, element_id: str) -> bool:
         return bool(self.driver.find_elements("id", element_id))
@@ -191,10 +200,21 @@ class Phone:
         return self.wait_for(lambda: self.text(element_id) if self.has(element_id) else None,
                              f"#{element_id}", timeout)
 
-    def screenshot(self, name: str) -> Path:
+    def screenshot(self, name: str, *, whole: bool = True) -> Path:
+        """The page as the phone shows it, saved as out/screenshots/NAME.png; `whole`: the
+        whole page, not only what fits on the screen."""
+        import base64
+
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        self.driver.save_screenshot(str(path))
+        if not whole:
+            self.driver.save_screenshot(str(path))
+            return path
+        height = self.driver.execute_script("return document.documentElement.scrollHeight")
+        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": PHONE[0], "height": int(height), "scale": 1}})
+        path.write_bytes(base64.b64decode(shot["data"]))
         return path
 
     def overflows(self) -> bool:

@@ -1,6 +1,7 @@
 // The console's own script, besides htmx: the station clock in the header and the position
-// of what is on air, ticking between the server's updates. The server's time is the
-// truth: the difference from this device's clock is measured once per page.
+// of what is on air, ticking between the server's updates (the server's time is the truth:
+// the difference from this device's clock is measured once per page); the name of a file
+// picked for upload.
 (function () {
   "use strict";
   var clock = document.getElementById("clock");
@@ -30,4 +31,16 @@
   }
   tick();
   window.setInterval(tick, 1000);
+
+  // the name of the file picked for upload, where the browser's own words would be
+  var chosen = document.querySelectorAll("[data-for]");
+  for (var j = 0; j < chosen.length; j++) {
+    (function (shown) {
+      var input = document.getElementById(shown.dataset.for);
+      if (!input) { return; }
+      input.addEventListener("change", function () {
+        if (input.files && input.files.length) { shown.textContent = input.files[0].name; }
+      });
+    })(chosen[j]);
+  }
 })();
