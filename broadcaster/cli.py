@@ -167,7 +167,10 @@ def tts(
                                     seconds=program.duration_s))
 
 
-@app.command()
+@app.command(help=_("Play FILE or --text now, without the daemon. Through the configured "
+                    "output, amplifier included; exits when done. For testing the chain while "
+                    "the daemon is stopped (queue with `play` or `say` while it runs); not in "
+                    "the as-run log."))
 def air(
     file: Annotated[Optional[Path], typer.Argument(  # noqa: UP045
         help=_("An audio file to play (WAV, FLAC, OGG, MP3, or anything ffmpeg "

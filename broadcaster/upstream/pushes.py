@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 PAYLOAD_NAME = Path("payload")  # how a push's playlist is named in its problems
 
 MSG_KEYS_UNUSABLE = N_("trusted_keys unusable ({reason}); every push is refused")
+MSG_INBOX_WAITING = N_("; inbox: {count} waiting")
+MSG_NOT_STARTED = N_("NOT started: {problem}")
+MSG_NOT_CONFIGURED = N_("not configured")
 
 
 @dataclass(frozen=True)
@@ -286,10 +289,10 @@ class Upstream:
     def describe(self) -> str:
         """One line for `broadcaster status`."""
         waiting = self.records.waiting_count()
-        inbox = f"; inbox: {waiting} waiting" if waiting else ""
+        inbox = _(MSG_INBOX_WAITING).format(count=waiting) if waiting else ""
         problem = f"; {self._keys_problem}" if self._keys_problem else ""
         if self.link is None:
-            state = f"NOT started: {self._link_problem}" if self._link_problem \
-                else "not configured"
+            state = _(MSG_NOT_STARTED).format(problem=self._link_problem) \
+                if self._link_problem else _(MSG_NOT_CONFIGURED)
             return state + inbox + problem
         return self.link.describe() + inbox + problem
