@@ -5,7 +5,9 @@ Each page is saved as a screenshot in out/screenshots/ (a whole-page PNG per pag
 from __future__ import annotations
 
 import gettext
+import http.client
 import json
+import ssl
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -411,3 +413,74 @@ def _slot_times(station: Station) -> tuple[str, str]:
     if (start + timedelta(minutes=30)).date() != now.date():
         start = now - timedelta(hours=3)  # today's window has passed instead
     return start.strftime("%H:%M"), (start + timedelta(minutes=30)).strftime("%H:%M")
+
+
+def test_with_a_certificate_the_console_speaks_https_and_its_cookies_are_secure(
+        tmp_path: Path, station: Station) -> None:
+    certificate, key = _self_signed(tmp_path)
+    text = station.config_file.read_text(encoding="utf-8")
+    station.write_config(text + f'\n[web]\ntls_cert = "{certificate}"\ntls_key = "{key}"\n')
+    console = WebConsole(station, scheme="https")
+    try:
+        console.start()
+        context = ssl.create_default_context(cafile=str(certificate))
+        context.check_hostname = False  # the certificate names the box, not 127.0.0.1
+        connection = http.client.HTTPSConnection("127.0.0.1", console.port, context=context,
+                                                 timeout=10)
+        connection.request("GET", "/login")
+        response = connection.getresponse()
+        assert response.status == 200
+        cookie = response.headers["Set-Cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    finally:
+        console.stop()
+
+
+def test_a_console_turned_off_in_the_config_does_not_start(station: Station) -> None:
+    text = station.config_file.read_text(encoding="utf-8")
+    station.write_config(text + '\n[web]\nenabled = false\n')
+    done = station.cli("web")
+    assert done.returncode == 1
+    assert done.stderr.strip().endswith("([web] enabled = false); set enabled = true to run it")
+
+
+@pytest.mark.parametrize(("section", "problem"), [
+    ('listen = "8080"', ':13: web.listen: must look like "0.0.0.0:8080"'),
+    ('listen = "0.0.0.0:80800"', ':13: web.listen: must look like "0.0.0.0:8080"'),
+    ('tls_cert = "web.pem"', ":12: web.tls_key: give both tls_cert and tls_key"),
+    ('lisen = "0.0.0.0:8080"', ":13: unknown key 'lisen' in [web]; did you mean 'listen'?"),
+])
+def test_a_wrong_web_setting_is_refused_with_its_line(station: Station, section: str,
+                                                       problem: str) -> None:
+    text = station.config_file.read_text(encoding="utf-8").rstrip("\n")
+    lines = text.count("\n") + 1
+    station.write_config(text + f"\n\n[web]\n{section}\n")
+    done = station.cli("web")
+    assert done.returncode == 1
+    line = problem.split(":")[1]
+    expected = problem.replace(f":{line}:", f":{lines + (2 if line == '12' else 3)}:")
+    assert f"broadcaster.toml{expected}" in done.stderr, done.stderr
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate and its key, as a technician makes one for the box with openssl."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dai-xa.local")])
+    now = datetime.now(ZoneInfo("UTC"))
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - timedelta(days=1))
+                   .not_valid_after(now + timedelta(days=30))
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+                   .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "web.pem", folder / "web.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path

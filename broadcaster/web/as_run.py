@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from broadcaster import desk
 from broadcaster.as_run_sheet import COLUMNS, as_run_rows, interruption_text, write_csv
+from broadcaster.model import OperatorError
 from broadcaster.web.console import Visit, page
 
 DEFAULT_DAYS = 7
@@ -28,9 +29,13 @@ def _period(visit: Visit) -> tuple[str, str]:
 @page("read")
 def as_run_log(visit: Visit) -> Response:
     since, until = _period(visit)
-    lines = desk.as_run(visit.config, since, until)
+    try:
+        lines = desk.as_run(visit.config, since, until)
+    except OperatorError as refused:  # a day that is not a date, or the days reversed
+        return visit.show("log.html", status=400, lines=[], since=since, until=until,
+                          error=str(refused), cuts=lambda line: [])
     lines.reverse()  # newest first: what the officer looks for
-    return visit.show("log.html", lines=lines, since=since, until=until,
+    return visit.show("log.html", lines=lines, since=since, until=until, error="",
                       cuts=lambda line: [interruption_text(cut, visit.config)
                                          for cut in line.interruptions])
 

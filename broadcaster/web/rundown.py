@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from broadcaster import desk
 from broadcaster.i18n import N_, _
-from broadcaster.model import Chime, File, Pause, PlaylistItem, Relay, Say
+from broadcaster.model import Chime, File, OperatorError, Pause, PlaylistItem, Relay, Say
 from broadcaster.status import read_status
 from broadcaster.web.console import Visit, page
 
@@ -40,6 +40,8 @@ def cancel(visit: Visit) -> Response:
 @page("read")
 def schedule(visit: Visit) -> Response:
     day = desk.parse_day(visit.field("date") or None, visit.config)
+    if not date.min + timedelta(days=14) < day < date.max - timedelta(days=14):
+        raise OperatorError(_(desk.MSG_BAD_DATE).format(value=visit.field("date")))
     week = visit.field("view") == "week"
     first = day - timedelta(days=day.weekday()) if week else day
     days = [first + timedelta(days=n) for n in range(7 if week else 1)]

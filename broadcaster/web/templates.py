@@ -33,8 +33,6 @@ WORDS = {
     "rejected": N_("rejected"), "expired": N_("expired"),
 }
 ROLES = {"viewer": N_("viewer"), "operator": N_("operator"), "leader": N_("leader")}
-KINDS = {"notice": N_("notice"), "file": N_("audio file"), "relay": N_("relay"),
-         "playlist": N_("playlist")}
 WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"),
             N_("Saturday"), N_("Sunday"))
 
@@ -82,7 +80,6 @@ def environment(tz: ZoneInfo, today: Callable[[], date]) -> jinja2.Environment:
 
     env.globals.update(_=_, word=word, shown=shown, language=language,
                        role_name=lambda role: _(ROLES.get(str(getattr(role, "value", role)),
-                                                          str(role))),
-                       kind_name=lambda kind: _(KINDS[kind]) if kind in KINDS else kind)
+                                                          str(role))))
     env.filters.update(moment=moment, when=when, day_name=day_name, duration=duration)
     return env

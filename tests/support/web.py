@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -54,17 +55,21 @@ def add_account(station: Station, name: str, role: str) -> str:
 
 
 def listen_on(station: Station, port: int) -> None:
+    """`[web] listen` on 127.0.0.1:PORT, in the config's [web] section if it has one."""
     text = station.config_file.read_text(encoding="utf-8")
-    station.write_config(text + f'\n[web]\nlisten = "127.0.0.1:{port}"\n')
+    listen = f'listen = "127.0.0.1:{port}"\n'
+    station.write_config(text.replace("[web]\n", f"[web]\n{listen}", 1) if "[web]\n" in text
+                         else text + f"\n[web]\n{listen}")
 
 
 class WebConsole:
     """One `broadcaster web` process serving `station`."""
 
-    def __init__(self, station: Station, *, language: str = "en") -> None:
+    def __init__(self, station: Station, *, language: str = "en", scheme: str = "http") -> None:
         self.station = station
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.scheme = scheme
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         listen_on(station, self.port)
         environment = {key: value for key, value in os.environ.items()
                        if key != "BROADCASTER_LANG"}
@@ -90,7 +95,14 @@ class WebConsole:
 
     def _answers(self) -> bool:
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+            if self.scheme == "http":
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+            else:  # whether it answers; the test checks the certificate itself
+                context = ssl.create_default_context()
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+                connection = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=2,
+                                                         context=context)
             connection.request("GET", "/login")
             return connection.getresponse().status == 200
         except OSError:
@@ -269,15 +281,16 @@ def phone(phone_browser: Any) -> Iterator[Phone]:
 
 
 class Client:
-    """A cookie-keeping HTTP client, for requests a browser would not make."""
+    """A cookie-keeping HTTP client, for requests a browser would not make (and for the
+    benchmark). `console`: a WebConsole, or the port a console listens on."""
 
-    def __init__(self, console: WebConsole) -> None:
-        self.console = console
+    def __init__(self, console: WebConsole | int) -> None:
+        self.port = console if isinstance(console, int) else console.port
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, fields: dict[str, str] | None = None
                 ) -> tuple[int, str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.console.port, timeout=30)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         body = urllib.parse.urlencode(fields or {}) if method == "POST" else None
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         if body is not None:
