@@ -27,6 +27,14 @@ SYSTEM_RUNTIME_DIR = Path("/run/broadcaster")
 # Operator-facing messages of this module, kept together for translation.
 MSG_NOT_FOUND = N_("{path}: config file not found; check --config or ${env}")
 MSG_UNREADABLE = N_("{path}: cannot read the config file ({reason}); check its permissions")
+MSG_CANNOT_READ = N_("{path}: cannot read the config file ({reason})")
+MSG_NOT_UTF8 = N_("{path}:{line}: not UTF-8 text (byte {byte}); save the file as UTF-8")
+MSG_UTF16 = N_("{path}: saved as UTF-16 (Notepad's \"Unicode\"); save it as UTF-8")
+MSG_NO_DATA_DIR = N_("{path}: the station's data folder does not exist and cannot be created "
+                     "({reason}); create it (sudo install -d -g broadcaster -m 2770 {path}) "
+                     "or set [station] data_dir in the config")
+MSG_DATA_DIR_NOT_FOLDER = N_("{path}: the station's data folder is a file, not a folder; "
+                             "set [station] data_dir in the config to a folder")
 MSG_BAD_TOML = N_("{path}:{line}: not valid TOML ({reason}); fix the syntax on that line")
 MSG_UNKNOWN_KEY = N_("{path}:{line}: unknown key '{key}'{section}{hint}")
 MSG_BAD_VALUE = N_("{path}:{line}: {key}: {reason}")
@@ -226,13 +234,38 @@ def load_config(explicit: Path | None = None) -> Config:
     if path is None:
         return _resolve(_ConfigFile(), None)
     try:
-        text = path.read_text(encoding="utf-8-sig")  # Notepad's byte-order mark is fine
+        data = path.read_bytes()
     except FileNotFoundError:
         raise OperatorError(_(MSG_NOT_FOUND).format(path=path, env=ENV_VAR)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise OperatorError(_(MSG_UNREADABLE).format(path=path, reason=reason)) from None
-    return parse_config(text, path)
+    except PermissionError as exc:
+        raise OperatorError(_(MSG_UNREADABLE).format(path=path, reason=exc.strerror)) from None
+    except OSError as exc:  # a folder, an I/O error
+        raise OperatorError(_(MSG_CANNOT_READ).format(path=path, reason=exc.strerror)) from None
+    return parse_config(_config_text(data, path), path)
+
+
+def _config_text(data: bytes, path: Path) -> str:
+    """The file as UTF-8 text (Notepad's byte-order mark is fine); anything else refused
+    in one line saying how to save it."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise OperatorError(_(MSG_UTF16).format(path=path))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise OperatorError(_(MSG_NOT_UTF8).format(path=path, line=line,
+                                                   byte=f"0x{data[exc.start]:02x}")) from None
+
+
+def make_data_dir(path: Path) -> None:
+    """Create the station's data folder when it is missing; OperatorError (one line: it
+    is missing, how to create it or set another) when it cannot be."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OperatorError(_(MSG_DATA_DIR_NOT_FOLDER).format(path=path)) from None
+    except OSError as exc:
+        raise OperatorError(_(MSG_NO_DATA_DIR).format(path=path, reason=exc.strerror)) from None
 
 
 def parse_config(text: str, path: Path) -> Config:

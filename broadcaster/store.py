@@ -385,6 +385,9 @@ def as_run_entry(r: tuple[Any, ...]) -> AsRunEntry:
 
 def open_store(config: Config) -> Store:
     """The station's database, as every command and the daemon open it."""
+    from broadcaster.config import make_data_dir
+
+    make_data_dir(config.data_dir)  # a missing folder is said to be missing, not a group
     return Store(config.data_dir / DATABASE)
 
 

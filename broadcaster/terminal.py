@@ -22,7 +22,10 @@ ConfigOption = Annotated[
     Optional[Path],  # noqa: UP045 - Typer reads the annotation at runtime on 3.11
     typer.Option("--config", help=_("Station config file (else $BROADCASTER_CONFIG, "
                                     "./broadcaster.toml, /etc/broadcaster/broadcaster.toml, "
-                                    "built-in defaults).")),
+                                    "built-in defaults)."),
+                 # load_config says what is wrong with the file in one line (exit 1);
+                 # Click's own check would print a usage error and exit 2
+                 readable=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help=_("Print JSON."))]
 

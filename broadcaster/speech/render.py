@@ -111,7 +111,7 @@ def render_notice(config: Config, notice: Notice, engine: str = "auto") -> Rende
         speech = speak_with(speaker, spoken, cache, survey.hear)
         return _render(config, cache, key, speech, survey, notice, chime)
 
-    return first_engine(engine_chain(config, engine), attempt)
+    return first_engine(engine_chain(config, engine), attempt, listed=config.tts.engines)
 
 
 def cached_notice(config: Config, notice: Notice, engine: str = "auto") -> RenderedProgram | None:

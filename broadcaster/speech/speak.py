@@ -28,8 +28,16 @@ if TYPE_CHECKING:
     from broadcaster.speech.loudness import Samples
 
 # Operator-facing messages of this module, kept together for translation.
-MSG_ALL_FAILED = N_("no speech engine could speak the notice ({failures}); "
-                    "check the network or install espeak-ng")
+MSG_ALL_FAILED = N_("no speech engine could speak the notice ({failures})")
+MSG_ALL_FAILED_HINT = N_("no speech engine could speak the notice ({failures}); {hint}")
+# What to do, by the engines tried: each hint only where it applies.
+HINT_NETWORK = N_("gTTS needs the internet: check the network")
+HINT_ADD_ESPEAK = N_("to speak without the network, add \"espeak\" to [tts] engines "
+                     "(espeak-ng is installed)")
+HINT_USE_ESPEAK = N_("to speak without the network, use --engine espeak")
+HINT_INSTALL_ESPEAK = N_("to speak without the network, install espeak-ng (sudo apt-get "
+                         "install espeak-ng) and add \"espeak\" to [tts] engines")
+HINT_COMMAND = N_("check [tts.command] argv: run the command by hand to see why it fails")
 MSG_RATES = N_("{engine} returned audio at different sample rates")
 MSG_LOST = N_("{engine}: a spoken sentence group could not be read back from the cache")
 
@@ -96,10 +104,12 @@ def _pieces(text: str, limit: int) -> list[str]:
     return pieces
 
 
-def first_engine(engines: Sequence[SpeechEngine], attempt: Callable[[SpeechEngine], T]) -> T:
+def first_engine(engines: Sequence[SpeechEngine], attempt: Callable[[SpeechEngine], T],
+                 listed: Sequence[str] = ()) -> T:
     """attempt(engine) for each engine in order until one does not raise EngineFailure.
 
-    Raises OperatorError listing every engine's reason when none succeeds.
+    Raises OperatorError listing every engine's reason when none succeeds, with what to
+    do for the engines tried (`listed`: the names in [tts] engines).
     """
     failures: list[str] = []
     for engine in engines:
@@ -107,7 +117,32 @@ def first_engine(engines: Sequence[SpeechEngine], attempt: Callable[[SpeechEngin
             return attempt(engine)
         except EngineFailure as failure:
             failures.append(f"{engine.name}: {failure}")
-    raise OperatorError(_(MSG_ALL_FAILED).format(failures="; ".join(failures)))
+    hint = what_to_do([engine.name for engine in engines], listed)
+    if hint is None:
+        raise OperatorError(_(MSG_ALL_FAILED).format(failures="; ".join(failures)))
+    raise OperatorError(_(MSG_ALL_FAILED_HINT).format(failures="; ".join(failures),
+                                                      hint=hint))
+
+
+def what_to_do(tried: Sequence[str], listed: Sequence[str] = ()) -> str | None:
+    """The hint after every engine in `tried` failed: the network for gTTS (and the offline
+    voice, if it was not tried: listed but not chosen, installed but not listed, or not
+    installed), the argv for a command; none for espeak-ng, whose own reason says it."""
+    import shutil
+
+    hints = []
+    if "command" in tried:
+        hints.append(_(HINT_COMMAND))
+    if "gtts" in tried:
+        hints.append(_(HINT_NETWORK))
+        if "espeak" not in tried:
+            if "espeak" in listed:
+                hints.append(_(HINT_USE_ESPEAK))
+            elif shutil.which("espeak-ng") is not None:
+                hints.append(_(HINT_ADD_ESPEAK))
+            else:
+                hints.append(_(HINT_INSTALL_ESPEAK))
+    return "; ".join(hints) or None
 
 
 def speak_with(engine: SpeechEngine, text: str, cache: SpeechCache, hear: Hear) -> Speech:
