@@ -120,10 +120,27 @@ def test_a_missing_device_never_switches_the_relay_on(tmp_path: Path, gpio: Mock
     assert not relay_pin(gpio).state
 
 
-def test_without_a_pin_the_relay_is_a_no_op() -> None:
+def test_without_a_pin_the_relay_is_a_no_op_and_status_says_so_plainly() -> None:
     switch = switch_from_config(AmplifierSection())
     assert isinstance(switch, NoSwitch)
-    assert switch.description == "no amplifier relay configured"
+    amplifier = Amplifier(switch, sleep=lambda s: None)
+    amplifier.before_audio()  # nothing to switch: never "…, on"
+    assert amplifier.describe() == "no relay configured"
+    assert amplifier.problem is None
+
+
+def test_a_relay_whose_switching_fails_is_a_problem_of_the_item_not_a_crash(
+        gpio: MockFactory) -> None:
+    switch = switch_from_config(AmplifierSection(gpio_pin=PIN))
+    relay_pin(gpio)._set_state = _refuse  # a busy pin
+    amplifier = Amplifier(switch, sleep=lambda s: None)
+    amplifier.before_audio()
+    assert amplifier.problem == "relay on GPIO17 did not switch on: the pin is busy"
+    assert amplifier.describe() == amplifier.problem  # not "…, on"
+
+
+def _refuse(value: object) -> None:
+    raise OSError("the pin is busy")
 
 
 def test_hold_and_warmup_follow_the_injected_clock() -> None:

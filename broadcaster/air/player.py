@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 FADE_S = 0.2  # SPEC §1 asks for ≤ 300 ms
 DEVICE_RETRY_S = 5.0
 MSG_DEAD_AIR = N_("more than {seconds:.1f} s of silence on air")
+MSG_AMPLIFIER_SILENT = N_("{problem}: the loudspeakers may have stayed silent")
 
 
 class Output(Protocol):
@@ -168,8 +169,7 @@ class Player:
 
     def amplifier_text(self) -> str:
         """The amplifier relay and whether it is on, for `status`."""
-        state = "on" if self._amplifier.is_on else "off"
-        return f"{self._amplifier.switch.description}, {state}"
+        return self._amplifier.describe()
 
     def pending(self) -> list[tuple[str, Level]]:
         """Waiting items in the order they would air."""
@@ -270,6 +270,10 @@ class Player:
         if not self._device_ready(entry, source, raise_device_errors):
             source.close()
             return
+        problem = self._amplifier.problem
+        if problem is not None and not resuming:  # it airs, but perhaps to nobody: say so
+            self._emit(EventKind.FAILED, entry,
+                       detail=_(MSG_AMPLIFIER_SILENT).format(problem=problem))
         with self._cond:
             self._current, self._current_source = entry, source
             self._since = self._clock()
