@@ -46,6 +46,7 @@ MSG_UNEXPECTED = N_("unexpected error ({kind}: {detail}); "
 MSG_SPOKEN = N_("spoken by {engine}: {out} ({seconds:.1f} s)")
 MSG_AIRED_NOTICE = N_("aired the notice spoken by {engine} ({seconds:.1f} s)")
 MSG_AIRED_FILE = N_("aired {file}")
+MSG_AIR_WARNING = N_("warning: {problem}")
 MSG_QUEUE_EMPTY = N_("nothing is queued")
 MSG_CANCELLED = N_("#{id} {title}: {state}")
 MSG_NOT_RUNNING = N_("daemon: NOT RUNNING - nothing will air; start it with "
@@ -184,21 +185,39 @@ def air(
     config: ConfigOption = None,
 ) -> None:
     """Play FILE or --text now through the configured output, amplifier included; exits
-    when done. For testing the chain and for manual use: the daemon is not involved."""
+    when done. For testing the chain while the daemon is stopped: refused while it runs
+    (it owns the output; queue with `play` or `say` instead). Not in the as-run log."""
     if (file is None) == (text is None):
         raise typer.BadParameter(_(MSG_FILE_OR_TEXT))
+    import logging
+
+    from broadcaster.air import AirEvent, EventKind
     from broadcaster.air import air as air_now
+    from broadcaster.lifecycle import AIR, StationLock
 
+    # what the daemon would log (the amplifier relay) reaches this operator as the
+    # command's own one-line warning below, not twice
+    logging.getLogger("broadcaster").addHandler(logging.NullHandler())
     station = load(config)
-    if text is not None:
-        from broadcaster.speech.render import Notice, render_notice
+    output = StationLock(station.data_dir, AIR)
+    output.acquire()  # refused at once while the daemon (or another `air`) has the output
+    events: list[AirEvent] = []
+    try:
+        if text is not None:
+            from broadcaster.speech.render import Notice, render_notice
 
-        program = render_notice(station, Notice(_text(text), chime="default"), engine)
-        air_now(station, program)
-        typer.echo(MSG_AIRED_NOTICE.format(engine=program.engine, seconds=program.duration_s))
-    elif file is not None:
-        air_now(station, file)
-        typer.echo(MSG_AIRED_FILE.format(file=file))
+            program = render_notice(station, Notice(_text(text), chime="default"), engine)
+            events = air_now(station, program)
+            typer.echo(_(MSG_AIRED_NOTICE).format(engine=program.engine,
+                                                  seconds=program.duration_s))
+        elif file is not None:
+            events = air_now(station, file)
+            typer.echo(_(MSG_AIRED_FILE).format(file=file))
+    finally:
+        output.release()
+    for event in events:  # it aired, but not as it should have (the amplifier relay)
+        if event.kind is EventKind.FAILED and event.outcome is None:
+            typer.echo(_(MSG_AIR_WARNING).format(problem=event.detail), err=True)
 
 
 @app.command(help=_("List the sound output devices. The configured one is marked with *."))
