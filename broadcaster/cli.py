@@ -32,7 +32,6 @@ from broadcaster.terminal import (
 if TYPE_CHECKING:
     from typer._click.core import Context as ClickContext  # the Click that Typer carries
 
-    from broadcaster.config import Config
     from broadcaster.desk import Queued
 
 # Operator-facing messages of this module, kept together for translation.
@@ -77,6 +76,9 @@ MSG_CLOCK = {True: N_("clock: synchronized (NTP)"), False: N_("clock: NOT synchr
              None: N_("clock: unknown")}
 MSG_LAST_ERROR = N_("last error: {error}")
 MSG_NO_ERROR = N_("none")
+MSG_LAST_ERROR_AT = N_("last error: {when}: {error}")
+MSG_STARTING = N_("daemon: starting or stopping (pid {pid})")
+MSG_DEVICE_CONFIGURED = N_("device: {device} (tried once the daemon runs)")
 MSG_FILE_OR_TEXT = N_("give either FILE or --text, not both or neither")
 MSG_DEVICE_LINE = N_("{mark} {index:>3}  {name}  ({host_api}, {channels} ch, {rate} Hz)")
 MSG_NO_SLOTS = N_("no slot playlist is installed")
@@ -349,27 +351,29 @@ def cancel(
 def status(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     import time
 
-    from broadcaster.status import read_status, to_builtins
+    from broadcaster.station_status import current_status
+    from broadcaster.status import to_builtins
 
     station = load(config)
-    live = read_status(station)
+    live = current_status(station)  # the daemon's, or built from the database when down
     if as_json:
-        print_json({"running": live is not None, **(to_builtins(live) if live else {})})
+        print_json(to_builtins(live))
         return
-    if live is None:
+    if not live.running:
         typer.echo(_(MSG_NOT_RUNNING))
-        _print_next(station)
-        return
-    typer.echo(_(MSG_RUNNING).format(pid=live.pid, since=when(live.started, station)))
+    elif live.started is None:
+        typer.echo(_(MSG_STARTING).format(pid=live.pid))
+    else:
+        typer.echo(_(MSG_RUNNING).format(pid=live.pid, since=when(live.started, station)))
     on_air = live.on_air
     if on_air is not None:
         length = _(MSG_ON_AIR_LENGTH).format(seconds=on_air.duration_s) \
             if on_air.duration_s else ""
-        position = on_air.offset_s + time.time() - on_air.since
+        position = on_air.offset_s + time.time() - on_air.since  # where in the item
         typer.echo(_(MSG_ON_AIR).format(id=on_air.id, title=on_air.title,
                                         level=word(on_air.level), position=position,
                                         length=length))
-    else:
+    elif live.running:
         typer.echo(_(MSG_ON_AIR_NOTHING))
     for up in live.next:
         expected = when(up.expected, station) if up.expected else _(MSG_EXPIRES_WAITING)
@@ -377,24 +381,20 @@ def status(as_json: JsonOption = False, config: ConfigOption = None) -> None:
         name = f"#{up.id}" if up.id is not None else _(MSG_SLOT_NAME).format(name=up.slot)
         typer.echo(_(MSG_NEXT).format(name=name, expected=expected, level=word(up.level),
                                       title=up.title, note=note))
-    typer.echo(_(MSG_DEVICE_ERROR).format(device=live.device, error=live.device_error)
-               if live.device_error else _(MSG_DEVICE_OK).format(device=live.device))
+    if not live.running:
+        typer.echo(_(MSG_DEVICE_CONFIGURED).format(device=live.device))
+    elif live.device_error:
+        typer.echo(_(MSG_DEVICE_ERROR).format(device=live.device, error=live.device_error))
+    else:
+        typer.echo(_(MSG_DEVICE_OK).format(device=live.device))
     typer.echo(_(MSG_AMPLIFIER).format(amplifier=live.amplifier))
     typer.echo(_(MSG_UPSTREAM).format(upstream=live.upstream))
     typer.echo(_(MSG_CLOCK[live.clock_synchronized]))
-    typer.echo(_(MSG_LAST_ERROR).format(error=live.last_error or _(MSG_NO_ERROR)))
-
-
-def _print_next(station: Config) -> None:
-    from broadcaster.desk import pending
-
-    for entry, planned in pending(station)[1][:5]:
-        expected = when(planned.start, station) if planned.start else _(MSG_EXPIRES_WAITING)
-        name = f"#{entry.id}" if entry.id > 0 else _(MSG_SLOT_NAME).format(
-            name=entry.occurrence)
-        typer.echo(_(MSG_NEXT).format(name=name, expected=expected,
-                                      level=word(entry.level.value), title=entry.title,
-                                      note=""))
+    if live.last_error and live.last_error_at:
+        typer.echo(_(MSG_LAST_ERROR_AT).format(when=when(live.last_error_at, station),
+                                               error=live.last_error))
+    elif live.running:
+        typer.echo(_(MSG_LAST_ERROR).format(error=live.last_error or _(MSG_NO_ERROR)))
 
 
 @app.command(help=_("The day's slots and what fills them."))

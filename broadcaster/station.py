@@ -343,7 +343,9 @@ class Station:
                           started_at=book.started_at, reason=reason, engine=engines,
                           progress=book.progress())
         self._release_audio(book.entry)
-        if outcome is not Outcome.AIRED:
+        if outcome is Outcome.AIRED and not reason:
+            self.board.aired_fine()  # things work again: `status` drops the last error
+        else:
             log.info("#%d %s: %s (%s)", book.entry.id, book.entry.title, outcome.value, reason)
 
     def _release_audio(self, entry: Entry) -> None:

@@ -1,9 +1,15 @@
-"""What the daemon shows of itself: the live status (`broadcaster.status`) built from the
-station's books and the player, with the rundown's expected start for each waiting item.
-Written under the runtime directory only when something in it changed."""
+"""What the station shows of itself: the live status (`broadcaster.status`) the daemon
+builds from its books and the player, with the rundown's expected start for each waiting
+item, written under the runtime directory only when something in it changed; and, for
+`status` while the daemon is down, the same record built from the database.
+
+The board also keeps the journal told: a sound device that fails is logged once (with
+what to do), and once more when it works again, not at every retry.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from datetime import datetime
@@ -31,9 +37,16 @@ if TYPE_CHECKING:
     from broadcaster.speech.ahead import SpeechAhead
     from broadcaster.upstream.pushes import Upstream
 
+log = logging.getLogger(__name__)
+
 SHOWN_NEXT = 10
 EVERY_S = 0.2  # how often the status is compared (and rewritten if it changed)
 MSG_HELD_QUIET = N_("held by quiet hours until {until}")
+MSG_DEVICE_FAILED = N_("{problem}; the items wait and the station tries the device again "
+                       "every {seconds:.0f} s")
+MSG_DEVICE_BACK = N_("sound device {device} works again")
+MSG_NOT_CONFIGURED = N_("not configured")
+MSG_LINK_DOWN = N_("{broker}: not connected (the daemon is not running)")
 
 
 class StatusBoard:
@@ -41,12 +54,47 @@ class StatusBoard:
         self.config = config
         self.rundown = rundown
         self.started = time.time()
-        self.last_error: str | None = None
-        self.device_error: str | None = None
+        self._last_error: str | None = None
+        self.last_error_at: float | None = None
+        self._device_error: str | None = None
         self._writer = StatusWriter(status_path(config))
         self._due = 0.0
         self._stretch: tuple[tuple[str, float], float, float] | None = None
         self._synced: tuple[float, bool | None] = (0.0, None)
+
+    @property
+    def last_error(self) -> str | None:
+        return self._last_error
+
+    @last_error.setter
+    def last_error(self, problem: str | None) -> None:
+        """A problem on air, stamped now (shown until a later item airs without one)."""
+        self._last_error = problem
+        self.last_error_at = time.time() if problem is not None else None
+
+    @property
+    def device_error(self) -> str | None:
+        return self._device_error
+
+    @device_error.setter
+    def device_error(self, problem: str | None) -> None:
+        """The device's problem (None: it works); logged when it starts, changes or ends."""
+        from broadcaster.air.player import DEVICE_RETRY_S
+
+        if problem is not None and problem != self._device_error:
+            log.warning("%s", _(MSG_DEVICE_FAILED).format(problem=problem,
+                                                          seconds=DEVICE_RETRY_S))
+        elif problem is None and self._device_error is not None:
+            log.info("%s", _(MSG_DEVICE_BACK).format(device=self._device_name()))
+        self._device_error = problem
+
+    def aired_fine(self) -> None:
+        """An item aired whole without a problem: the last error is over."""
+        self.last_error = None
+
+    def _device_name(self) -> str:
+        device = self.config.audio.device
+        return str(device) if device is not None else "default"
 
     def write(self, books: dict[int, Book], player: Player, upstream: Upstream | None,
               now: float, speech: SpeechAhead, slots: SlotQueue) -> None:
@@ -101,25 +149,15 @@ class StatusBoard:
             waiting.append(NextUp(id=book.entry.id, title=book.entry.title,
                                   level=book.entry.level.value, due=book.entry.due_at,
                                   expected=expected, state=planned.item.state.value,
-                                  note=self._note(planned.item, now)))
+                                  note=waiting_note(self.rundown, planned.item, now)))
         return LiveStatus(
-            pid=os.getpid(), started=round(self.started, 1), on_air=on_air, next=waiting,
-            device=str(self.config.audio.device) if self.config.audio.device is not None
-            else "default", device_error=self.device_error,
+            running=True, pid=os.getpid(), started=round(self.started, 1), on_air=on_air,
+            next=waiting, device=self._device_name(), device_error=self.device_error,
             amplifier=player.amplifier_text(),
-            upstream=upstream.describe() if upstream is not None else "not configured",
-            last_error=self.last_error, clock_synchronized=self._clock_synchronized())
-
-    def _note(self, item: Item, now: float) -> str:
-        if not item.ready:
-            return MSG_SPEECH_NOT_READY  # a key (desk.py reads it); `status` translates it
-        moment = datetime.fromtimestamp(now, self.rundown.zone)
-        if item.level is Level.EMERGENCY or not self.rundown.quiet.contains(moment):
-            return ""
-        end = self.rundown.quiet.end_after(moment)
-        if item.due > end.timestamp():
-            return ""
-        return _(MSG_HELD_QUIET).format(until=end.strftime("%H:%M"))
+            upstream=upstream.describe() if upstream is not None else _(MSG_NOT_CONFIGURED),
+            last_error=self.last_error,
+            last_error_at=round(self.last_error_at, 1) if self.last_error_at else None,
+            clock_synchronized=self._clock_synchronized())
 
     def _clock_synchronized(self) -> bool | None:
         tick = time.monotonic()
@@ -129,3 +167,50 @@ class StatusBoard:
 
     def remove(self) -> None:
         self._writer.remove()
+
+
+def waiting_note(rundown: Rundown, item: Item, now: float) -> str:
+    """Why a waiting item is not on air yet, when the rundown's order does not say it."""
+    if not item.ready:
+        return MSG_SPEECH_NOT_READY  # a key (desk.py reads it); `status` translates it
+    moment = datetime.fromtimestamp(now, rundown.zone)
+    if item.level is Level.EMERGENCY or not rundown.quiet.contains(moment):
+        return ""
+    end = rundown.quiet.end_after(moment)
+    if item.due > end.timestamp():
+        return ""
+    return _(MSG_HELD_QUIET).format(until=end.strftime("%H:%M"))
+
+
+def current_status(config: Config) -> LiveStatus:
+    """What `status` shows: the running daemon's live status; else the same record built
+    from the database (`running` false): what waits in air order with its expected start,
+    the configured device, amplifier relay and upstream broker, the clock."""
+    from broadcaster.lifecycle import holder
+    from broadcaster.status import read_status
+
+    live = read_status(config)
+    if live is not None:
+        return live
+    from broadcaster.air.amplifier import describe_relay
+    from broadcaster.clock import station_now
+    from broadcaster.desk import pending, station_rundown
+
+    daemon = holder(config.data_dir)  # running, but its status is not written yet
+    now = station_now(config).timestamp()
+    rundown = station_rundown(config)
+    waiting = [NextUp(id=entry.id if entry.id > 0 else None, title=entry.title,
+                      level=entry.level.value, due=entry.due_at,
+                      expected=round(planned.start) if planned.start else None,
+                      state=planned.item.state.value,
+                      note=waiting_note(rundown, planned.item, now),
+                      slot=entry.occurrence if entry.id <= 0 else None)
+               for entry, planned in pending(config)[1][:SHOWN_NEXT]]
+    broker = config.district.broker
+    device = config.audio.device
+    return LiveStatus(
+        running=daemon is not None, pid=daemon if daemon is not None and daemon > 0 else None,
+        next=waiting, device=str(device) if device is not None else "default",
+        amplifier=describe_relay(config.amplifier),
+        upstream=_(MSG_LINK_DOWN).format(broker=broker) if broker else _(MSG_NOT_CONFIGURED),
+        clock_synchronized=clock_synchronized())

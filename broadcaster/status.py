@@ -1,6 +1,7 @@
-"""The daemon's live status: one typed, versioned record, written by the station under the
+"""The station's live status: one typed, versioned record, written by the daemon under the
 runtime directory (tmpfs) whenever it changes, read by `status`, the upstream link and
-(through the link) the district's `district status`.
+(through the link) the district's `district status`. When the daemon is down, `status`
+builds the same record from the database (`running` false: what waits, in air order).
 
 `version` changes when a field changes meaning; a reader of another version says so
 instead of guessing.
@@ -19,7 +20,7 @@ from broadcaster.i18n import N_
 if TYPE_CHECKING:
     from broadcaster.config import Config
 
-VERSION = 2
+VERSION = 3  # 3: running, pid and started None when down, last_error_at
 MSG_SPEECH_NOT_READY = N_("speech not ready")  # a waiting item's note
 STATUS_FILE = "status.json"
 
@@ -48,16 +49,21 @@ class NextUp(msgspec.Struct, frozen=True):
     slot: str | None = None
 
 
-class LiveStatus(msgspec.Struct, frozen=True):
-    pid: int
-    started: float
+class LiveStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """What `status` shows, and `status --json` prints. Times are epoch seconds (shown in
+    the station's time zone); `pid` and `started` are None when the daemon is down."""
+
+    running: bool = True
+    pid: int | None = None
+    started: float | None = None
     on_air: OnAir | None = None
     next: list[NextUp] = msgspec.field(default_factory=list)
     device: str = "default"
-    device_error: str | None = None
+    device_error: str | None = None  # None: it works (or, daemon down: not tried)
     amplifier: str = "unknown"
     upstream: str = "not configured"
-    last_error: str | None = None
+    last_error: str | None = None  # cleared once a later item airs whole without a problem
+    last_error_at: float | None = None
     clock_synchronized: bool | None = None
     version: int = VERSION
 
@@ -97,14 +103,15 @@ class StatusWriter:
 
 def read_status(config: Config) -> LiveStatus | None:
     """The running daemon's live status, or None when no daemon is running (no file, a
-    stale file of a daemon that died, or a file of another version)."""
+    file of a daemon that died, kill -9 included: its lock went with it) or its file
+    cannot be read as this version's."""
     try:
         status = _decoder.decode(status_path(config).read_bytes())
     except (OSError, msgspec.DecodeError, msgspec.ValidationError):
         return None
     from broadcaster.lifecycle import holder
 
-    if holder(config.data_dir) != status.pid:  # the lock dies with the process, kill -9 too
+    if status.version != VERSION or holder(config.data_dir) != status.pid:
         return None
     return status
 

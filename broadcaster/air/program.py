@@ -39,6 +39,8 @@ def program_source(config: Config, items: tuple[PlaylistItem, ...], speech: Spee
     first = parts[index]()
     first.fmt = fmt or first.fmt  # resumed() measures frames at the output's rate
     away = int(away_s * first.fmt.sample_rate)
+    # its position counts from the resumed part's start: the item's own start when that is
+    # its first part; earlier parts' lengths are not known before they are opened
     return SequenceSource(parts, title=title, index=index, report=report,
                           first=first.resumed(frame, away))
 

@@ -51,7 +51,7 @@ class SequenceSource(Source):
     kind = "playlist"
 
     def __init__(self, parts: Sequence[Part], *, title: str = "",
-                 index: int = 0, first: Source | None = None,
+                 index: int = 0, first: Source | None = None, first_at: int = 0,
                  report: PartReport = no_report) -> None:
         super().__init__()
         self.parts = list(parts)
@@ -59,6 +59,9 @@ class SequenceSource(Source):
         self.report = report
         self._index = self._start_index = index
         self._first = first  # a resumed part, aired in place of parts[index]()
+        # where the resumed part's own frame 0 lies in the item, so that `position` (and
+        # `status`) tells where in the item it resumed, not the time since it resumed
+        self._first_at = first_at
         self._current: _Started | None = None
         self._history: list[_Started] = []
         self._emit: Emit = _ignore
@@ -106,6 +109,7 @@ class SequenceSource(Source):
             index = self._index
             self._index += 1
             source, self._first = self._first, None
+            resumed = source is not None
             try:
                 if source is None:
                     source = self.parts[index]()
@@ -119,6 +123,8 @@ class SequenceSource(Source):
                                                                reason=reason))
                 self.report(index, PartState.FAILED, reason)
                 continue
+            if resumed:  # a file resumed 40 s in is 40 s into the item
+                self.position = self._first_at + source.position
             self._current = _Started(index, self.position, source, source.position)
             self._history.append(self._current)
             self.report(index, PartState.STARTED, None)
@@ -144,4 +150,5 @@ class SequenceSource(Source):
             return SequenceSource(self.parts, title=self.title, index=index,
                                   report=self.report)
         return SequenceSource(self.parts, title=self.title, index=index,
-                              first=cut.source.resumed(inside, away_frames), report=self.report)
+                              first=cut.source.resumed(inside, away_frames),
+                              first_at=cut.at - cut.offset, report=self.report)

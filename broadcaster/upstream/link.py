@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -216,12 +216,16 @@ class UpstreamLink:
     def connected(self) -> bool:
         return self._connected_since is not None
 
-    def describe(self) -> str:
-        """One line for `broadcaster status`."""
+    def describe(self, zone: tzinfo | None = None) -> str:
+        """One line for `broadcaster status`, its times on the station's clock (`zone`,
+        like every other time `status` shows)."""
         where = self.settings.describe()
+
+        def clock(moment: float) -> str:
+            return datetime.fromtimestamp(moment, zone).strftime("%Y-%m-%d %H:%M:%S")
         if self._connected_since is not None:
-            return f"connected to {where} since {_utc(self._connected_since)}"
-        since = _utc(self._disconnected_since) if self._disconnected_since else "start"
+            return f"connected to {where} since {clock(self._connected_since)}"
+        since = clock(self._disconnected_since) if self._disconnected_since else "start"
         problem = f" ({self._last_problem})" if self._last_problem else ""
         return f"NOT connected to {where} since {since}{problem}; retrying"
 

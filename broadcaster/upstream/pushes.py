@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError, Outcome, Playlist
@@ -295,4 +296,5 @@ class Upstream:
             state = _(MSG_NOT_STARTED).format(problem=self._link_problem) \
                 if self._link_problem else _(MSG_NOT_CONFIGURED)
             return state + inbox + problem
-        return self.link.describe() + inbox + problem
+        zone = ZoneInfo(self.config.station.timezone)
+        return self.link.describe(zone) + inbox + problem
