@@ -252,6 +252,22 @@ def test_a_post_without_its_csrf_token_is_refused(station: Station,
     assert status == 200  # the same form with its token: checked, not yet queued
 
 
+def test_the_log_downloads_as_the_command_line_writes_it(station: Station,
+                                                         console: WebConsole) -> None:
+    formula = queued(station, "say", "Họp thôn lúc 19 giờ.", "--at", "+30m", "--title",
+                     '=HYPERLINK("http://lua.dao")')
+    assert station.cli("cancel", str(formula)).returncode == 0
+    today = datetime.now(ZoneInfo(station.config().station.timezone)).date()
+    since = (today - timedelta(days=6)).isoformat()
+    client = Client(console)
+    client.log_in("vanhanh", PASSWORDS["operator"])
+    status, sheet = client.request("GET", "/log.csv")
+    assert status == 200
+    assert sheet == station.cli("log", "--format", "csv", "--since", since, "--until",
+                                today.isoformat()).stdout  # one writer for both
+    assert sheet.startswith("\ufeffid,") and "'=HYPERLINK" in sheet
+
+
 def test_an_audio_file_uploaded_from_the_phone_is_queued_as_play_queues_it(
         tmp_path: Path, station: Station, browser: Phone) -> None:
     recording = tmp_path / "Bản tin sáng thứ Hai.wav"
@@ -361,6 +377,12 @@ def test_every_page_speaks_vietnamese_and_fits_a_phone_screen(
         phone.press("check")
         phone.wait_for_id("spoken")
         _look(phone, "soan-thong-bao")
+        phone.press("queue")
+        phone.wait_for_id("queued")
+        _look(phone, "da-dua-vao-hang-cho")
+        phone.open("/khong-co-trang-nay")
+        phone.wait_for_id("problem")
+        _look(phone, "khong-co-trang")
         phone.open("/emergency")
         phone.fill("text", STORM)
         phone.press("continue")

@@ -1,6 +1,7 @@
 """**Đang phát**: what is on air, what comes next in the rundown's order with its expected
-start, the output device, the amplifier, the upstream link and the clock; and the poll
-that tells a page the station changed."""
+start, the output device, the amplifier, the upstream link and the clock (the typed live
+status `broadcaster status` shows: the daemon's, or built from the database while it is
+down); and the poll that tells a page the station changed."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from broadcaster import desk
-from broadcaster.status import read_status
+from broadcaster.station_status import current_status
 from broadcaster.upstream import inbox
 from broadcaster.web.console import Console, Visit, page
 
@@ -19,11 +19,9 @@ NEXT_SHOWN = 6
 @page("read")
 def on_air(visit: Visit) -> Response:
     config = visit.config
-    live = read_status(config)
-    entry, waiting = desk.pending(config)
-    return visit.show("on_air.html", live=live, entry=entry, waiting=waiting[:NEXT_SHOWN],
-                      more=max(0, len(waiting) - NEXT_SHOWN),
-                      inbox_waiting=len(inbox.waiting(config)), queued=visit.field("queued"))
+    live = current_status(config)
+    return visit.show("on_air.html", live=live, waiting=live.next[:NEXT_SHOWN],
+                      inbox_waiting=len(inbox.waiting(config)))
 
 
 async def changes(request: Request) -> Response:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from broadcaster.i18n import N_, Phrase, _, language
+from broadcaster.status import MSG_SPEECH_NOT_READY
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -41,6 +42,12 @@ def word(value: object) -> str:
     """A level, outcome, source or state (English, as stored) in the operator's language."""
     text = str(getattr(value, "value", value))
     return _(WORDS[text]) if text in WORDS else text
+
+
+def status_note(note: str) -> str:
+    """A waiting item's note in the live status: "speech not ready" is kept in English (a
+    key `desk` compares); the daemon writes other notes in the station's language."""
+    return _(MSG_SPEECH_NOT_READY) if note == MSG_SPEECH_NOT_READY else note
 
 
 def shown(value: object) -> str:
@@ -78,7 +85,7 @@ def environment(tz: ZoneInfo, today: Callable[[], date]) -> jinja2.Environment:
         return (f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours
                 else f"{rest // 60}:{rest % 60:02d}")
 
-    env.globals.update(_=_, word=word, shown=shown, language=language,
+    env.globals.update(_=_, word=word, shown=shown, language=language, status_note=status_note,
                        role_name=lambda role: _(ROLES.get(str(getattr(role, "value", role)),
                                                           str(role))))
     env.filters.update(moment=moment, when=when, day_name=day_name, duration=duration)
