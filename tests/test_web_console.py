@@ -123,6 +123,20 @@ def test_an_operator_composes_checks_listens_queues_and_the_notice_airs_into_the
     assert line.source == "operator" and line.level is Level.NORMAL  # as `say` queues it
 
 
+def test_the_queue_page_updates_itself_when_the_station_changes(station: Station,
+                                                               browser: Phone) -> None:
+    first = queued(station, "say", "Họp tổ dân phố lúc 19 giờ tối nay.", "--at", "+30m")
+    browser.log_in("vanhanh", PASSWORDS["operator"])
+    browser.open("/queue")
+    browser.wait_for_id(f"cancel-{first}")
+    browser.driver.execute_script("window.stillThisPage = true")
+    second = queued(station, "say", "Thu tiền điện ngày mai.", "--at", "+40m")  # the CLI
+    browser.wait_for(lambda: browser.has(f"cancel-{second}"), f"#{second} on the page")
+    assert station.cli("cancel", str(first)).returncode == 0
+    browser.wait_for(lambda: not browser.has(f"cancel-{first}"), f"#{first} gone")
+    assert browser.driver.execute_script("return window.stillThisPage === true")  # no reload
+
+
 def test_a_changed_text_is_checked_again_before_it_is_queued(station: Station,
                                                              browser: Phone) -> None:
     browser.log_in("vanhanh", PASSWORDS["operator"])

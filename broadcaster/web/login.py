@@ -5,13 +5,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from broadcaster.clock import zone
 from broadcaster.i18n import N_, _
-from broadcaster.web.console import CSRF_FIELD, MSG_FORM_EXPIRED, Console, Visit, page
+from broadcaster.web.console import (
+    CSRF_FIELD,
+    MSG_BAD_FORM,
+    MSG_FORM_EXPIRED,
+    Console,
+    Visit,
+    page,
+)
 
 MSG_WRONG = N_("Wrong name or password.")
 MSG_LOCKED = N_("Too many wrong attempts for this name or from this device; try again "
@@ -46,7 +54,10 @@ def _form(console: Console, request: Request, *, name: str, error: str,
 
 async def log_in(request: Request) -> Response:
     console: Console = request.app.state.console
-    form = await request.form(max_files=0, max_fields=10)
+    try:
+        form = await request.form(max_files=0, max_fields=10)
+    except MultiPartException:
+        return console.refusal(request, _(MSG_BAD_FORM), 400)
     token, name, password, target = (form.get(key) for key in (CSRF_FIELD, "name", "password",
                                                                 "next"))
     if not isinstance(token, str) or not console.sessions.login_csrf_ok(request, token):
