@@ -52,6 +52,9 @@ MSG_BAD_URL = N_("[district] broker {url!r} is not a broker URL; write it like "
                  "mqtt://broker.example:1883 or mqtts://broker.example:8883?ca_file=/path/ca.pem")
 MSG_BAD_PROTOCOL = N_("[district] broker: protocol must be 5 or 3.1.1, not {value!r}")
 MSG_PASSWORD_UNREADABLE = N_("[district] password_file {path}: cannot read it ({reason})")
+MSG_CONNECTED = N_("connected to {where} since {since}")
+MSG_NOT_CONNECTED = N_("NOT connected to {where} since {since}{problem}; retrying")
+MSG_SINCE_START = N_("start")
 
 
 @dataclass(frozen=True)
@@ -224,10 +227,11 @@ class UpstreamLink:
         def clock(moment: float) -> str:
             return datetime.fromtimestamp(moment, zone).strftime("%Y-%m-%d %H:%M:%S")
         if self._connected_since is not None:
-            return f"connected to {where} since {clock(self._connected_since)}"
-        since = clock(self._disconnected_since) if self._disconnected_since else "start"
+            return _(MSG_CONNECTED).format(where=where, since=clock(self._connected_since))
+        since = clock(self._disconnected_since) if self._disconnected_since \
+            else _(MSG_SINCE_START)
         problem = f" ({self._last_problem})" if self._last_problem else ""
-        return f"NOT connected to {where} since {since}{problem}; retrying"
+        return _(MSG_NOT_CONNECTED).format(where=where, since=since, problem=problem)
 
     # --- what the station hands over ----------------------------------------------------
 
