@@ -54,7 +54,8 @@ MSG_BAD_PROTOCOL = N_("[district] broker: protocol must be 5 or 3.1.1, not {valu
 MSG_PASSWORD_UNREADABLE = N_("[district] password_file {path}: cannot read it ({reason})")
 MSG_CONNECTED = N_("connected to {where} since {since}")
 MSG_NOT_CONNECTED = N_("NOT connected to {where} since {since}{problem}; retrying")
-MSG_SINCE_START = N_("start")
+MSG_NOT_CONNECTED_YET = N_("NOT connected to {where} since the daemon started{problem}; "
+                           "retrying")
 
 
 @dataclass(frozen=True)
@@ -228,10 +229,11 @@ class UpstreamLink:
             return datetime.fromtimestamp(moment, zone).strftime("%Y-%m-%d %H:%M:%S")
         if self._connected_since is not None:
             return _(MSG_CONNECTED).format(where=where, since=clock(self._connected_since))
-        since = clock(self._disconnected_since) if self._disconnected_since \
-            else _(MSG_SINCE_START)
         problem = f" ({self._last_problem})" if self._last_problem else ""
-        return _(MSG_NOT_CONNECTED).format(where=where, since=since, problem=problem)
+        if self._disconnected_since is None:
+            return _(MSG_NOT_CONNECTED_YET).format(where=where, problem=problem)
+        return _(MSG_NOT_CONNECTED).format(where=where, since=clock(self._disconnected_since),
+                                           problem=problem)
 
     # --- what the station hands over ----------------------------------------------------
 
