@@ -23,6 +23,7 @@ from broadcaster.config import Config
 from broadcaster.i18n import N_, Phrase, _
 from broadcaster.lifecycle import holder
 from broadcaster.model import (
+    MAX_TITLE,
     Chime,
     File,
     Level,
@@ -71,7 +72,6 @@ MSG_FROM_VALID_FROM = N_("will air from {when}, its valid_from day")
 MSG_GAP_TOO_LONG = N_("a gap of {gap} between readings is too long; give at most {most}")
 MSG_BAD_TITLE = N_("a title is one line of at most {most} characters; shorten it")
 MAX_GAP_S = 600.0  # a longer pause on air is a mistake (30m typed for 30s)
-MAX_TITLE = 200
 MSG_DAEMON_DOWN = N_("the station daemon is not running: nothing airs until the station starts "
                      "(`sudo systemctl start broadcaster`)")
 MSG_WHAT_SLOT = N_("slot {name}")  # what fills a line of `schedule`

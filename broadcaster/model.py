@@ -93,6 +93,7 @@ class RenderedProgram:
 
 # --- Playlists (SPEC §5): what a slot or a one-off airs -------------------------------------
 
+MAX_TITLE = 200  # a title is one line in `queue` and `log` (SPEC §8): say, play and playlists
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from broadcaster.i18n import _
-from broadcaster.model import Level, Playlist, PlaylistItem, Slot
+from broadcaster.model import MAX_TITLE, Level, Playlist, PlaylistItem, Slot
 from broadcaster.nearest import nearest_key
 from broadcaster.playlist import messages as msg
 from broadcaster.playlist import values
@@ -40,9 +40,6 @@ if TYPE_CHECKING:
 TOP_KEYS = ("title", "slot", "level", "valid_from", "valid_until", "items")
 SLOT_KEYS = ("days", "at", "until")
 DEFAULT_MAX_TEXT_CHARS = 20_000
-# A title is one line in `queue` and `log` (SPEC §8), as for `say --title` (desk.MAX_TITLE:
-# the desk does not import this package, so that `say` starts fast).
-MAX_TITLE = 200
 
 
 def load_playlist(path: Path, audio_dir: Path, *,
