@@ -245,6 +245,18 @@ class Store:
              now, occurrence, reference))
         return int(cursor.lastrowid or 0)
 
+    def enqueue_occurrence(self, slot: str, *, occurrence: str, title: str, level: Level,
+                           items: tuple[PlaylistItem, ...], due_at: float, now: float,
+                           expires_at: float, hard_end: float | None) -> int | None:
+        """Queue one occurrence of slot `slot` if the slot is still installed (a `playlist
+        remove` may have committed a moment ago); its id, else None."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM slots WHERE name = ?", (slot,)).fetchone() is None:
+                return None
+            return self.enqueue(title=title, level=level, source="slot", items=items,
+                                due_at=due_at, now=now, expires_at=expires_at,
+                                hard_end=hard_end, occurrence=occurrence, connection=db)
+
     def has_occurrence(self, occurrence: str) -> bool:
         row = self._db.execute("SELECT 1 FROM queue WHERE occurrence = ?",
                                (occurrence,)).fetchone()

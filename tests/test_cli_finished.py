@@ -132,6 +132,23 @@ def test_removing_a_slot_cancels_what_it_had_queued_and_logs_it(tmp_path: Path) 
     assert json.loads(station.cli("queue", "--json").stdout) == []
 
 
+def test_a_slot_removed_as_the_daemon_queues_it_is_not_queued(tmp_path: Path) -> None:
+    """The daemon read the slots a moment before `playlist remove` committed: its next
+    step must not queue an occurrence of a slot that is gone."""
+    station = daemon_station(tmp_path / "station")
+    at, until = _open_window()
+    assert station.cli("playlist", "apply",
+                       str(slot_file(station.root, "sang", at=at, until=until))).returncode == 0
+    with station_store(station) as store:
+        slots = SlotQueue(HANOI)
+        slots.installed(store.slots())  # what the daemon knows
+    assert station.cli("playlist", "remove", "sang").returncode == 0
+    with station_store(station) as store:
+        now = datetime.now(HANOI).timestamp()
+        assert not slots.queue_owed(store, now, now)
+        assert store.pending() == []
+
+
 @pytest.mark.slow
 def test_a_slot_removed_while_on_air_airs_to_its_end(tmp_path: Path,
                                                      null_sink: NullSink) -> None:

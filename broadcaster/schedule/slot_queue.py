@@ -36,14 +36,14 @@ class SlotQueue:
                 if occurrence.key in self._queued or store.has_occurrence(occurrence.key):
                     self._queued.add(occurrence.key)
                     continue
-                store.enqueue(
-                    title=playlist.title, level=playlist.level, source="slot",
-                    items=playlist.items, due_at=occurrence.start.timestamp(), now=now,
+                queued = store.enqueue_occurrence(
+                    name, occurrence=occurrence.key, title=playlist.title,
+                    level=playlist.level, items=playlist.items,
+                    due_at=occurrence.start.timestamp(), now=now,
                     expires_at=occurrence.expires.timestamp(),
-                    hard_end=occurrence.hard_end.timestamp() if occurrence.hard_end else None,
-                    occurrence=occurrence.key)
+                    hard_end=occurrence.hard_end.timestamp() if occurrence.hard_end else None)
                 self._queued.add(occurrence.key)
-                added = True
+                added = added or queued is not None
         return added
 
     def ahead(self, now: float) -> list[tuple[Occurrence, Playlist]]:
