@@ -351,8 +351,7 @@ def cancel(
 def status(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     import time
 
-    from broadcaster.station_status import current_status
-    from broadcaster.status import to_builtins
+    from broadcaster.status import current_status, to_builtins
 
     station = load(config)
     live = current_status(station)  # the daemon's, or built from the database when down

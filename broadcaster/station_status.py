@@ -28,6 +28,7 @@ from broadcaster.status import (
     StatusWriter,
     status_path,
 )
+from broadcaster.status import current_status as current_status  # what the console calls
 
 if TYPE_CHECKING:
     from broadcaster.air import Player
@@ -182,19 +183,15 @@ def waiting_note(rundown: Rundown, item: Item, now: float) -> str:
     return _(MSG_HELD_QUIET).format(until=end.strftime("%H:%M"))
 
 
-def current_status(config: Config) -> LiveStatus:
-    """What `status` shows: the running daemon's live status; else the same record built
-    from the database (`running` false): what waits in air order with its expected start,
-    the configured device, amplifier relay and upstream broker, the clock."""
-    from broadcaster.lifecycle import holder
-    from broadcaster.status import read_status
-
-    live = read_status(config)
-    if live is not None:
-        return live
+def status_from_database(config: Config) -> LiveStatus:
+    """The live status while the daemon is down (`running` false), built from the
+    database: what waits in air order with its expected start, the configured device,
+    amplifier relay and upstream broker, the clock. A daemon that holds the station but
+    has written no status yet (starting or stopping) is `running` with its pid."""
     from broadcaster.air.amplifier import describe_relay
     from broadcaster.clock import station_now
     from broadcaster.desk import pending, station_rundown
+    from broadcaster.lifecycle import holder
 
     daemon = holder(config.data_dir)  # running, but its status is not written yet
     now = station_now(config).timestamp()

@@ -116,6 +116,18 @@ def read_status(config: Config) -> LiveStatus | None:
     return status
 
 
+def current_status(config: Config) -> LiveStatus:
+    """What `status` shows: the running daemon's live status; else the same record built
+    from the database (`station_status.status_from_database`). Cheap while the daemon
+    runs: the status file is read, nothing of the air or the rundown is imported."""
+    live = read_status(config)
+    if live is not None:
+        return live
+    from broadcaster.station_status import status_from_database
+
+    return status_from_database(config)
+
+
 def to_builtins(status: LiveStatus) -> dict[str, object]:
     """Plain JSON-ready data (for `status --json`)."""
     data: dict[str, object] = msgspec.to_builtins(status)
