@@ -165,13 +165,27 @@ class Phone:
 
     def press(self, element_id: str) -> None:
         """Click a button or link and wait for the page it leads to (every button of the
-        console submits a form or opens a page)."""
-        from selenium.webdriver.support import expected_conditions
+        console submits a form or opens a page). A button in a live part of the page may be
+        replaced by a fresh copy as it is found: then the fresh one is clicked."""
         from selenium.webdriver.support.ui import WebDriverWait
 
         old_page = self.driver.find_element("tag name", "html")
-        self.driver.find_element("id", element_id).click()
-        WebDriverWait(self.driver, WAIT_S).until(expected_conditions.staleness_of(old_page))
+
+        def click() -> bool | None:
+            self.driver.find_element("id", element_id).click()
+            return True
+
+        def left(_driver: Any) -> bool:
+            try:
+                old_page.is_enabled()
+            except Exception as exc:
+                if replaced(exc):
+                    return True
+                raise
+            return False
+
+        self.wait_for(click, f"#{element_id} to click")
+        WebDriverWait(self.driver, WAIT_S).until(left)
         self.wait_for(lambda: self.driver.execute_script(
             "return document.readyState === 'complete'"), "the page to load")
 
@@ -190,14 +204,16 @@ class Phone:
 
     def wait_for(self, fact: Callable[[], T | None], what: str, timeout: float = WAIT_S) -> T:
         """Wait until `fact()` is truthy (a fact on the page); fail naming `what`."""
-        from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+        from selenium.common.exceptions import TimeoutException
         from selenium.webdriver.support.ui import WebDriverWait
 
         def check(_driver: Any) -> T | None:
             try:
                 return fact()
-            except StaleElementReferenceException:
-                return None  # htmx replaced the part while we read it
+            except Exception as exc:
+                if replaced(exc):
+                    return None  # htmx replaced the part while we read it
+                raise
 
         try:
             found = WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(check)
@@ -237,6 +253,15 @@ class Phone:
     def forget(self) -> None:
         """Log out the hard way: the browser forgets its cookies."""
         self.driver.delete_all_cookies()
+
+
+def replaced(exc: BaseException) -> bool:
+    """Whether Selenium failed because the element it held was replaced (htmx swapped the
+    live part of the page): Chromium says it in two ways."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    return isinstance(exc, StaleElementReferenceException) or (
+        isinstance(exc, WebDriverException) and "does not belong to the document" in str(exc))
 
 
 def chromium_missing() -> str:
