@@ -105,6 +105,7 @@ def _password() -> str:
     except UnicodeDecodeError:
         raise OperatorError(_(MSG_PASSWORD_NOT_UTF8)) from None
 
+
 # --- the console: `broadcaster web` ----------------------------------------------------------
 
 MSG_WEB_DISABLED = N_("the web console is turned off in {path} ([web] enabled = false); set "
