@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from broadcaster.station_status import current_status
+from broadcaster.status import current_status
 from broadcaster.upstream import inbox
 from broadcaster.web.console import Console, Visit, page
 
