@@ -154,7 +154,8 @@ def test_a_relay_that_cannot_be_driven_is_named_with_its_cause_and_logged_with_t
     with running_daemon(station) as daemon:
         news = queued(station, "play", str(tmp_path / "news.wav"))
         (line,) = daemon.wait_finished(news)
-        data = status_json(station)
+        # The as-run line is written first, the status file a moment later.
+        data = daemon.wait_for(lambda: status_when(station, "last_error"), "the last error")
         text = status_text(station)
         lines = journal(daemon)
     cause = "relay on GPIO17 cannot be driven: no GPIO driver works on this machine (native:"
