@@ -25,7 +25,8 @@ KEYWORDS = {"N_": None, "_": None, "ngettext": (1, 2)}
 def marked_messages() -> set[str]:
     """Every message the code marks, as `scripts/i18n extract` finds them."""
     found: set[str] = set()
-    method_map = [("broadcaster/**.py", "python")]
+    method_map = [("broadcaster/**.py", "python"),
+                  ("broadcaster/web/templates/**.html", "jinja2")]  # as babel.cfg says
     for _file, _line, message, _comments, _context in extract_from_dir(
             str(ROOT), method_map=method_map, keywords=KEYWORDS):
         found.update([message] if isinstance(message, str) else message)
