@@ -497,3 +497,14 @@ def test_the_commands_help_does_not_load_argon2() -> None:
                           timeout=60, check=True)
     assert "user" in done.stdout
     assert done.stdout.splitlines()[-1] == "False False"
+
+
+def test_two_logins_in_the_same_second_get_their_own_tokens() -> None:
+    from broadcaster.web.accounts import Role
+    from broadcaster.web.security import csrf_token, read_session, sign_session
+
+    secret = b"k" * 32
+    one = sign_session(secret, "lanhdao", Role.LEADER, 1_800_000_000.0)
+    other = sign_session(secret, "lanhdao", Role.LEADER, 1_800_000_000.0)
+    assert one != other and csrf_token(secret, one) != csrf_token(secret, other)
+    assert read_session(secret, one, 3600, 1_800_000_001.0) == ("lanhdao", Role.LEADER)

@@ -78,8 +78,12 @@ def _create(path: Path) -> bytes:
 
 def sign_session(secret: bytes, name: str, role: Role, issued_at: float) -> str:
     """The session token (for a signed, HttpOnly, SameSite cookie) of `name` logged in with
-    `role` at `issued_at` (epoch seconds)."""
-    return _serializer(secret, issued_at).dumps([name, Role(role).value])
+    `role` at `issued_at` (epoch seconds). A random part makes every login's token (and so
+    its CSRF token) its own, even two logins of one account in the same second."""
+    import secrets
+
+    return _serializer(secret, issued_at).dumps([name, Role(role).value,
+                                                 secrets.token_urlsafe(12)])
 
 
 def read_session(secret: bytes, token: str, max_age_s: float,
@@ -87,10 +91,10 @@ def read_session(secret: bytes, token: str, max_age_s: float,
     """(name, role) from a token `sign_session` made, or None when it is forged, altered,
     older than `max_age_s` at `now` or issued after `now` (the clock went back)."""
     try:
-        name, role = _serializer(secret, now).loads(token, max_age=int(max_age_s))
+        name, role, _nonce = _serializer(secret, now).loads(token, max_age=int(max_age_s))
         return str(name), Role(role)
     except (BadSignature, ValueError, TypeError):
-        return None  # SignatureExpired is a BadSignature; ValueError: not a pair, no role
+        return None  # SignatureExpired is a BadSignature; ValueError: not 3 parts, no role
 
 
 def csrf_token(secret: bytes, session_token: str) -> str:
