@@ -16,7 +16,15 @@ import soundfile
 
 from broadcaster.model import Level, Outcome
 from tests.support.daemon import daemon_station, queued, running_daemon
-from tests.support.sound import NullSink, frame_indices, rms_dbfs, runs, write_indexed, write_tone
+from tests.support.sound import (
+    NullSink,
+    frame_indices,
+    rms_dbfs,
+    runs,
+    through_fades,
+    write_indexed,
+    write_tone,
+)
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -80,7 +88,7 @@ def test_an_emergency_cuts_into_a_file_which_then_resumes(tmp_path: Path,
 
     # on air: the music up to the cut, the emergency, then the music from where it was cut
     captured = null_sink.read(recording).astype(np.int32)
-    played = runs(frame_indices(captured))
+    played = through_fades(runs(frame_indices(captured)))
     assert len(played) == 2, played
     (before_at, _first, last), (after_at, resumed, end) = played
     assert 0 <= last - resumed < 0.01 * RATE  # the fade's first frames still match

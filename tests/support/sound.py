@@ -329,6 +329,23 @@ def runs(indices: npt.NDArray[np.int64]) -> list[tuple[int, int, int]]:
             for a, b in zip(starts, ends, strict=True) if b - a > 100]
 
 
+def through_fades(played: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """`runs` with a fade's start put back onto the run it fades: a fade keeps the left
+    channel's small values (just after each 2^15 wrap) consecutive for a while, except
+    where rounding repeats one index, which splits the run in two in the same place of
+    the capture."""
+    joined: list[tuple[int, int, int]] = []
+    for at, first, last in played:
+        if joined:
+            before_at, before_first, before_last = joined[-1]
+            if at == before_at + before_last - before_first + 1 \
+                    and first - before_last in (0, 1):
+                joined[-1] = (before_at, before_first, last)
+                continue
+        joined.append((at, first, last))
+    return joined
+
+
 def heard_between(indices: npt.NDArray[np.int64], start: int,
                   end: int | None = None) -> list[tuple[int, int, int]]:
     """`runs` between frames `start` and `end` of a capture (positions counted from the
