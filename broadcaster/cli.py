@@ -12,11 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from typer.core import TyperArgument, TyperCommand
+from typer.core import TyperArgument
 
 import broadcaster.command_language  # noqa: F401 - first: sets the language for help texts
 from broadcaster.cli_upstream import INBOX_HELP, district_app, inbox, plain_option, text_option
 from broadcaster.cli_web import user_app, web
+from broadcaster.command_language import (
+    MSG_STOPPED,
+    OperatorCommand,
+    in_operator_words,
+    usage_error,
+)
 from broadcaster.i18n import N_, Phrase, _
 from broadcaster.model import OperatorError, one_line
 from broadcaster.terminal import (
@@ -564,7 +570,7 @@ def run(config: ConfigOption = None) -> None:
         raise SystemExit(status)
 
 
-class SpecUsage(TyperCommand):
+class SpecUsage(OperatorCommand):
     """A command whose usage line names its arguments as SPEC §3 writes them: `play FILE`,
     `cancel ID`, `normalize [TEXT]`, `playlist check FILE...` (Typer's own reads `{file}`)."""
 
@@ -580,25 +586,25 @@ class SpecUsage(TyperCommand):
         return pieces
 
 
-def _usage_as_the_spec_writes(commands: typer.Typer) -> None:
-    """Every command of `commands` and of its groups prints SpecUsage's usage line."""
-    for command in commands.registered_commands:
-        if command.cls in (None, TyperCommand):  # Typer's default; a chosen class stays
-            command.cls = SpecUsage
-    for group in commands.registered_groups:
-        if group.typer_instance is not None:
-            _usage_as_the_spec_writes(group.typer_instance)
-
-
 def main() -> None:
-    """Console entry point: operator errors become one line on stderr and exit status 1."""
-    _usage_as_the_spec_writes(app)
+    """Console entry point: operator errors become one line on stderr and exit status 1,
+    usage errors one line and exit status 2."""
+    from typer._click.exceptions import ClickException, UsageError
+
+    in_operator_words(app, SpecUsage)
     try:
-        app()
+        code = app(standalone_mode=False, prog_name="broadcaster")
     except OperatorError as exc:
         typer.echo(str(exc), err=True)
         raise SystemExit(1) from None
-    except KeyboardInterrupt:
+    except UsageError as exc:
+        typer.echo(usage_error(exc), err=True)
+        raise SystemExit(exc.exit_code) from None
+    except ClickException as exc:
+        typer.echo(exc.format_message(), err=True)
+        raise SystemExit(exc.exit_code) from None
+    except (KeyboardInterrupt, typer.Abort):
+        typer.echo(_(MSG_STOPPED), err=True)
         raise SystemExit(130) from None
     except Exception as exc:
         if os.environ.get("BROADCASTER_DEBUG"):
@@ -606,3 +612,5 @@ def main() -> None:
         typer.echo(_(MSG_UNEXPECTED).format(kind=type(exc).__name__, detail=one_line(exc)),
                    err=True)
         raise SystemExit(1) from None
+    # a command's `typer.Exit(code)` (and `--help`) come back as the exit status
+    raise SystemExit(code if isinstance(code, int) else 0)

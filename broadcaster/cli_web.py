@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 MSG_PASSWORD = N_("Password")
 MSG_PASSWORD_AGAIN = N_("The same password again")
+MSG_PASSWORDS_DIFFER = N_("the two passwords differ; type the password again, twice")
 MSG_NO_PASSWORD = N_("no password on standard input; type it when asked, or pipe one line")
 MSG_PASSWORD_NOT_UTF8 = N_("the password on standard input is not UTF-8 text")
 MSG_ADDED = N_("added {role} '{name}'")
@@ -95,8 +96,11 @@ def _password() -> str:
     from broadcaster.model import OperatorError
 
     if sys.stdin is not None and sys.stdin.isatty():
-        return str(typer.prompt(_(MSG_PASSWORD), hide_input=True,
-                                confirmation_prompt=_(MSG_PASSWORD_AGAIN)))
+        while True:  # Click's own confirmation prompt complains in English
+            first = str(typer.prompt(_(MSG_PASSWORD), hide_input=True))
+            if first == str(typer.prompt(_(MSG_PASSWORD_AGAIN), hide_input=True)):
+                return first
+            typer.echo(_(MSG_PASSWORDS_DIFFER), err=True)
     line = sys.stdin.buffer.readline().rstrip(b"\r\n") if sys.stdin is not None else b""
     if not line:
         raise OperatorError(_(MSG_NO_PASSWORD))

@@ -125,6 +125,56 @@ def test_a_refusal_is_one_line_in_the_operators_language(tmp_path: Path) -> None
     assert english.stderr == "the text has nothing to read aloud; write the notice in words\n"
 
 
+@pytest.mark.parametrize(("args", "vietnamese", "english"), [
+    (["cancel"], "thiếu ID; xem `broadcaster cancel --help`",
+     "ID is missing; see `broadcaster cancel --help`"),
+    (["cancel", "abc"], "ID phải là số nguyên, không phải 'abc'; xem `broadcaster cancel --help`",
+     "ID must be a whole number, not 'abc'; see `broadcaster cancel --help`"),
+    (["say", "Họp", "tổ", "--at", "+1h"],
+     "thừa đối số (tổ); nội dung có dấu cách phải đặt trong dấu ngoặc kép; "
+     "xem `broadcaster say --help`",
+     "too many arguments (tổ); put a text with spaces in quotes; see `broadcaster say --help`"),
+    (["say", "Họp tổ", "--lvel", "priority"],
+     "không có tùy chọn --lvel (có phải ý là --help, --level, --title?); "
+     "xem `broadcaster say --help`",
+     "there is no option --lvel (did you mean --help, --level, --title?); "
+     "see `broadcaster say --help`"),
+    (["say", "Họp tổ", "--repeat", "11"],
+     "--repeat tối đa là 10, không phải '11'; xem `broadcaster say --help`",
+     "--repeat must be at most 10, not '11'; see `broadcaster say --help`"),
+    (["log", "--since"], "tùy chọn --since cần một giá trị ngay sau nó",
+     "the option --since needs a value after it"),
+    (["user", "add", "lan", "--role", "admin"],
+     "--role phải là một trong 'viewer', 'operator', 'leader', không phải 'admin'; "
+     "xem `broadcaster user add --help`",
+     "--role must be one of 'viewer', 'operator', 'leader', not 'admin'; "
+     "see `broadcaster user add --help`"),
+    (["nothing"], "Không có lệnh 'nothing'; xem `broadcaster --help`",
+     "No such command 'nothing'; see `broadcaster --help`"),
+])
+def test_a_usage_error_is_one_line_in_the_operators_language(
+        tmp_path: Path, args: list[str], vietnamese: str, english: str) -> None:
+    """What Click would write in English on three lines ("Usage: …", "Try '…' for help.",
+    "Error: …") is one line that says what was wrong, and where to read more."""
+    config = station_config(tmp_path)
+    for language, line in (("vi", vietnamese), ("en", english)):
+        done = run(*args, BROADCASTER_CONFIG=config, BROADCASTER_LANG=language)
+        assert (done.returncode, done.stderr, done.stdout) == (2, line + "\n", "")
+    assert not (tmp_path / "data").exists()  # changed nothing
+
+
+def test_the_help_pages_own_words_are_in_the_operators_language() -> None:
+    vietnamese = run("cancel", "--help").stdout
+    english = run("cancel", "--help", BROADCASTER_LANG="en").stdout
+    assert vietnamese.startswith("Cách dùng: broadcaster cancel [OPTIONS] ID\n")
+    assert "--help           Hiện trợ giúp này rồi thoát." in vietnamese
+    assert "Show this message" not in vietnamese and "Usage" not in vietnamese
+    assert english.startswith("Usage: broadcaster cancel [OPTIONS] ID\n")
+    assert "Show this message and exit." in english
+    group = run("playlist", "--help").stdout
+    assert group.startswith("Cách dùng: broadcaster playlist") and "Hiện trợ giúp" in group
+
+
 def test_playlist_problems_keep_file_and_line_in_front(tmp_path: Path) -> None:
     config = station_config(tmp_path)
     playlist = tmp_path / "sang.yaml"

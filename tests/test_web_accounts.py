@@ -445,6 +445,7 @@ def test_user_refusals_are_one_line_and_change_nothing(
 
 
 def test_at_a_terminal_the_password_is_asked_twice_and_not_shown(station: Station) -> None:
+    """Two different entries are asked again (in the operator's words, not Click's)."""
     import os
     import pty
     import select
@@ -469,6 +470,12 @@ def test_at_a_terminal_the_password_is_asked_twice_and_not_shown(station: Statio
             except OSError:  # the command ended (EIO)
                 break
 
+    read_until(b"Password: ")
+    os.write(terminal, PASSWORD.encode() + b"\n")
+    read_until(b"The same password again: ")
+    os.write(terminal, b"a slip of the finger\n")  # not the same: asked again, twice
+    read_until(b"the two passwords differ; type the password again, twice")
+    shown = b""
     read_until(b"Password: ")
     os.write(terminal, PASSWORD.encode() + b"\n")
     read_until(b"The same password again: ")
