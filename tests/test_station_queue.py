@@ -101,7 +101,7 @@ def test_an_emergency_cuts_into_a_file_which_then_resumes(tmp_path: Path,
 @pytest.mark.slow
 def test_a_priority_item_goes_before_the_waiting_normal_ones(tmp_path: Path,
                                                              null_sink: NullSink) -> None:
-    write_tone(tmp_path / "music.wav", 2.0)
+    write_tone(tmp_path / "music.wav", 6.0)  # long enough for three CLI calls under load
     for name in ("weather", "market", "vaccination"):
         write_tone(tmp_path / f"{name}.wav", 0.3)
     station = daemon_station(tmp_path / "station", "nullsink")
