@@ -46,7 +46,7 @@ MSG_CANNOT_OPEN = N_("{path}: cannot open the station database ({reason}); "
 MSG_NO_SUCH_ITEM = N_("no pending item with id {id}; see `broadcaster queue`")
 MSG_CANCELLED = N_("cancelled by operator")
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS queue (
     id          INTEGER PRIMARY KEY,
@@ -114,6 +114,17 @@ CREATE TABLE IF NOT EXISTS login_attempts (
     outcome     TEXT NOT NULL         -- ok, failed, locked
 );
 CREATE INDEX IF NOT EXISTS login_attempts_time ON login_attempts (at);
+"""
+# Version 5: the console's open sessions, so that logging out, a new password or a removed
+# account ends a session on the server and not only in one browser (web/accounts.py).
+_V5 = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id          TEXT PRIMARY KEY,     -- the random part of the signed session cookie
+    name        TEXT NOT NULL,        -- the account
+    started_at  REAL NOT NULL,
+    source      TEXT NOT NULL         -- the client's address at login
+);
+CREATE INDEX IF NOT EXISTS sessions_name ON sessions (name);
 """
 
 
@@ -204,6 +215,8 @@ class Store:
                 _script(self._db, _V3)
             if version < 4:
                 _script(self._db, _V4)
+            if version < 5:
+                _script(self._db, _V5)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager

@@ -139,6 +139,7 @@ def test_a_version_3_database_is_upgraded_in_place(tmp_path: Path) -> None:
     assert store.query("SELECT name FROM accounts") == [("lan",)]
     assert store.query("SELECT name FROM sqlite_master WHERE type = 'index'"
                        " AND tbl_name = 'login_attempts'") == [("login_attempts_time",)]
+    assert store.query("SELECT count(*) FROM sessions") == [(0,)]  # version 5
     store.close()
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 

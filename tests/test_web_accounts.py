@@ -365,19 +365,20 @@ def test_the_secret_folder_must_be_writable(tmp_path: Path) -> None:
 
 def test_a_session_reads_back_until_it_is_too_old(tmp_path: Path) -> None:
     secret = new_secret(tmp_path / "web-secret.key")
-    token = sign_session(secret, "lan", Role.OPERATOR, issued_at=1_800_000_000.0)
-    assert read_session(secret, token, 3600, now=1_800_000_000.0) == ("lan", Role.OPERATOR)
-    assert read_session(secret, token, 3600, now=1_800_003_600.0) == ("lan", Role.OPERATOR)
+    token = sign_session(secret, "lan", Role.OPERATOR, issued_at=1_800_000_000.0, session="s1")
+    claim = ("lan", Role.OPERATOR, "s1")
+    assert read_session(secret, token, 3600, now=1_800_000_000.0) == claim
+    assert read_session(secret, token, 3600, now=1_800_003_600.0) == claim
     assert read_session(secret, token, 3600, now=1_800_003_601.0) is None
     assert read_session(secret, token, 3600, now=1_799_999_990.0) is None  # the clock went back
 
 
 def test_a_session_altered_or_signed_elsewhere_is_refused(tmp_path: Path) -> None:
     secret = new_secret(tmp_path / "web-secret.key")
-    token = sign_session(secret, "lan", Role.VIEWER, issued_at=1_800_000_000.0)
+    token = sign_session(secret, "lan", Role.VIEWER, issued_at=1_800_000_000.0, session="s1")
     payload, issued, signature = token.split(".")
     forged = sign_session(new_secret(tmp_path / "other.key"), "lan", Role.LEADER,
-                          issued_at=1_800_000_000.0)
+                          issued_at=1_800_000_000.0, session="s1")
     as_leader = forged.split(".")[0]
     for bad in (f"{as_leader}.{issued}.{signature}", f"{payload}.{issued}.{signature[::-1]}",
                 forged, token[:-1], "", "not a token", "é.é.é"):
@@ -386,8 +387,8 @@ def test_a_session_altered_or_signed_elsewhere_is_refused(tmp_path: Path) -> Non
 
 def test_a_csrf_token_is_good_only_with_its_own_session(tmp_path: Path) -> None:
     secret = new_secret(tmp_path / "web-secret.key")
-    lan = sign_session(secret, "lan", Role.OPERATOR, issued_at=1_800_000_000.0)
-    hoa = sign_session(secret, "hoa", Role.OPERATOR, issued_at=1_800_000_000.0)
+    lan = sign_session(secret, "lan", Role.OPERATOR, issued_at=1_800_000_000.0, session="s1")
+    hoa = sign_session(secret, "hoa", Role.OPERATOR, issued_at=1_800_000_000.0, session="s2")
     token = csrf_token(secret, lan)
     assert csrf_token(secret, lan) == token
     assert csrf_ok(secret, lan, token)
@@ -506,12 +507,26 @@ def test_the_commands_help_does_not_load_argon2() -> None:
     assert done.stdout.splitlines()[-1] == "False False"
 
 
-def test_two_logins_in_the_same_second_get_their_own_tokens() -> None:
-    from broadcaster.web.accounts import Role
-    from broadcaster.web.security import csrf_token, read_session, sign_session
-
+def test_two_logins_in_the_same_second_get_their_own_sessions(accounts: Accounts) -> None:
+    accounts.add("lanhdao", Role.LEADER, PASSWORD)
+    first, second = (accounts.open_session("lanhdao", OFFICE, 3600) for _ in range(2))
+    assert first != second
     secret = b"k" * 32
-    one = sign_session(secret, "lanhdao", Role.LEADER, 1_800_000_000.0)
-    other = sign_session(secret, "lanhdao", Role.LEADER, 1_800_000_000.0)
+    one, other = (sign_session(secret, "lanhdao", Role.LEADER, 1_800_000_000.0, session)
+                  for session in (first, second))
     assert one != other and csrf_token(secret, one) != csrf_token(secret, other)
-    assert read_session(secret, one, 3600, 1_800_000_001.0) == ("lanhdao", Role.LEADER)
+    assert read_session(secret, one, 3600, 1_800_000_001.0) == ("lanhdao", Role.LEADER, first)
+    accounts.close_session(first)  # logging out of one ends that one only
+    assert accounts.in_session("lanhdao", first) is None
+    assert accounts.in_session("LanhDao", second) == accounts.get("lanhdao")
+    assert accounts.in_session("vanhanh", second) is None  # not another's session
+
+
+def test_sessions_older_than_a_working_day_are_forgotten(accounts: Accounts,
+                                                         clock: Clock) -> None:
+    accounts.add("lanhdao", Role.LEADER, PASSWORD)
+    old = accounts.open_session("lanhdao", OFFICE, 3600)
+    clock.now += 3601
+    new = accounts.open_session("lanhdao", OFFICE, 3600)
+    assert accounts.in_session("lanhdao", old) is None
+    assert accounts.in_session("lanhdao", new) is not None

@@ -333,6 +333,55 @@ def test_a_leader_adds_an_operator_who_can_then_log_in(station: Station,
     browser.wait_for_id("emergency-button")  # an operator
 
 
+def test_logging_out_or_a_new_password_ends_a_session_on_the_server(
+        station: Station, console: WebConsole) -> None:
+    """A copy of the cookie (another browser, a stolen phone) is worth nothing once its
+    session has ended: by logging out, by a new password, or with the account."""
+    add_account(station, "lanhdao", "leader")
+    mobile, office, copy = Client(console), Client(console), Client(console)
+    mobile.log_in("vanhanh", PASSWORDS["operator"])
+    office.log_in("vanhanh", PASSWORDS["operator"])
+    copy.cookies = dict(mobile.cookies)
+    assert copy.request("GET", "/queue")[0] == 200
+
+    status, _page = mobile.request("POST", "/logout", {"csrf": mobile.csrf("/queue")})
+    assert status == 303 and "broadcaster_session" not in mobile.cookies
+    status, page = copy.request("GET", "/queue")  # the copy: sent to log in
+    assert status == 303
+    status, page = copy.request("GET", "/login?next=/queue")  # no loop back to /queue
+    assert status == 200 and 'id="login-form"' in page
+    assert "broadcaster_session" not in copy.cookies  # the dead cookie is cleared
+    assert office.request("GET", "/queue")[0] == 200  # the other login goes on
+
+    # `user passwd` at the box ends every session of the account
+    assert station.cli("user", "passwd", "vanhanh", stdin="mat-khau-moi-2\n").returncode == 0
+    assert office.request("GET", "/queue")[0] == 303
+    office.log_in("vanhanh", "mat-khau-moi-2")
+
+    # the leader sets the operator's password: the operator's sessions end; the leader
+    # sets their own: their other sessions end, this one goes on
+    leader, leader_elsewhere = Client(console), Client(console)
+    leader.log_in("lanhdao", PASSWORDS["leader"])
+    leader_elsewhere.log_in("lanhdao", PASSWORDS["leader"])
+    for name, password in (("vanhanh", "mat-khau-moi-3"), ("LanhDao", "mat-khau-moi-4")):
+        status, page = leader.request("POST", "/accounts/password", {
+            "csrf": leader.csrf("/accounts"), "name": name, "password": password,
+            "again": password})
+        assert status == 200, page
+    assert office.request("GET", "/queue")[0] == 303
+    assert leader_elsewhere.request("GET", "/queue")[0] == 303
+    assert leader.request("GET", "/accounts")[0] == 200
+
+    # a removed account's sessions end with it
+    office.log_in("vanhanh", "mat-khau-moi-3")
+    status, page = leader.request("POST", "/accounts/remove", {
+        "csrf": leader.csrf("/accounts"), "name": "vanhanh"})
+    assert status == 200, page
+    assert office.request("GET", "/queue")[0] == 303
+    with station_store(station) as store:
+        assert [row[0] for row in store.query("SELECT name FROM sessions")] == ["lanhdao"]
+
+
 def test_the_schedule_shows_each_slot_and_what_fills_it(station: Station,
                                                        browser: Phone) -> None:
     at, until = _slot_times(station)

@@ -1,6 +1,7 @@
 """Who may use the web console, and how well they proved it (issue 10).
 
-Accounts live in the station database (tables built by `broadcaster.store`, schema v4).
+Accounts and their open sessions live in the station database (tables built by
+`broadcaster.store`, schema v4 and v5).
 Their SQL is here rather than in store.py, as the upstream link's tables are in
 upstream/records.py: the store owns the connection and the schema, the concept that
 owns the rows reads and writes them through `store.query()` and `store.transaction()`.
@@ -136,8 +137,10 @@ class Accounts:
                        (name, account.role.value, hashed, account.created_at))
         return account
 
-    def set_password(self, name: str, password: str) -> None:
-        """Replace an account's password (OperatorError: no such account, weak password)."""
+    def set_password(self, name: str, password: str, *, keep_session: str | None = None) -> None:
+        """Replace an account's password (OperatorError: no such account, weak password).
+        Every session of the account ends, but `keep_session` (the leader changing their
+        own password at the console stays logged in there)."""
         name = _key(name)
         _check_password(name, password)
         hashed = self._hasher.hash(_composed(password))
@@ -145,6 +148,8 @@ class Accounts:
             if not db.execute("UPDATE accounts SET hash = ? WHERE name = ?",
                               (hashed, name)).rowcount:
                 raise OperatorError(_(MSG_NO_ACCOUNT).format(name=name))
+            db.execute("DELETE FROM sessions WHERE name = ? AND id IS NOT ?",
+                       (name, keep_session))
 
     def set_role(self, name: str, role: Role) -> Account:
         """Give an account another role; the last leader stays a leader."""
@@ -163,6 +168,7 @@ class Accounts:
             if _account(db, name).role is Role.LEADER:
                 _refuse_last_leader(db, name)
             db.execute("DELETE FROM accounts WHERE name = ?", (name,))
+            db.execute("DELETE FROM sessions WHERE name = ?", (name,))
 
     def list(self) -> list[Account]:
         """Every account, by name."""
@@ -175,6 +181,33 @@ class Accounts:
         rows = self._store.query("SELECT name, role, created_at FROM accounts WHERE name = ?",
                                  (_key(name),))
         return Account(str(rows[0][0]), Role(rows[0][1]), float(rows[0][2])) if rows else None
+
+    # --- sessions ------------------------------------------------------------------------
+
+    def open_session(self, name: str, source: str, max_age_s: float) -> str:
+        """A new session of the account `name` (logged in from `source`): its id, the random
+        part of the session cookie. Sessions older than `max_age_s` are forgotten."""
+        import secrets
+
+        session, now = secrets.token_urlsafe(16), self._clock()
+        with self._store.transaction() as db:
+            db.execute("DELETE FROM sessions WHERE started_at < ?", (now - max_age_s,))
+            db.execute("INSERT INTO sessions (id, name, started_at, source) VALUES (?,?,?,?)",
+                       (session, _key(name), now, _printable(source)[:_LOGGED_CHARS]))
+        return session
+
+    def in_session(self, name: str, session: str) -> Account | None:
+        """The account `name` now, if `session` is one of its open sessions: logging out, a
+        new password or the account's removal ended it otherwise."""
+        rows = self._store.query(
+            "SELECT a.name, a.role, a.created_at FROM sessions s JOIN accounts a"
+            " ON a.name = s.name WHERE s.id = ? AND s.name = ?", (session, _key(name)))
+        return Account(str(rows[0][0]), Role(rows[0][1]), float(rows[0][2])) if rows else None
+
+    def close_session(self, session: str) -> None:
+        """End one session (logging out)."""
+        with self._store.transaction() as db:
+            db.execute("DELETE FROM sessions WHERE id = ?", (session,))
 
     # --- logging in ----------------------------------------------------------------------
 

@@ -71,7 +71,10 @@ def change(visit: Visit) -> Response:
             _accounts_in_thread(visit, lambda accounts: accounts.set_role(name, role))
             done = _(MSG_ROLE_SET).format(name=name, role=_(ROLES[role.value]))
         elif what == "password":
-            _accounts_in_thread(visit, lambda accounts: accounts.set_password(name, secret))
+            # the leader's own password: the other sessions end, this one goes on
+            mine = visit.visitor.session if name.strip().lower() == visit.visitor.name else None
+            _accounts_in_thread(visit, lambda accounts: accounts.set_password(
+                name, secret, keep_session=mine))
             done = _(MSG_PASSWORD_SET).format(name=name)
         elif what == "remove":
             _accounts_in_thread(visit, lambda accounts: accounts.remove(name))

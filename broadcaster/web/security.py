@@ -2,7 +2,8 @@
 
 The key is 32 random bytes in a file of the data directory (mode 0600), made once and
 reused, so a restart of `broadcaster web` keeps everyone logged in. A session token is
-itsdangerous' URLSafeTimedSerializer of (name, role) with the time it was issued; a CSRF
+itsdangerous' URLSafeTimedSerializer of (name, role, session id) with the time it was
+issued; the session id is checked against the database's open sessions. A CSRF
 token is an HMAC of the session token, so it is good only with the session it was made for.
 """
 
@@ -16,6 +17,7 @@ import os
 import secrets
 import stat
 from pathlib import Path
+from typing import NamedTuple
 
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
@@ -76,23 +78,28 @@ def _create(path: Path) -> bytes:
             draft.unlink()
 
 
-def sign_session(secret: bytes, name: str, role: Role, issued_at: float) -> str:
+class Claim(NamedTuple):
+    """What a session token says: who, with which role when it was issued, which session."""
+
+    name: str
+    role: Role
+    session: str
+
+
+def sign_session(secret: bytes, name: str, role: Role, issued_at: float, session: str) -> str:
     """The session token (for a signed, HttpOnly, SameSite cookie) of `name` logged in with
-    `role` at `issued_at` (epoch seconds). A random part makes every login's token (and so
-    its CSRF token) its own, even two logins of one account in the same second."""
-    import secrets
-
-    return _serializer(secret, issued_at).dumps([name, Role(role).value,
-                                                 secrets.token_urlsafe(12)])
+    `role` at `issued_at` (epoch seconds), in the session `session`: a random id, which
+    makes every login's token (and so its CSRF token) its own, and which the server can end
+    (`Accounts.open_session`)."""
+    return _serializer(secret, issued_at).dumps([name, Role(role).value, session])
 
 
-def read_session(secret: bytes, token: str, max_age_s: float,
-                 now: float) -> tuple[str, Role] | None:
-    """(name, role) from a token `sign_session` made, or None when it is forged, altered,
-    older than `max_age_s` at `now` or issued after `now` (the clock went back)."""
+def read_session(secret: bytes, token: str, max_age_s: float, now: float) -> Claim | None:
+    """What a token `sign_session` made says, or None when it is forged, altered, older
+    than `max_age_s` at `now` or issued after `now` (the clock went back)."""
     try:
-        name, role, _nonce = _serializer(secret, now).loads(token, max_age=int(max_age_s))
-        return str(name), Role(role)
+        name, role, session = _serializer(secret, now).loads(token, max_age=int(max_age_s))
+        return Claim(str(name), Role(role), str(session))
     except (BadSignature, ValueError, TypeError):
         return None  # SignatureExpired is a BadSignature; ValueError: not 3 parts, no role
 

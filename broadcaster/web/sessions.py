@@ -3,7 +3,8 @@ thread that checks passwords.
 
 The session cookie is signed (broadcaster.web.security), HttpOnly, SameSite=Strict, and
 Secure when the console speaks TLS. Its role is only a hint: each request reads the account
-again, so a removed account or a changed role counts at once. Before logging in, a random
+and the session again, so a removed account, a changed role, a new password (which ends
+the account's other sessions) or logging out counts at once. Before logging in, a random
 cookie of its own binds the login form's CSRF token.
 """
 
@@ -44,6 +45,7 @@ class Visitor:
     role: Role
     token: str
     csrf: str
+    session: str
 
     def may(self, action: str) -> bool:
         return allowed(self.role, action)
@@ -60,33 +62,38 @@ class Sessions:
         self._secure = secure
 
     def signed_in(self, request: Request) -> tuple[str, str] | None:
-        """(name, session token) when the cookie is good; no database read."""
+        """(name, session token) when the cookie's signature is good; no database read, so
+        a session ended on the server still passes (only for what says nothing: whether
+        the station changed, a preview's sound)."""
         token = request.cookies.get(SESSION_COOKIE, "")
         found = read_session(self._secret, token, SESSION_MAX_AGE_S, self._now()) if token \
             else None
-        return (found[0], token) if found is not None else None
+        return (found.name, token) if found is not None else None
 
     def visitor(self, request: Request) -> Visitor | None:
-        """Who sent `request`: None without a good cookie or when the account is gone.
-        Reads the database: call it from a worker thread."""
-        signed = self.signed_in(request)
-        if signed is None:
+        """Who sent `request`: None without a good cookie, when its session was ended or
+        the account is gone. Reads the database: call it from a worker thread."""
+        token = request.cookies.get(SESSION_COOKIE, "")
+        claim = read_session(self._secret, token, SESSION_MAX_AGE_S, self._now()) if token \
+            else None
+        if claim is None:
             return None
-        name, token = signed
         store = open_store(self._config)
         try:
-            account = Accounts(store).get(name)
+            account = Accounts(store).in_session(claim.name, claim.session)
         finally:
             store.close()
         if account is None:
             return None
-        return Visitor(account.name, account.role, token, csrf_token(self._secret, token))
+        return Visitor(account.name, account.role, token, csrf_token(self._secret, token),
+                       claim.session)
 
     def csrf_ok(self, visitor: Visitor, token: str) -> bool:
         return csrf_ok(self._secret, visitor.token, token)
 
-    def start(self, response: Response, account: Account) -> None:
-        token = sign_session(self._secret, account.name, account.role, self._now())
+    def start(self, response: Response, account: Account, session: str) -> None:
+        """Give the browser the cookie of `session` (from `Accounts.open_session`)."""
+        token = sign_session(self._secret, account.name, account.role, self._now(), session)
         self._set(response, SESSION_COOKIE, token, SESSION_MAX_AGE_S)
         response.delete_cookie(LOGIN_COOKIE, path="/")
 
