@@ -89,6 +89,13 @@ MSG_UNKNOWN_SLOT = N_("no slot playlist named '{name}' is installed; installed: 
 MSG_SLOT_REMOVED_REASON = N_("its slot playlist '{name}' was removed")
 MSG_SINCE_AFTER_UNTIL = N_("--since {since} is after --until {until}; give the earlier day "
                            "to --since")
+# The same refusals at the web console, whose forms have days and times, not options.
+MSG_FORM_SINCE_AFTER_UNTIL = N_("the first day {since} is after the last day {until}; "
+                                "swap the two days")
+MSG_FORM_PAST_EXPIRY = N_("it could start no later than {expires}, which has passed; "
+                          "choose a later day or time")
+MSG_FORM_QUIET_PAST_EXPIRY = N_("quiet hours hold it until {free}, past the latest start "
+                                "{expires}; choose a time after {free_clock}")
 # `cancel` of an item that has already ended says what became of it (from the as-run log).
 MSG_ENDED = {
     Outcome.AIRED: N_("#{id} {title} has already aired (it ended at {ended}); "
@@ -148,11 +155,14 @@ def when_to_air(config: Config, level: Level, at: str, expires: str | None,
             raise OperatorError(_(MSG_EXPIRES_BEFORE_DUE).format(expires=_clock(latest),
                                                                  due=_clock(due)))
     if latest < now:
-        raise OperatorError(_(MSG_PAST_EXPIRY).format(expires=_clock(latest)))
+        raise OperatorError(_(MSG_PAST_EXPIRY).format(expires=_clock(latest)),
+                            on_a_form=_(MSG_FORM_PAST_EXPIRY).format(expires=_clock(latest)))
     free = quiet.free_from(level, max(due, now))
     if free > latest:
-        raise OperatorError(_(MSG_QUIET_PAST_EXPIRY).format(
-            free=_clock(free), free_clock=free.strftime("%H:%M"), expires=_clock(latest)))
+        fields = {"free": _clock(free), "free_clock": free.strftime("%H:%M"),
+                  "expires": _clock(latest)}
+        raise OperatorError(_(MSG_QUIET_PAST_EXPIRY).format(**fields),
+                            on_a_form=_(MSG_FORM_QUIET_PAST_EXPIRY).format(**fields))
     if free > max(due, now):
         notes.append(_(MSG_AFTER_QUIET).format(when=_clock(free)))
     elif not timed and due > now:
@@ -617,7 +627,9 @@ def as_run(config: Config, since: str | None, until: str | None) -> list[AsRunEn
     first = parse_day(since, config) if since else None
     last = parse_day(until, config) if until else None
     if first is not None and last is not None and first > last:
-        raise OperatorError(_(MSG_SINCE_AFTER_UNTIL).format(since=first, until=last))
+        raise OperatorError(_(MSG_SINCE_AFTER_UNTIL).format(since=first, until=last),
+                            on_a_form=_(MSG_FORM_SINCE_AFTER_UNTIL).format(since=first,
+                                                                           until=last))
     start = datetime.combine(first, datetime.min.time(), tz).timestamp() if first else None
     end = (datetime.combine(last + timedelta(days=1), datetime.min.time(), tz).timestamp()
            if last else None)

@@ -16,8 +16,14 @@ class OperatorError(Exception):
     """A refusal the operator can act on.
 
     Its str() is one line that says what is wrong and what to do; the CLI prints it
-    as it is and exits 1. Raising it must leave the station unchanged.
+    as it is and exits 1. Raising it must leave the station unchanged. `on_a_form` is
+    the same line for the web console, where the advice names the form's fields rather
+    than the command's options (the line itself when they are the same).
     """
+
+    def __init__(self, message: str = "", *, on_a_form: str | None = None) -> None:
+        super().__init__(message)
+        self.on_a_form = message if on_a_form is None else on_a_form
 
 
 def one_line(exc: BaseException) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gettext
 import http.client
 import json
+import re
 import ssl
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -280,6 +281,34 @@ def test_the_log_downloads_as_the_command_line_writes_it(station: Station,
     assert sheet == station.cli("log", "--format", "csv", "--since", since, "--until",
                                 today.isoformat()).stdout  # one writer for both
     assert sheet.startswith("\ufeffid,") and "'=HYPERLINK" in sheet
+
+
+def test_a_refusal_at_the_console_names_the_forms_fields_not_the_commands_options(
+        station: Station, console: WebConsole) -> None:
+    client = Client(console)
+    client.log_in("vanhanh", PASSWORDS["operator"])
+    status, page = client.request("GET", "/log?since=2026-12-03&until=2026-12-01")
+    assert status == 400
+    assert "the first day 2026-12-03 is after the last day 2026-12-01; swap the two days" in page
+    yesterday = (datetime.now(ZoneInfo(station.config().station.timezone)).date()
+                 - timedelta(days=1)).isoformat()
+    form = {"text": "Họp thôn lúc 19 giờ.", "level": "normal", "day": yesterday,
+            "time": "07:00", "repeat": "1", "gap": "30"}
+    status, page = client.request("POST", "/compose/check",
+                                  {**form, "csrf": client.csrf("/compose")})
+    assert status == 200, page
+    checked = re.search(r'name="checked" value="([^"]+)"', page)
+    assert checked is not None, page
+    status, page = client.request("POST", "/compose/queue", {
+        **form, "checked": checked.group(1), "csrf": client.csrf("/compose")})
+    assert status == 400
+    assert "which has passed; choose a later day or time" in page
+    assert "--at" not in page and "--expires" not in page
+    assert _queued(station) == []
+    # the command line still names its own options
+    done = station.cli("log", "--since", "2026-12-03", "--until", "2026-12-01")
+    assert done.stderr == ("--since 2026-12-03 is after --until 2026-12-01; give the earlier "
+                           "day to --since\n")
 
 
 def test_an_audio_file_uploaded_from_the_phone_is_queued_as_play_queues_it(

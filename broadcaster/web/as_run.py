@@ -33,7 +33,7 @@ def as_run_log(visit: Visit) -> Response:
         lines = desk.as_run(visit.config, since, until)
     except OperatorError as refused:  # a day that is not a date, or the days reversed
         return visit.show("log.html", status=400, lines=[], since=since, until=until,
-                          error=str(refused), cuts=lambda line: [])
+                          error=refused.on_a_form, cuts=lambda line: [])
     lines.reverse()  # newest first: what the officer looks for
     return visit.show("log.html", lines=lines, since=since, until=until, error="",
                       cuts=lambda line: [interruption_text(cut, visit.config)

@@ -194,4 +194,4 @@ def _answer(body: Callable[[Visit], Response], visit: Visit) -> Response:
     try:
         return body(visit)
     except OperatorError as refused:
-        return visit.refuse(str(refused))
+        return visit.refuse(refused.on_a_form)

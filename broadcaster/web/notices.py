@@ -122,7 +122,7 @@ def check(visit: Visit) -> Response:
     try:
         checked = reading(visit, draft.text)
     except OperatorError as refused:
-        return _compose(visit, draft, status=400, error=str(refused))
+        return _compose(visit, draft, status=400, error=refused.on_a_form)
     return _compose(visit, _checked(draft), checked=checked)
 
 
@@ -136,7 +136,7 @@ def preview(visit: Visit) -> Response:
         checked = reading(visit, draft.text)
         program = render_in_worker(visit.config, Notice(draft.text, chime="default"))
     except OperatorError as refused:
-        return _compose(visit, draft, status=400, error=str(refused))
+        return _compose(visit, draft, status=400, error=refused.on_a_form)
     token = visit.console.previews.add(program.path)
     return _compose(visit, _checked(draft), checked=checked, preview=token)
 
@@ -155,7 +155,7 @@ def queue(visit: Visit) -> Response:
                                    repeat=draft.repeat, gap_s=float(draft.gap_s),
                                    level=draft.level, title=draft.title or None)
     except OperatorError as refused:
-        return _compose(visit, draft, status=400, error=str(refused))
+        return _compose(visit, draft, status=400, error=refused.on_a_form)
     return visit.show("queued.html", queued=queued, title=draft.title or draft.text,
                       level=draft.level)
 
@@ -195,7 +195,7 @@ def emergency(visit: Visit) -> Response:
                                    title=draft.title or None)
     except OperatorError as refused:
         return visit.show("emergency.html", status=400, draft=draft, step="write",
-                          error=str(refused))
+                          error=refused.on_a_form)
     return visit.show("queued.html", queued=queued, title=draft.title or draft.text,
                       level="emergency")
 

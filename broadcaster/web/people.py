@@ -82,7 +82,7 @@ def change(visit: Visit) -> Response:
         else:
             return visit.refuse(_(MSG_NO_SUCH_CHANGE), 404)
     except OperatorError as refused:
-        return _page(visit, error=str(refused), status=400)
+        return _page(visit, error=refused.on_a_form, status=400)
     return _page(visit, done=done)
 
 

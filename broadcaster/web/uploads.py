@@ -56,7 +56,7 @@ def upload(visit: Visit) -> Response:
         queued = desk.queue_file(visit.config, str(saved), level=level, title=name,
                                  at=f"{day} {time}".strip() if time else "now")
     except OperatorError as refused:  # it names the file as the officer knows it
-        return _form(visit, error=str(refused).replace(str(folder / name), name), status=400)
+        return _form(visit, error=refused.on_a_form.replace(str(folder / name), name), status=400)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return visit.show("queued.html", queued=queued, title=name, level=level)
