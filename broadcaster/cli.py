@@ -102,6 +102,24 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from broadcaster import __version__
+
+        typer.echo(f"broadcaster {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _station(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help=_("Print the software's version (for the technician) and exit."))] = False,
+        ) -> None:
+    """The commands' group: only `--version` of its own."""
+
+
 TextArgument = Annotated[
     Optional[str],  # noqa: UP045
     typer.Argument(help=_("The text; '-' or nothing reads standard input."),

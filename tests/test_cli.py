@@ -204,3 +204,10 @@ def test_an_option_that_is_not_utf8_is_refused_in_one_line_naming_it(
     assert b"Traceback" not in done.stderr
     assert station.files() == before
 
+
+
+def test_version_is_printed_for_the_technician(station: Station) -> None:
+    from broadcaster import __version__
+
+    done = station.cli("--version")
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"broadcaster {__version__}\n", "")
