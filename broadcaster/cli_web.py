@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from broadcaster.i18n import N_, _
-from broadcaster.terminal import ConfigOption, JsonOption, load, print_rows, when
+from broadcaster.terminal import ConfigOption, JsonOption, load, print_rows, when, word
 from broadcaster.web.accounts import Role
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def user_add(
 ) -> None:
     accounts = _accounts(config)
     account = accounts.add(name, role, _password())
-    typer.echo(_(MSG_ADDED).format(role=account.role.value, name=account.name))
+    typer.echo(_(MSG_ADDED).format(role=word(account.role.value), name=account.name))
 
 
 @user_app.command("passwd", help=_("Change an account's password (asked twice, or read from "

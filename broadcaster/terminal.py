@@ -41,7 +41,8 @@ HEADINGS = {
     "expires": N_("expires"), "when": N_("when"), "message_id": N_("message id"),
     "bytes": N_("bytes"), "station": N_("station"), "since": N_("since"),
     "on air": N_("on air"), "last aired": N_("last aired"), "inbox": N_("inbox"),
-    "last error": N_("last error"),
+    "last error": N_("last error"), "name": N_("name"), "role": N_("role"),
+    "created": N_("created"),
 }
 WORDS = {
     "normal": N_("normal"), "priority": N_("priority"), "emergency": N_("emergency"),
@@ -54,12 +55,13 @@ WORDS = {
     "expired": N_("expired"), "online": N_("online"), "offline": N_("offline"),
     "received": N_("received"), "mon": N_("mon"), "tue": N_("tue"), "wed": N_("wed"),
     "thu": N_("thu"), "fri": N_("fri"), "sat": N_("sat"), "sun": N_("sun"),
+    "viewer": N_("viewer"), "leader": N_("leader"),  # roles ("operator" is above)
 }
-WORD_COLUMNS = frozenset({"level", "outcome", "source", "state"})
+WORD_COLUMNS = frozenset({"level", "outcome", "source", "state", "role"})
 
 
 def word(value: str) -> str:
-    """A level, outcome, source or state (an English value) as the operator reads it."""
+    """A level, outcome, source, state or role (an English value) as the operator reads it."""
     return _(WORDS[value]) if value in WORDS else value
 
 

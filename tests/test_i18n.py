@@ -217,3 +217,17 @@ def test_a_phrase_is_english_data_and_translated_where_shown(
     assert i18n._(why) == "từ điển: TP., khi after = 'Hà'"
     assert i18n._(listed) == "khung giờ sang; hết hạn khi đang chờ"
     assert i18n._("") == ""  # not the catalog's header
+
+
+def test_accounts_and_their_roles_read_in_vietnamese(tmp_path: Path) -> None:
+    config = station_config(tmp_path)
+    added = subprocess.run([sys.executable, "-m", "broadcaster", "user", "add", "lan", "--role",
+                            "viewer", "--config", config], input="mat-khau-xem-1\n",
+                           capture_output=True, text=True, check=False,
+                           env={k: v for k, v in os.environ.items() if k != "BROADCASTER_LANG"})
+    assert added.stdout == "đã thêm tài khoản 'lan' (vai trò người xem)\n", added.stderr
+    listed = run("user", "list", "--config", config).stdout.splitlines()
+    assert listed[0].split() == ["tên", "vai", "trò", "ngày", "tạo"]
+    assert listed[1].split()[:3] == ["lan", "người", "xem"]
+    assert json.loads(run("user", "list", "--json", "--config", config).stdout)[0]["role"] \
+        == "viewer"
