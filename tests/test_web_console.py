@@ -4,11 +4,13 @@ Each page is saved as a screenshot in out/screenshots/ (a whole-page PNG per pag
 
 from __future__ import annotations
 
+import functools
 import gettext
 import http.client
 import json
 import re
 import ssl
+import string
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -430,9 +432,17 @@ def test_the_schedule_shows_each_slot_and_what_fills_it(station: Station,
 
 
 def test_every_page_speaks_vietnamese_and_fits_a_phone_screen(
-        station: Station, district: District, daemon: Daemon, phone: Phone) -> None:  # noqa: F811
-    """The station's own language, as a station runs it; a screenshot of every page."""
+        station: Station, district: District, phone: Phone) -> None:  # noqa: F811
+    """The station's own language, as a station runs it (the daemon too: the live status
+    it writes is in its language); a screenshot of every page, and no English on it."""
     vietnamese = gettext.translation("broadcaster", LOCALE_DIR, languages=["vi"], fallback=True)
+    daemon = running_daemon(station, {"BROADCASTER_LANG": "vi"})
+    with daemon as running:
+        _tour_in_vietnamese(station, district, running, phone, vietnamese)
+
+
+def _tour_in_vietnamese(station: Station, district: District, daemon: Daemon,
+                        phone: Phone, vietnamese: gettext.NullTranslations) -> None:  # noqa: F811
     add_account(station, "lanhdao", "leader")
     at, until = _slot_times(station)
     playlist = station.root / "buoi-sang.yaml"
@@ -465,7 +475,7 @@ def test_every_page_speaks_vietnamese_and_fits_a_phone_screen(
             phone.wait_for_id("main")
             _look(phone, name)
         phone.open("/compose")
-        phone.fill("text", NOTICE)
+        phone.fill("text", NOTICE + " Liên hệ: 0912 345 678.")
         phone.press("check")
         phone.wait_for_id("spoken")
         _look(phone, "soan-thong-bao")
@@ -483,10 +493,33 @@ def test_every_page_speaks_vietnamese_and_fits_a_phone_screen(
 
 
 def _look(phone: Phone, name: str) -> None:  # noqa: F811
-    """The page is in Vietnamese, fits the phone's width, and is saved for a person to see."""
+    """The page is in Vietnamese (no message of ours left in English), fits the phone's
+    width, and is saved for a person to see."""
     assert phone.driver.find_element("tag name", "html").get_attribute("lang") == "vi", name
+    text = " ".join(phone.page_text().split())
+    english = [words for words in _english_phrases() if words in text]
+    assert not english, f"{name}: in English: {english}"
     assert not phone.overflows(), f"{name}: wider than the phone's screen"
     phone.screenshot(name)
+
+
+@functools.cache
+def _english_phrases() -> tuple[str, ...]:
+    """Runs of three or more words of every message whose Vietnamese differs: one of them
+    on a Vietnamese page is a message shown untranslated."""
+    from babel.messages.pofile import read_po
+
+    with (LOCALE_DIR / "vi" / "LC_MESSAGES" / "broadcaster.po").open("rb") as source:
+        catalog = read_po(source)
+    phrases = set()
+    for message in catalog:
+        if not message.id or not message.string or message.string == message.id:
+            continue
+        for literal, *_field in string.Formatter().parse(str(message.id)):
+            for piece in re.split(r"[():;,.`'\"]", literal):
+                if len(piece.split()) >= 3 and piece.isascii():  # not a Vietnamese name
+                    phrases.add(" ".join(piece.split()))
+    return tuple(sorted(phrases))
 
 
 def _row(phone: Phone, list_id: str, entry_id: int) -> str:  # noqa: F811
