@@ -1,9 +1,12 @@
 """The longest notice allowed renders within a Raspberry Pi's memory (SPEC §9: peak RSS
 ≤ 150 MB): speech goes to the cache a sentence group at a time and the program is
-written in blocks, with the loudness, peaks and shape of rendering it whole."""
+written in blocks, with the loudness, peaks and shape of rendering it whole. A short
+notice renders in a worker that never loads scipy or pyloudnorm."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,9 +15,12 @@ import numpy.typing as npt
 import pytest
 import soundfile
 
+from broadcaster.model import RenderedProgram
 from broadcaster.speech import loudness
 from broadcaster.speech.engines import EspeakEngine
 from broadcaster.speech.render import Notice
+from broadcaster.speech.worker import WORKER_ARGV, worker_request
+from tests.support.audio import pyloudnorm_lufs
 from tests.support.render import render_in_measured_worker, voice_loudness_and_peak
 from tests.support.station import Station, make_station
 
@@ -95,12 +101,12 @@ def test_streamed_loudness_is_pyloudnorms_measure(rate: int) -> None:
         meter = loudness.LoudnessMeter(rate)
         for block in in_blocks(signal, seed=rate):
             meter.feed(block)
-        assert abs(meter.loudness() - loudness.integrated_loudness(signal, rate)) < 0.01
+        assert abs(meter.loudness() - pyloudnorm_lufs(signal, rate)) < 0.01
     speech = speech_sample()
     meter = loudness.LoudnessMeter(22050)
     for block in in_blocks(speech, seed=1):
         meter.feed(block)
-    assert abs(meter.loudness() - loudness.integrated_loudness(speech, 22050)) < 0.01
+    assert abs(meter.loudness() - pyloudnorm_lufs(speech, 22050)) < 0.01
 
 
 def test_streamed_meter_says_silence_and_short_are_unmeasurable() -> None:
@@ -130,4 +136,26 @@ def test_speech_band_in_blocks_is_the_band_of_the_whole() -> None:
     speech = speech_sample()
     band = loudness.speech_band_filter(22050)
     streamed = np.concatenate([band(block) for block in in_blocks(speech, seed=3)])
-    assert np.array_equal(streamed, loudness.speech_band(speech, 22050))
+    whole = loudness.speech_band(speech, 22050)
+    assert streamed.size == whole.size
+    assert np.max(np.abs(streamed - whole)) <= 1e-7  # a float32 step at most: float rounding
+
+
+def test_a_notice_renders_without_importing_scipy_or_pyloudnorm(station: Station) -> None:
+    """Every notice is rendered by a fresh worker: importing scipy alone took it over a
+    second and ~75 MB (three times as long on a Raspberry Pi)."""
+    station.write_config(station.config_file.read_text()
+                         .replace("[audio]\n", "[audio]\nspeech_filter = true\n"))
+    request = worker_request(station.config(),
+                             Notice("Chiều nay họp tổ dân phố tại nhà văn hóa.", chime="default"))
+    done = subprocess.run([WORKER_ARGV[0], "-X", "importtime", *WORKER_ARGV[1:]],
+                          input=request, capture_output=True, text=True, cwd=station.root,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-500:]
+    program = RenderedProgram.from_dict(json.loads(done.stdout))
+    assert program.path.is_file()
+    assert program.duration_s > 3  # chime and speech
+    imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert {"broadcaster.speech.loudness", "broadcaster.speech.iir"} <= imported
+    assert not {name for name in imported if name.split(".")[0] in ("scipy", "pyloudnorm")}

@@ -1,10 +1,12 @@
-"""Loudness for the air: ITU-R BS.1770 integrated loudness (pyloudnorm) to a target,
-sample peaks held under a ceiling by a look-ahead limiter, an optional horn speech band.
+"""Loudness for the air: ITU-R BS.1770 integrated loudness to a target (measured as
+pyloudnorm measures it, and checked against it in the tests), sample peaks held under a
+ceiling by a look-ahead limiter, an optional horn speech band.
 
 Each step also works on a signal given a block at a time, with the same result as on the
 whole signal, so a notice of hours is rendered in a few MB: `LoudnessMeter` keeps one
 mean square per 100 ms, `Limiter` holds back a few ms, `speech_band_filter` carries its
-filter state from block to block.
+filter state from block to block. Only numpy does the arithmetic (filters in `iir`):
+importing scipy would cost each render worker over a second and ~75 MB.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ _RELATIVE_GATE_LU = -10.0
 _TOLERANCE_LU = 0.05  # how close the gain search gets before it stops
 _MAX_TRIES = 4
 _FEED_FRAMES = 65536  # the longest stretch filtered at once: bounds the temporaries
+_CHANNEL_WEIGHTS = (1.0, 1.0, 1.0, 1.41, 1.41)  # BS.1770 (L, R, C, Ls, Rs); 1 for others
+
+
+def _channel_weight(channel: int) -> float:
+    return _CHANNEL_WEIGHTS[channel] if channel < len(_CHANNEL_WEIGHTS) else 1.0
 
 
 def channel_gain_db(channels: int) -> float:
@@ -38,8 +45,7 @@ def channel_gain_db(channels: int) -> float:
     """
     import math
 
-    weights = (1.0, 1.0, 1.0, 1.41, 1.41)  # BS.1770 channel weights (L, R, C, Ls, Rs)
-    return 10 * math.log10(sum(weights[:channels]) + max(0, channels - len(weights)))
+    return 10 * math.log10(sum(_channel_weight(channel) for channel in range(channels)))
 
 
 def db_to_gain(db: float) -> float:
@@ -47,12 +53,19 @@ def db_to_gain(db: float) -> float:
 
 
 def integrated_loudness(samples: Samples, rate: int) -> float:
-    """Integrated loudness in LUFS of mono or (frames, channels) samples; -inf for silence."""
-    import pyloudnorm
+    """Integrated loudness in LUFS of mono or (frames, channels) samples; -inf for silence
+    or under 0.4 s."""
+    import numpy as np
 
-    if samples.shape[0] < int(_MIN_GATED_S * rate):
+    frames = samples.reshape(samples.shape[0], -1)
+    if frames.shape[0] < int(_MIN_GATED_S * rate):
         return float("-inf")
-    return float(pyloudnorm.Meter(rate).integrated_loudness(samples.astype("float64")))
+    powers = []
+    for channel in range(frames.shape[1]):
+        meter = LoudnessMeter(rate)
+        meter.feed(frames[:, channel])
+        powers.append(_channel_weight(channel) * meter.block_powers())
+    return gated_loudness(np.sum(powers, axis=0))  # BS.1770 gates the channels' weighted sum
 
 
 def peak_dbfs(samples: Samples) -> float:
@@ -68,14 +81,10 @@ class LoudnessMeter:
     gates), holding only the signal's energy per 100 ms: 1.2 MB for four hours."""
 
     def __init__(self, rate: int) -> None:
-        import numpy as np
-        import pyloudnorm
+        from broadcaster.speech.iir import SosFilter, k_weighting
 
-        # pyloudnorm's own weighting stages (b, a per stage), so both meters agree
-        stages = pyloudnorm.Meter(rate)._filters.values()
         self.rate = rate
-        self._sos = np.array([[*(stage.passband_gain * stage.b), *stage.a] for stage in stages])
-        self._state = np.zeros((len(self._sos), 2))
+        self._weighting = SosFilter(k_weighting(rate))
         self._frames = 0
         self._steps = array("d")  # energy of each complete 100 ms step
         self._open = 0.0  # energy of the step being filled
@@ -86,11 +95,8 @@ class LoudnessMeter:
 
     def feed(self, samples: Samples) -> None:
         """Add the next samples of the signal (mono, at `rate`)."""
-        from scipy.signal import sosfilt
-
         for start in range(0, samples.size, _FEED_FRAMES):
-            weighted, self._state = sosfilt(self._sos, samples[start:start + _FEED_FRAMES],
-                                            zi=self._state)
+            weighted = self._weighting(samples[start:start + _FEED_FRAMES])
             self._add_energy(weighted * weighted)
 
     def _add_energy(self, squares: npt.NDArray[np.float64]) -> None:
@@ -224,13 +230,38 @@ def _limit_stretch(stretch: Samples, ceiling: float, window: int) -> Samples:
     """The gain each sample needs, min-filtered over two windows then averaged over one:
     every averaged value is at most the gain needed at that sample."""
     import numpy as np
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
     needed = np.minimum(1.0, ceiling / np.maximum(np.abs(stretch), 1e-12)).astype(np.float32)
-    held = minimum_filter1d(needed, size=2 * window + 1, mode="nearest")
-    smooth = uniform_filter1d(held, size=window, mode="nearest")
+    held = running_min(needed, 2 * window + 1)
+    smooth = running_mean(held, window)
     gain = np.minimum(smooth, needed)  # float rounding of the mean must not let a peak through
     return np.asarray(stretch * gain, dtype=np.float32)
+
+
+def running_min(values: Samples, size: int) -> Samples:
+    """The least of each `size` values centred on each one (`size` odd), the ends repeated
+    beyond the edges: scipy.ndimage's minimum_filter1d(mode="nearest"), by van Herk and
+    Gil-Werman (the least so far within blocks of `size`, forward and backward)."""
+    import numpy as np
+
+    half = size // 2
+    padded = np.pad(values, (half, half + (-(values.size + 2 * half)) % size), mode="edge")
+    blocks = padded.reshape(-1, size)
+    from_start = np.minimum.accumulate(blocks, axis=1).ravel()
+    to_end = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
+    # the window starting at i ends in the next block, or is a whole block
+    return np.minimum(to_end[:values.size], from_start[size - 1:size - 1 + values.size])
+
+
+def running_mean(values: Samples, size: int) -> Samples:
+    """The mean of each `size` values centred on each one (`size` odd), the ends repeated
+    beyond the edges: scipy.ndimage's uniform_filter1d(mode="nearest"), summed in float64."""
+    import numpy as np
+
+    half = size // 2
+    sums = np.concatenate([[0.0], np.cumsum(np.pad(values.astype(np.float64), half,
+                                                   mode="edge"))])
+    return np.asarray((sums[size:] - sums[:-size]) / size, dtype=values.dtype)
 
 
 class Limiter:
@@ -273,23 +304,22 @@ class Limiter:
 
 def speech_band_filter(rate: int, low_hz: float = 250.0,
                        high_hz: float = 6000.0) -> Callable[[Samples], Samples]:
-    """`speech_band` for a signal given a block at a time: call it on each block in order."""
+    """`speech_band` for a signal given a block at a time: call it on each block in order
+    (the blocks joined are the whole filtered, to float rounding)."""
     import numpy as np
-    from scipy.signal import butter, sosfilt
 
-    sos = butter(4, [low_hz, min(high_hz, rate * 0.45)], btype="bandpass", fs=rate,
-                 output="sos")
-    state = np.zeros((len(sos), 2))
+    from broadcaster.speech.iir import SosFilter, butterworth_band
+
+    band_pass = SosFilter(butterworth_band(4, low_hz, min(high_hz, rate * 0.45), rate))
 
     def band(samples: Samples) -> Samples:
-        nonlocal state
-        filtered, state = sosfilt(sos, samples, zi=state)
-        return np.asarray(filtered, dtype=np.float32)
+        return np.asarray(band_pass(samples), dtype=np.float32)
 
     return band
 
 
 def speech_band(samples: Samples, rate: int, low_hz: float = 250.0,
                 high_hz: float = 6000.0) -> Samples:
-    """Band-limit speech for horn loudspeakers: no rumble they cannot reproduce, no hiss."""
+    """Band-limit speech for horn loudspeakers: no rumble they cannot reproduce, no hiss
+    (a 4th-order Butterworth band pass; the top edge at most 0.45 of `rate`)."""
     return speech_band_filter(rate, low_hz, high_hz)(samples)

@@ -1,4 +1,5 @@
-"""Measurements on rendered or captured audio."""
+"""Measurements on rendered or captured audio. Loudness is pyloudnorm's, the reference the
+station's own meter (broadcaster.speech.loudness) is held to."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import pyloudnorm
 import soundfile
 
-from broadcaster.speech.loudness import integrated_loudness, peak_dbfs
+from broadcaster.speech.loudness import peak_dbfs
 
 
 def read(path: Path) -> tuple[npt.NDArray[np.float32], int]:
@@ -16,9 +18,14 @@ def read(path: Path) -> tuple[npt.NDArray[np.float32], int]:
     return samples, int(rate)
 
 
+def pyloudnorm_lufs(samples: npt.NDArray[np.float32], rate: int) -> float:
+    """BS.1770 integrated loudness of mono or (frames, channels) samples, by pyloudnorm."""
+    return float(pyloudnorm.Meter(rate).integrated_loudness(samples.astype(np.float64)))
+
+
 def loudness_and_peak(path: Path) -> tuple[float, float]:
     samples, rate = read(path)
-    return integrated_loudness(samples, rate), peak_dbfs(samples)
+    return pyloudnorm_lufs(samples, rate), peak_dbfs(samples)
 
 
 def band_energy_ratio(samples: npt.NDArray[np.float32], rate: int, low: float,
