@@ -427,7 +427,8 @@ def schedule(
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
-    from broadcaster.desk import day_schedule, parse_day
+    from broadcaster.desk import parse_day
+    from broadcaster.programme import day_schedule
 
     station = load(config)
     lines = day_schedule(station, parse_day(day, station))
@@ -452,8 +453,8 @@ def playlist_check(
                                                 help=_("Playlist files to check."))],
     config: ConfigOption = None,
 ) -> None:
-    from broadcaster.desk import slot_warnings
     from broadcaster.playlist import check_playlists
+    from broadcaster.programme import slot_warnings
 
     station = load(config)
     problems = check_playlists(files, station.audio_dir, max_text_chars=station.tts.max_chars)
@@ -473,7 +474,7 @@ def playlist_apply(
     file: Annotated[Path, typer.Argument(metavar="FILE", help=_("The playlist file."))],
     config: ConfigOption = None,
 ) -> None:
-    from broadcaster.desk import apply_playlist
+    from broadcaster.programme import apply_playlist
 
     applied = apply_playlist(load(config), file)
     playlist = applied.playlist
@@ -493,8 +494,8 @@ def playlist_apply(
 @playlist_app.command("list", help=_("The installed slot playlists: name, title, start, "
                                      "days, end and number of items."))
 def playlist_list(as_json: JsonOption = False, config: ConfigOption = None) -> None:
-    from broadcaster.desk import installed_slots
     from broadcaster.playlist.clashes import days_text
+    from broadcaster.programme import installed_slots
 
     rows = []
     for name, playlist, _installed in installed_slots(load(config)):
@@ -519,7 +520,7 @@ def playlist_remove(
                                                "file name without .yaml)."))],
     config: ConfigOption = None,
 ) -> None:
-    from broadcaster.desk import remove_slot
+    from broadcaster.programme import remove_slot
 
     station = load(config)
     removed = remove_slot(station, name)

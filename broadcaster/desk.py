@@ -1,6 +1,7 @@
-"""The operator's desk: what `say`, `play`, `queue`, `cancel`, `schedule`, `playlist apply`,
-`playlist list`, `playlist remove` and `log` do to the station database, and what they tell
-the operator at once.
+"""The operator's desk: what `say`, `play`, `queue`, `cancel` and `log` do to the station
+database, and what they tell the operator at once. The slot playlists and a day's schedule
+(`playlist check`'s warnings, `playlist apply`, `playlist list`, `playlist remove`,
+`schedule`) are in `programme`, which queues a one-off playlist with this desk's notes.
 
 They work whether or not the daemon runs: the database is the source of truth, and a
 running daemon is poked to look at once. Nothing here renders or plays audio, so these
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from broadcaster.clock import parse_at, station_now, zone
 from broadcaster.config import Config
-from broadcaster.i18n import N_, Phrase, _
+from broadcaster.i18n import N_, _
 from broadcaster.lifecycle import holder
 from broadcaster.model import (
     MAX_TITLE,
@@ -29,25 +30,22 @@ from broadcaster.model import (
     Level,
     OperatorError,
     Outcome,
-    Playlist,
     PlaylistItem,
     Say,
     one_line,
 )
 from broadcaster.on_air import length_of
 from broadcaster.runtime import poke_daemon
-from broadcaster.schedule.rules import QuietHours, due_now, expiry, one_off_window
+from broadcaster.schedule.rules import QuietHours, due_now, expiry
 from broadcaster.schedule.rundown import Item, Planned, Rundown, State
-from broadcaster.schedule.slots import occurrence, upcoming
+from broadcaster.schedule.slots import upcoming
 from broadcaster.status import MSG_SPEECH_NOT_READY, LiveStatus, read_status
 from broadcaster.store import (
-    DATABASE,
     AsRunEntry,
     Entry,
     Store,
     open_store,
     playlist_from_json,
-    playlist_to_json,
 )
 
 # Operator-facing messages of this module, kept together for translation.
@@ -63,30 +61,19 @@ MSG_EXPIRES_BEFORE_DUE = N_("--expires {expires} is not after its start {due}; "
                             "give a later --expires")
 MSG_QUIET_PAST_EXPIRY = N_("quiet hours hold it until {free}, past the latest start {expires}; "
                            "give --at after {free_clock} or a later --expires")
-MSG_VALID_UNTIL_PASSED = N_("{path}: valid_until {day} has passed; change valid_until "
-                            "or remove it to air the playlist")
 MSG_AFTER_QUIET = N_("will air at {when}, after quiet hours")
 MSG_TOMORROW = N_("{value} has passed today: queued for tomorrow, {when}")
 MSG_EXPIRES_TOMORROW = N_("--expires {value} has passed today: it may start until tomorrow, {when}")
-MSG_FROM_VALID_FROM = N_("will air from {when}, its valid_from day")
 MSG_GAP_TOO_LONG = N_("a gap of {gap} between readings is too long; give at most {most}")
 MSG_BAD_TITLE = N_("a title is one line of at most {most} characters; shorten it")
 MAX_GAP_S = 600.0  # a longer pause on air is a mistake (30m typed for 30s)
 MSG_DAEMON_DOWN = N_("the station daemon is not running: nothing airs until the station starts "
                      "(`sudo systemctl start broadcaster`)")
-MSG_WHAT_SLOT = N_("slot {name}")  # what fills a line of `schedule`
-MSG_WHAT_QUEUED = N_("queued #{id}")
 MSG_NO_FILE = N_("no file given; give the path of an audio file (WAV, MP3, OGG, Opus, FLAC, "
                  "M4A or AAC), e.g. `broadcaster play bantin.mp3`")
 MSG_IS_FOLDER = N_("{path}: this is a folder; give an audio file in it")
 MSG_COPY_GONE = N_("{path}: its copy in the station's audio folder kept being deleted "
                    "while it was queued; try again")
-MSG_NO_SLOTS = N_("no slot playlist named '{name}' is installed; none is (`broadcaster "
-                  "playlist apply FILE` installs one)")
-MSG_UNKNOWN_SLOT_NEAR = N_("no slot playlist named '{name}' is installed; did you mean "
-                           "'{suggestion}'? (`broadcaster playlist list` shows them)")
-MSG_UNKNOWN_SLOT = N_("no slot playlist named '{name}' is installed; installed: {names}")
-MSG_SLOT_REMOVED_REASON = N_("its slot playlist '{name}' was removed")
 MSG_SINCE_AFTER_UNTIL = N_("--since {since} is after --until {until}; give the earlier day "
                            "to --since")
 # The same refusals at the web console, whose forms have days and times, not options.
@@ -144,29 +131,29 @@ def when_to_air(config: Config, level: Level, at: str, expires: str | None,
     timed = at.strip().lower() != "now"
     due = parse_at(at, now) if timed else due_now(level, now, quiet)
     if timed and _CLOCK_ONLY.match(at) and due.date() > now.date():
-        notes.append(_(MSG_TOMORROW).format(value=at.strip(), when=_clock(due)))
+        notes.append(_(MSG_TOMORROW).format(value=at.strip(), when=clock(due)))
     latest = expiry(level, due, quiet, timed=timed)
     if expires is not None:
         latest = parse_at(expires, now)
         if _CLOCK_ONLY.match(expires) and latest.date() > now.date():
             notes.append(_(MSG_EXPIRES_TOMORROW).format(value=expires.strip(),
-                                                        when=_clock(latest)))
+                                                        when=clock(latest)))
         if latest <= due:
-            raise OperatorError(_(MSG_EXPIRES_BEFORE_DUE).format(expires=_clock(latest),
-                                                                 due=_clock(due)))
+            raise OperatorError(_(MSG_EXPIRES_BEFORE_DUE).format(expires=clock(latest),
+                                                                 due=clock(due)))
     if latest < now:
-        raise OperatorError(_(MSG_PAST_EXPIRY).format(expires=_clock(latest)),
-                            on_a_form=_(MSG_FORM_PAST_EXPIRY).format(expires=_clock(latest)))
+        raise OperatorError(_(MSG_PAST_EXPIRY).format(expires=clock(latest)),
+                            on_a_form=_(MSG_FORM_PAST_EXPIRY).format(expires=clock(latest)))
     free = quiet.free_from(level, max(due, now))
     if free > latest:
-        fields = {"free": _clock(free), "free_clock": free.strftime("%H:%M"),
-                  "expires": _clock(latest)}
+        fields = {"free": clock(free), "free_clock": free.strftime("%H:%M"),
+                  "expires": clock(latest)}
         raise OperatorError(_(MSG_QUIET_PAST_EXPIRY).format(**fields),
                             on_a_form=_(MSG_FORM_QUIET_PAST_EXPIRY).format(**fields))
     if free > max(due, now):
-        notes.append(_(MSG_AFTER_QUIET).format(when=_clock(free)))
+        notes.append(_(MSG_AFTER_QUIET).format(when=clock(free)))
     elif not timed and due > now:
-        notes.append(_(MSG_AFTER_QUIET).format(when=_clock(due)))
+        notes.append(_(MSG_AFTER_QUIET).format(when=clock(due)))
     return due, latest, notes
 
 
@@ -245,18 +232,22 @@ def _enqueue(config: Config, store: Store, title: str, level: Level,
         entry_id = store.enqueue(title=title, level=level, source="operator", items=items,
                                  due_at=due.timestamp(), now=now.timestamp(),
                                  expires_at=latest.timestamp(), connection=db)
-    expected = _expected(config, store, entry_id, now)
-    return _told(config, entry_id, expected, notes)
+    return told(config, entry_id, expected_start(config, store, entry_id, now), notes)
 
 
-def _told(config: Config, entry_id: int, expected: datetime | None,
-          notes: list[str]) -> Queued:
+def told(config: Config, entry_id: int, expected: datetime | None,
+         notes: list[str]) -> Queued:
+    """What the operator is told of a queued item: pokes the daemon, and adds a note
+    when it is not running (nothing airs until it starts)."""
     if not poke_daemon(config) and holder(config.data_dir) is None:
         notes.append(_(MSG_DAEMON_DOWN))
     return Queued(entry_id, expected, notes)
 
 
-def _expected(config: Config, store: Store, entry_id: int, now: datetime) -> datetime | None:
+def expected_start(config: Config, store: Store, entry_id: int,
+                   now: datetime) -> datetime | None:
+    """When the waiting item `entry_id` is expected to start, in the station's zone (None:
+    it would expire waiting, at the rate things air now)."""
     for entry, planned in air_order(config, store, now):
         if entry.id == entry_id:
             return _moment(planned.start, config)
@@ -364,7 +355,8 @@ def _title_from(text: str) -> str:
     return title + (" …" if len(words) > TITLE_WORDS else "")
 
 
-def _clock(moment: datetime) -> str:
+def clock(moment: datetime) -> str:
+    """A moment as the operator is told it: YYYY-MM-DD HH:MM, in its own time zone."""
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
@@ -417,199 +409,7 @@ def _ended(config: Config, store: Store, entry_id: int) -> str | None:
     line = as_run_entry(rows[0])
     ended = datetime.fromtimestamp(line.ended_at, zone(config))
     return _(MSG_ENDED[line.outcome]).format(id=entry_id, title=line.title,
-                                              ended=_clock(ended), reason=line.reason or "")
-
-
-@dataclass(frozen=True)
-class Applied:
-    """A slot playlist installed (`open_now`: its window is open now, so it airs at
-    once; `warnings`: the installed slots it overlaps) or a one-off queued (`queued`)."""
-
-    playlist: Playlist
-    queued: Queued | None = None
-    open_now: bool = False
-    warnings: tuple[str, ...] = ()
-
-
-def apply_playlist(config: Config, path: Path) -> Applied:
-    """Validate and install a slot playlist (under its file name) or queue a one-off,
-    in one transaction. A slot that another installed slot already airs (a copy of its
-    file under a new name) is refused; one that overlaps another comes with warnings."""
-    from broadcaster.playlist import clashes, load_playlist
-    from broadcaster.schedule.slots import owed
-
-    playlist = load_playlist(path, config.audio_dir, max_text_chars=config.tts.max_chars)
-    warnings: tuple[str, ...] = ()
-    if playlist.slot is not None:
-        installed = [(name, slot) for name, slot, _at in installed_slots(config)]
-        other = clashes.duplicate_of(playlist, path.stem, installed)
-        if other is not None:
-            raise OperatorError(_(clashes.MSG_SAME_SLOT).format(
-                file=path, other=other, at=playlist.slot.at.strftime("%H:%M"),
-                days=clashes.days_shown(clashes.common_days(playlist,
-                                                            dict(installed)[other]))))
-        warnings = tuple(clash.message() for clash in clashes.overlaps(
-            [(path.stem, playlist)], installed, _slot_length))
-    now = station_now(config)
-    quiet = QuietHours.parse(config.station.quiet_hours)
-    if playlist.slot is None:
-        if playlist.valid_until is not None and playlist.valid_until < now.date():
-            raise OperatorError(_(MSG_VALID_UNTIL_PASSED).format(path=path,
-                                                                 day=playlist.valid_until))
-        due, latest = one_off_window(playlist.valid_from, playlist.valid_until,
-                                     playlist.level, now, quiet)
-        if latest < due:
-            raise OperatorError(_(MSG_PAST_EXPIRY).format(expires=_clock(latest)))
-    store = open_store(config)
-    try:
-        if playlist.slot is not None:
-            store.install_slot(path.stem, playlist_to_json(playlist), now.timestamp())
-            open_now = bool(owed(path.stem, playlist, now, now))
-            result = Applied(playlist, open_now=open_now, warnings=warnings)
-        else:
-            entry_id = store.enqueue(
-                title=playlist.title, level=playlist.level, source="operator",
-                items=playlist.items, due_at=due.timestamp(), now=now.timestamp(),
-                expires_at=latest.timestamp())
-            expected = _expected(config, store, entry_id, now)
-            notes = [_(MSG_FROM_VALID_FROM).format(when=_clock(due))] if due > now else []
-            result = Applied(playlist, queued=Queued(entry_id, expected, notes))
-    finally:
-        store.close()
-    if result.queued is not None:
-        return Applied(playlist, queued=_told(config, result.queued.id, result.queued.expected,
-                                              result.queued.notes))
-    poke_daemon(config)
-    return result
-
-
-def installed_slots(config: Config) -> list[tuple[str, Playlist, float]]:
-    """The installed slot playlists by name: (name, playlist, installed at, epoch)."""
-    store = open_store(config)
-    try:
-        return [(name, playlist_from_json(text), at) for name, text, at in store.slots()]
-    finally:
-        store.close()
-
-
-def slot_warnings(config: Config, paths: list[Path]) -> list[str]:
-    """For `playlist check`: the good slot files among `paths` that repeat or overlap an
-    installed slot or each other, one warning line each. The database is only read, and
-    only when there is one."""
-    from broadcaster.playlist import PlaylistError, clashes, load_playlist
-
-    checked = []
-    for path in paths:
-        try:
-            playlist = load_playlist(path, config.audio_dir, max_text_chars=config.tts.max_chars)
-        except PlaylistError:
-            continue  # its problems are told on their own
-        if playlist.slot is not None:
-            checked.append((path.stem, playlist))
-    if not checked:
-        return []
-    installed: list[tuple[str, Playlist]] = []
-    if (config.data_dir / DATABASE).exists():
-        installed = [(name, slot) for name, slot, _at in installed_slots(config)]
-    warnings, distinct = [], []
-    for index, (name, playlist) in enumerate(checked):
-        others = [*installed, *checked[:index]]
-        other = clashes.duplicate_of(playlist, name, others)
-        if other is None or playlist.slot is None:
-            distinct.append((name, playlist))
-            continue
-        warnings.append(_(clashes.MSG_SAME_SLOT_CHECKED).format(
-            name=name, other=other, at=playlist.slot.at.strftime("%H:%M"),
-            days=clashes.days_shown(clashes.common_days(playlist, dict(others)[other]))))
-    # a copy's overlaps are its original's: said once, for the original
-    warnings += [clash.message() for clash in clashes.overlaps(distinct, installed,
-                                                                _slot_length)]
-    return warnings
-
-
-def _slot_length(items: tuple[PlaylistItem, ...]) -> float:
-    return length_of(items, probe=True)[0]
-
-
-@dataclass(frozen=True)
-class Removed:
-    """A slot playlist uninstalled: the occurrences it had queued that were cancelled,
-    and those left to end as they will (on air, or cut and resuming)."""
-
-    name: str
-    playlist: Playlist
-    cancelled: list[Entry]
-    left: list[Entry]
-
-
-def remove_slot(config: Config, name: str) -> Removed:
-    """Uninstall the slot playlist `name`; what it had queued and not started is cancelled
-    (logged). An unknown name is refused, with the nearest installed name. The playlist's
-    file name (`sang.yaml`, `playlists/sang.yaml`) names it too."""
-    name = name.strip()
-    if name.endswith((".yaml", ".yml")):
-        name = Path(name).stem
-    store = open_store(config)
-    try:
-        slots = {slot: playlist_from_json(text) for slot, text, _at in store.slots()}
-        if name not in slots:
-            raise OperatorError(_unknown_slot(name, sorted(slots)))
-        removed = store.remove_slot(name, time.time(),
-                                    _(MSG_SLOT_REMOVED_REASON).format(name=name))
-        if removed is None:  # removed by someone else meanwhile
-            raise OperatorError(_unknown_slot(name, []))
-    finally:
-        store.close()
-    poke_daemon(config)
-    return Removed(name, slots[name], *removed)
-
-
-def _unknown_slot(name: str, names: list[str]) -> str:
-    from broadcaster.nearest import nearest_key
-
-    if not names:
-        return _(MSG_NO_SLOTS).format(name=name)
-    suggestion = nearest_key(name, names)
-    if suggestion is not None:
-        return _(MSG_UNKNOWN_SLOT_NEAR).format(name=name, suggestion=suggestion)
-    return _(MSG_UNKNOWN_SLOT).format(name=name, names=", ".join(names))
-
-
-@dataclass(frozen=True)
-class ScheduleLine:
-    start: datetime
-    end: datetime | None
-    title: str
-    level: Level
-    what: str  # "slot NAME" or "queued #ID"
-    items: int
-    contents: tuple[PlaylistItem, ...] = ()  # what fills it
-
-
-def day_schedule(config: Config, day: date) -> list[ScheduleLine]:
-    """The day's slots (with what fills them) and the one-offs due that day, by time."""
-    tz = zone(config)
-    anchor = datetime.combine(day, datetime.min.time(), tz)
-    lines: list[ScheduleLine] = []
-    store = open_store(config)
-    try:
-        for name, text, _installed in store.slots():
-            playlist = playlist_from_json(text)
-            found = occurrence(name, playlist, day, anchor)
-            if found is not None:
-                lines.append(ScheduleLine(found.start, found.hard_end, playlist.title,
-                                          playlist.level, Phrase(MSG_WHAT_SLOT, name=name),
-                                          len(playlist.items), playlist.items))
-        next_day = anchor + timedelta(days=1)
-        for entry in store.pending():
-            due = datetime.fromtimestamp(entry.due_at, tz)
-            if anchor <= due < next_day and entry.occurrence is None:
-                lines.append(ScheduleLine(due, None, entry.title, entry.level,
-                                          Phrase(MSG_WHAT_QUEUED, id=entry.id),
-                                          len(entry.items), entry.items))
-    finally:
-        store.close()
-    return sorted(lines, key=lambda line: line.start)
+                                              ended=clock(ended), reason=line.reason or "")
 
 
 def parse_day(value: str | None, config: Config) -> date:

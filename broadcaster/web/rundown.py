@@ -1,6 +1,6 @@
 """**Hàng chờ** (the queue, in the order the station will air it, with cancel) and **Lịch
 phát** (a day's or a week's slots and what fills them): `desk.pending`, `desk.cancel` and
-`desk.day_schedule`, as `broadcaster queue`, `cancel` and `schedule` use them."""
+`programme.day_schedule`, as `broadcaster queue`, `cancel` and `schedule` use them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from starlette.responses import Response
 from starlette.routing import Route
 
-from broadcaster import desk
+from broadcaster import desk, programme
 from broadcaster.i18n import N_, _
 from broadcaster.model import Chime, File, OperatorError, Pause, PlaylistItem, Relay, Say
 from broadcaster.status import read_status
@@ -45,7 +45,7 @@ def schedule(visit: Visit) -> Response:
     week = visit.field("view") == "week"
     first = day - timedelta(days=day.weekday()) if week else day
     days = [first + timedelta(days=n) for n in range(7 if week else 1)]
-    plan = [(one, desk.day_schedule(visit.config, one)) for one in days]
+    plan = [(one, programme.day_schedule(visit.config, one)) for one in days]
     step = timedelta(days=7 if week else 1)
     return visit.show("schedule.html", plan=plan, day=day, week=week,
                       earlier=(first - step).isoformat(), later=(first + step).isoformat(),
