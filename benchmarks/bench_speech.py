@@ -1,5 +1,6 @@
 """Offline speech: a 1,000-word notice normalized and rendered with espeak-ng, then from cache;
-a one-line notice rendered by a fresh worker process, as the daemon renders every notice.
+a one-line notice rendered by a fresh worker process, as the daemon renders every notice;
+the speech band filter's speed.
 
 SPEC §9 targets: ≤ 3 s rendered, ≤ 50 ms cached. Run: `.venv/bin/python -m benchmarks.bench_speech`.
 Each cold run uses a fresh cache; the cached runs repeat the same notice. Prints medians.
@@ -12,7 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from broadcaster.config import parse_config
+from broadcaster.speech.loudness import speech_band_filter
 from broadcaster.speech.normalize import normalize
 from broadcaster.speech.render import Notice, reading_form, render_notice
 from tests.support.render import render_in_measured_worker
@@ -69,6 +73,20 @@ def worker_renders(runs: int = 5) -> tuple[float, float]:
     return statistics.median(seconds), max(peaks)
 
 
+def band_s_per_hour(runs: int = 5) -> float:
+    """Median seconds the speech band filter takes per hour of 22,050 Hz audio (espeak-ng's
+    rate), fed 65,536 samples at a time as the renderer feeds it."""
+    noise = np.random.default_rng(0).standard_normal(22050 * 120).astype(np.float32)
+    seconds: list[float] = []
+    for _ in range(runs):
+        band = speech_band_filter(22050)
+        start = time.perf_counter()
+        for block in range(0, noise.size, 65536):
+            band(noise[block:block + 65536])
+        seconds.append((time.perf_counter() - start) * 30)
+    return statistics.median(seconds)
+
+
 def main() -> None:
     text = thousand_word_notice()
     words = len(text.split())
@@ -96,6 +114,7 @@ def main() -> None:
                 render_notice(config, Notice(text, chime="default"))
                 warm_ms.append((time.perf_counter() - start) * 1000)
     worker_s, worker_mb = worker_renders()
+    band_s = band_s_per_hour()
     rows = [
         ("normalize 1,000 words (median of 21)", f"{statistics.median(normalize_ms):.1f} ms",
          "≤ 10 ms"),
@@ -105,6 +124,7 @@ def main() -> None:
         ("same notice again (cached)", f"{statistics.median(warm_ms):.1f} ms", "≤ 50 ms"),
         ("one-line notice, fresh worker (median of 5)", f"{worker_s:.2f} s", "—"),
         ("that worker's peak RSS (largest of 5)", f"{worker_mb:.0f} MB", "—"),
+        ("speech band filter, per hour of 22,050 Hz", f"{band_s:.2f} s", "—"),
     ]
     print(f"notice: {words} words, {len(text)} characters, {audio_s:.0f} s of audio "
           "at 48 kHz stereo, speech filter on; medians of 3 cold and 15 cached runs")

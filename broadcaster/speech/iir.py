@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 STRETCH = 32  # samples per stretch
 # Stretches done together: GROUP² of them. GROUP² × STRETCH² ≤ 262,144 keeps each matrix
-# product on one OpenBLAS thread: more cost more than they save at these sizes, and would
-# compete with the player for the cores.
+# product on one OpenBLAS thread: more threads cost more than they save at these sizes, and
+# would take the player's cores.
 GROUP = 16
 # Smaller magnitudes are taken as 0: 1e-200 of a sample is nothing a float64 can hold beside
 # it, and subnormal numbers (a state decayed in silence) are ~100x slower to multiply.
@@ -57,7 +57,7 @@ class SosFilter:
         self._within = _scan_matrix(self._leap, group)
         self._across = _scan_matrix(_negligible_zeroed(
             np.linalg.matrix_power(self._leap, group)), group)
-        # [step¹ … step^group]: what the state entering a group is at each of its stretches' ends
+        # [leap¹ … leap^group]: what the state entering a group is at each of its stretches' ends
         self._carry = _scan_matrix(self._leap, group + 1)[:a.shape[0], a.shape[0]:].copy()
         self._state = np.zeros(a.shape[0])
 
