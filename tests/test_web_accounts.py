@@ -460,23 +460,24 @@ def test_at_a_terminal_the_password_is_asked_twice_and_not_shown(station: Statio
         finally:
             os._exit(127)  # never back into pytest
     shown = b""
+    seen = 0  # what the prompts waited for so far ends here: a prompt asked again is new
 
     def read_until(wanted: bytes) -> None:
-        nonlocal shown
-        while wanted not in shown:
+        nonlocal shown, seen
+        while wanted not in shown[seen:]:
             ready, _, _ = select.select([terminal], [], [], 60)
             assert ready, shown
             try:
                 shown += os.read(terminal, 1024)
             except OSError:  # the command ended (EIO)
                 break
+        seen = shown.index(wanted, seen) + len(wanted)
 
     read_until(b"Password: ")
     os.write(terminal, PASSWORD.encode() + b"\n")
     read_until(b"The same password again: ")
     os.write(terminal, b"a slip of the finger\n")  # not the same: asked again, twice
     read_until(b"the two passwords differ; type the password again, twice")
-    shown = b""
     read_until(b"Password: ")
     os.write(terminal, PASSWORD.encode() + b"\n")
     read_until(b"The same password again: ")
