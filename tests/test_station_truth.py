@@ -102,12 +102,14 @@ def test_a_queued_file_that_vanished_is_logged_failed_with_its_reason(tmp_path: 
 def test_waiting_behind_a_long_file_is_not_missing(tmp_path: Path,
                                                    null_sink: NullSink) -> None:
     station = daemon_station(tmp_path / "station", "nullsink")
-    write_tone(tmp_path / "music.wav", 10.0)
+    # the music outlasts the four commands below even on a loaded machine (~1 s each),
+    # and the short notice's expiry falls inside it but after the `queue` that lists it
+    write_tone(tmp_path / "music.wav", 14.0)
     with running_daemon(station) as daemon:
         music = queued(station, "play", str(tmp_path / "music.wav"))
         daemon.wait_on_air(music)
         behind = queued(station, "say", "Họp tổ dân phố lúc 19 giờ.", "--repeat", "1")
-        short = queued(station, "say", "Thông báo ngắn.", "--repeat", "1", "--expires", "+2s")
+        short = queued(station, "say", "Thông báo ngắn.", "--repeat", "1", "--expires", "+6s")
         urgent = queued(station, "say", "Cắt điện lúc 14 giờ.", "--repeat", "1",
                         "--level", "priority")
         listed = json.loads(station.cli("queue", "--json").stdout)
