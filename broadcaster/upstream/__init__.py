@@ -8,6 +8,9 @@ the operator's inbox, receipts and status.
   link.py       the MQTT client in the daemon (paho-mqtt)
   inbox.py      what `broadcaster inbox` does
   district.py   the district's side: keygen, push, status
+  collector.py  the receipt collector (`district collect`): MQTT in, its database out
+  collector_db.py      the collector's database: pushes, receipts, stations
+  collector_report.py  what it says of one push (`district report`) and of the stations
 
 Their commands (`broadcaster inbox`, `broadcaster district …`) are in cli_upstream.py,
 beside cli.py: nothing here imports Typer or prints to a terminal.

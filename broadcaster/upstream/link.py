@@ -311,8 +311,11 @@ class UpstreamLink:
     # --- status and heartbeat ---------------------------------------------------------------
 
     def _status_body(self, state: str, since: float | None) -> bytes:
+        from broadcaster import __version__
+
         body: dict[str, Any] = {"v": 1, "station": self.station_id, "name": self.name,
-                                "state": state, "since": _utc(since) if since else None}
+                                "state": state, "since": _utc(since) if since else None,
+                                "software": __version__}
         if state == "online":
             body.update(self._details)
         return json.dumps(body, ensure_ascii=False).encode("utf-8")

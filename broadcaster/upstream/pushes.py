@@ -285,6 +285,10 @@ class Upstream:
             "last_aired": self._last_aired,
             "last_error": status.last_error,
             "inbox": self.records.waiting_count(),
+            # the collector's `district status`: faults and the clock, as `status` shows them
+            "device_error": status.device_error,
+            "amplifier": status.amplifier,
+            "clock_synchronized": status.clock_synchronized,
         })
 
     def describe(self) -> str:

@@ -1,0 +1,306 @@
+"""The receipt collector (`broadcaster district collect`): a long-running MQTT client at
+the district or province that stores every push, receipt and station status in its own
+database (collector_db.py), so `district report` and `district status` answer after the
+fact which stations aired a push, when, and why not.
+
+It connects with a fixed client id and a persistent session (what stations send while it
+is down waits at the broker), subscribes with QoS 1 to, under the topic prefix P:
+
+  P/all/push, P/stations/+/push    pushes (the target and level a report needs)
+  P/stations/+/receipts            receipts
+  P/stations/+/status              status, and the last will's `offline`
+  P/stations/+/heartbeat           heartbeats
+
+and acknowledges each message to the broker only once it is committed. Station state
+comes from live messages: a retained one (sent on subscribing, and by some brokers not
+at all to a wildcard subscription) only fills in a station it knows nothing of yet.
+Anything it cannot use (not JSON, an unexpected topic, a body that is not what the topic
+carries, a message over MAX_MESSAGE_BYTES) is logged and skipped, never fatal.
+
+`read_message` decides what a message is (pure); `Collector.take` stores it; `run` is
+the network loop (paho's, on the calling thread, reconnecting 1 s doubling to 2 min).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from broadcaster.upstream.collector_db import CollectorDB, Push, Receipt, StationRow
+from broadcaster.upstream.envelope import MAX_BYTES
+
+if TYPE_CHECKING:
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.properties import Properties
+    from paho.mqtt.reasoncodes import ReasonCode
+
+    from broadcaster.upstream.link import BrokerSettings
+
+log = logging.getLogger(__name__)
+
+CLIENT_ID = "broadcaster-collector"
+MAX_MESSAGE_BYTES = MAX_BYTES + 4096  # a push at its largest; receipts are far smaller
+_TEXT_MAX = 2000  # a reason or title longer than this is cut (the body keeps it whole)
+
+
+# --- what a message is (pure) -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Skipped:
+    why: str
+
+
+@dataclass(frozen=True)
+class StatusMessage:
+    station: str
+    state: str  # online, offline
+    since: float | None  # the station's own "since" (None in the last will)
+    name: str | None
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HeartbeatMessage:
+    station: str
+    at: float | None
+
+
+Message = Push | Receipt | StatusMessage | HeartbeatMessage | Skipped
+
+
+def read_message(prefix: str, topic: str, payload: bytes, now: float) -> Message:
+    """What a message on `topic` is, or why it is skipped. Never raises."""
+    if len(payload) > MAX_MESSAGE_BYTES:
+        return Skipped(f"{len(payload)} bytes, more than {MAX_MESSAGE_BYTES}")
+    parts = topic.split("/")
+    head = prefix.strip("/").split("/") if prefix.strip("/") else []
+    if parts[:len(head)] != head:
+        return Skipped("not under the topic prefix")
+    rest = parts[len(head):]
+    if rest == ["all", "push"]:
+        return _push(payload, now)
+    if len(rest) != 3 or rest[0] != "stations" or not _station_id_ok(rest[1]):
+        return Skipped("not a topic the collector reads")
+    station, leaf = rest[1], rest[2]
+    if leaf == "push":
+        return _push(payload, now)
+    body = _json(payload)
+    if body is None:
+        return Skipped("not a JSON object")
+    named = body.get("station")
+    if named is not None and named != station:  # the topic is the station's (broker ACLs)
+        return Skipped(f"says station {str(named)[:64]!r} on {station}'s topic")
+    if leaf == "receipts":
+        return _receipt(station, body, now)
+    if leaf == "status":
+        state = body.get("state")
+        if state not in ("online", "offline"):
+            return Skipped("a status that is neither online nor offline")
+        name = body.get("name")
+        return StatusMessage(station, state, utc_moment(body.get("since")),
+                             name[:_TEXT_MAX] if isinstance(name, str) else None, body)
+    if leaf == "heartbeat":
+        return HeartbeatMessage(station, utc_moment(body.get("at")))
+    return Skipped("not a topic the collector reads")
+
+
+def _push(payload: bytes, now: float) -> Message:
+    from broadcaster.upstream.envelope import Refused, open_envelope
+
+    try:
+        envelope = open_envelope(payload, MAX_MESSAGE_BYTES)
+    except Refused as refused:
+        return Skipped(f"a push that is not an envelope ({refused.reason})")
+    kind = getattr(envelope, "kind", "push")
+    if kind != "push":
+        return Skipped(f"a {kind!r} message, not a push: no receipts to collect for it")
+    level = getattr(envelope.level, "value", None)
+    return Push(message_id=envelope.id, target=envelope.target, level=level,
+                key_id=envelope.key_id, issued=envelope.issued.timestamp(),
+                expires=envelope.expires.timestamp(), seen_at=now)
+
+
+def _receipt(station: str, body: dict[str, Any], now: float) -> Message:
+    kind = body.get("receipt")
+    message_id = body.get("message_id")
+    if not isinstance(kind, str) or not kind or len(kind) > 32:
+        return Skipped("a receipt without its kind")
+    if message_id is not None and not isinstance(message_id, str):
+        return Skipped("a receipt whose message_id is not text")
+    found = body.get("as_run")
+    as_run: dict[str, Any] = found if isinstance(found, dict) else {}
+    reason = body.get("reason") or as_run.get("reason")
+    title = body.get("title") or as_run.get("title")
+    engine = as_run.get("engine")
+    return Receipt(station=station, message_id=message_id[:200] if message_id else None,
+                   kind=kind, reason=_text(reason), title=_text(title),
+                   started=utc_moment(as_run.get("started")),
+                   ended=utc_moment(as_run.get("ended")),
+                   engine=_text(engine), duplicate=body.get("duplicate") is True,
+                   sent_at=utc_moment(body.get("at")), received_at=now)
+
+
+def _json(payload: bytes) -> dict[str, Any] | None:
+    try:
+        body = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def utc_moment(value: object) -> float | None:
+    """An ISO time from a station (UTC, 'Z') as epoch seconds; None for anything else."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.timestamp() if moment.tzinfo is not None else None
+
+
+def _text(value: object) -> str | None:
+    return value[:_TEXT_MAX] if isinstance(value, str) and value else None
+
+
+def _station_id_ok(value: str) -> bool:
+    return 0 < len(value) <= 64 and all(ch.isalnum() or ch in "-_." for ch in value)
+
+
+# --- storing it --------------------------------------------------------------------------------
+
+class Collector:
+    """The collector's database and what each message changes in it."""
+
+    def __init__(self, db: CollectorDB, prefix: str) -> None:
+        self.db = db
+        self.prefix = prefix
+
+    def take(self, topic: str, payload: bytes, now: float, *, retained: bool = False) -> str:
+        """Store one message in one transaction; returns what became of it ("stored",
+        "repeated", "kept" for a retained message that changed nothing, or "skipped: …")."""
+        message = read_message(self.prefix, topic, payload, now)
+        if isinstance(message, Skipped):
+            log.warning("skipped a message on %r (%d bytes): %s", topic[:200], len(payload),
+                        message.why)
+            return f"skipped: {message.why}"
+        with self.db.transaction() as db:
+            if isinstance(message, Push):
+                self.db.add_push(db, message)
+                return "stored"
+            known = self.db.station(db, message.station)
+            if retained and known is not None:
+                return "kept"  # live messages since are newer than what the broker kept
+            heard = known or StationRow(station=message.station, name=None, state=None,
+                                        since=None, last_heard=None, first_heard=now,
+                                        status={}, heartbeat=None)
+            if isinstance(message, Receipt):
+                digest = hashlib.sha256(topic.encode("utf-8") + b"\0" + payload).hexdigest()
+                if not self.db.add_receipt(db, message, digest, payload.decode("utf-8")):
+                    return "repeated"
+                self.db.put_station(db, replace(heard, last_heard=now))
+                return "stored"
+            self.db.put_station(db, _station_after(heard, message, now, retained))
+        return "stored"
+
+
+def _station_after(row: StationRow, message: StatusMessage | HeartbeatMessage, now: float,
+                   retained: bool) -> StationRow:
+    """A station's row after its status or heartbeat. Online since the station's own
+    connection time; offline since the station said so (a clean stop) or, for the last
+    will (no time in it: the broker sends it when the link died), since it arrived."""
+    if isinstance(message, HeartbeatMessage):
+        heard = message.at if retained else now
+        state = row.state or "online"
+        return replace(row, state=state, last_heard=heard, heartbeat=message.at)
+    will = message.state == "offline" and message.since is None
+    if message.state == "online":
+        since = message.since or (None if retained else now)
+        return replace(row, name=message.name or row.name, state="online", since=since,
+                       status=message.body, last_heard=since if retained else now)
+    since = message.since if message.since is not None else (None if retained else now)
+    last_heard = row.last_heard if will or retained else now
+    return replace(row, name=message.name or row.name, state="offline", since=since,
+                   last_heard=last_heard)
+
+
+# --- the network loop ---------------------------------------------------------------------------
+
+class CollectorClient:
+    """The collector's MQTT client: fixed id, persistent session, QoS 1, manual acks."""
+
+    def __init__(self, settings: BrokerSettings, collector: Collector,
+                 client_id: str = CLIENT_ID) -> None:
+        from broadcaster.upstream.link import RECONNECT_MAX_S, RECONNECT_MIN_S
+
+        self.settings = settings
+        self.collector = collector
+        self.connected = threading.Event()
+        self.subscribed = threading.Event()
+        self._stopping = threading.Event()
+        client = settings.client(client_id, persistent=True, manual_ack=True)
+        client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = lambda *_args: self.subscribed.set()
+        client.on_message = self._on_message
+        self._client = client
+
+    @property
+    def topics(self) -> list[str]:
+        topic = self.settings.topic
+        return [topic("all", "push"), topic("stations", "+", "push"),
+                topic("stations", "+", "receipts"), topic("stations", "+", "status"),
+                topic("stations", "+", "heartbeat")]
+
+    def run(self) -> None:
+        """Connect and collect until `stop()` (from a signal handler or another thread)."""
+        self.settings.connect(self._client, persistent=True, blocking=False)
+        self._client.loop_forever(retry_first_connection=True)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._client.disconnect()
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags,
+                    reason: ReasonCode, properties: Properties | None) -> None:
+        if reason.is_failure:
+            log.warning("the broker refused the collector: %s", reason)
+            return
+        log.info("collector connected to %s (session %s)", self.settings.describe(),
+                 "resumed" if flags.session_present else "new")
+        client.subscribe([(topic, 1) for topic in self.topics])
+        self.connected.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: mqtt.DisconnectFlags,
+                       reason: ReasonCode, properties: Properties | None) -> None:
+        self.connected.clear()
+        self.subscribed.clear()
+        if not self._stopping.is_set():
+            log.warning("collector lost the broker: %s; reconnecting", reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any,
+                    message: mqtt.MQTTMessage) -> None:
+        import time
+
+        try:
+            self.collector.take(message.topic, bytes(message.payload), time.time(),
+                                retained=bool(message.retain))
+        except sqlite3.Error:  # not acknowledged: the broker sends it again
+            log.exception("could not store a message on %r", message.topic[:200])
+            return
+        except Exception:  # a message nobody foresaw: skipped like any bad input
+            log.exception("skipped a message on %r", message.topic[:200])
+        if message.qos > 0:
+            client.ack(message.mid, message.qos)
+
+
+def open_collector(path: Path, prefix: str) -> Collector:
+    return Collector(CollectorDB(path, writer=True), prefix)
