@@ -29,7 +29,7 @@ from broadcaster.status import LiveStatus
 from broadcaster.store import Store
 from broadcaster.upstream.envelope import load_private_key, seal, write_keypair
 from broadcaster.upstream.pushes import Upstream
-from tests.support.broker import Broker
+from tests.support.broker import AnyBroker
 
 T = TypeVar("T")
 PREFIX = "test"
@@ -93,7 +93,7 @@ class District:
 class LinkStation:
     """A station of link, decisions and database only, on its own thread."""
 
-    def __init__(self, root: Path, station_id: str, broker: Broker, keys: list[Path]) -> None:
+    def __init__(self, root: Path, station_id: str, broker: AnyBroker, keys: list[Path]) -> None:
         self.root = root
         self.station_id = station_id
         self.config_file = station_config(root, station_id, broker.url, keys)
@@ -174,7 +174,7 @@ class Listener:
     """The district's ear: every receipt and status, with a persistent session (so what
     stations send while it reconnects is kept for it)."""
 
-    def __init__(self, broker: Broker, client_id: str = "district-listener") -> None:
+    def __init__(self, broker: AnyBroker, client_id: str = "district-listener") -> None:
         self.messages: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         self.seen: list[tuple[str, dict[str, Any]]] = []
         self._subscribed = threading.Event()
