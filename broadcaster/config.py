@@ -173,6 +173,11 @@ def _check(parsed: _ConfigFile) -> None:
     for name in parsed.tts.engines:
         if name not in ENGINE_NAMES:
             raise _Mistake("tts", "engines", _(MSG_BAD_ENGINE).format(value=name))
+    if parsed.district.broker is not None:
+        from broadcaster.upstream.broker_url import broker_url_problem
+
+        if problem := broker_url_problem(parsed.district.broker):
+            raise _Mistake("district", "broker", problem)
 
 
 @dataclass(frozen=True)

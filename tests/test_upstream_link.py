@@ -21,7 +21,7 @@ from broadcaster.upstream.pushes import Upstream
 from tests.support.broker import (  # noqa: F401  # the fixtures
     AnyBroker,
     Broker,
-    broker,
+    any_broker,
     rabbitmq_node,
 )
 from tests.support.upstream import PREFIX, District, LinkStation, Listener, station_config
@@ -33,19 +33,25 @@ PUSH_ONE = f"{PREFIX}/stations/{STATION}/push"
 
 
 @pytest.fixture
+def broker(any_broker: AnyBroker) -> AnyBroker:  # noqa: F811
+    """Every test here runs on Mosquitto and on RabbitMQ."""
+    return any_broker
+
+
+@pytest.fixture
 def district(tmp_path: Path) -> District:
     return District(tmp_path / "district")
 
 
 @pytest.fixture
-def listener(broker: AnyBroker) -> Iterator[Listener]:  # noqa: F811
+def listener(broker: AnyBroker) -> Iterator[Listener]:
     ear = Listener(broker)
     yield ear
     ear.close()
 
 
 @pytest.fixture
-def station(tmp_path: Path, broker: AnyBroker, district: District,  # noqa: F811
+def station(tmp_path: Path, broker: AnyBroker, district: District,
             listener: Listener) -> Iterator[LinkStation]:
     running = LinkStation(tmp_path / "station", STATION, broker, [district.public_path])
     running.start()
@@ -111,7 +117,7 @@ def test_a_tampered_push_is_answered_rejected_over_the_wire(
 
 
 def test_a_station_that_was_off_gets_the_push_when_it_comes_back(
-        tmp_path: Path, broker: AnyBroker, district: District,  # noqa: F811
+        tmp_path: Path, broker: AnyBroker, district: District,
         listener: Listener) -> None:
     station = LinkStation(tmp_path / "station", STATION, broker, [district.public_path])
     station.start()
@@ -131,7 +137,7 @@ def test_a_station_that_was_off_gets_the_push_when_it_comes_back(
 
 
 def test_the_broker_restarts_and_no_receipt_is_lost(
-        station: LinkStation, broker: AnyBroker, district: District,  # noqa: F811
+        station: LinkStation, broker: AnyBroker, district: District,
         listener: Listener) -> None:
     pushes = [district.envelope(level=Level.PRIORITY) for _ in range(3)]
     ids = [json.loads(raw)["id"] for raw in pushes]
@@ -180,7 +186,7 @@ def _district(args: list[str]) -> _Ran:
 
 
 def test_the_district_pushes_a_file_and_sees_every_station(
-        tmp_path: Path, broker: AnyBroker, station: LinkStation,  # noqa: F811
+        tmp_path: Path, broker: AnyBroker, station: LinkStation,
         district: District) -> None:
     other = LinkStation(tmp_path / "other", "xa-ben-canh", broker, [district.public_path])
     other.start()

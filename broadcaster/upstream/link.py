@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qs, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
@@ -39,6 +38,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError
+from broadcaster.upstream.broker_url import parse_broker_url
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +46,10 @@ HEARTBEAT_S = 60.0  # light on a 4G link: one small retained message a minute
 KEEPALIVE_S = 60
 SESSION_EXPIRY_S = 14 * 86400  # MQTT 5: the broker keeps a silent box's pushes two weeks
 RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 120
+PROTOCOLS = {"5": MQTTProtocolVersion.MQTTv5, "3.1.1": MQTTProtocolVersion.MQTTv311}
 
 # Operator-facing messages of this module, kept together for translation.
-MSG_BAD_URL = N_("[district] broker {url!r} is not a broker URL; write it like "
-                 "mqtt://broker.example:1883 or mqtts://broker.example:8883?ca_file=/path/ca.pem")
-MSG_BAD_PROTOCOL = N_("[district] broker: protocol must be 5 or 3.1.1, not {value!r}")
+MSG_BAD_BROKER = N_("[district] broker: {reason}")
 MSG_PASSWORD_UNREADABLE = N_("[district] password_file {path}: cannot read it ({reason})")
 MSG_CONNECTED = N_("connected to {where} since {since}")
 MSG_NOT_CONNECTED = N_("NOT connected to {where} since {since}{problem}; retrying")
@@ -60,10 +59,8 @@ MSG_NOT_CONNECTED_YET = N_("NOT connected to {where} since the daemon started{pr
 
 @dataclass(frozen=True)
 class BrokerSettings:
-    """Where and how to connect: from `[district]` broker URL, username, password_file.
-
-    The URL's query may add `ca_file=PATH` (TLS with that CA; mqtts:// alone uses the
-    system's CAs) and `protocol=5|3.1.1` (default 5)."""
+    """Where and how to connect: from `[district]` broker URL (broker_url.py: TLS,
+    `ca_file`, `protocol=5|3.1.1`), username, password_file."""
 
     host: str
     port: int
@@ -78,22 +75,14 @@ class BrokerSettings:
     def from_url(cls, url: str, *, username: str | None = None,
                  password_file: str | None = None, prefix: str = "broadcaster",
                  base: Path | None = None) -> BrokerSettings:
-        """Raises OperatorError for a URL it cannot use or an unreadable password file;
-        relative paths are taken from `base` (the config file's folder)."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
-            raise OperatorError(_(MSG_BAD_URL).format(url=url))
-        tls = parts.scheme in ("mqtts", "ssl")
-        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-        protocol_text = query.get("protocol", "5")
-        protocols = {"5": MQTTProtocolVersion.MQTTv5, "3.1.1": MQTTProtocolVersion.MQTTv311}
-        if protocol_text not in protocols:
-            raise OperatorError(_(MSG_BAD_PROTOCOL).format(value=protocol_text))
+        """Raises OperatorError for a URL it cannot use (broker_url.py reads it) or an
+        unreadable password file; relative paths are taken from `base` (the config
+        file's folder)."""
         try:
-            port = parts.port or (8883 if tls else 1883)
-        except ValueError:
-            raise OperatorError(_(MSG_BAD_URL).format(url=url)) from None
-        ca_file = query.get("ca_file")
+            where = parse_broker_url(url)
+        except OperatorError as exc:
+            raise OperatorError(_(MSG_BAD_BROKER).format(reason=exc)) from None
+        ca_file = where.ca_file
         if ca_file and base is not None:
             ca_file = str(base / ca_file)
         password = None
@@ -105,9 +94,9 @@ class BrokerSettings:
                 reason = getattr(exc, "strerror", None) or str(exc)
                 raise OperatorError(_(MSG_PASSWORD_UNREADABLE).format(path=path,
                                                                       reason=reason)) from None
-        return cls(host=parts.hostname, port=port, tls=tls or bool(ca_file), ca_file=ca_file,
-                   protocol=protocols[protocol_text], username=username or parts.username,
-                   password=password or parts.password, prefix=prefix.strip("/"))
+        return cls(host=where.host, port=where.port, tls=where.tls, ca_file=ca_file,
+                   protocol=PROTOCOLS[where.protocol], username=username or where.username,
+                   password=password or where.password, prefix=prefix.strip("/"))
 
     def client(self, client_id: str, *, persistent: bool,
                manual_ack: bool = False) -> mqtt.Client:

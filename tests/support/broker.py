@@ -8,8 +8,10 @@ only: its `url` says so), a node of the tests' own (name, cookie, folders, ports
 `.port`, `.start()`, `.stop()` (SIGTERM: sessions saved), `.restart()` (same port),
 `.kill()` (no save).
 
-Fixtures: `broker` runs a test on each (`[mosquitto]`: its own Mosquitto; `[rabbitmq]`:
-the session's node, its sessions dropped after the test); `rabbitmq_node` and
+Fixtures: `broker` is a Mosquitto of the test's own; `any_broker` runs a test on each
+(`[mosquitto]`: its own Mosquitto; `[rabbitmq]`: the session's node, its sessions
+dropped after the test; a module that wants it everywhere names it `broker`);
+`rabbitmq_node` and
 `rabbitmq_cluster` are per session (a node takes ~10 s to start, a cluster ~20 s). Test
 modules import the fixtures they use. Nothing is left running after the session.
 """
@@ -379,16 +381,27 @@ def rabbitmq_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rabbi
         cluster.stop()
 
 
+def _mosquitto(tmp_path: Path) -> Iterator[Broker]:
+    running = Broker(tmp_path / "broker").start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    """A running Mosquitto of this test alone, stopped afterwards whatever happened."""
+    yield from _mosquitto(tmp_path)
+
+
 @pytest.fixture(params=["mosquitto", "rabbitmq"])
-def broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AnyBroker]:
-    """A running broker for this test: a Mosquitto of its own, or the session's RabbitMQ
-    node (restarted if a test stopped it) with the sessions the test left dropped after."""
+def any_broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AnyBroker]:
+    """The test once on each broker: a Mosquitto of its own, then the session's RabbitMQ
+    node (restarted if a test stopped it), the sessions the test left dropped after. A
+    module using it imports `rabbitmq_node` too."""
     if request.param == "mosquitto":
-        running = Broker(tmp_path / "broker").start()
-        try:
-            yield running
-        finally:
-            running.stop()
+        yield from _mosquitto(tmp_path)
         return
     node: RabbitNode = request.getfixturevalue("rabbitmq_node")
     if not node.running:

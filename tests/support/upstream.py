@@ -21,13 +21,13 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from broadcaster.config import Config, load_config
 from broadcaster.model import Level
 from broadcaster.status import LiveStatus
 from broadcaster.store import Store
 from broadcaster.upstream.envelope import load_private_key, seal, write_keypair
+from broadcaster.upstream.link import BrokerSettings
 from broadcaster.upstream.pushes import Upstream
 from tests.support.broker import AnyBroker
 
@@ -178,14 +178,14 @@ class Listener:
         self.messages: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         self.seen: list[tuple[str, dict[str, Any]]] = []
         self._subscribed = threading.Event()
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                             clean_session=False)
+        settings = BrokerSettings.from_url(broker.url)  # its MQTT version, as every client
+        client = settings.client(client_id, persistent=True)
         client.reconnect_delay_set(1, 2)
         client.on_connect = self._on_connect
         client.on_subscribe = lambda *_: self._subscribed.set()
         client.on_message = self._on_message
         self._client = client
-        client.connect("127.0.0.1", broker.port)
+        settings.connect(client, persistent=True, blocking=True)
         client.loop_start()
         if not self._subscribed.wait(10):
             raise AssertionError("the district listener could not subscribe")
