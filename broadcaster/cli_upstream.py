@@ -40,6 +40,17 @@ MSG_KEY_WRITTEN = N_("private key {private} (mode 0600, keep it secret)\n"
                      "public key  {public} - copy it to every station and list it in "
                      "[district] trusted_keys\nkey id      {key_id}")
 MSG_PUSHED = N_("pushed {message_id} to {target} ({level}, sequence {seq}) on {topic}")
+MSG_FOLLOW = N_("follow it with: broadcaster district report {message_id}")
+MSG_COLLECTING = N_("collecting receipts and statuses from {where} into {path}")
+MSG_REPORT_HEAD = N_("push {message_id} to {target} ({level}), sent {sent}")
+MSG_REPORT_UNSEEN = N_("push {message_id}: the collector did not see the push itself, only "
+                       "receipts; every station it knows is listed")
+MSG_REPORT_TOTALS = N_("{targeted} targeted, {answered} answered, {accepted} accepted, "
+                       "{rejected} rejected, {aired} aired, {not_aired} not aired, "
+                       "{waiting} not aired yet, {no_answer} no answer yet")
+MSG_NO_STATIONS_COLLECTED = N_("the collector has not heard from any station yet")
+MSG_CLOCK_UNSYNCED = N_("unsynchronized")
+MSG_CLOCK_SYNCED = N_("synchronized")
 MSG_REFUSED_BY = N_("{count} station(s) rejected the push")
 MSG_NO_STATIONS = N_("no station has reported to this broker yet")
 MSG_DUPLICATE = N_("(repeated delivery, ignored) ")
@@ -221,9 +232,11 @@ def district_push(
                                         level=word(chosen.value), seq=pushed.seq,
                                         topic=pushed.topic),
                    err=wait)
+        typer.echo(_(MSG_FOLLOW).format(message_id=pushed.message_id), err=wait)
     else:
         print_json({"message_id": pushed.message_id, "seq": pushed.seq, "topic": pushed.topic,
-                     "receipts": len(pushed.receipts)})
+                     "receipts": len(pushed.receipts),
+                     "report": f"broadcaster district report {pushed.message_id}"})
     rejected = {r.get("station") for r in pushed.receipts
                 if r.get("receipt") == "rejected" and not r.get("duplicate")}
     if rejected:
@@ -251,9 +264,14 @@ def district_status(
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
+    from broadcaster.upstream.collector_db import collector_db_path
     from broadcaster.upstream.district import station_statuses
 
-    statuses = station_statuses(load(config))
+    station = load(config)
+    if collector_db_path(station).exists():
+        _collected_status(station, as_json)
+        return
+    statuses = station_statuses(station)
     if as_json:
         print_json([status.as_dict() for status in statuses])
         return
@@ -272,3 +290,135 @@ def district_status(
             "inbox": status.inbox if status.inbox is not None else "",
             "last error": status.last_error or ""})
     print_table(rows, ["station", "state", "since", "on air", "last aired", "inbox", "last error"])
+
+
+# --- the receipt collector ---------------------------------------------------------------------
+
+@district_app.command("collect", help=_(
+    "Run the receipt collector: store every push, receipt and station status in "
+    "<data_dir>/district/collector.db until stopped (systemd: broadcaster-collector.service)."))
+def district_collect(
+    client_id: Annotated[str, typer.Option(
+        "--client-id", help=_("The collector's fixed MQTT client id (its session at the "
+                              "broker)."), callback=plain_option)] = "broadcaster-collector",
+    config: ConfigOption = None,
+) -> None:
+    import logging
+    import signal
+
+    from broadcaster.upstream.collector import CollectorClient, open_collector
+    from broadcaster.upstream.collector_db import collector_db_path
+    from broadcaster.upstream.district import settings_of
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    station = load(config)
+    settings = settings_of(station)
+    path = collector_db_path(station)
+    collector = open_collector(path, settings.prefix)
+    client = CollectorClient(settings, collector, client_id)
+    signal.signal(signal.SIGTERM, lambda *_: client.stop())
+    signal.signal(signal.SIGINT, lambda *_: client.stop())
+    typer.echo(_(MSG_COLLECTING).format(where=settings.describe(), path=path), err=True)
+    try:
+        client.run()
+    finally:
+        collector.db.close()
+
+
+REPORT_COLUMNS = ["station", "answer", "received", "decided", "started", "ended", "engine",
+                  "reason"]
+
+
+@district_app.command("report", help=_(
+    "What became of one push at every station it targeted: received, accepted or "
+    "rejected (why), aired (start, end, engine) or not (why), or no answer yet. From the "
+    "receipt collector's database."))
+def district_report(
+    message_id: Annotated[str, typer.Argument(
+        metavar="PUSH_ID", help=_("The push's message id, as `district push` printed it."),
+        callback=plain_option)],
+    output_format: Annotated[str, typer.Option(
+        "--format", help=_("table, csv or json."), callback=plain_option)] = "table",
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    import sys
+
+    from broadcaster.as_run_sheet import write_csv
+    from broadcaster.upstream.collector_db import CollectorDB, collector_db_path
+    from broadcaster.upstream.collector_report import report
+
+    output_format = "json" if as_json else output_format.strip().lower()
+    if output_format not in ("table", "csv", "json"):
+        raise typer.BadParameter(_("choose table, csv or json"), param_hint="--format")
+    station = load(config)
+    db = CollectorDB(collector_db_path(station))
+    try:
+        found = report(db, message_id.strip())
+    finally:
+        db.close()
+    rows = [{"station": a.station, "name": a.name or "", "answer": a.answer,
+             "received": when(a.received, station), "decided": when(a.decided, station),
+             "started": when(a.started, station), "ended": when(a.ended, station),
+             "engine": a.engine or "", "reason": a.reason or ""} for a in found.stations]
+    push = found.push
+    if output_format == "json":
+        print_json({"message_id": found.message_id,
+                    "target": push.target if push else None,
+                    "level": push.level if push else None,
+                    "sent": when(push.issued, station) if push else None,
+                    "totals": found.totals, "stations": rows})
+    elif output_format == "csv":
+        write_csv(rows, ["station", "name", *REPORT_COLUMNS[1:]], sys.stdout)
+    else:
+        if push is not None:
+            typer.echo(_(MSG_REPORT_HEAD).format(
+                message_id=found.message_id, target=push.target,
+                level=word(push.level or ""), sent=when(push.issued, station)))
+        else:
+            typer.echo(_(MSG_REPORT_UNSEEN).format(message_id=found.message_id))
+        typer.echo(_(MSG_REPORT_TOTALS).format(
+            **{key.replace(" ", "_"): value for key, value in found.totals.items()}))
+        if rows:
+            typer.echo("")
+            print_table(rows, REPORT_COLUMNS)
+
+
+def _collected_status(station: Config, as_json: bool) -> None:
+    """`district status` from the collector's database: what live messages said."""
+    from broadcaster.upstream.collector_db import CollectorDB, collector_db_path
+    from broadcaster.upstream.collector_report import station_states
+
+    db = CollectorDB(collector_db_path(station))
+    try:
+        states = station_states(db)
+    finally:
+        db.close()
+    rows = []
+    for state in states:
+        aired = state.last_aired
+        faults = [text for text in (state.device_error, state.last_error) if text]
+        clock = "" if state.clock_synchronized is None else \
+            _(MSG_CLOCK_SYNCED) if state.clock_synchronized else _(MSG_CLOCK_UNSYNCED)
+        rows.append({
+            "station": state.station, "name": state.name or "", "state": state.state,
+            "since": when(state.since, station), "last heard": when(state.last_heard, station),
+            "on_air": state.on_air, "on air": f"{state.on_air.get('title')} "
+            f"({word(str(state.on_air.get('level')))})" if state.on_air else "",
+            "last_aired": {"title": aired.title, "ended": when(aired.ended, station)}
+            if aired else None,
+            "last aired": f"{when(aired.ended, station)} {aired.title or ''}".strip()
+            if aired else "",
+            "device_error": state.device_error, "amplifier": state.amplifier or "",
+            "clock_synchronized": state.clock_synchronized, "clock": clock,
+            "faults": "; ".join(faults), "last_error": state.last_error,
+            "software": state.software or "", "inbox": state.inbox})
+    if as_json:
+        keys = ("station", "name", "state", "since", "last heard", "on_air", "last_aired",
+                "device_error", "amplifier", "clock_synchronized", "software", "last_error",
+                "inbox")
+        print_json([{key.replace(" ", "_"): row[key] for key in keys} for row in rows])
+        return
+    print_rows(rows, ["station", "state", "since", "last heard", "on air", "last aired",
+                      "faults", "amplifier", "clock", "software"], False,
+               _(MSG_NO_STATIONS_COLLECTED))

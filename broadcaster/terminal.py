@@ -43,6 +43,9 @@ HEADINGS = {
     "on air": N_("on air"), "last aired": N_("last aired"), "inbox": N_("inbox"),
     "last error": N_("last error"), "name": N_("name"), "role": N_("role"),
     "created": N_("created"),
+    "answer": N_("answer"), "decided": N_("decided"), "last heard": N_("last heard"),
+    "faults": N_("faults"), "amplifier": N_("amplifier"), "clock": N_("clock"),
+    "software": N_("software"),
 }
 WORDS = {
     "normal": N_("normal"), "priority": N_("priority"), "emergency": N_("emergency"),
@@ -56,8 +59,9 @@ WORDS = {
     "received": N_("received"), "mon": N_("mon"), "tue": N_("tue"), "wed": N_("wed"),
     "thu": N_("thu"), "fri": N_("fri"), "sat": N_("sat"), "sun": N_("sun"),
     "viewer": N_("viewer"), "leader": N_("leader"),  # roles ("operator" is above)
+    "no answer": N_("no answer yet"), "unknown": N_("unknown"),  # district report, status
 }
-WORD_COLUMNS = frozenset({"level", "outcome", "source", "state", "role"})
+WORD_COLUMNS = frozenset({"level", "outcome", "source", "state", "role", "answer"})
 
 
 def word(value: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,16 @@ from broadcaster.config import load_config
 from broadcaster.model import Level, OperatorError, Outcome
 from broadcaster.store import Store
 from broadcaster.upstream import inbox
+from broadcaster.upstream.decisions import Revoked, check_not_revoked
 from broadcaster.upstream.district import keygen, next_sequence
+from broadcaster.upstream.envelope import (
+    REVOKE,
+    Refused,
+    Revocation,
+    TrustedKeys,
+    open_envelope,
+    revocation_of,
+)
 from broadcaster.upstream.pushes import Upstream
 from tests.support.upstream import BULLETIN, District, station_config
 
@@ -307,3 +317,66 @@ def test_the_sequence_keeps_rising_across_runs_even_if_the_clock_goes_back(
     assert second == first + 1
     (tmp_path / "district.key.seq").unlink()
     assert next_sequence(key, now=2_000_000_001.0) > second  # a lost file: the time carries on
+
+
+# --- revocations: the envelope and its rules ----------------------------------------------------
+
+def test_a_revocation_reads_as_its_own_kind_without_a_level(district: District) -> None:
+    other = "AB" * 16
+    opened = open_envelope(district.revocation([other, other.lower()], reason="  bị lộ  "))
+    assert (opened.kind, opened.level) == (REVOKE, None)
+    assert revocation_of(opened) == Revocation((other.lower(),), "bị lộ")
+    assert open_envelope(district.envelope()).kind == "push"  # a push carries no `kind`
+
+
+def test_a_pushs_signature_does_not_make_a_revocation(district: District) -> None:
+    fields = json.loads(district.envelope())
+    del fields["level"]
+    forged = tampered(json.dumps(fields).encode(), kind=REVOKE,
+                      payload={"keys": [district.key_id], "reason": "x"})
+    with pytest.raises(Refused, match="signature does not match"):
+        TrustedKeys({district.key_id: district.key.public_key()}).verify(open_envelope(forged))
+
+
+@pytest.mark.parametrize(("changes", "reason"), [
+    ({"kind": "announce"}, "envelope kind 'announce' is not known to this station"),
+    ({"kind": 7}, "envelope field 'kind' must be str"),
+    ({"level": "emergency"}, "envelope field 'level' has no place in a revocation"),
+    ({"payload": "keys: [x]"}, "invalid revocation: the payload must be a mapping"),
+])
+def test_an_envelope_of_an_unknown_kind_or_a_malformed_revocation_is_refused(
+        district: District, changes: dict[str, Any], reason: str) -> None:
+    with pytest.raises(Refused, match=reason):
+        open_envelope(tampered(district.revocation(["ab" * 16]), **changes))
+
+
+@pytest.mark.parametrize(("payload", "reason"), [
+    ({"keys": ["ab" * 16]}, "exactly 'keys' and 'reason'"),
+    ({"keys": ["ab" * 16], "reason": "", "also": 1}, "exactly 'keys' and 'reason'"),
+    ({"keys": [], "reason": ""}, "'keys' must list 1 to 16 key ids"),
+    ({"keys": "ab" * 16, "reason": ""}, "'keys' must list 1 to 16 key ids"),
+    ({"keys": [f"{n:032x}" for n in range(17)], "reason": ""}, "1 to 16 key ids"),
+    ({"keys": ["xyz"], "reason": ""}, '"xyz" is not a key id'),
+    ({"keys": [12], "reason": ""}, "12 is not a key id"),
+    ({"keys": ["ab" * 16], "reason": "one\ntwo"}, "'reason' must be one line"),
+    ({"keys": ["ab" * 16], "reason": "x" * 201}, "at most 200 characters"),
+    ({"keys": ["ab" * 16], "reason": None}, "'reason' must be one line"),
+])
+def test_a_revocation_names_its_keys_and_says_why_in_one_line(
+        district: District, payload: dict[str, Any], reason: str) -> None:
+    opened = open_envelope(tampered(district.revocation(["ab" * 16]), payload=payload))
+    with pytest.raises(Refused, match=f"invalid revocation: .*{re.escape(reason)}"):
+        revocation_of(opened)
+
+
+def test_anything_signed_by_a_revoked_key_is_refused_with_when_by_whom_and_why(
+        district: District) -> None:
+    opened = open_envelope(district.envelope())
+    check_not_revoked(opened, None)
+    revoked = Revoked(district.key_id, datetime(2026, 7, 1, 1, 30, tzinfo=UTC), "ab" * 16,
+                      "khóa bị lộ")
+    with pytest.raises(Refused) as refused:
+        check_not_revoked(opened, revoked)
+    assert refused.value.reason == (f"key {district.key_id} was revoked on 2026-07-01 01:30 "
+                                    f"UTC by key {'ab' * 16}: khóa bị lộ")
+    assert (refused.value.message_id, refused.value.key_id) == (opened.id, district.key_id)

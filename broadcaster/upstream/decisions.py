@@ -8,11 +8,11 @@ rules are tested in milliseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from broadcaster.i18n import N_, _
 from broadcaster.model import Level, Outcome, Playlist
-from broadcaster.upstream.envelope import Envelope, Refused
+from broadcaster.upstream.envelope import MSG_BAD_FIELD, Envelope, Refused
 
 CLOCK_SKEW = timedelta(minutes=5)  # an issue time this far ahead of our clock is still fine
 MIN_EMERGENCY_WINDOW = timedelta(minutes=1)  # an emergency due now may start a little late
@@ -27,6 +27,18 @@ MSG_SLOT_PUSH = N_("a push is a one-off bulletin; a playlist with a slot is inst
                    "station's operator with `playlist apply`")
 MSG_BAD_PLAYLIST = N_("invalid playlist: {problem}")
 MSG_REJECTED_BY_OPERATOR = N_("rejected by operator")
+MSG_KEY_REVOKED = N_("key {key_id} was revoked on {when} by key {by}: {reason}")
+
+
+@dataclass(frozen=True)
+class Revoked:
+    """A key the station refuses from now on: when the revocation was issued (signed, UTC),
+    by which key, and why."""
+
+    key_id: str
+    revoked_at: datetime
+    by_key: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,16 @@ def check_target(envelope: Envelope, station_id: str) -> None:
     if envelope.target not in ("all", station_id):
         raise Refused(_(MSG_WRONG_TARGET).format(target=envelope.target, station=station_id),
                       envelope.id, envelope.key_id)
+
+
+def check_not_revoked(envelope: Envelope, revoked: Revoked | None) -> None:
+    """Refuses anything signed by a revoked key — a push, or a revocation: a revoked key
+    cannot revoke — whether or not the key is still in trusted_keys."""
+    if revoked is not None:
+        raise Refused(_(MSG_KEY_REVOKED).format(
+            key_id=revoked.key_id, by=revoked.by_key, reason=revoked.reason or "-",
+            when=revoked.revoked_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")),
+            envelope.id, envelope.key_id)
 
 
 def check_replay(envelope: Envelope, history: SenderHistory) -> None:
@@ -92,6 +114,9 @@ def decide_push(envelope: Envelope, playlist: Playlist, now: datetime) -> Decisi
     if playlist.slot is not None:
         raise Refused(_(MSG_SLOT_PUSH), envelope.id, envelope.key_id)
     level = envelope.level
+    if level is None:  # open_envelope requires it of a push: only a revocation lacks it
+        raise Refused(_(MSG_BAD_FIELD).format(field="level", problem=_("is missing")),
+                      envelope.id, envelope.key_id)
     due = now
     if level is not Level.EMERGENCY:
         due = pushed_due(playlist, now)

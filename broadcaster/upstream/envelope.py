@@ -1,11 +1,18 @@
 """The signed envelope every upstream push travels in (SPEC §7), and the keys that sign it.
 
 An envelope is one JSON object: {v, id, seq, issued, expires, key_id, target, level,
-payload, sig}. `sig` is Ed25519 over the canonical encoding of every other field (JSON,
-keys sorted, no spaces, UTF-8, prefixed by a domain tag), so a payload changed after
-signing — by a broker, a proxy, anyone — no longer verifies. Times are UTC, written
+payload, sig}, and `kind` for anything but a push. `sig` is Ed25519 over the canonical
+encoding of every other field (JSON, keys sorted, no spaces, UTF-8, prefixed by a domain
+tag), so a payload changed after signing — by a broker, a proxy, anyone — no longer
+verifies. Times are UTC, written
 `2026-05-01T05:30:00Z`. The payload is the playlist (SPEC §5) as YAML text, or as a
 JSON mapping of the same keys.
+
+A revocation is an envelope of `kind: "revoke"` (no `level`) whose payload is
+{"keys": [key ids], "reason": text}: it travels on the push topics, signed by a trusted
+key. A push has no `kind` field, so a station built before revocations refuses one
+cleanly ("unknown field(s): kind"), records it and answers `rejected`; a station
+refuses a kind it does not know the same way, by name.
 
 Keys are PEM files: the district's private key (PKCS#8, mode 0600) and its public key,
 which stations list in `[district] trusted_keys`. A key's id is its fingerprint.
@@ -36,7 +43,12 @@ if TYPE_CHECKING:
 VERSION = 1
 MAX_BYTES = 256 * 1024  # refused before parsing: a push is a bulletin, not an archive
 _DOMAIN = b"broadcaster-push-v1\n"  # a signature over a push is never valid for anything else
-_FIELDS = ("v", "id", "seq", "issued", "expires", "key_id", "target", "level", "payload", "sig")
+_FIELDS = ("v", "id", "seq", "issued", "expires", "key_id", "kind", "target", "level",
+           "payload", "sig")
+PUSH, REVOKE = "push", "revoke"  # the kinds this station reads; a push has no `kind` field
+KEY_ID_CHARS = 32  # hex digits of a key id
+MAX_REVOKED = 16  # key ids in one revocation
+MAX_REASON_CHARS = 200
 
 # Reasons for refusing a push, recorded and sent back in the `rejected` receipt.
 MSG_TOO_BIG = N_("message is {size} bytes, more than the {limit} allowed")
@@ -46,6 +58,9 @@ MSG_UNKNOWN_FIELDS = N_("envelope has unknown field(s): {fields}")
 MSG_UNKNOWN_KEY = N_("signed by key {key_id}, which is not in this station's trusted_keys")
 MSG_BAD_SIGNATURE = N_("the signature does not match the content (changed after signing?)")
 MSG_UNSUPPORTED = N_("envelope version {v} is not supported (this station reads version 1)")
+MSG_UNKNOWN_KIND = N_("envelope kind {kind!r} is not known to this station (it reads pushes "
+                      "and revocations); update the station's software")
+MSG_BAD_REVOCATION = N_("invalid revocation: {problem}")
 
 # Operator-facing messages about key files.
 MSG_KEY_UNREADABLE = N_("{path}: cannot read the key file ({reason})")
@@ -77,11 +92,12 @@ class Envelope:
     expires: datetime
     key_id: str
     target: str  # "all" or a station id
-    level: Level
+    level: Level | None  # a push's level; a revocation has none
     payload: str | dict[str, Any]
     sig: bytes
     signed: bytes  # the canonical bytes the signature covers
     digest: str  # sha256 of the raw message: tells a repeated delivery from a new message
+    kind: str = PUSH  # PUSH or REVOKE
 
     def playlist_text(self) -> str:
         """The payload as playlist text: YAML as sent, or the mapping as JSON (which YAML
@@ -105,13 +121,28 @@ def utc_text(moment: datetime) -> str:
 def seal(private_key: Ed25519PrivateKey, *, seq: int, issued: datetime, expires: datetime,
          target: str, level: Level, payload: str | dict[str, Any],
          message_id: str | None = None) -> bytes:
-    """A signed envelope, ready to publish (UTF-8 JSON bytes)."""
-    fields: dict[str, Any] = {
+    """A signed push, ready to publish (UTF-8 JSON bytes)."""
+    return _signed(private_key, {
         "v": VERSION, "id": message_id or str(uuid.uuid4()), "seq": seq,
         "issued": utc_text(issued), "expires": utc_text(expires),
         "key_id": key_id(private_key.public_key()), "target": target, "level": level.value,
         "payload": payload,
-    }
+    })
+
+
+def seal_revocation(private_key: Ed25519PrivateKey, *, seq: int, issued: datetime,
+                    expires: datetime, target: str, keys: list[str], reason: str,
+                    message_id: str | None = None) -> bytes:
+    """A signed revocation of the key ids `keys`, ready to publish on the push topics."""
+    return _signed(private_key, {
+        "v": VERSION, "id": message_id or str(uuid.uuid4()), "seq": seq,
+        "issued": utc_text(issued), "expires": utc_text(expires),
+        "key_id": key_id(private_key.public_key()), "kind": REVOKE, "target": target,
+        "payload": {"keys": keys, "reason": reason},
+    })
+
+
+def _signed(private_key: Ed25519PrivateKey, fields: dict[str, Any]) -> bytes:
     fields["sig"] = base64.b64encode(private_key.sign(canonical(fields))).decode("ascii")
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -142,6 +173,9 @@ def _envelope(fields: dict[str, Any], raw: bytes) -> Envelope:
     version = _field(fields, "v", int)
     if version != VERSION:
         raise Refused(_(MSG_UNSUPPORTED).format(v=version))
+    kind = _field(fields, "kind", str) if "kind" in fields else PUSH
+    if kind not in (PUSH, REVOKE):
+        raise Refused(_(MSG_UNKNOWN_KIND).format(kind=kind))
     message_id = _field(fields, "id", str)
     try:
         uuid.UUID(message_id)
@@ -150,13 +184,14 @@ def _envelope(fields: dict[str, Any], raw: bytes) -> Envelope:
     seq = _field(fields, "seq", int)
     if seq < 0:
         raise Refused(_(MSG_BAD_FIELD).format(field="seq", problem=_("is negative")))
-    level_text = _field(fields, "level", str)
-    try:
-        level = Level(level_text)
-    except ValueError:
-        raise Refused(_(MSG_BAD_FIELD).format(
-            field="level", problem=_("must be normal, priority or emergency"))) from None
+    level = _level(fields) if kind == PUSH else None
+    if kind == REVOKE and "level" in fields:
+        raise Refused(_(MSG_BAD_FIELD).format(field="level",
+                                              problem=_("has no place in a revocation")))
     payload = fields.get("payload")
+    if kind == REVOKE and not isinstance(payload, dict):
+        raise Refused(_(MSG_BAD_REVOCATION).format(
+            problem=_("the payload must be a mapping of keys and reason")))
     if not isinstance(payload, str | dict):
         raise Refused(_(MSG_BAD_FIELD).format(field="payload",
                                               problem=_("must be playlist text or a mapping")))
@@ -167,7 +202,16 @@ def _envelope(fields: dict[str, Any], raw: bytes) -> Envelope:
     return Envelope(v=version, id=message_id, seq=seq, issued=_time(fields, "issued"),
                     expires=_time(fields, "expires"), key_id=_field(fields, "key_id", str),
                     target=_field(fields, "target", str), level=level, payload=payload,
-                    sig=sig, signed=canonical(fields), digest=hashlib.sha256(raw).hexdigest())
+                    sig=sig, signed=canonical(fields), digest=hashlib.sha256(raw).hexdigest(),
+                    kind=kind)
+
+
+def _level(fields: dict[str, Any]) -> Level:
+    try:
+        return Level(_field(fields, "level", str))
+    except ValueError:
+        raise Refused(_(MSG_BAD_FIELD).format(
+            field="level", problem=_("must be normal, priority or emergency"))) from None
 
 
 def _field(fields: dict[str, Any], name: str, kind: type[Any]) -> Any:
@@ -194,6 +238,46 @@ def _time(fields: dict[str, Any], name: str) -> datetime:
 
 def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
+
+
+# --- revocations ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Revocation:
+    """What a revocation says: the key ids refused from now on, and why."""
+
+    keys: tuple[str, ...]
+    reason: str
+
+
+def revocation_of(envelope: Envelope) -> Revocation:
+    """The revocation an envelope of kind REVOKE carries (`keys`: 1 to 16 key ids of 32 hex
+    digits; `reason`: one line of at most 200 characters). Raises Refused."""
+    payload = envelope.payload
+    problem = None
+    if not isinstance(payload, dict) or set(payload) != {"keys", "reason"}:
+        problem = _("the payload must have exactly 'keys' and 'reason'")
+    elif not isinstance(payload["keys"], list) \
+            or not 1 <= len(payload["keys"]) <= MAX_REVOKED:
+        problem = _("'keys' must list 1 to {count} key ids").format(count=MAX_REVOKED)
+    elif not all(is_key_id(key) for key in payload["keys"]):
+        bad = next(key for key in payload["keys"] if not is_key_id(key))
+        problem = _("{value} is not a key id (32 hex digits)").format(value=json.dumps(bad))
+    elif not isinstance(payload["reason"], str) or "\n" in payload["reason"] \
+            or len(payload["reason"]) > MAX_REASON_CHARS:
+        problem = _("'reason' must be one line of at most {count} characters").format(
+            count=MAX_REASON_CHARS)
+    if problem is not None or not isinstance(payload, dict):
+        raise Refused(_(MSG_BAD_REVOCATION).format(problem=problem), envelope.id,
+                      envelope.key_id)
+    keys = tuple(dict.fromkeys(key.lower() for key in payload["keys"]))
+    return Revocation(keys, payload["reason"].strip())
+
+
+def is_key_id(value: object) -> bool:
+    """Whether `value` reads as a key id: 32 hex digits (either case)."""
+    return isinstance(value, str) and len(value) == KEY_ID_CHARS \
+        and all(ch in "0123456789abcdefABCDEF" for ch in value)
 
 
 

@@ -1,10 +1,12 @@
 """The station thread's side of the upstream link: pushes in, receipts out.
 
 `Upstream` runs on the station thread and uses the station's Store; the link's network
-thread only posts to it. A push is checked in this order — size, JSON, fields, trusted
-key, signature, target, replay (id and sequence), time, playlist — and then, in one
-transaction, either refused (recorded, `rejected` queued) or taken (seen, into the
-inbox or the queue, `received` and `accepted` queued). Receipts wait in the outbox
+thread only posts to it. A push is checked in this order — size, JSON, fields, revoked
+key, trusted key, signature, target, replay (id and sequence), time, playlist — and
+then, in one transaction, either refused (recorded, `rejected` queued) or taken (seen,
+into the inbox or the queue, `received` and `accepted` queued). A revocation (an
+envelope of kind "revoke", on the same topics) passes the same checks up to the time,
+then its keys are recorded as revoked in the same one transaction. Receipts wait in the outbox
 until the broker acknowledges them; `aired` and `missed` come from the as-run log.
 """
 
@@ -25,7 +27,9 @@ from broadcaster.store import AsRunEntry, Store
 from broadcaster.upstream.decisions import (
     MSG_BAD_PLAYLIST,
     Decision,
+    Revoked,
     SenderHistory,
+    check_not_revoked,
     check_replay,
     check_target,
     check_time,
@@ -34,10 +38,12 @@ from broadcaster.upstream.decisions import (
 )
 from broadcaster.upstream.envelope import (
     MAX_BYTES,
+    REVOKE,
     Envelope,
     Refused,
     TrustedKeys,
     open_envelope,
+    revocation_of,
 )
 from broadcaster.upstream.records import UpstreamRecords, as_run_data
 
@@ -76,11 +82,13 @@ def trusted_keys(config: Config) -> TrustedKeys:
 
 
 def authenticate(raw: bytes, *, keys: TrustedKeys, station_id: str,
-                 history: Callable[[str, str], SenderHistory]) -> Envelope:
-    """The first checks: size, JSON, fields, trusted key, signature, target, replay (id,
-    then sequence). Raises Refused. What passes is authentic, for this station and new:
-    its id and sequence are spent, whatever `examine` then says."""
+                 history: Callable[[str, str], SenderHistory],
+                 revoked: Callable[[str], Revoked | None] = lambda _key_id: None) -> Envelope:
+    """The first checks: size, JSON, fields, revoked key, trusted key, signature, target,
+    replay (id, then sequence). Raises Refused. What passes is authentic, for this
+    station and new: its id and sequence are spent, whatever `examine` then says."""
     envelope = open_envelope(raw, MAX_BYTES)
+    check_not_revoked(envelope, revoked(envelope.key_id))
     keys.verify(envelope)
     check_target(envelope, station_id)
     check_replay(envelope, history(envelope.id, envelope.key_id))
@@ -179,14 +187,17 @@ class Upstream:
         return False
 
     def take(self, raw: bytes, now: datetime, *, topic: str | None = None) -> Taken:
-        """Check one push and record what became of it, in one transaction."""
+        """Check one push (or revocation) and record what became of it, in one
+        transaction."""
         records = self.records
         stamp = now.timestamp()
         trusted = self._clock_trusted() is not False  # unknown counts as trusted
         envelope: Envelope | None = None
         try:
             envelope = authenticate(raw, keys=self._keys, station_id=self.station_id,
-                                    history=records.history)
+                                    history=records.history, revoked=records.revoked)
+            if envelope.kind == REVOKE:
+                return self._revoke(envelope, raw, now, topic, clock_trusted=trusted)
             playlist, decision = examine(envelope, now, audio_dir=self.config.audio_dir,
                                          max_text_chars=self.config.tts.max_chars,
                                          clock_trusted=trusted)
@@ -197,7 +208,7 @@ class Upstream:
         with records.store.transaction() as db:
             records.mark_seen(db, message_id=envelope.id, key_id=envelope.key_id,
                               seq=envelope.seq, digest=envelope.digest, now=stamp)
-            records.add_receipt(db, envelope.id, "received", stamp, level=envelope.level.value,
+            records.add_receipt(db, envelope.id, "received", stamp, level=decision.level.value,
                                 title=playlist.title)
             if decision.action == "inbox":
                 inbox_id = records.add_to_inbox(
@@ -211,9 +222,38 @@ class Upstream:
                     expires_at=decision.expires.timestamp(),
                     reference=envelope.id, connection=db)
                 records.add_receipt(db, envelope.id, "accepted", stamp, queue_id=queue_id)
-        log.info("upstream push %s (%s) %s: %s", envelope.id, envelope.level.value,
+        log.info("upstream push %s (%s) %s: %s", envelope.id, decision.level.value,
                  decision.action, playlist.title)
         return Taken(decision.action, envelope.id, queue_id=queue_id, inbox_id=inbox_id)
+
+    def _revoke(self, envelope: Envelope, raw: bytes, now: datetime, topic: str | None, *,
+                clock_trusted: bool) -> Taken:
+        """An authentic, new revocation: its times and payload checked, its keys recorded
+        as revoked, `received` and `accepted` queued, all in one transaction (a key not
+        in trusted_keys is recorded too: it stays refused if it is added later)."""
+        stamp = now.timestamp()
+        try:
+            check_time(envelope, now, clock_trusted=clock_trusted)
+            revocation = revocation_of(envelope)
+        except Refused as refusal:
+            self._refuse(refusal, raw, envelope, stamp, topic)
+            return Taken("refused", refusal.message_id, reason=refusal.reason)
+        records = self.records
+        with records.store.transaction() as db:
+            records.mark_seen(db, message_id=envelope.id, key_id=envelope.key_id,
+                              seq=envelope.seq, digest=envelope.digest, now=stamp)
+            fresh = records.revoke(db, keys=revocation.keys,
+                                   revoked_at=envelope.issued.timestamp(),
+                                   by_key=envelope.key_id, reason=revocation.reason,
+                                   message_id=envelope.id, now=stamp)
+            records.add_receipt(db, envelope.id, "received", stamp,
+                                revoked=list(revocation.keys))
+            records.add_receipt(db, envelope.id, "accepted", stamp,
+                                revoked=list(revocation.keys), newly_revoked=fresh)
+        log.warning("upstream revocation %s by key %s: key(s) %s refused from now on (%s)",
+                    envelope.id, envelope.key_id, ", ".join(revocation.keys),
+                    revocation.reason)
+        return Taken(REVOKE, envelope.id)
 
     def _refuse(self, refusal: Refused, raw: bytes, spent: Envelope | None, stamp: float,
                 topic: str | None) -> None:

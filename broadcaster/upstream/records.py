@@ -1,5 +1,6 @@
 """The upstream side of the station database: the inbox, the refusals, the message ids and
-sequences already seen, and the receipts outbox kept until the broker has them.
+sequences already seen, the revoked keys, and the receipts outbox kept until the broker
+has them.
 
 The tables live in the station database (store.py's file), created on first use; every
 change is one transaction of `Store.transaction()`, so a power cut leaves a push either
@@ -23,7 +24,7 @@ from broadcaster.store import (
     playlist_from_json,
     playlist_to_json,
 )
-from broadcaster.upstream.decisions import SenderHistory, pushed_due
+from broadcaster.upstream.decisions import Revoked, SenderHistory, pushed_due
 
 # Operator-facing messages of this module, kept together for translation.
 MSG_NOT_WAITING = N_("no push #{id} is waiting in the inbox; see `broadcaster inbox`")
@@ -85,7 +86,16 @@ CREATE TABLE IF NOT EXISTS upstream_marks (
     name        TEXT PRIMARY KEY,     -- 'as_run': the last as-run line looked at
     value       INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS upstream_revoked (
+    key_id      TEXT PRIMARY KEY,     -- refused from now on, even if still in trusted_keys
+    revoked_at  REAL NOT NULL,        -- the revocation's signed issue time
+    by_key      TEXT NOT NULL,        -- the trusted key that signed it (maybe itself)
+    reason      TEXT NOT NULL,
+    message_id  TEXT NOT NULL,        -- the revocation's envelope
+    received_at REAL NOT NULL
+);
 """
+_LAST_TABLE = "upstream_revoked"  # present when every table of _SCHEMA is
 
 
 @dataclass(frozen=True)
@@ -134,7 +144,7 @@ class UpstreamRecords:
     def __init__(self, store: Store, station_id: str) -> None:
         self.store = store
         self.station_id = station_id
-        if not store.query("SELECT 1 FROM sqlite_master WHERE name = 'upstream_marks'"):
+        if not store.query("SELECT 1 FROM sqlite_master WHERE name = ?", (_LAST_TABLE,)):
             with store.transaction() as db:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
@@ -163,6 +173,33 @@ class UpstreamRecords:
         db.execute("INSERT INTO upstream_senders VALUES (?,?,?) ON CONFLICT(key_id) DO UPDATE"
                    " SET last_seq = max(last_seq, excluded.last_seq), last_at = excluded.last_at",
                    (key_id, seq, now))
+
+    # --- revoked keys -----------------------------------------------------------------------
+
+    def revoked(self, key_id: str) -> Revoked | None:
+        """The revocation of `key_id`, if one was taken."""
+        rows = self.store.query("SELECT key_id, revoked_at, by_key, reason FROM"
+                                " upstream_revoked WHERE key_id = ?", (key_id,))
+        return _revoked(rows[0]) if rows else None
+
+    def revocations(self) -> list[Revoked]:
+        """Every revoked key, in the order they were revoked."""
+        rows = self.store.query("SELECT key_id, revoked_at, by_key, reason FROM"
+                                " upstream_revoked ORDER BY revoked_at, key_id")
+        return [_revoked(row) for row in rows]
+
+    @staticmethod
+    def revoke(db: sqlite3.Connection, *, keys: tuple[str, ...], revoked_at: float,
+               by_key: str, reason: str, message_id: str, now: float) -> list[str]:
+        """Record the revocation of `keys` (inside the caller's transaction); a key revoked
+        before keeps its first revocation. Returns the keys newly revoked."""
+        fresh = []
+        for key in keys:
+            cursor = db.execute("INSERT OR IGNORE INTO upstream_revoked VALUES (?,?,?,?,?,?)",
+                                (key, revoked_at, by_key, reason, message_id, now))
+            if cursor.rowcount:
+                fresh.append(key)
+        return fresh
 
     # --- refusals --------------------------------------------------------------------------
 
@@ -318,6 +355,11 @@ def _utc(timestamp: float | None) -> str | None:
         return None
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds") \
         .replace("+00:00", "Z")
+
+
+def _revoked(row: tuple[Any, ...]) -> Revoked:
+    return Revoked(key_id=row[0], revoked_at=datetime.fromtimestamp(row[1], UTC),
+                   by_key=row[2], reason=row[3])
 
 
 def _inbox_entry(row: tuple[Any, ...]) -> InboxEntry:

@@ -26,7 +26,7 @@ from broadcaster.config import Config, load_config
 from broadcaster.model import Level
 from broadcaster.status import LiveStatus
 from broadcaster.store import Store
-from broadcaster.upstream.envelope import load_private_key, seal, write_keypair
+from broadcaster.upstream.envelope import load_private_key, seal, seal_revocation, write_keypair
 from broadcaster.upstream.link import BrokerSettings
 from broadcaster.upstream.pushes import Upstream
 from tests.support.broker import AnyBroker
@@ -88,6 +88,16 @@ class District:
         return seal(self.key, seq=seq, issued=issued or now,
                     expires=expires or now + timedelta(hours=1), target=target, level=level,
                     payload=payload, message_id=message_id or str(uuid.uuid4()))
+
+    def revocation(self, keys: list[str], *, reason: str = "khóa bị lộ", target: str = "all",
+                   issued: datetime | None = None, expires: datetime | None = None,
+                   message_id: str | None = None) -> bytes:
+        """A revocation of the key ids `keys`, signed with this district's key."""
+        now = datetime.now(UTC)
+        self.seq += 1
+        return seal_revocation(self.key, seq=self.seq, issued=issued or now,
+                               expires=expires or now + timedelta(days=1), target=target,
+                               keys=keys, reason=reason, message_id=message_id)
 
 
 class LinkStation:

@@ -1,0 +1,458 @@
+"""The receipt collector (issue 11): real brokers on 127.0.0.1, real stations' link code
+(LinkStation), the collector on its own thread or as `broadcaster district collect`, and
+`district report` / `district status` as the province's staff run them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from broadcaster.config import Config, load_config
+from broadcaster.model import Level, Outcome
+from broadcaster.store import Store
+from broadcaster.upstream.collector import (
+    MAX_MESSAGE_BYTES,
+    Collector,
+    CollectorClient,
+    open_collector,
+)
+from broadcaster.upstream.collector_db import CollectorDB, collector_db_path
+from broadcaster.upstream.collector_report import PushReport, report, station_states
+from broadcaster.upstream.district import push, settings_of
+from broadcaster.upstream.pushes import Upstream
+from tests.support.broker import Broker, broker  # noqa: F401  # the fixture
+from tests.support.upstream import BULLETIN, PREFIX, District, LinkStation, station_config
+from tests.support.waiting import wait_until
+
+ONE, TWO, SILENT = "tan-phong", "an-binh", "ben-canh"
+
+
+# --- the province's side -------------------------------------------------------------------------
+
+class Province:
+    """The province's machine: a config naming the broker, the district key, a collector
+    (on a thread of this process, as `district collect` runs it) and the CLI."""
+
+    def __init__(self, root: Path, broker: Broker,  # noqa: F811
+                 district: District) -> None:
+        self.root = root
+        self.district = district
+        self.config_file = station_config(root, "tinh", broker.url, [])
+        self.config: Config = load_config(self.config_file)
+        self.bulletin = root / "bulletin.yaml"
+        self.bulletin.write_text(BULLETIN, encoding="utf-8")
+        self._client: CollectorClient | None = None
+        self._thread: threading.Thread | None = None
+        self._failed: BaseException | None = None
+
+    @property
+    def db_path(self) -> Path:
+        return collector_db_path(self.config)
+
+    def start_collector(self) -> None:
+        ready = threading.Event()
+
+        def run() -> None:  # the database belongs to the thread that runs the collector
+            settings = settings_of(self.config)
+            collector = open_collector(self.db_path, settings.prefix)
+            self._client = CollectorClient(settings, collector, "collector-test")
+            ready.set()
+            try:
+                self._client.run()
+            except BaseException as exc:
+                self._failed = exc
+                raise
+            finally:
+                collector.db.close()
+
+        self._thread = threading.Thread(target=run, name="collector", daemon=True)
+        self._thread.start()
+        assert ready.wait(10)
+        assert self._client is not None
+        assert self._client.subscribed.wait(10), "the collector did not subscribe"
+
+    def stop_collector(self) -> None:
+        if self._client is not None and self._thread is not None:
+            self._client.stop()
+            self._thread.join(10)
+            assert not self._thread.is_alive()
+        self._client = self._thread = None
+        if self._failed is not None:
+            raise AssertionError(f"the collector failed: {self._failed!r}")
+
+    @property
+    def collecting(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def push(self, target: str = "all", level: Level = Level.PRIORITY,
+             key: Path | None = None) -> str:
+        return push(self.config, self.bulletin, target=target, level=level,
+                    key=key or self.district.private_path).message_id
+
+    def report(self, message_id: str) -> PushReport:
+        db = CollectorDB(self.db_path)
+        try:
+            return report(db, message_id)
+        finally:
+            db.close()
+
+    def answers(self, message_id: str) -> dict[str, str]:
+        if not self.db_path.exists():
+            return {}
+        try:
+            found = self.report(message_id)
+        except Exception:  # not there yet: the push may still be on its way
+            return {}
+        return {answer.station: answer.answer for answer in found.stations}
+
+    def wait_answers(self, message_id: str, expected: dict[str, str],
+                     timeout: float = 20.0) -> None:
+        wait_until(lambda: self.answers(message_id) == expected,
+                   f"answers {expected} (last: {self.answers(message_id)})", timeout)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "broadcaster", "district", *args,
+                               "--config", str(self.config_file)],
+                              capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.fixture
+def district(tmp_path: Path) -> District:
+    return District(tmp_path / "district")
+
+
+@pytest.fixture
+def province(tmp_path: Path, broker: Broker,  # noqa: F811
+             district: District) -> Iterator[Province]:
+    desk = Province(tmp_path / "province", broker, district)
+    desk.start_collector()
+    yield desk
+    desk.stop_collector()
+
+
+def online_station(root: Path, name: str, broker: Broker, district: District,  # noqa: F811
+                   province: Province) -> LinkStation:
+    station = LinkStation(root / name, name, broker, [district.public_path]).start()
+    wait_until(lambda: _state(province, name) == "online", f"{name} online at the collector")
+    return station
+
+
+def _state(province: Province, name: str) -> str | None:
+    db = CollectorDB(province.db_path)
+    try:
+        return {s.station: s.state for s in station_states(db)}.get(name)
+    finally:
+        db.close()
+
+
+def air_everything(store: Store, upstream: Upstream) -> int:
+    """What the player would do: air every pending entry (as-run line `aired`)."""
+    entries = store.pending()
+    for entry in entries:
+        store.finish(entry, Outcome.AIRED, started_at=entry.due_at, ended_at=entry.due_at + 30,
+                     engine="espeak")
+    return len(entries)
+
+
+def ok(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 0, done.stderr + done.stdout
+    return done.stdout
+
+
+# --- with a broker --------------------------------------------------------------------------------
+
+def test_two_stations_air_a_push_and_the_report_shows_them_and_the_one_that_never_answered(
+        tmp_path: Path, broker: Broker, district: District,  # noqa: F811
+        province: Province) -> None:
+    one = online_station(tmp_path, ONE, broker, district, province)
+    two = online_station(tmp_path, TWO, broker, district, province)
+    silent = online_station(tmp_path, SILENT, broker, district, province)
+    silent.stop()  # heard from once, then off for the rest of the day
+    wait_until(lambda: _state(province, SILENT) == "offline", "the silent station offline")
+    pushed = province.cli("push", str(province.bulletin), "--to", "all", "--level",
+                          "priority", "--key", str(district.private_path))
+    out = ok(pushed)
+    message_id = out.split()[1]
+    assert f"broadcaster district report {message_id}" in out  # how to follow it
+    province.wait_answers(message_id, {ONE: "accepted", TWO: "accepted",
+                                       SILENT: "no answer"})
+    assert one.run(air_everything) == 1 and two.run(air_everything) == 1
+    province.wait_answers(message_id, {ONE: "aired", TWO: "aired", SILENT: "no answer"})
+    one.stop()
+    two.stop()
+
+    table = ok(province.cli("report", message_id))
+    lines = table.splitlines()
+    assert lines[0].startswith(f"push {message_id} to all (priority), sent ")
+    assert lines[1] == ("3 targeted, 2 answered, 2 accepted, 0 rejected, 2 aired, "
+                        "0 not aired, 0 not aired yet, 1 no answer yet")
+    rows = {line.split()[0]: line for line in lines[3:]}
+    assert rows.keys() == {"station", ONE, TWO, SILENT}
+    for name in (ONE, TWO):
+        assert rows[name].split()[1] == "aired" and "espeak" in rows[name], table
+    assert "no answer yet" in rows[SILENT]
+
+    sheet = ok(province.cli("report", message_id, "--format", "csv"))
+    assert sheet.startswith("\ufeffstation,name,answer,received,decided,started,ended,"
+                            "engine,reason\n")
+    by_station = {row["station"]: row for row in csv.DictReader(io.StringIO(sheet[1:]))}
+    assert by_station[ONE]["answer"] == "aired" and by_station[ONE]["engine"] == "espeak"
+    assert by_station[ONE]["name"] == f"Đài truyền thanh xã {ONE}"
+    assert by_station[SILENT]["answer"] == "no answer" and by_station[SILENT]["received"] == ""
+
+    data = json.loads(ok(province.cli("report", message_id, "--json")))
+    assert (data["message_id"], data["target"], data["level"]) == (message_id, "all",
+                                                                   "priority")
+    assert data["totals"] == {"targeted": 3, "answered": 2, "accepted": 2, "rejected": 0,
+                              "aired": 2, "not aired": 0, "waiting": 0, "no answer": 1}
+    aired = {row["station"]: row for row in data["stations"]}[TWO]
+    assert aired["received"] and aired["decided"] and aired["started"] < aired["ended"]
+    # each receipt stored once, whatever the broker redelivered
+    with sqlite3.connect(province.db_path) as db:
+        counts = db.execute("SELECT station, count(*) FROM receipts WHERE message_id = ?"
+                            " GROUP BY station", (message_id,)).fetchall()
+    assert dict(counts) == {ONE: 3, TWO: 3}
+
+
+def test_a_rejected_push_shows_its_reason(
+        tmp_path: Path, broker: Broker, district: District,  # noqa: F811
+        province: Province) -> None:
+    station = online_station(tmp_path, ONE, broker, district, province)
+    stranger = District(tmp_path / "stranger")  # a key no station trusts
+    message_id = province.push(ONE, key=stranger.private_path)
+    province.wait_answers(message_id, {ONE: "rejected"})
+    station.stop()
+    data = json.loads(ok(province.cli("report", message_id, "--json")))
+    (row,) = data["stations"]
+    assert row["answer"] == "rejected" and "trusted_keys" in row["reason"]
+    assert data["totals"]["rejected"] == 1 and data["totals"]["accepted"] == 0
+    table = ok(province.cli("report", message_id))
+    assert "1 rejected" in table and "trusted_keys" in table
+
+
+def test_a_push_to_one_station_that_never_answers_is_no_answer_yet(
+        tmp_path: Path, broker: Broker, district: District,  # noqa: F811
+        province: Province) -> None:
+    message_id = province.push("xa-chua-lap")  # a station the province has never heard of
+    wait_until(lambda: province.answers(message_id) == {"xa-chua-lap": "no answer"},
+               "the push seen by the collector")
+    table = ok(province.cli("report", message_id))
+    assert "1 targeted, 0 answered" in table and "no answer yet" in table
+
+
+def test_an_unknown_push_id_is_refused_in_one_line(province: Province) -> None:
+    done = province.cli("report", "no-such-push")
+    assert done.returncode == 1
+    assert "no push no-such-push" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_collector_killed_and_restarted_keeps_what_it_had_and_gets_what_came_meanwhile(
+        tmp_path: Path, broker: Broker, district: District) -> None:  # noqa: F811
+    desk = Province(tmp_path / "province", broker, district)
+
+    def collect() -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "broadcaster", "district", "collect", "--client-id",
+             "collector-test", "--config", str(desk.config_file)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_until(lambda: desk.db_path.exists() or process.poll() is not None,
+                   "the collector's database")
+        assert process.poll() is None, process.communicate()
+        return process
+
+    first = collect()
+    try:
+        station = LinkStation(tmp_path / ONE, ONE, broker, [district.public_path]).start()
+        message_id = desk.push(ONE)
+        desk.wait_answers(message_id, {ONE: "accepted"})
+    finally:
+        first.kill()  # a power cut: no clean disconnect, nothing flushed on the way out
+        first.communicate(timeout=10)
+    # while it is down: the first push airs, a second push goes out and is accepted
+    assert station.run(air_everything) == 1
+    second_id = desk.push(ONE)
+    wait_until(lambda: not station.run(lambda _, up: up.records.unsent()),
+               "the broker to take every receipt")
+    with sqlite3.connect(desk.db_path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    again = collect()
+    try:
+        desk.wait_answers(message_id, {ONE: "aired"})
+        desk.wait_answers(second_id, {ONE: "accepted"})
+    finally:
+        again.send_signal(signal.SIGTERM)
+        _, err = again.communicate(timeout=10)
+        station.stop()
+    assert again.returncode == 0, err
+    assert "collecting receipts and statuses from mqtt" in err
+    with sqlite3.connect(desk.db_path) as db:
+        kinds = [kind for (kind,) in db.execute(
+            "SELECT kind FROM receipts WHERE message_id = ? ORDER BY id", (message_id,))]
+    assert kinds == ["received", "accepted", "aired"]
+
+
+def test_offline_since_is_when_the_link_died_not_a_heartbeat_before(
+        tmp_path: Path, broker: Broker, district: District,  # noqa: F811
+        province: Province) -> None:
+    station = online_station(tmp_path, ONE, broker, district, province)
+    link = station.upstream.link if station.upstream else None
+    assert link is not None
+    wait_until(lambda: _heard(province, ONE) is not None, "a heartbeat")
+    # the box loses power: its link stops mid-air, the broker sends its last will
+    client = link._client  # the link's socket, cut as a power cut cuts it
+    client.loop_stop()
+    died = time.time()
+    sock = client.socket()
+    assert sock is not None
+    sock.close()
+    wait_until(lambda: _state(province, ONE) == "offline", "the last will at the collector")
+    noticed = time.time()
+    db = CollectorDB(province.db_path)
+    try:
+        (state,) = station_states(db)
+    finally:
+        db.close()
+    assert state.since is not None and state.last_heard is not None
+    assert died <= state.since <= noticed  # not the last heartbeat's time
+    assert state.last_heard <= died
+    assert state.software and state.amplifier == "unknown"
+    status = json.loads(ok(province.cli("status", "--json")))
+    (row,) = status
+    assert row["state"] == "offline" and row["on_air"] is None
+    assert row["software"] == state.software
+    table = ok(province.cli("status"))
+    assert "offline" in table.splitlines()[1] and state.software in table
+    station.stop()
+
+
+def _heard(province: Province, name: str) -> float | None:
+    db = CollectorDB(province.db_path)
+    try:
+        rows = {s.station: s for s in station_states(db)}
+    finally:
+        db.close()
+    return rows[name].last_heard if name in rows else None
+
+
+def test_garbage_on_the_topics_is_skipped_and_the_collector_goes_on(
+        tmp_path: Path, broker: Broker, district: District,  # noqa: F811
+        province: Province) -> None:
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    station = online_station(tmp_path, ONE, broker, district, province)
+    vandal = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="vandal")
+    host, port = broker.url.split("//")[1].split("?")[0].split(":")
+    vandal.connect(host, int(port))
+    vandal.loop_start()
+    try:
+        for topic, payload in [
+                (f"{PREFIX}/stations/{ONE}/receipts", b"not json at all"),
+                (f"{PREFIX}/stations/{ONE}/receipts", b"\xff\xfe\x00 not utf-8"),
+                (f"{PREFIX}/stations/{ONE}/receipts", b"[" * 100_000),
+                (f"{PREFIX}/stations/{ONE}/receipts", b'["a", "list"]'),
+                (f"{PREFIX}/stations/{ONE}/receipts", b'{"receipt": 5}'),
+                (f"{PREFIX}/stations/{ONE}/receipts", b'{"station": "other", "receipt": "aired"}'),
+                (f"{PREFIX}/stations/{ONE}/status", b'{"state": "exploded"}'),
+                (f"{PREFIX}/stations/{ONE}/heartbeat", b"{}}"),
+                (f"{PREFIX}/all/push", b'{"v": 1, "id": 7}'),
+                (f"{PREFIX}/stations/{ONE}/receipts", b"x" * (MAX_MESSAGE_BYTES + 1))]:
+            vandal.publish(topic, payload, qos=1).wait_for_publish(10)
+    finally:
+        vandal.disconnect()
+        vandal.loop_stop()
+    message_id = province.push(ONE)  # after the garbage: still collected, in order
+    province.wait_answers(message_id, {ONE: "accepted"})
+    station.stop()
+    assert province.collecting
+    # "exploded" changed nothing; the clean stop after it did
+    wait_until(lambda: _state(province, ONE) == "offline", "the station's stop collected")
+    with sqlite3.connect(province.db_path) as db:
+        assert db.execute("SELECT count(*) FROM receipts WHERE station != ?",
+                          (ONE,)).fetchone() == (0,)
+        # the station refused the garbage push too, and said so: its receipt is kept
+        assert db.execute("SELECT kind, reason FROM receipts WHERE message_id IS NULL"
+                          ).fetchall() == [("rejected", "envelope field 'id' must be str")]
+        assert db.execute("SELECT count(*) FROM pushes").fetchone() == (1,)
+
+
+# --- without a broker: what each message does to the database ------------------------------------
+
+@pytest.fixture
+def collector(tmp_path: Path) -> Iterator[Collector]:
+    taken = open_collector(tmp_path / "collector.db", PREFIX)
+    yield taken
+    taken.db.close()
+
+
+def _body(**fields: object) -> bytes:
+    return json.dumps(fields).encode("utf-8")
+
+
+def test_a_redelivered_receipt_is_stored_once_and_a_duplicate_rejection_is_not_an_answer(
+        collector: Collector, district: District) -> None:
+    raw = district.envelope(target=ONE)
+    message_id = json.loads(raw)["id"]
+    topic = f"{PREFIX}/stations/{ONE}/receipts"
+    assert collector.take(f"{PREFIX}/stations/{ONE}/push", raw, 100.0) == "stored"
+    accepted = _body(v=1, station=ONE, message_id=message_id, receipt="accepted",
+                     at="2026-12-02T08:00:00.000Z")
+    assert collector.take(topic, accepted, 101.0) == "stored"
+    assert collector.take(topic, accepted, 102.0) == "repeated"  # QoS 1 said it twice
+    again = _body(v=1, station=ONE, message_id=message_id, receipt="rejected",
+                  reason="already taken", duplicate=True, at="2026-12-02T08:01:00.000Z")
+    assert collector.take(topic, again, 103.0) == "stored"
+    (answer,) = report(collector.db, message_id).stations
+    assert answer.answer == "accepted" and answer.reason is None
+
+
+def test_a_retained_status_fills_in_an_unknown_station_but_never_overrides_a_live_one(
+        collector: Collector) -> None:
+    topic = f"{PREFIX}/stations/{ONE}/status"
+    old = _body(station=ONE, state="online", since="2026-12-01T00:00:00Z", software="0.0.9")
+    assert collector.take(topic, old, 50.0, retained=True) == "stored"
+    (state,) = station_states(collector.db)
+    assert (state.state, state.software) == ("online", "0.0.9")
+    will = _body(v=1, station=ONE, name=None, state="offline", since=None)
+    assert collector.take(topic, will, 200.0) == "stored"
+    assert collector.take(topic, old, 300.0, retained=True) == "kept"  # re-subscribed
+    (state,) = station_states(collector.db)
+    assert (state.state, state.since) == ("offline", 200.0)  # the will's arrival
+
+
+def test_unexpected_topics_and_bodies_are_skipped_with_the_reason(
+        collector: Collector) -> None:
+    for topic, payload, why in [
+            (f"{PREFIX}/stations/{ONE}/weird", b"{}", "not a topic"),
+            (f"{PREFIX}/stations/a/b/receipts", b"{}", "not a topic"),
+            ("elsewhere/stations/x/receipts", b"{}", "prefix"),
+            (f"{PREFIX}/stations/{'x' * 65}/status", b"{}", "not a topic"),
+            (f"{PREFIX}/stations/{ONE}/receipts", b'{"receipt": "aired", "message_id": 3}',
+             "not text"),
+            (f"{PREFIX}/all/push", b"{}", "not an envelope")]:
+        result = collector.take(topic, payload, 1.0)
+        assert result.startswith("skipped") and why in result, (topic, result)
+    assert station_states(collector.db) == []
+
+
+def test_an_empty_collector_database_says_so_in_status(tmp_path: Path) -> None:
+    config_file = station_config(tmp_path / "province", "tinh", "mqtt://127.0.0.1:9", [])
+    config = load_config(config_file)
+    CollectorDB(collector_db_path(config), writer=True).close()
+    done = subprocess.run([sys.executable, "-m", "broadcaster", "district", "status",
+                           "--config", str(config_file)], capture_output=True, text=True,
+                          timeout=60, check=False, env={**os.environ, "BROADCASTER_LANG": "en"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "the collector has not heard from any station yet"
