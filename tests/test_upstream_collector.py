@@ -334,6 +334,7 @@ def test_offline_since_is_when_the_link_died_not_a_heartbeat_before(
     assert row["software"] == state.software
     table = ok(province.cli("status"))
     assert "offline" in table.splitlines()[1] and state.software in table
+    station.run(lambda _, upstream: setattr(upstream, "link", None))  # nothing left to stop
     station.stop()
 
 
