@@ -13,10 +13,11 @@ import pytest
 
 UNIT = Path(__file__).resolve().parent.parent / "systemd" / "broadcaster.service"
 WEB_UNIT = UNIT.with_name("broadcaster-web.service")
+COLLECTOR_UNIT = UNIT.with_name("broadcaster-collector.service")
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd is not installed")
-@pytest.mark.parametrize("source", [UNIT, WEB_UNIT], ids=lambda path: path.name)
+@pytest.mark.parametrize("source", [UNIT, WEB_UNIT, COLLECTOR_UNIT], ids=lambda path: path.name)
 def test_unit_passes_systemd_analyze_verify(tmp_path: Path, source: Path) -> None:
     # the unit names the installed path; point it at this checkout's script to verify
     script = Path(sys.executable).parent / "broadcaster"
@@ -63,6 +64,24 @@ def test_the_web_console_unit_is_hardened_like_the_daemon_and_leaves_its_run_fol
     # daemon's status and socket) must not go with the console
     assert "RuntimeDirectory" not in web
     assert web["Restart"] == "on-failure"
+
+
+def test_the_collector_unit_is_hardened_like_the_web_console_and_always_restarts() -> None:
+    daemon, web, collector = _service(UNIT), _service(WEB_UNIT), _service(COLLECTOR_UNIT)
+    assert collector["ExecStart"].endswith("broadcaster district collect --config "
+                                           "/etc/broadcaster/broadcaster.toml")
+    assert (collector["User"], collector["Group"]) == (daemon["User"], daemon["Group"])
+    for key in ("NoNewPrivileges", "ProtectSystem", "ProtectHome", "PrivateTmp",
+                "PrivateDevices", "ProtectKernelTunables", "ProtectKernelModules",
+                "ProtectKernelLogs", "ProtectControlGroups", "ProtectClock", "ProtectHostname",
+                "RestrictNamespaces", "RestrictRealtime", "RestrictSUIDSGID", "LockPersonality",
+                "MemoryDenyWriteExecute", "SystemCallArchitectures", "SystemCallFilter",
+                "CapabilityBoundingSet", "DevicePolicy", "ReadWritePaths", "UMask",
+                "RestrictAddressFamilies"):
+        assert collector[key] == web[key], key
+    assert "DeviceAllow" not in collector and "SupplementaryGroups" not in collector
+    assert "RuntimeDirectory" not in collector  # /run/broadcaster is a station daemon's
+    assert collector["Restart"] == "always"  # the broker keeps its session meanwhile
 
 
 def _service(path: Path) -> configparser.SectionProxy:
