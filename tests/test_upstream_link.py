@@ -21,7 +21,10 @@ from broadcaster.upstream.pushes import Upstream
 from tests.support.broker import (  # noqa: F401  # the fixtures
     AnyBroker,
     Broker,
+    RabbitCluster,
     any_broker,
+    forget_sessions,
+    rabbitmq_cluster,
     rabbitmq_node,
 )
 from tests.support.upstream import PREFIX, District, LinkStation, Listener, station_config
@@ -226,3 +229,47 @@ def test_the_district_pushes_a_file_and_sees_every_station(
     states = {row["station"]: row for row in json.loads(status.output)}
     assert states[STATION]["state"] == "online" and states[STATION]["name"]
     assert states["xa-ben-canh"]["state"] == "offline" and states["xa-ben-canh"]["since"]
+
+
+def test_a_push_crosses_a_two_node_rabbitmq_cluster(
+        tmp_path: Path, rabbitmq_cluster: RabbitCluster,  # noqa: F811
+        district: District) -> None:
+    """The province's sender on node 1, its communes on node 2: the push and every
+    receipt cross the cluster; nothing depends on a retained message crossing nodes."""
+    near, far = rabbitmq_cluster.nodes
+    ear = Listener(near, client_id="province-listener")
+    stations = [LinkStation(tmp_path / name, name, far, [district.public_path])
+                for name in (STATION, "xa-ben-canh")]
+    try:
+        for station in stations:
+            station.start()
+            ear.status(station.station_id, "online")  # live, from node 2 to node 1
+        raw = district.envelope(level=Level.PRIORITY)
+        message_id = json.loads(raw)["id"]
+        ear.publish(PUSH_ALL, raw)
+        receipts = ear.receipts(message_id, 4)
+        assert sorted((r["station"], r["receipt"]) for r in receipts) == [
+            (STATION, "accepted"), (STATION, "received"),
+            ("xa-ben-canh", "accepted"), ("xa-ben-canh", "received")]
+        assert stations[0].run(air_everything) == 1
+        # the district's own command, connected to node 1, waits for the aired receipt
+        config = station_config(tmp_path / "province", "tinh", near.url, [])
+        bulletin = tmp_path / "bulletin.yaml"
+        bulletin.write_text("title: Thông báo\nitems:\n  - say: Họp dân lúc 8 giờ.\n",
+                            encoding="utf-8")
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pushing = pool.submit(_district, [
+                "push", str(bulletin), "--to", STATION, "--level", "priority",
+                "--key", str(district.private_path), "--wait", "--timeout", "30",
+                "--config", str(config)])
+            wait_until(lambda: stations[0].run(air_everything),
+                       "the district's push queued at the station")
+            pushed = pushing.result(timeout=60)
+        assert pushed.exit_code == 0, pushed.output + pushed.error
+        for receipt in ("received", "accepted", "aired"):
+            assert f"{STATION}  {receipt}" in pushed.output
+    finally:
+        for station in stations:
+            station.stop()
+        ear.close()
+        forget_sessions(far)
