@@ -15,7 +15,15 @@ import typer
 from typer.core import TyperArgument
 
 import broadcaster.command_language  # noqa: F401 - first: sets the language for help texts
-from broadcaster.cli_upstream import INBOX_HELP, district_app, inbox, plain_option, text_option
+from broadcaster.cli_upstream import (
+    DISTRICT_HELP,
+    INBOX_HELP,
+    PROVINCE_HELP,
+    district_app,
+    inbox,
+    plain_option,
+    text_option,
+)
 from broadcaster.cli_web import user_app, web
 from broadcaster.command_language import (
     MSG_STOPPED,
@@ -566,7 +574,8 @@ def as_run_log(
 
 
 app.command(help=_(INBOX_HELP))(inbox)
-app.add_typer(district_app, name="district")
+app.add_typer(district_app, name="province", help=_(PROVINCE_HELP))
+app.add_typer(district_app, name="district", help=_(DISTRICT_HELP))  # before July 2025
 app.add_typer(user_app, name="user", help=_("The web console's accounts and their roles."))
 app.command("web", help=_("The LAN web console: run the station from a phone, in Vietnamese."))(web)
 

@@ -39,6 +39,20 @@ MSG_WHICH = N_("give the push's number: `broadcaster inbox {action} ID` (see `br
 MSG_KEY_WRITTEN = N_("private key {private} (mode 0600, keep it secret)\n"
                      "public key  {public} - copy it to every station and list it in "
                      "[district] trusted_keys\nkey id      {key_id}")
+MSG_KEY_ROTATED = N_(
+    "new private key {private} (mode 0600, keep it secret)\n"
+    "new public key  {public}\n"
+    "new key id      {key_id}\n"
+    "The current key {current} ({current_id}) is kept and still signs. Next:\n"
+    "  1. add {public} to every station's [district] trusted_keys, beside the current key "
+    "(the technician pushes that config);\n"
+    "  2. once every station trusts both, sign with the new key: --key {private}, or move "
+    "the old key away and the new one to {current};\n"
+    "  3. revoke the old key: broadcaster province revoke {current_id} --key {private} "
+    "--reason \"rotated\";\n"
+    "  4. later, remove the old public key from trusted_keys.")
+MSG_REVOKED = N_("revocation {message_id} of key(s) {keys} sent to {target}, signed by key "
+                 "{signer}, on {topic}")
 MSG_PUSHED = N_("pushed {message_id} to {target} ({level}, sequence {seq}) on {topic}")
 MSG_FOLLOW = N_("follow it with: broadcaster district report {message_id}")
 MSG_COLLECTING = N_("collecting receipts and statuses from {where} into {path}")
@@ -177,18 +191,67 @@ def _list_refusals(station: Config, as_json: bool) -> None:
 
 # --- the district ------------------------------------------------------------------------------
 
-district_app = typer.Typer(help=_("The upstream side (district, province). Keys, signed "
-                                  "pushes, the stations' status."), no_args_is_help=True)
+PROVINCE_HELP = N_("The upstream side: keys, signed pushes and revocations, the stations' "
+                   "status. Since 1 July 2025 the upstream is the province (the district "
+                   "level is gone); `district` is the same command, kept for compatibility.")
+DISTRICT_HELP = N_("Same as `province`: its name before the 2025 change, kept for "
+                   "compatibility.")
+district_app = typer.Typer(help=_(PROVINCE_HELP), no_args_is_help=True)
 
 
-@district_app.command("keygen", help=_("Make the district's signing key pair. Refuses to "
-                                       "overwrite one."))
-def district_keygen(key: KeyOption = None, config: ConfigOption = None) -> None:
-    from broadcaster.upstream.district import keygen
+@district_app.command("keygen", help=_("Make the signing key pair. Refuses to overwrite one; "
+                                       "--rotate makes the next key beside the current one."))
+def district_keygen(
+    key: KeyOption = None,
+    rotate: Annotated[bool, typer.Option(
+        "--rotate", help=_("Keep the current key (it still signs) and write a new pair beside "
+                           "it, named by the date; prints the steps to roll it out."))] = False,
+    config: ConfigOption = None,
+) -> None:
+    from broadcaster.upstream import district
 
-    files = keygen(load(config), key)
-    typer.echo(_(MSG_KEY_WRITTEN).format(private=files.private, public=files.public,
-                                         key_id=files.key_id))
+    if not rotate:
+        files = district.keygen(load(config), key)
+        typer.echo(_(MSG_KEY_WRITTEN).format(private=files.private, public=files.public,
+                                             key_id=files.key_id))
+        return
+    current, fresh = district.rotate(load(config), key)
+    typer.echo(_(MSG_KEY_ROTATED).format(private=fresh.private, public=fresh.public,
+                                         key_id=fresh.key_id, current=current.private,
+                                         current_id=current.key_id))
+
+
+@district_app.command("revoke", help=_("Sign a revocation of KEY (its id, or its public key "
+                                        "file) with the current key and publish it: stations "
+                                        "refuse that key from then on. Prints its message id."))
+def district_revoke(
+    keys: Annotated[list[str], typer.Argument(
+        metavar="KEY_ID_OR_PUBLIC_KEY_FILE...", help=_("The key(s) to revoke."))],
+    reason: Annotated[str, typer.Option(
+        "--reason", help=_("Why, in one line: stations record it and show it with every "
+                           "refusal."), callback=text_option)] = "",
+    to: Annotated[str, typer.Option("--to", help=_("A station id, or 'all'."),
+                                    callback=text_option)] = "all",
+    expires: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help=_("How long stations may still take it (default 14 days, as long as the broker "
+               "keeps an offline station's messages)."), callback=plain_option)] = None,
+    key: KeyOption = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    from datetime import timedelta
+
+    from broadcaster.clock import parse_duration
+    from broadcaster.upstream.district import revoke
+
+    lifetime = timedelta(seconds=parse_duration(expires)) if expires else None
+    sent = revoke(load(config), keys, target=to, reason=reason, key=key, expires=lifetime)
+    if as_json:
+        print_json({"message_id": sent.message_id, "seq": sent.seq, "topic": sent.topic,
+                    "revoked": sent.keys, "signed_by": sent.signed_by})
+        return
+    typer.echo(_(MSG_REVOKED).format(message_id=sent.message_id, keys=", ".join(sent.keys),
+                                     target=to, signer=sent.signed_by, topic=sent.topic))
 
 
 @district_app.command("push", help=_("Validate FILE, sign it and publish it. Signed with "

@@ -1,13 +1,14 @@
 """The upstream link (SPEC §7): signed pushes from the district or province over MQTT,
 the operator's inbox, receipts and status.
 
-  envelope.py   the signed envelope and the keys (Ed25519)
-  decisions.py  pure rules: target, replay, time, level → inbox / schedule / air
-  records.py    the upstream tables in the station database: inbox, seen ids, outbox
+  envelope.py   the signed envelope (a push, a key revocation) and the keys (Ed25519)
+  decisions.py  pure rules: revoked key, target, replay, time, level → inbox / schedule / air
+  records.py    the upstream tables in the station database: inbox, seen ids, revoked keys,
+                outbox
   pushes.py     the station thread's side: a push in, receipts out
   link.py       the MQTT client in the daemon (paho-mqtt)
   inbox.py      what `broadcaster inbox` does
-  district.py   the district's side: keygen, push, status
+  district.py   the district's side: keygen (and rotation), push, revocation, status
   collector.py  the receipt collector (`district collect`): MQTT in, its database out
   collector_db.py      the collector's database: pushes, receipts, stations
   collector_report.py  what it says of one push (`district report`) and of the stations

@@ -6,6 +6,11 @@ The private key lives at `--key PATH`, else `<data_dir>/district/district.key`; 
 it, `district.key.seq` keeps the last sequence number, so every push's sequence is
 higher than the last one's, across runs (it is also never below the time in ms, so a
 lost state file cannot make stations refuse new pushes as old).
+
+Keys rotate: `rotate` writes the next pair beside the current one (named by the date) and
+leaves the current one signing until the sender is switched; `revoke` signs a revocation
+with the key given (the current one) and publishes it on the push topic, counted in that
+key's sequence like a push.
 """
 
 from __future__ import annotations
@@ -19,14 +24,25 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from broadcaster.i18n import N_, _
 from broadcaster.model import Level, OperatorError
 from broadcaster.upstream.decisions import MSG_SLOT_PUSH
-from broadcaster.upstream.envelope import MAX_BYTES, load_private_key, seal, write_keypair
+from broadcaster.upstream.envelope import (
+    MAX_BYTES,
+    MAX_REASON_CHARS,
+    MAX_REVOKED,
+    is_key_id,
+    key_id,
+    load_private_key,
+    load_public_key,
+    seal,
+    seal_revocation,
+    write_keypair,
+)
 
 if TYPE_CHECKING:
     import paho.mqtt.client as mqtt
@@ -42,6 +58,12 @@ MSG_BAD_TARGET = N_("--to {value!r}: give a station id (letters, digits, - and _
 MSG_TOO_BIG = N_("{path}: the signed push would be {size} bytes, more than the {limit} allowed")
 MSG_CANNOT_CONNECT = N_("cannot reach the broker at {where} ({reason}); check [district] broker")
 MSG_NOT_DELIVERED = N_("the broker at {where} did not confirm the push within {seconds:.0f} s")
+MSG_NOTHING_TO_ROTATE = N_("{path}: no current key to rotate; make the first one with "
+                           "`broadcaster province keygen`")
+MSG_BAD_REVOKED = N_("{value!r} is neither a key id (32 hex digits, as keygen printed it) nor "
+                     "a public key file")
+MSG_BAD_REASON = N_("--reason: one line of at most {count} characters")
+MSG_TOO_MANY_REVOKED = N_("one revocation names 1 to {count} keys")
 MSG_SEQ_UNREADABLE = N_("{path}: the sequence file is damaged; move it away (the next push "
                         "then counts from the time)")
 
@@ -50,6 +72,7 @@ EXPIRY = {Level.NORMAL: timedelta(hours=24), Level.PRIORITY: timedelta(hours=6),
 # The one final receipt per push: refused, or the as-run outcome (SPEC §6).
 FINAL_RECEIPTS = ("rejected", "aired", "partial", "failed", "cut", "interrupted", "missed",
                   "cancelled")
+REVOCATION_EXPIRY = timedelta(days=14)  # as long as the broker keeps an offline box's pushes
 STATUS_QUIET_S = 0.5  # retained statuses come in a burst right after subscribing
 
 
@@ -73,6 +96,97 @@ def keygen(config: Config, key: Path | None = None) -> KeyFiles:
     private = key or default_key_path(config)
     public = public_key_path(private)
     return KeyFiles(private, public, write_keypair(private, public))
+
+
+def rotate(config: Config, key: Path | None = None,
+           today: date | None = None) -> tuple[KeyFiles, KeyFiles]:
+    """A new key pair beside the current one, named by the date (`district-2026-07-01.key`,
+    then `-2`, `-3` the same day); the current key is left as it is and still signs.
+    Returns (current, new). Raises OperatorError when there is no current key."""
+    current = key or default_key_path(config)
+    if not current.exists():
+        raise OperatorError(_(MSG_NOTHING_TO_ROTATE).format(path=current))
+    current_id = key_id(load_private_key(current).public_key())
+    stem = f"{current.stem}-{(today or datetime.now(UTC).date()).isoformat()}"
+    number = 1
+    while True:
+        private = current.with_name(f"{stem}{f'-{number}' if number > 1 else ''}"
+                                    f"{current.suffix or '.key'}")
+        if not private.exists() and not public_key_path(private).exists():
+            break
+        number += 1
+    fresh = KeyFiles(private, public_key_path(private),
+                     write_keypair(private, public_key_path(private)))
+    return KeyFiles(current, public_key_path(current), current_id), fresh
+
+
+# --- revocation -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Revocation:
+    message_id: str
+    topic: str
+    seq: int
+    keys: list[str]
+    signed_by: str
+
+
+def revoked_key_id(what: str) -> str:
+    """The key id named by `what`: a key id as `keygen` printed it, or a public key file.
+    Raises OperatorError."""
+    path = Path(what).expanduser()
+    if path.is_file():
+        return key_id(load_public_key(path))
+    if is_key_id(what):
+        return what.lower()
+    raise OperatorError(_(MSG_BAD_REVOKED).format(value=what))
+
+
+def sign_revocation(config: Config, what: list[str], *, target: str, reason: str = "",
+                    key: Path | None = None, expires: timedelta | None = None,
+                    now: datetime | None = None) -> tuple[str, int, list[str], bytes]:
+    """Sign the revocation of the keys `what` names (key ids or public key files) for
+    `target` with the current key. Returns (message id, sequence, key ids, envelope
+    bytes). Raises OperatorError and changes nothing then."""
+    if target != "all" and not _station_id_ok(target):
+        raise OperatorError(_(MSG_BAD_TARGET).format(value=target))
+    if "\n" in reason or len(reason) > MAX_REASON_CHARS:
+        raise OperatorError(_(MSG_BAD_REASON).format(count=MAX_REASON_CHARS))
+    keys = list(dict.fromkeys(revoked_key_id(name) for name in what))
+    if not 1 <= len(keys) <= MAX_REVOKED:
+        raise OperatorError(_(MSG_TOO_MANY_REVOKED).format(count=MAX_REVOKED))
+    key_path = key or default_key_path(config)
+    if not key_path.exists():
+        raise OperatorError(_(MSG_NO_KEY).format(path=key_path))
+    private = load_private_key(key_path)
+    moment = now or datetime.now(UTC)
+    message_id = str(uuid.uuid4())
+    seq = next_sequence(key_path, moment.timestamp())
+    envelope = seal_revocation(private, seq=seq, issued=moment,
+                               expires=moment + (expires or REVOCATION_EXPIRY), target=target,
+                               keys=keys, reason=reason.strip(), message_id=message_id)
+    return message_id, seq, keys, envelope
+
+
+def revoke(config: Config, what: list[str], *, target: str = "all", reason: str = "",
+           key: Path | None = None, expires: timedelta | None = None) -> Revocation:
+    """Sign a revocation with the current key and publish it (QoS 1) on the push topic;
+    returns once the broker has it. Stations answer with receipts as for a push."""
+    settings = settings_of(config)
+    message_id, seq, keys, envelope = sign_revocation(config, what, target=target,
+                                                      reason=reason, key=key, expires=expires)
+    topic = push_topic(settings, target)
+    client = _connected_client(settings, queue.Queue())
+    try:
+        info = client.publish(topic, envelope, qos=1)
+        info.wait_for_publish(timeout=10)
+        if not info.is_published():
+            raise OperatorError(_(MSG_NOT_DELIVERED).format(where=settings.describe(), seconds=10))
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    signer = key_id(load_private_key(key or default_key_path(config)).public_key())
+    return Revocation(message_id, topic, seq, keys, signer)
 
 
 def settings_of(config: Config) -> BrokerSettings:
