@@ -4,6 +4,7 @@ network, then over a real Mosquitto on 127.0.0.1 with the province's own command
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -342,6 +343,7 @@ def test_province_is_the_district_command_under_its_2025_name(tmp_path: Path) ->
 
 @pytest.mark.parametrize(("args", "message"), [
     (["zz"], "'zz' is neither a key id"),
+    ([os.fsdecode(b"\xff\xfe")], "'\\xff\\xfe' is neither a key id"),  # not UTF-8: shown
     (["ab" * 15], "is neither a key id (32 hex digits"),
     (["ab" * 16, "--reason", "a\nb"], "--reason: one line of at most 200 characters"),
     (["ab" * 16, "--to", "a/b"], "--to 'a/b': give a station id"),

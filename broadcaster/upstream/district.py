@@ -60,7 +60,7 @@ MSG_CANNOT_CONNECT = N_("cannot reach the broker at {where} ({reason}); check [d
 MSG_NOT_DELIVERED = N_("the broker at {where} did not confirm the push within {seconds:.0f} s")
 MSG_NOTHING_TO_ROTATE = N_("{path}: no current key to rotate; make the first one with "
                            "`broadcaster province keygen`")
-MSG_BAD_REVOKED = N_("{value!r} is neither a key id (32 hex digits, as keygen printed it) nor "
+MSG_BAD_REVOKED = N_("'{value}' is neither a key id (32 hex digits, as keygen printed it) nor "
                      "a public key file")
 MSG_BAD_REASON = N_("--reason: one line of at most {count} characters")
 MSG_TOO_MANY_REVOKED = N_("one revocation names 1 to {count} keys")
@@ -139,7 +139,8 @@ def revoked_key_id(what: str) -> str:
         return key_id(load_public_key(path))
     if is_key_id(what):
         return what.lower()
-    raise OperatorError(_(MSG_BAD_REVOKED).format(value=what))
+    shown = os.fsencode(what).decode("utf-8", "backslashreplace")  # bytes as \xNN
+    raise OperatorError(_(MSG_BAD_REVOKED).format(value=shown))
 
 
 def sign_revocation(config: Config, what: list[str], *, target: str, reason: str = "",
