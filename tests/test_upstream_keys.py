@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from broadcaster.config import load_config
-from broadcaster.model import Level
+from broadcaster.model import Level, OperatorError
 from broadcaster.store import Store
+from broadcaster.upstream import inbox
 from broadcaster.upstream.pushes import Upstream
 from tests.support.broker import Broker
 from tests.support.upstream import PREFIX, District, LinkStation, Listener, station_config
@@ -111,6 +112,24 @@ def test_a_revoked_key_is_refused_from_then_on_though_still_trusted(
     assert station.records.refusals()[-1].reason == refused.reason
     assert station.records.store.pending() == []  # the emergency did not air
     assert station.take(new.envelope(), now()).action == "schedule"
+
+
+def test_a_push_of_the_revoked_key_still_waiting_in_the_inbox_can_no_longer_be_accepted(
+        open_station: OpenStation, old: District, new: District) -> None:
+    station = open_station(old, new)
+    suspect = station.take(old.envelope(level=Level.NORMAL), now())
+    trusted = station.take(new.envelope(level=Level.NORMAL), now())
+    revocation = station.take(new.revocation([old.key_id], reason="leaked"), now())
+    assert [entry.id for entry in inbox.waiting(station.config)] == [trusted.inbox_id]
+    (withdrawn,) = [e for e in inbox.waiting(station.config, every=True)
+                    if e.id == suspect.inbox_id]
+    assert withdrawn.state == "rejected" and withdrawn.reason is not None
+    assert withdrawn.reason.startswith(f"key {old.key_id} was revoked on ")
+    with pytest.raises(OperatorError, match="no push #"):
+        inbox.accept(station.config, suspect.inbox_id or 0)
+    answers = [(r["message_id"], r["receipt"]) for r in receipts(station)][-3:]
+    assert answers == [(revocation.message_id, "received"), (suspect.message_id, "rejected"),
+                       (revocation.message_id, "accepted")]
 
 
 def test_a_key_may_revoke_itself_and_the_other_key_carries_on(

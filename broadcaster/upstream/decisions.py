@@ -40,6 +40,12 @@ class Revoked:
     by_key: str
     reason: str
 
+    def why(self) -> str:
+        """The reason for refusing what this key signs, as recorded and sent upstream."""
+        return _(MSG_KEY_REVOKED).format(
+            key_id=self.key_id, by=self.by_key, reason=self.reason or "-",
+            when=self.revoked_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+
 
 @dataclass(frozen=True)
 class SenderHistory:
@@ -74,10 +80,7 @@ def check_not_revoked(envelope: Envelope, revoked: Revoked | None) -> None:
     """Refuses anything signed by a revoked key — a push, or a revocation: a revoked key
     cannot revoke — whether or not the key is still in trusted_keys."""
     if revoked is not None:
-        raise Refused(_(MSG_KEY_REVOKED).format(
-            key_id=revoked.key_id, by=revoked.by_key, reason=revoked.reason or "-",
-            when=revoked.revoked_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")),
-            envelope.id, envelope.key_id)
+        raise Refused(revoked.why(), envelope.id, envelope.key_id)
 
 
 def check_replay(envelope: Envelope, history: SenderHistory) -> None:

@@ -229,8 +229,9 @@ class Upstream:
     def _revoke(self, envelope: Envelope, raw: bytes, now: datetime, topic: str | None, *,
                 clock_trusted: bool) -> Taken:
         """An authentic, new revocation: its times and payload checked, its keys recorded
-        as revoked, `received` and `accepted` queued, all in one transaction (a key not
-        in trusted_keys is recorded too: it stays refused if it is added later)."""
+        as revoked (their pushes still waiting in the inbox rejected), `received` and
+        `accepted` queued, all in one transaction (a key not in trusted_keys is recorded
+        too: it stays refused if it is added later)."""
         stamp = now.timestamp()
         try:
             check_time(envelope, now, clock_trusted=clock_trusted)
@@ -242,12 +243,12 @@ class Upstream:
         with records.store.transaction() as db:
             records.mark_seen(db, message_id=envelope.id, key_id=envelope.key_id,
                               seq=envelope.seq, digest=envelope.digest, now=stamp)
+            records.add_receipt(db, envelope.id, "received", stamp,
+                                revoked=list(revocation.keys))
             fresh = records.revoke(db, keys=revocation.keys,
                                    revoked_at=envelope.issued.timestamp(),
                                    by_key=envelope.key_id, reason=revocation.reason,
                                    message_id=envelope.id, now=stamp)
-            records.add_receipt(db, envelope.id, "received", stamp,
-                                revoked=list(revocation.keys))
             records.add_receipt(db, envelope.id, "accepted", stamp,
                                 revoked=list(revocation.keys), newly_revoked=fresh)
         log.warning("upstream revocation %s by key %s: key(s) %s refused from now on (%s)",

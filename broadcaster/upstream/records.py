@@ -188,17 +188,27 @@ class UpstreamRecords:
                                 " upstream_revoked ORDER BY revoked_at, key_id")
         return [_revoked(row) for row in rows]
 
-    @staticmethod
-    def revoke(db: sqlite3.Connection, *, keys: tuple[str, ...], revoked_at: float,
+    def revoke(self, db: sqlite3.Connection, *, keys: tuple[str, ...], revoked_at: float,
                by_key: str, reason: str, message_id: str, now: float) -> list[str]:
         """Record the revocation of `keys` (inside the caller's transaction); a key revoked
-        before keeps its first revocation. Returns the keys newly revoked."""
+        before keeps its first revocation. Pushes those keys signed that still wait in the
+        inbox are taken out of it (`rejected` goes upstream): the operator can no longer
+        accept them. Returns the keys newly revoked."""
         fresh = []
         for key in keys:
             cursor = db.execute("INSERT OR IGNORE INTO upstream_revoked VALUES (?,?,?,?,?,?)",
                                 (key, revoked_at, by_key, reason, message_id, now))
             if cursor.rowcount:
                 fresh.append(key)
+            (first,) = db.execute("SELECT key_id, revoked_at, by_key, reason FROM"
+                                  " upstream_revoked WHERE key_id = ?", (key,)).fetchall()
+            why = _revoked(first).why()
+            waiting = db.execute("SELECT id, message_id FROM upstream_inbox WHERE key_id = ?"
+                                 " AND state = 'waiting'", (key,)).fetchall()
+            for inbox_id, waiting_id in waiting:
+                db.execute("UPDATE upstream_inbox SET state = 'rejected', decided_at = ?,"
+                           " reason = ? WHERE id = ?", (now, why, inbox_id))
+                self.add_receipt(db, waiting_id, "rejected", now, reason=why)
         return fresh
 
     # --- refusals --------------------------------------------------------------------------
