@@ -29,11 +29,16 @@ import logging
 import sqlite3
 import threading
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from broadcaster.upstream.collector_db import CollectorDB, Push, Receipt, StationRow
+from broadcaster.upstream.collector_db import (
+    CollectorDB,
+    Push,
+    Receipt,
+    StationRow,
+    utc_moment,
+)
 from broadcaster.upstream.envelope import MAX_BYTES
 
 if TYPE_CHECKING:
@@ -153,17 +158,6 @@ def _json(payload: bytes) -> dict[str, Any] | None:
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     return body if isinstance(body, dict) else None
-
-
-def utc_moment(value: object) -> float | None:
-    """An ISO time from a station (UTC, 'Z') as epoch seconds; None for anything else."""
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.timestamp() if moment.tzinfo is not None else None
 
 
 def _text(value: object) -> str | None:

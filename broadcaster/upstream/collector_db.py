@@ -23,6 +23,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +75,12 @@ CREATE TABLE IF NOT EXISTS stations (
     heartbeat REAL
 );
 """
+
+
+# The one final receipt per push: refused, or the as-run outcome (SPEC §6). Here, beside
+# the receipts' table, so `district report` reads them without the envelope's crypto.
+FINAL_RECEIPTS = ("rejected", "aired", "partial", "failed", "cut", "interrupted", "missed",
+                  "cancelled")
 
 
 def collector_db_path(config: Config) -> Path:
@@ -242,3 +249,14 @@ def _station(row: tuple[Any, ...]) -> StationRow:
     return StationRow(station=row[0], name=row[1], state=row[2], since=row[3],
                       last_heard=row[4], first_heard=row[5],
                       status=status if isinstance(status, dict) else {}, heartbeat=row[7])
+
+
+def utc_moment(value: object) -> float | None:
+    """An ISO time from a station (UTC, 'Z') as epoch seconds; None for anything else."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.timestamp() if moment.tzinfo is not None else None

@@ -16,9 +16,14 @@ from typing import Any
 
 from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError
-from broadcaster.upstream.collector import utc_moment
-from broadcaster.upstream.collector_db import CollectorDB, Push, Receipt, StationRow
-from broadcaster.upstream.district import FINAL_RECEIPTS
+from broadcaster.upstream.collector_db import (
+    FINAL_RECEIPTS,
+    CollectorDB,
+    Push,
+    Receipt,
+    StationRow,
+    utc_moment,
+)
 
 MSG_UNKNOWN_PUSH = N_("the collector has seen no push {message_id} and no receipt for it "
                       "(is `broadcaster district collect` running? the id is what "

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from broadcaster.i18n import N_, _
 from broadcaster.model import Level, OperatorError
+from broadcaster.upstream.collector_db import FINAL_RECEIPTS
 from broadcaster.upstream.decisions import MSG_SLOT_PUSH
 from broadcaster.upstream.envelope import (
     MAX_BYTES,
@@ -69,9 +70,6 @@ MSG_SEQ_UNREADABLE = N_("{path}: the sequence file is damaged; move it away (the
 
 EXPIRY = {Level.NORMAL: timedelta(hours=24), Level.PRIORITY: timedelta(hours=6),
           Level.EMERGENCY: timedelta(hours=1)}  # an hour-old storm warning is no warning
-# The one final receipt per push: refused, or the as-run outcome (SPEC §6).
-FINAL_RECEIPTS = ("rejected", "aired", "partial", "failed", "cut", "interrupted", "missed",
-                  "cancelled")
 REVOCATION_EXPIRY = timedelta(days=14)  # as long as the broker keeps an offline box's pushes
 STATUS_QUIET_S = 0.5  # retained statuses come in a burst right after subscribing
 
