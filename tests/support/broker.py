@@ -136,6 +136,7 @@ RABBIT_CONFIG = """\
 listeners.tcp.default = 127.0.0.1:{amqp_port}
 mqtt.listeners.tcp.default = 127.0.0.1:{port}
 mqtt.allow_anonymous = true
+mqtt.subscription_ttl = 1209600000
 loopback_users = none
 log.console = false
 log.file.level = warning
