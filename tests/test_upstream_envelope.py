@@ -380,3 +380,15 @@ def test_anything_signed_by_a_revoked_key_is_refused_with_when_by_whom_and_why(
     assert refused.value.reason == (f"key {district.key_id} was revoked on 2026-07-01 01:30 "
                                     f"UTC by key {'ab' * 16}: khóa bị lộ")
     assert (refused.value.message_id, refused.value.key_id) == (opened.id, district.key_id)
+
+
+def test_a_station_older_than_revocations_refuses_one_cleanly(
+        district: District, monkeypatch: pytest.MonkeyPatch) -> None:
+    from broadcaster.upstream import envelope
+
+    # the envelope fields before revocations: everything but `kind`
+    monkeypatch.setattr(envelope, "_FIELDS", tuple(f for f in envelope._FIELDS if f != "kind"))
+    assert open_envelope(district.envelope()).kind == "push"  # pushes read as before
+    with pytest.raises(Refused, match=r"^envelope has unknown field\(s\): kind$") as refused:
+        open_envelope(district.revocation(["ab" * 16]))
+    assert refused.value.key_id == district.key_id  # recorded with the sender's key
