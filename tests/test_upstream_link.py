@@ -6,22 +6,27 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import secrets
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from broadcaster.config import load_config
 from broadcaster.model import Level, Outcome
 from broadcaster.store import Store
 from broadcaster.upstream import inbox
+from broadcaster.upstream.link import BrokerSettings, station_client_id
 from broadcaster.upstream.pushes import Upstream
 from tests.support.broker import (  # noqa: F401  # the fixtures
     AnyBroker,
     Broker,
     RabbitCluster,
+    RabbitNode,
     any_broker,
     forget_sessions,
     rabbitmq_cluster,
@@ -273,3 +278,65 @@ def test_a_push_crosses_a_two_node_rabbitmq_cluster(
             station.stop()
         ear.close()
         forget_sessions(far)
+
+
+def test_a_station_account_speaks_only_for_itself_on_rabbitmq(
+        tmp_path: Path, rabbitmq_node: RabbitNode, district: District) -> None:  # noqa: F811
+    """README's province deployment: one account per station, its topic ACLs. The station
+    connects with its `username` and `password_file`, takes its pushes and answers; the
+    same account cannot speak for another station, nor connect with a wrong password."""
+    node = rabbitmq_node
+    if not node.running:
+        node.start()
+    password = secrets.token_hex(12)
+    session = f"mqtt-subscription-{station_client_id(STATION)}qos[01]"
+    node.ctl("add_user", STATION, password)
+    try:
+        node.ctl("set_permissions", "-p", "/", STATION, f"^{session}$",
+                 rf"^(amq\.topic|{session})$", rf"^(amq\.topic|{session})$")
+        node.ctl("set_topic_permissions", "-p", "/", STATION, "amq.topic",
+                 rf"^{PREFIX}\.stations\.{{username}}\.(receipts|status|heartbeat)$",
+                 rf"^{PREFIX}\.(stations\.{{username}}|all)\.push$")
+        (tmp_path / "station").mkdir()
+        (tmp_path / "station" / "broker.password").write_text(password + "\n")
+        station = LinkStation(tmp_path / "station", STATION, node, [district.public_path])
+        with station.config_file.open("a", encoding="utf-8") as config:  # [district] is last
+            config.write(f'username = "{STATION}"\npassword_file = "broker.password"\n')
+        station.config = load_config(station.config_file)
+        ear = Listener(node)
+        station.start()
+        try:
+            ear.status(STATION, "online")
+            raw = district.envelope(level=Level.PRIORITY)
+            ear.publish(PUSH_ALL, raw)
+            assert kinds(ear.receipts(json.loads(raw)["id"], 2)) == ["received", "accepted"]
+        finally:
+            station.stop()
+            ear.close()
+        settings = BrokerSettings.from_url(node.url, username=STATION,
+                                           password_file=str(tmp_path / "station" /
+                                                             "broker.password"))
+        intruder = settings.client("intruder", persistent=False)
+        lost = threading.Event()
+        intruder.on_disconnect = lambda *_: lost.set()
+        settings.connect(intruder, persistent=False, blocking=True)
+        intruder.loop_start()
+        try:
+            intruder.publish(f"{PREFIX}/stations/an-binh/receipts", b"{}", qos=1)
+            assert lost.wait(10), "the broker let tan-phong speak for an-binh"
+        finally:
+            intruder.loop_stop()
+        wrong = BrokerSettings.from_url(node.url.replace("mqtt://", "mqtt://tan-phong:x@"))
+        refused: list[str] = []
+        client = wrong.client("wrong-password", persistent=False)
+        client.on_connect = lambda _c, _u, _f, reason, _p: refused.append(str(reason))
+        wrong.connect(client, persistent=False, blocking=True)
+        client.loop_start()
+        try:
+            wait_until(lambda: refused, "the broker's answer to a wrong password")
+            assert refused == ["Bad user name or password"]
+        finally:
+            client.loop_stop()
+    finally:
+        node.ctl("delete_user", STATION)
+        forget_sessions(node)
