@@ -132,6 +132,27 @@ def test_a_push_of_the_revoked_key_still_waiting_in_the_inbox_can_no_longer_be_a
                        (revocation.message_id, "accepted")]
 
 
+def test_an_accept_that_read_the_push_before_the_revocation_landed_queues_nothing(
+        open_station: OpenStation, old: District, new: District,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    station = open_station(old, new)
+    suspect = station.take(old.envelope(level=Level.NORMAL), now())
+    records = station.records
+    read = records._waiting
+
+    def read_then_revoked(inbox_id: int, stamp: float) -> Any:
+        entry = read(inbox_id, stamp)
+        station.take(new.revocation([old.key_id]), now())  # between the read and the write
+        return entry
+
+    monkeypatch.setattr(records, "_waiting", read_then_revoked)
+    with pytest.raises(OperatorError, match="no push #"):
+        records.accept(suspect.inbox_id or 0, now())
+    assert records.store.pending() == []
+    assert [r["receipt"] for r in receipts(station, suspect.message_id)] == ["received",
+                                                                            "rejected"]
+
+
 def test_a_key_may_revoke_itself_and_the_other_key_carries_on(
         open_station: OpenStation, old: District, new: District) -> None:
     station = open_station(old, new)

@@ -260,6 +260,7 @@ class UpstreamRecords:
         entry = self._waiting(inbox_id, now)
         due = pushed_due(entry.playlist, moment).timestamp()
         with self.store.transaction() as db:
+            _claim(db, inbox_id)
             queue_id = self.store.enqueue(
                 title=entry.title, level=entry.level, source="upstream",
                 items=entry.playlist.items, due_at=due, now=now, expires_at=entry.expires_at,
@@ -273,6 +274,7 @@ class UpstreamRecords:
         """Take a waiting push out of the inbox and send `rejected` with `reason`."""
         entry = self._waiting(inbox_id, now)
         with self.store.transaction() as db:
+            _claim(db, inbox_id)
             db.execute("UPDATE upstream_inbox SET state = 'rejected', decided_at = ?,"
                        " reason = ? WHERE id = ?", (now, reason, inbox_id))
             self.add_receipt(db, entry.message_id, "rejected", now, reason=reason)
@@ -365,6 +367,15 @@ def _utc(timestamp: float | None) -> str | None:
         return None
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds") \
         .replace("+00:00", "Z")
+
+
+def _claim(db: sqlite3.Connection, inbox_id: int) -> None:
+    """Inside the deciding transaction: the push still waits (a revocation, or the
+    operator in another shell, may have decided it since it was read), else
+    OperatorError, and the transaction is rolled back."""
+    if not db.execute("SELECT 1 FROM upstream_inbox WHERE id = ? AND state = 'waiting'",
+                      (inbox_id,)).fetchone():
+        raise OperatorError(_(MSG_NOT_WAITING).format(id=inbox_id))
 
 
 def _revoked(row: tuple[Any, ...]) -> Revoked:
