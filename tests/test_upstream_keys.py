@@ -396,3 +396,14 @@ def test_revoke_refuses_what_it_cannot_sign_before_it_connects(
     refused = broadcaster("province", "revoke", *args, "--config", str(config))
     assert refused.exit_code == 1 and message in refused.stderr, refused.output
     assert "cannot reach the broker" not in refused.output
+
+
+def test_a_station_database_from_before_revocations_gets_its_table_on_first_use(
+        old: District, new: District, open_station: OpenStation) -> None:
+    station = open_station(old, new)
+    with station.records.store.transaction() as db:  # as a station upgraded from 0.x has it
+        db.execute("DROP TABLE upstream_revoked")
+    station.records.store.close()
+    upgraded = open_station(old, new)
+    assert upgraded.take(new.revocation([old.key_id]), now()).action == "revoke"
+    assert revoked_ids(upgraded) == [old.key_id]
