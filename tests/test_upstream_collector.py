@@ -1,6 +1,7 @@
-"""The receipt collector (issue 11): real brokers on 127.0.0.1, real stations' link code
-(LinkStation), the collector on its own thread or as `broadcaster district collect`, and
-`district report` / `district status` as the province's staff run them."""
+"""The receipt collector (issue 11): real brokers on 127.0.0.1 (Mosquitto and RabbitMQ's
+MQTT plugin), real stations' link code (LinkStation), the collector on its own thread or
+as `broadcaster district collect`, and `district report` / `district status` as the
+province's staff run them."""
 
 from __future__ import annotations
 
@@ -32,7 +33,11 @@ from broadcaster.upstream.collector_db import CollectorDB, collector_db_path
 from broadcaster.upstream.collector_report import PushReport, report, station_states
 from broadcaster.upstream.district import push, settings_of
 from broadcaster.upstream.pushes import Upstream
-from tests.support.broker import Broker, broker  # noqa: F401  # the fixture
+from tests.support.broker import (  # noqa: F401  # the fixtures
+    AnyBroker,
+    any_broker,
+    rabbitmq_node,
+)
 from tests.support.upstream import BULLETIN, PREFIX, District, LinkStation, station_config
 from tests.support.waiting import wait_until
 
@@ -45,7 +50,7 @@ class Province:
     """The province's machine: a config naming the broker, the district key, a collector
     (on a thread of this process, as `district collect` runs it) and the CLI."""
 
-    def __init__(self, root: Path, broker: Broker,  # noqa: F811
+    def __init__(self, root: Path, broker: AnyBroker,
                  district: District) -> None:
         self.root = root
         self.district = district
@@ -129,12 +134,19 @@ class Province:
 
 
 @pytest.fixture
+def broker(any_broker: AnyBroker) -> AnyBroker:  # noqa: F811
+    """Mosquitto and RabbitMQ: the collector keeps station state from live messages, so
+    RabbitMQ's retained messages (per node, none to a wildcard) change nothing."""
+    return any_broker
+
+
+@pytest.fixture
 def district(tmp_path: Path) -> District:
     return District(tmp_path / "district")
 
 
 @pytest.fixture
-def province(tmp_path: Path, broker: Broker,  # noqa: F811
+def province(tmp_path: Path, broker: AnyBroker,
              district: District) -> Iterator[Province]:
     desk = Province(tmp_path / "province", broker, district)
     desk.start_collector()
@@ -142,7 +154,7 @@ def province(tmp_path: Path, broker: Broker,  # noqa: F811
     desk.stop_collector()
 
 
-def online_station(root: Path, name: str, broker: Broker, district: District,  # noqa: F811
+def online_station(root: Path, name: str, broker: AnyBroker, district: District,
                    province: Province) -> LinkStation:
     station = LinkStation(root / name, name, broker, [district.public_path]).start()
     wait_until(lambda: _state(province, name) == "online", f"{name} online at the collector")
@@ -174,7 +186,7 @@ def ok(done: subprocess.CompletedProcess[str]) -> str:
 # --- with a broker --------------------------------------------------------------------------------
 
 def test_two_stations_air_a_push_and_the_report_shows_them_and_the_one_that_never_answered(
-        tmp_path: Path, broker: Broker, district: District,  # noqa: F811
+        tmp_path: Path, broker: AnyBroker, district: District,
         province: Province) -> None:
     one = online_station(tmp_path, ONE, broker, district, province)
     two = online_station(tmp_path, TWO, broker, district, province)
@@ -227,7 +239,7 @@ def test_two_stations_air_a_push_and_the_report_shows_them_and_the_one_that_neve
 
 
 def test_a_rejected_push_shows_its_reason(
-        tmp_path: Path, broker: Broker, district: District,  # noqa: F811
+        tmp_path: Path, broker: AnyBroker, district: District,
         province: Province) -> None:
     station = online_station(tmp_path, ONE, broker, district, province)
     stranger = District(tmp_path / "stranger")  # a key no station trusts
@@ -243,7 +255,7 @@ def test_a_rejected_push_shows_its_reason(
 
 
 def test_a_push_to_one_station_that_never_answers_is_no_answer_yet(
-        tmp_path: Path, broker: Broker, district: District,  # noqa: F811
+        tmp_path: Path, broker: AnyBroker, district: District,
         province: Province) -> None:
     message_id = province.push("xa-chua-lap")  # a station the province has never heard of
     wait_until(lambda: province.answers(message_id) == {"xa-chua-lap": "no answer"},
@@ -259,7 +271,7 @@ def test_an_unknown_push_id_is_refused_in_one_line(province: Province) -> None:
 
 
 def test_the_collector_killed_and_restarted_keeps_what_it_had_and_gets_what_came_meanwhile(
-        tmp_path: Path, broker: Broker, district: District) -> None:  # noqa: F811
+        tmp_path: Path, broker: AnyBroker, district: District) -> None:
     desk = Province(tmp_path / "province", broker, district)
 
     def collect() -> subprocess.Popen[str]:
@@ -304,7 +316,7 @@ def test_the_collector_killed_and_restarted_keeps_what_it_had_and_gets_what_came
 
 
 def test_offline_since_is_when_the_link_died_not_a_heartbeat_before(
-        tmp_path: Path, broker: Broker, district: District,  # noqa: F811
+        tmp_path: Path, broker: AnyBroker, district: District,
         province: Province) -> None:
     station = online_station(tmp_path, ONE, broker, district, province)
     link = station.upstream.link if station.upstream else None
@@ -348,7 +360,7 @@ def _heard(province: Province, name: str) -> float | None:
 
 
 def test_garbage_on_the_topics_is_skipped_and_the_collector_goes_on(
-        tmp_path: Path, broker: Broker, district: District,  # noqa: F811
+        tmp_path: Path, broker: AnyBroker, district: District,
         province: Province) -> None:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
