@@ -270,6 +270,20 @@ def test_an_unknown_push_id_is_refused_in_one_line(province: Province) -> None:
     assert "no push no-such-push" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_a_report_without_a_collector_says_how_to_start_one(tmp_path: Path) -> None:
+    config_file = station_config(tmp_path / "province", "tinh", "mqtt://127.0.0.1:9", [])
+    done = subprocess.run([sys.executable, "-m", "broadcaster", "district", "report", "x",
+                           "--config", str(config_file)], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1
+    assert "collector.db: no receipt collector's database here; run `broadcaster district " \
+           "collect`" in done.stderr
+    bad = subprocess.run([sys.executable, "-m", "broadcaster", "district", "report", "x",
+                          "--format", "xlsx", "--config", str(config_file)],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert bad.returncode == 2 and "choose table, csv or json" in bad.stderr
+
+
 def test_the_collector_killed_and_restarted_keeps_what_it_had_and_gets_what_came_meanwhile(
         tmp_path: Path, broker: AnyBroker, district: District) -> None:
     desk = Province(tmp_path / "province", broker, district)

@@ -18,7 +18,6 @@ Tables:
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +34,8 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 MSG_CANNOT_OPEN = N_("{path}: cannot open the collector's database ({reason})")
+MSG_NO_COLLECTOR = N_("{path}: no receipt collector's database here; run `broadcaster "
+                      "district collect` on this machine (systemd: broadcaster-collector)")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pushes (
@@ -135,8 +136,7 @@ class CollectorDB:
             if writer:
                 path.parent.mkdir(parents=True, exist_ok=True)
             elif not path.exists():
-                raise OperatorError(_(MSG_CANNOT_OPEN).format(path=path,
-                                                              reason=os.strerror(2)))
+                raise OperatorError(_(MSG_NO_COLLECTOR).format(path=path))
             self._db = sqlite3.connect(str(path), timeout=5.0, isolation_level=None)
             self._db.execute("PRAGMA busy_timeout=5000")
             if writer:
