@@ -20,7 +20,7 @@ from broadcaster.config import load_config
 from broadcaster.model import Level, Outcome
 from broadcaster.store import Store
 from broadcaster.upstream import inbox
-from broadcaster.upstream.link import BrokerSettings, station_client_id
+from broadcaster.upstream.link import BrokerSettings, UpstreamLink, station_client_id
 from broadcaster.upstream.pushes import Upstream
 from tests.support.broker import (  # noqa: F401  # the fixtures
     AnyBroker,
@@ -340,3 +340,23 @@ def test_a_station_account_speaks_only_for_itself_on_rabbitmq(
     finally:
         node.ctl("delete_user", STATION)
         forget_sessions(node)
+
+
+def test_a_station_speaking_mqtt_5_to_rabbitmq_is_told_to_write_the_version(
+        rabbitmq_node: RabbitNode) -> None:  # noqa: F811
+    """RabbitMQ 3.10 closes an MQTT 5 connection without a word: the station's status
+    says what to write instead of 'connection lost'."""
+    node = rabbitmq_node
+    if not node.running:
+        node.start()
+    settings = BrokerSettings.from_url(node.url.split("?")[0], prefix=PREFIX)  # MQTT 5
+    link = UpstreamLink(settings, "mqtt-5-station", lambda *_: None)
+    link.start()
+    try:
+        wait_until(lambda: "protocol=3.1.1" in link.describe(), "the hint in the status")
+        assert not link.connected
+        assert link.describe().endswith(
+            "(the broker closed the connection without answering; if it speaks MQTT 3.1.1 "
+            "only (RabbitMQ 3.10), add ?protocol=3.1.1 to [district] broker); retrying")
+    finally:
+        link.stop()

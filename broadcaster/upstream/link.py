@@ -50,6 +50,8 @@ PROTOCOLS = {"5": MQTTProtocolVersion.MQTTv5, "3.1.1": MQTTProtocolVersion.MQTTv
 
 # Operator-facing messages of this module, kept together for translation.
 MSG_BAD_BROKER = N_("[district] broker: {reason}")
+MSG_NO_ANSWER = N_("the broker closed the connection without answering; if it speaks MQTT "
+                   "3.1.1 only (RabbitMQ 3.10), add ?protocol=3.1.1 to [district] broker")
 MSG_PASSWORD_UNREADABLE = N_("[district] password_file {path}: cannot read it ({reason})")
 MSG_CONNECTED = N_("connected to {where} since {since}")
 MSG_NOT_CONNECTED = N_("NOT connected to {where} since {since}{problem}; retrying")
@@ -163,6 +165,7 @@ class UpstreamLink:
         self._connected_since: float | None = None
         self._disconnected_since: float | None = time.time()
         self._last_problem = ""
+        self._answered = False  # a CONNACK came on this connection
         self._details: dict[str, Any] = {}
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
@@ -267,6 +270,7 @@ class UpstreamLink:
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags,
                     reason: ReasonCode, properties: Properties | None) -> None:
+        self._answered = True
         if reason.is_failure:
             self._last_problem = f"broker refused: {reason}"
             log.warning("upstream broker refused the connection: %s", reason)
@@ -286,7 +290,15 @@ class UpstreamLink:
         if self._connected_since is not None:
             self._disconnected_since = time.time()
         self._connected_since = None
-        if not self._stop.is_set():
+        unanswered, self._answered = not self._answered, False
+        if self._stop.is_set():
+            return
+        if unanswered and self.settings.protocol is MQTTProtocolVersion.MQTTv5:
+            # what a 3.1.1-only broker does with an MQTT 5 CONNECT: no CONNACK, a close
+            self._last_problem = _(MSG_NO_ANSWER)
+            log.warning("upstream broker closed the connection without a CONNACK (MQTT 5 "
+                        "asked; a 3.1.1-only broker wants ?protocol=3.1.1); reconnecting")
+        else:
             self._last_problem = f"connection lost: {reason}"
             log.warning("upstream link lost: %s; reconnecting", reason)
 
