@@ -12,7 +12,8 @@ this machine's disk (an SD card or a slow disk commits far fewer per second).
 Figures: the median of `--tries` runs of the report itself (`collector_report.report`:
 the push, its receipts, every station), and of the whole command as the staff types it
 (`broadcaster district report ID`, a process of its own: Python and Typer's start-up
-included), beside `broadcaster --version` (the start-up alone).
+included), beside `broadcaster --version` (the start-up alone) and `broadcaster queue`
+(start-up, the config and a database read: what every command pays).
 """
 
 from __future__ import annotations
@@ -141,6 +142,9 @@ def main() -> None:
                   f"({verdict} the {TARGET_MS:.0f} ms target)")
         runs = [wall("--version") for _ in range(args.tries)]
         print(f"`broadcaster --version` (start-up alone): median {median_ms(runs):.0f} ms")
+        runs = [wall("queue", "--config", str(config)) for _ in range(args.tries)]
+        print(f"`broadcaster queue` (start-up, the config, an empty station database): "
+              f"median {median_ms(runs):.0f} ms")
 
 
 if __name__ == "__main__":
