@@ -483,3 +483,43 @@ def test_an_empty_collector_database_says_so_in_status(tmp_path: Path) -> None:
                           timeout=60, check=False, env={**os.environ, "BROADCASTER_LANG": "en"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "the collector has not heard from any station yet"
+
+
+def test_the_report_speaks_the_staffs_language_and_csv_and_json_keep_english(
+        tmp_path: Path, district: District) -> None:
+    config_file = station_config(tmp_path / "province", "tinh", "mqtt://127.0.0.1:9", [])
+    db_path = collector_db_path(load_config(config_file))
+    raw = district.envelope(target=ONE)
+    message_id = json.loads(raw)["id"]
+    writer = open_collector(db_path, PREFIX)
+    try:
+        writer.take(f"{PREFIX}/stations/{ONE}/push", raw, 1.0)
+        for kind in ("received", "accepted"):
+            writer.take(f"{PREFIX}/stations/{ONE}/receipts",
+                        _body(station=ONE, message_id=message_id, receipt=kind,
+                              at="2026-12-02T08:00:00.000Z"), 2.0)
+        writer.take(f"{PREFIX}/stations/{ONE}/receipts", _body(
+            station=ONE, message_id=message_id, receipt="aired", at="2026-12-02T08:01:00Z",
+            as_run={"started": "2026-12-02T08:00:30Z", "ended": "2026-12-02T08:01:00Z",
+                    "engine": "espeak", "title": "Bão số 3"}), 3.0)
+    finally:
+        writer.db.close()
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("BROADCASTER_LANG", "BROADCASTER_CONFIG")}
+
+    def report_in_vietnamese(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "broadcaster", "district", "report",
+                               message_id, *args, "--config", str(config_file)],
+                              capture_output=True, text=True, timeout=60, check=False,
+                              env=environment)
+        return ok(done)
+
+    table = report_in_vietnamese()
+    heading, row = table.splitlines()[3:5]
+    assert heading.startswith("đài ") and "bộ đọc" in heading
+    assert row.split()[:3] == [ONE, "đã", "phát"]  # the answer in the staff's words
+    assert "15:00:30" in row  # 08:00:30 UTC on the station's clock (Asia/Ho_Chi_Minh)
+    sheet = report_in_vietnamese("--format", "csv")
+    assert f"\n{ONE},,aired," in sheet
+    data = json.loads(report_in_vietnamese("--json"))
+    assert data["stations"][0]["answer"] == "aired"
