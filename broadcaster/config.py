@@ -174,10 +174,12 @@ def _check(parsed: _ConfigFile) -> None:
         if name not in ENGINE_NAMES:
             raise _Mistake("tts", "engines", _(MSG_BAD_ENGINE).format(value=name))
     if parsed.district.broker is not None:
-        from broadcaster.upstream.broker_url import broker_url_problem
+        from broadcaster.upstream.broker_url import broker_url_problem, station_id_problem
 
         if problem := broker_url_problem(parsed.district.broker):
             raise _Mistake("district", "broker", problem)
+        if problem := station_id_problem(parsed.station.id):
+            raise _Mistake("station", "id", problem)
 
 
 @dataclass(frozen=True)

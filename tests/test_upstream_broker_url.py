@@ -94,3 +94,24 @@ def test_a_relative_ca_file_is_taken_from_the_config_folder(tmp_path: Path) -> N
                                        base=tmp_path)
     assert (settings.tls, settings.port, settings.ca_file) == (True, 8883,
                                                                str(tmp_path / "keys/ca.pem"))
+
+
+@pytest.mark.parametrize("station_id", ["xa.ben", "xa/ben", "xa+", "#", "xã bến", ""])
+def test_a_station_id_that_cannot_name_its_topics_is_refused_with_a_broker(
+        station_id: str) -> None:
+    text = f'[station]\nid = "{station_id}"\n\n[district]\nbroker = "mqtt://127.0.0.1"\n'
+    with pytest.raises(OperatorError) as refused:
+        parse_config(text, Path("f.toml"))
+    assert str(refused.value) == (
+        f"f.toml:2: station.id: station id {station_id!r} cannot name the station's MQTT "
+        "topics; use letters, digits, - and _ (a '.' splits a topic on RabbitMQ, '/', '+' "
+        "and '#' on every broker)")
+    # without a district the id names nothing but the station's own files
+    assert parse_config(f'[station]\nid = "{station_id}"\n', Path("f.toml")).station.id \
+        == station_id
+
+
+def test_station_ids_of_letters_digits_dashes_and_underscores_are_taken() -> None:
+    for station_id in ("tan-phong", "xa_ben_2", "TânPhong"):
+        text = f'[station]\nid = "{station_id}"\n\n[district]\nbroker = "mqtt://127.0.0.1"\n'
+        assert parse_config(text, Path("f.toml")).station.id == station_id

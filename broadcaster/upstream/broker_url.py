@@ -31,6 +31,9 @@ MSG_NOT_A_BROKER = N_("{url!r} is not a broker URL; write it like mqtt://broker.
                       "mqtt://broker.example:1883?protocol=3.1.1")
 MSG_PROTOCOL = N_("the broker URL asks for MQTT version {value!r}; write protocol=5 or "
                   "protocol=3.1.1 (RabbitMQ 3.10 speaks 3.1.1 only)")
+MSG_STATION_ID = N_("station id {value!r} cannot name the station's MQTT topics; use letters, "
+                    "digits, - and _ (a '.' splits a topic on RabbitMQ, '/', '+' and '#' on "
+                    "every broker)")
 MSG_SETTING = N_("the broker URL has {key!r}, which is not a setting of it; it may carry "
                  "protocol=5|3.1.1 and ca_file=PATH")
 
@@ -82,3 +85,12 @@ def broker_url_problem(url: str) -> str | None:
     except OperatorError as exc:
         return str(exc)
     return None
+
+
+def station_id_problem(station_id: str) -> str | None:
+    """Why `station_id` cannot be a topic level under every broker, or None. RabbitMQ's
+    MQTT plugin turns `/` into `.` for its routing keys, so a `.` in an id splits the
+    level in two and `stations/+/receipts` no longer matches it."""
+    if station_id and all(ch.isalnum() or ch in "-_" for ch in station_id):
+        return None
+    return _(MSG_STATION_ID).format(value=station_id)
