@@ -352,7 +352,7 @@ def test_offline_since_is_when_the_link_died_not_a_heartbeat_before(
         db.close()
     assert state.since is not None and state.last_heard is not None
     assert died <= state.since <= noticed  # not the last heartbeat's time
-    assert state.last_heard <= died
+    assert state.last_heard <= state.since  # the last message from the station itself
     assert state.software and state.amplifier == "unknown"
     status = json.loads(ok(province.cli("status", "--json")))
     (row,) = status
@@ -457,6 +457,23 @@ def test_a_retained_status_fills_in_an_unknown_station_but_never_overrides_a_liv
     assert collector.take(topic, old, 300.0, retained=True) == "kept"  # re-subscribed
     (state,) = station_states(collector.db)
     assert (state.state, state.since) == ("offline", 200.0)  # the will's arrival
+
+
+def test_retained_messages_in_any_order_say_what_the_broker_kept_and_no_more(
+        collector: Collector) -> None:
+    beat = _body(station=TWO, at="2026-12-01T09:00:00Z")
+    will = _body(v=1, station=TWO, name=None, state="offline", since=None)
+    # the broker's burst on subscribing: the dead station's last heartbeat, then its will
+    assert collector.take(f"{PREFIX}/stations/{TWO}/heartbeat", beat, 500.0,
+                          retained=True) == "stored"
+    assert collector.take(f"{PREFIX}/stations/{TWO}/status", will, 500.0,
+                          retained=True) == "stored"
+    (state,) = station_states(collector.db)
+    assert state.state == "offline"  # a heartbeat alone never says online
+    assert (state.since, state.last_heard) == (None, 1796115600.0)  # when: unknown
+    receipt = _body(station=TWO, message_id="m-1", receipt="aired")
+    assert collector.take(f"{PREFIX}/stations/{TWO}/receipts", receipt, 501.0,
+                          retained=True) == "stored"  # a receipt is a receipt
 
 
 def test_unexpected_topics_and_bodies_are_skipped_with_the_reason(

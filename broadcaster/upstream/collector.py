@@ -189,40 +189,54 @@ class Collector:
             if isinstance(message, Push):
                 self.db.add_push(db, message)
                 return "stored"
-            known = self.db.station(db, message.station)
-            if retained and known is not None:
-                return "kept"  # live messages since are newer than what the broker kept
-            heard = known or StationRow(station=message.station, name=None, state=None,
-                                        since=None, last_heard=None, first_heard=now,
-                                        status={}, heartbeat=None)
+            heard = self.db.station(db, message.station) or StationRow(
+                station=message.station, name=None, state=None, since=None, last_heard=None,
+                first_heard=now, status={}, heartbeat=None)
             if isinstance(message, Receipt):
                 digest = hashlib.sha256(topic.encode("utf-8") + b"\0" + payload).hexdigest()
                 if not self.db.add_receipt(db, message, digest, payload.decode("utf-8")):
                     return "repeated"
                 self.db.put_station(db, replace(heard, last_heard=now))
                 return "stored"
-            self.db.put_station(db, _station_after(heard, message, now, retained))
+            after = _retained_after(heard, message) if retained \
+                else _station_after(heard, message, now)
+            if after == heard:
+                return "kept"
+            self.db.put_station(db, after)
         return "stored"
 
 
-def _station_after(row: StationRow, message: StatusMessage | HeartbeatMessage, now: float,
-                   retained: bool) -> StationRow:
-    """A station's row after its status or heartbeat. Online since the station's own
+def _station_after(row: StationRow, message: StatusMessage | HeartbeatMessage,
+                   now: float) -> StationRow:
+    """A station's row after a live status or heartbeat. Online since the station's own
     connection time; offline since the station said so (a clean stop) or, for the last
     will (no time in it: the broker sends it when the link died), since it arrived."""
     if isinstance(message, HeartbeatMessage):
-        heard = message.at if retained else now
-        state = row.state or "online"
-        return replace(row, state=state, last_heard=heard, heartbeat=message.at)
-    will = message.state == "offline" and message.since is None
+        return replace(row, state=row.state or "online", last_heard=now,
+                       heartbeat=message.at)
     if message.state == "online":
-        since = message.since or (None if retained else now)
-        return replace(row, name=message.name or row.name, state="online", since=since,
-                       status=message.body, last_heard=since if retained else now)
-    since = message.since if message.since is not None else (None if retained else now)
-    last_heard = row.last_heard if will or retained else now
-    return replace(row, name=message.name or row.name, state="offline", since=since,
-                   last_heard=last_heard)
+        return replace(row, name=message.name or row.name, state="online",
+                       since=message.since or now, status=message.body, last_heard=now)
+    will = message.since is None  # sent by the broker, not the station: not "heard"
+    return replace(row, name=message.name or row.name, state="offline",
+                   since=message.since if message.since is not None else now,
+                   last_heard=row.last_heard if will else now)
+
+
+def _retained_after(row: StationRow, message: StatusMessage | HeartbeatMessage,
+                    ) -> StationRow:
+    """What a retained message (kept by the broker, of unknown age) may add: a state for a
+    station that has none yet, and a last-heard time where there is none. Never more."""
+    if isinstance(message, HeartbeatMessage):
+        if row.last_heard is not None or message.at is None:
+            return row
+        return replace(row, last_heard=message.at, heartbeat=message.at)
+    if row.state is not None:
+        return row  # live messages since are newer than what the broker kept
+    status = message.body if message.state == "online" else row.status
+    return replace(row, name=message.name or row.name, state=message.state,
+                   since=message.since, status=status,
+                   last_heard=row.last_heard if row.last_heard is not None else message.since)
 
 
 # --- the network loop ---------------------------------------------------------------------------
