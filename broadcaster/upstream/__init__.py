@@ -7,6 +7,8 @@ the operator's inbox, receipts and status.
                 outbox
   pushes.py     the station thread's side: a push in, receipts out
   link.py       the MQTT client in the daemon (paho-mqtt)
+  broker_url.py the `[district] broker` URL (host, TLS, MQTT 5 or 3.1.1) and which
+                station ids can name topics; read by every client and the config's check
   inbox.py      what `broadcaster inbox` does
   district.py   the district's side: keygen (and rotation), push, revocation, status
   collector.py  the receipt collector (`district collect`): MQTT in, its database out
