@@ -126,8 +126,6 @@ class Broker:
         return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
 
-
-
 # --- RabbitMQ with its MQTT plugin ------------------------------------------------------------
 
 RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")  # Debian's own scripts, not /usr/sbin's `su rabbitmq`
@@ -200,6 +198,8 @@ class RabbitNode:
             "RABBITMQ_DIST_PORT": str(self.dist_port),
             "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS":
                 "-kernel inet_dist_use_interface {127,0,0,1}",
+            # the CLI is an Erlang node too, listening while it runs: on loopback as well
+            "RABBITMQ_CTL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
             "ERL_EPMD_PORT": str(self.epmd_port),
             "ERL_EPMD_ADDRESS": "127.0.0.1",
         })
