@@ -321,8 +321,10 @@ def _receipt_line(receipt: dict[str, Any]) -> str:
     return f"{receipt.get('at')}  {receipt.get('station')}  {word(kind)}  {detail}".rstrip()
 
 
-@district_app.command("status", help=_("Every station: online or offline since when. Also "
-                                        "on air, last aired, inbox and last error."))
+@district_app.command("status", help=_(
+    "Every station: online or offline since when, on air, last aired, faults, clock and "
+    "software version, from the receipt collector's database when there is one; else from "
+    "the broker's retained statuses (on air, last aired, inbox and last error)."))
 def district_status(
     as_json: JsonOption = False,
     config: ConfigOption = None,
