@@ -540,3 +540,20 @@ def test_the_report_speaks_the_staffs_language_and_csv_and_json_keep_english(
     assert f"\n{ONE},,aired," in sheet
     data = json.loads(report_in_vietnamese("--json"))
     assert data["stations"][0]["answer"] == "aired"
+
+
+@pytest.mark.parametrize("any_broker", ["mosquitto"], indirect=True)  # a restart in 0.02 s
+def test_the_collector_reconnects_after_a_broker_restart_and_misses_nothing(
+        tmp_path: Path, broker: AnyBroker, district: District, province: Province) -> None:
+    station = online_station(tmp_path, ONE, broker, district, province)
+    first = province.push(ONE)
+    province.wait_answers(first, {ONE: "accepted"})
+    broker.stop()  # SIGTERM: Mosquitto saves the sessions, the collector's among them
+    broker.start()
+    second = province.push(ONE)  # the station and the collector may still be reconnecting
+    province.wait_answers(second, {ONE: "accepted"}, timeout=30)
+    assert station.run(air_everything) == 2
+    province.wait_answers(first, {ONE: "aired"}, timeout=30)
+    province.wait_answers(second, {ONE: "aired"}, timeout=30)
+    station.stop()
+    assert province.collecting
