@@ -459,31 +459,33 @@ def _collected_status(station: Config, as_json: bool) -> None:
         states = station_states(db)
     finally:
         db.close()
+    if as_json:  # None where nothing is known; times on the config's clock
+        print_json([{
+            "station": state.station, "name": state.name, "state": state.state,
+            "since": when(state.since, station) or None,
+            "last_heard": when(state.last_heard, station) or None, "on_air": state.on_air,
+            "last_aired": {"title": state.last_aired.title,
+                           "ended": when(state.last_aired.ended, station) or None}
+            if state.last_aired else None,
+            "device_error": state.device_error, "amplifier": state.amplifier,
+            "clock_synchronized": state.clock_synchronized, "software": state.software,
+            "last_error": state.last_error, "inbox": state.inbox} for state in states])
+        return
     rows = []
     for state in states:
-        aired = state.last_aired
-        faults = [text for text in (state.device_error, state.last_error) if text]
+        aired, on_air = state.last_aired, state.on_air
         clock = "" if state.clock_synchronized is None else \
             _(MSG_CLOCK_SYNCED) if state.clock_synchronized else _(MSG_CLOCK_UNSYNCED)
         rows.append({
-            "station": state.station, "name": state.name or "", "state": state.state,
-            "since": when(state.since, station), "last heard": when(state.last_heard, station),
-            "on_air": state.on_air, "on air": f"{state.on_air.get('title')} "
-            f"({word(str(state.on_air.get('level')))})" if state.on_air else "",
-            "last_aired": {"title": aired.title, "ended": when(aired.ended, station)}
-            if aired else None,
+            "station": state.station, "state": state.state, "since": when(state.since, station),
+            "last heard": when(state.last_heard, station),
+            "on air": f"{on_air.get('title')} ({word(str(on_air.get('level')))})"
+            if on_air else "",
             "last aired": f"{when(aired.ended, station)} {aired.title or ''}".strip()
             if aired else "",
-            "device_error": state.device_error, "amplifier": state.amplifier or "",
-            "clock_synchronized": state.clock_synchronized, "clock": clock,
-            "faults": "; ".join(faults), "last_error": state.last_error,
-            "software": state.software or "", "inbox": state.inbox})
-    if as_json:
-        keys = ("station", "name", "state", "since", "last heard", "on_air", "last_aired",
-                "device_error", "amplifier", "clock_synchronized", "software", "last_error",
-                "inbox")
-        print_json([{key.replace(" ", "_"): row[key] for key in keys} for row in rows])
-        return
+            "faults": "; ".join(text for text in (state.device_error, state.last_error) if text),
+            "amplifier": state.amplifier or "", "clock": clock,
+            "software": state.software or ""})
     print_rows(rows, ["station", "state", "since", "last heard", "on air", "last aired",
                       "faults", "amplifier", "clock", "software"], False,
                _(MSG_NO_STATIONS_COLLECTED))

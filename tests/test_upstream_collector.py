@@ -557,3 +557,34 @@ def test_the_collector_reconnects_after_a_broker_restart_and_misses_nothing(
     province.wait_answers(second, {ONE: "aired"}, timeout=30)
     station.stop()
     assert province.collecting
+
+
+def test_status_shows_on_air_faults_an_unsynchronized_clock_and_the_software(
+        tmp_path: Path) -> None:
+    config_file = station_config(tmp_path / "province", "tinh", "mqtt://127.0.0.1:9", [])
+    writer = open_collector(collector_db_path(load_config(config_file)), PREFIX)
+    try:
+        writer.take(f"{PREFIX}/stations/{ONE}/status", _body(
+            v=1, station=ONE, name="Đài xã Tân Phong", state="online",
+            since="2026-12-02T00:00:00Z", software="0.1.0",
+            on_air={"title": "Bão số 3", "level": "emergency", "kind": "notice"},
+            last_aired={"title": "Tin sáng", "level": "normal", "ended": "2026-12-01T23:30:00Z"},
+            device_error="no sound card 'hw:1'", amplifier="GPIO 17: on",
+            clock_synchronized=False, last_error=None, inbox=2), 100.0)
+    finally:
+        writer.db.close()
+
+    def status(*args: str) -> str:
+        return ok(subprocess.run([sys.executable, "-m", "broadcaster", "district", "status",
+                                  *args, "--config", str(config_file)], capture_output=True,
+                                 text=True, timeout=60, check=False))
+
+    (row,) = status().splitlines()[1:]
+    assert row.startswith(f"{ONE}  online  2026-12-02 07:00:00")  # its since, our clock
+    for shown in ("Bão số 3 (emergency)", "2026-12-02 06:30:00 Tin sáng",
+                  "no sound card 'hw:1'", "GPIO 17: on", "unsynchronized", "0.1.0"):
+        assert shown in row, shown
+    (data,) = json.loads(status("--json"))
+    assert (data["clock_synchronized"], data["device_error"], data["inbox"]) == (
+        False, "no sound card 'hw:1'", 2)
+    assert data["on_air"]["title"] == "Bão số 3" and data["software"] == "0.1.0"
