@@ -57,6 +57,7 @@ MSG_PUSHED = N_("pushed {message_id} to {target} ({level}, sequence {seq}) on {t
 MSG_FOLLOW = N_("follow it with: broadcaster district report {message_id}")
 MSG_COLLECTING = N_("collecting receipts and statuses from {where} into {path}")
 MSG_REPORT_HEAD = N_("push {message_id} to {target} ({level}), sent {sent}")
+MSG_REPORT_REVOCATION = N_("revocation {message_id} to {target}, sent {sent}")
 MSG_REPORT_UNSEEN = N_("push {message_id}: the collector did not see the push itself, only "
                        "receipts; every station it knows is listed")
 MSG_REPORT_TOTALS = N_("{targeted} targeted, {answered} answered, {accepted} accepted, "
@@ -429,6 +430,7 @@ def district_report(
     push = found.push
     if output_format == "json":
         print_json({"message_id": found.message_id,
+                    "kind": push.kind if push else None,
                     "target": push.target if push else None,
                     "level": push.level if push else None,
                     "sent": when(push.issued, station) if push else None,
@@ -436,7 +438,11 @@ def district_report(
     elif output_format == "csv":
         write_csv(rows, ["station", "name", *REPORT_COLUMNS[1:]], sys.stdout)
     else:
-        if push is not None:
+        if push is not None and push.kind == "revoke":
+            typer.echo(_(MSG_REPORT_REVOCATION).format(
+                message_id=found.message_id, target=push.target,
+                sent=when(push.issued, station)))
+        elif push is not None:
             typer.echo(_(MSG_REPORT_HEAD).format(
                 message_id=found.message_id, target=push.target,
                 level=word(push.level or ""), sent=when(push.issued, station)))

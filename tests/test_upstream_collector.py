@@ -18,7 +18,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from broadcaster.config import Config, load_config
 from broadcaster.model import Level, Outcome
@@ -176,6 +178,20 @@ def air_everything(store: Store, upstream: Upstream) -> int:
         store.finish(entry, Outcome.AIRED, started_at=entry.due_at, ended_at=entry.due_at + 30,
                      engine="espeak")
     return len(entries)
+
+
+def publish(broker: AnyBroker, messages: list[tuple[str, bytes]]) -> None:
+    """Publish raw messages (QoS 1) as any client of the broker may."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="province-test-sender")
+    host, port = broker.url.split("//")[1].split("?")[0].split(":")
+    client.connect(host, int(port))
+    client.loop_start()
+    try:
+        for topic, payload in messages:
+            client.publish(topic, payload, qos=1).wait_for_publish(10)
+    finally:
+        client.disconnect()
+        client.loop_stop()
 
 
 def ok(done: subprocess.CompletedProcess[str]) -> str:
@@ -376,30 +392,19 @@ def _heard(province: Province, name: str) -> float | None:
 def test_garbage_on_the_topics_is_skipped_and_the_collector_goes_on(
         tmp_path: Path, broker: AnyBroker, district: District,
         province: Province) -> None:
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
     station = online_station(tmp_path, ONE, broker, district, province)
-    vandal = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="vandal")
-    host, port = broker.url.split("//")[1].split("?")[0].split(":")
-    vandal.connect(host, int(port))
-    vandal.loop_start()
-    try:
-        for topic, payload in [
-                (f"{PREFIX}/stations/{ONE}/receipts", b"not json at all"),
-                (f"{PREFIX}/stations/{ONE}/receipts", b"\xff\xfe\x00 not utf-8"),
-                (f"{PREFIX}/stations/{ONE}/receipts", b"[" * 100_000),
-                (f"{PREFIX}/stations/{ONE}/receipts", b'["a", "list"]'),
-                (f"{PREFIX}/stations/{ONE}/receipts", b'{"receipt": 5}'),
-                (f"{PREFIX}/stations/{ONE}/receipts", b'{"station": "other", "receipt": "aired"}'),
-                (f"{PREFIX}/stations/{ONE}/status", b'{"state": "exploded"}'),
-                (f"{PREFIX}/stations/{ONE}/heartbeat", b"{}}"),
-                (f"{PREFIX}/all/push", b'{"v": 1, "id": 7}'),
-                (f"{PREFIX}/stations/{ONE}/receipts", b"x" * (MAX_MESSAGE_BYTES + 1))]:
-            vandal.publish(topic, payload, qos=1).wait_for_publish(10)
-    finally:
-        vandal.disconnect()
-        vandal.loop_stop()
+    receipts, status = f"{PREFIX}/stations/{ONE}/receipts", f"{PREFIX}/stations/{ONE}/status"
+    publish(broker, [
+        (receipts, b"not json at all"),
+        (receipts, b"\xff\xfe\x00 not utf-8"),
+        (receipts, b"[" * 100_000),
+        (receipts, b'["a", "list"]'),
+        (receipts, b'{"receipt": 5}'),
+        (receipts, b'{"station": "other", "receipt": "aired"}'),
+        (status, b'{"state": "exploded"}'),
+        (f"{PREFIX}/stations/{ONE}/heartbeat", b"{}}"),
+        (f"{PREFIX}/all/push", b'{"v": 1, "id": 7}'),
+        (receipts, b"x" * (MAX_MESSAGE_BYTES + 1))])
     message_id = province.push(ONE)  # after the garbage: still collected, in order
     province.wait_answers(message_id, {ONE: "accepted"})
     station.stop()
@@ -588,3 +593,21 @@ def test_status_shows_on_air_faults_an_unsynchronized_clock_and_the_software(
     assert (data["clock_synchronized"], data["device_error"], data["inbox"]) == (
         False, "no sound card 'hw:1'", 2)
     assert data["on_air"]["title"] == "Bão số 3" and data["software"] == "0.1.0"
+
+
+def test_a_revocation_is_reported_like_a_push_so_the_province_sees_who_took_it(
+        tmp_path: Path, broker: AnyBroker, district: District, province: Province) -> None:
+    one = online_station(tmp_path, ONE, broker, district, province)
+    two = online_station(tmp_path, TWO, broker, district, province)
+    old_key = District(tmp_path / "old-key")
+    raw = district.revocation([old_key.key_id], reason="khóa cũ đã thay")
+    message_id = json.loads(raw)["id"]
+    publish(broker, [(f"{PREFIX}/all/push", raw)])  # as `province revoke` does
+    province.wait_answers(message_id, {ONE: "accepted", TWO: "accepted"})
+    one.stop()
+    two.stop()
+    table = ok(province.cli("report", message_id))
+    assert table.startswith(f"revocation {message_id} to all, sent ")
+    assert "2 targeted, 2 answered, 2 accepted" in table
+    data = json.loads(ok(province.cli("report", message_id, "--json")))
+    assert (data["kind"], data["level"]) == ("revoke", None)

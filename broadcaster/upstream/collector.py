@@ -6,7 +6,7 @@ fact which stations aired a push, when, and why not.
 It connects with a fixed client id and a persistent session (what stations send while it
 is down waits at the broker), subscribes with QoS 1 to, under the topic prefix P:
 
-  P/all/push, P/stations/+/push    pushes (the target and level a report needs)
+  P/all/push, P/stations/+/push    pushes and revocations (the target a report needs)
   P/stations/+/receipts            receipts
   P/stations/+/status              status, and the last will's `offline`
   P/stations/+/heartbeat           heartbeats
@@ -124,10 +124,10 @@ def _push(payload: bytes, now: float) -> Message:
     except Refused as refused:
         return Skipped(f"a push that is not an envelope ({refused.reason})")
     kind = getattr(envelope, "kind", "push")
-    if kind != "push":
-        return Skipped(f"a {kind!r} message, not a push: no receipts to collect for it")
+    if kind not in ("push", "revoke"):
+        return Skipped(f"an envelope of kind {str(kind)[:32]!r}")
     level = getattr(envelope.level, "value", None)
-    return Push(message_id=envelope.id, target=envelope.target, level=level,
+    return Push(message_id=envelope.id, target=envelope.target, level=level, kind=kind,
                 key_id=envelope.key_id, issued=envelope.issued.timestamp(),
                 expires=envelope.expires.timestamp(), seen_at=now)
 

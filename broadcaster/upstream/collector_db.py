@@ -8,7 +8,8 @@ collector acknowledges a message to the broker only after its commit, so nothing
 committed is lost and nothing acknowledged is missing.
 
 Tables:
-  pushes    one row per push seen on a push topic: its id, target, level, times
+  pushes    one row per push (or revocation) seen on a push topic: its id, target,
+            level, times
   receipts  one row per receipt (a QoS 1 redelivery, byte for byte the same, is stored
             once: `digest` is unique), with what a report needs taken out of the body
   stations  one row per station: online/offline and since when, when it was last heard
@@ -45,7 +46,8 @@ CREATE TABLE IF NOT EXISTS pushes (
     key_id TEXT,
     issued REAL,
     expires REAL,
-    seen_at REAL NOT NULL
+    seen_at REAL NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'push'
 );
 CREATE TABLE IF NOT EXISTS receipts (
     id INTEGER PRIMARY KEY,
@@ -97,6 +99,7 @@ class Push:
     issued: float | None
     expires: float | None
     seen_at: float
+    kind: str = "push"  # or "revoke": a revocation's receipts are reported like a push's
 
 
 @dataclass(frozen=True)
@@ -178,9 +181,9 @@ class CollectorDB:
     def add_push(self, db: sqlite3.Connection, push: Push) -> None:
         """The first sighting of a push wins (a redelivery or a replayed copy changes
         nothing)."""
-        db.execute("INSERT OR IGNORE INTO pushes VALUES (?,?,?,?,?,?,?)",
+        db.execute("INSERT OR IGNORE INTO pushes VALUES (?,?,?,?,?,?,?,?)",
                    (push.message_id, push.target, push.level, push.key_id, push.issued,
-                    push.expires, push.seen_at))
+                    push.expires, push.seen_at, push.kind))
 
     def add_receipt(self, db: sqlite3.Connection, receipt: Receipt, digest: str,
                     body: str) -> bool:
