@@ -358,28 +358,41 @@ class AnyBroker(Protocol):
     def log(self) -> str: ...
 
 
-@pytest.fixture(scope="session")
-def rabbitmq_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitNode]:
-    """One RabbitMQ node for the whole session (it takes ~10 s to start)."""
+# Each test module that imports a session fixture gets its own copy of it from pytest, so
+# the clusters are shared here: the first copy starts one, the last one stops it.
+_shared: dict[int, tuple[RabbitCluster, int]] = {}  # size → (cluster, copies using it)
+
+
+def _shared_cluster(factory: pytest.TempPathFactory, size: int) -> Iterator[RabbitCluster]:
     if not rabbitmq_installed():
         pytest.skip("rabbitmq-server is not installed: apt-get install rabbitmq-server")
-    cluster = RabbitCluster(tmp_path_factory.mktemp("rabbitmq"), size=1).start()
+    if size in _shared:
+        cluster, users = _shared[size]
+    else:
+        name = "rabbitmq" if size == 1 else "rabbitmq-cluster"
+        cluster, users = RabbitCluster(factory.mktemp(name), size=size).start(), 0
+    _shared[size] = (cluster, users + 1)
     try:
-        yield cluster.nodes[0]
+        yield cluster
     finally:
-        cluster.stop()
+        cluster, users = _shared.pop(size)
+        if users > 1:
+            _shared[size] = (cluster, users - 1)
+        else:
+            cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitNode]:
+    """One RabbitMQ node for the whole session (it takes ~12 s to start)."""
+    for cluster in _shared_cluster(tmp_path_factory, 1):
+        yield cluster.nodes[0]
 
 
 @pytest.fixture(scope="session")
 def rabbitmq_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitCluster]:
-    """Two RabbitMQ nodes clustered on loopback, for the whole session (~20 s to start)."""
-    if not rabbitmq_installed():
-        pytest.skip("rabbitmq-server is not installed: apt-get install rabbitmq-server")
-    cluster = RabbitCluster(tmp_path_factory.mktemp("rabbitmq-cluster"), size=2).start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
+    """Two RabbitMQ nodes clustered on loopback, for the whole session (~25 s to start)."""
+    yield from _shared_cluster(tmp_path_factory, 2)
 
 
 def _mosquitto(tmp_path: Path) -> Iterator[Broker]:
