@@ -1,6 +1,7 @@
-"""The upstream link over real brokers on 127.0.0.1, each test on Mosquitto and on
-RabbitMQ's MQTT plugin: pushes reach the station, receipts reach the district in order,
-nothing is lost while the station or the broker is down."""
+"""The upstream link over real brokers on 127.0.0.1, each test on Mosquitto (MQTT 5 and
+3.1.1) and on RabbitMQ's MQTT plugin (3.1.1): pushes reach the station, receipts reach
+the district in order, nothing is lost while the station or the broker is down; a
+two-node RabbitMQ cluster, a station's account and its topic ACLs."""
 
 from __future__ import annotations
 
@@ -27,10 +28,10 @@ from tests.support.broker import (  # noqa: F401  # the fixtures
     Broker,
     RabbitCluster,
     RabbitNode,
-    any_broker,
     forget_sessions,
     rabbitmq_cluster,
     rabbitmq_node,
+    running_broker,
 )
 from tests.support.upstream import PREFIX, District, LinkStation, Listener, station_config
 from tests.support.waiting import wait_until
@@ -40,10 +41,10 @@ PUSH_ALL = f"{PREFIX}/all/push"
 PUSH_ONE = f"{PREFIX}/stations/{STATION}/push"
 
 
-@pytest.fixture
-def broker(any_broker: AnyBroker) -> AnyBroker:  # noqa: F811
-    """Every test here runs on Mosquitto and on RabbitMQ."""
-    return any_broker
+@pytest.fixture(params=["mosquitto", "mosquitto-3.1.1", "rabbitmq"])
+def broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AnyBroker]:
+    """Every test here runs on Mosquitto (MQTT 5, then 3.1.1 on the URL) and RabbitMQ."""
+    yield from running_broker(request.param, request, tmp_path)
 
 
 @pytest.fixture

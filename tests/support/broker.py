@@ -63,9 +63,11 @@ def free_port() -> int:
 class Broker:
     """One Mosquitto process; `url` is what a station's `[district] broker` says."""
 
-    def __init__(self, folder: Path, port: int | None = None) -> None:
+    def __init__(self, folder: Path, port: int | None = None,
+                 protocol: str | None = None) -> None:
         self.folder = folder
         self.port = port or free_port()
+        self.protocol = protocol  # on the URL when given: "3.1.1" (Mosquitto speaks both)
         self.config = folder / "mosquitto.conf"
         self._process: subprocess.Popen[bytes] | None = None
         folder.mkdir(parents=True, exist_ok=True)
@@ -76,7 +78,8 @@ class Broker:
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        query = f"?protocol={self.protocol}" if self.protocol else ""
+        return f"mqtt://127.0.0.1:{self.port}{query}"
 
     @property
     def running(self) -> bool:
@@ -395,8 +398,8 @@ def rabbitmq_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rabbi
     yield from _shared_cluster(tmp_path_factory, 2)
 
 
-def _mosquitto(tmp_path: Path) -> Iterator[Broker]:
-    running = Broker(tmp_path / "broker").start()
+def _mosquitto(tmp_path: Path, protocol: str | None = None) -> Iterator[Broker]:
+    running = Broker(tmp_path / "broker", protocol=protocol).start()
     try:
         yield running
     finally:
@@ -412,11 +415,20 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
 @pytest.fixture(params=["mosquitto", "rabbitmq"])
 def any_broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AnyBroker]:
     """The test once on each broker: a Mosquitto of its own, then the session's RabbitMQ
-    node (restarted if a test stopped it), the sessions the test left dropped after. A
-    module using it imports `rabbitmq_node` too."""
-    if request.param == "mosquitto":
-        yield from _mosquitto(tmp_path)
+    node. A module using it imports `rabbitmq_node` too."""
+    yield from running_broker(request.param, request, tmp_path)
+
+
+def running_broker(kind: str, request: pytest.FixtureRequest,
+                   tmp_path: Path) -> Iterator[AnyBroker]:
+    """For a fixture of a module's own params: `mosquitto` (MQTT 5 on its URL),
+    `mosquitto-3.1.1`, or `rabbitmq` (the session's node, restarted if a test stopped it,
+    the sessions the test left dropped after)."""
+    if kind in ("mosquitto", "mosquitto-3.1.1"):
+        yield from _mosquitto(tmp_path, "3.1.1" if kind.endswith("3.1.1") else None)
         return
+    if kind != "rabbitmq":
+        raise ValueError(f"no broker {kind!r}")
     node: RabbitNode = request.getfixturevalue("rabbitmq_node")
     if not node.running:
         node.start()
