@@ -10,10 +10,10 @@ only: its `url` says so), a node of the tests' own (name, cookie, folders, ports
 
 Fixtures: `broker` is a Mosquitto of the test's own; `any_broker` runs a test on each
 (`[mosquitto]`: its own Mosquitto; `[rabbitmq]`: the session's node, its sessions
-dropped after the test; a module that wants it everywhere names it `broker`);
-`rabbitmq_node` and
-`rabbitmq_cluster` are per session (a node takes ~10 s to start, a cluster ~20 s). Test
-modules import the fixtures they use. Nothing is left running after the session.
+dropped after the test); a module with its own list (`mosquitto-3.1.1` too) writes its
+fixture with `running_broker`. `rabbitmq_node` and `rabbitmq_cluster` are per session
+and shared by every module of a worker (a node takes ~12 s to start, a cluster ~25 s).
+Test modules import the fixtures they use. Nothing is left running after the session.
 """
 
 from __future__ import annotations
