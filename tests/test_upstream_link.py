@@ -361,3 +361,21 @@ def test_a_station_speaking_mqtt_5_to_rabbitmq_is_told_to_write_the_version(
             "only (RabbitMQ 3.10), add ?protocol=3.1.1 to [district] broker); retrying")
     finally:
         link.stop()
+
+
+def test_a_publish_the_broker_will_never_get_reads_as_not_published() -> None:
+    """paho raises from `is_published()` when the connection was lost (or its queue was
+    full) before the message left: stopping the link must not raise with it."""
+    from paho.mqtt.client import MQTTMessageInfo
+    from paho.mqtt.enums import MQTTErrorCode
+
+    from broadcaster.upstream.link import _published
+
+    for code in (MQTTErrorCode.MQTT_ERR_NO_CONN, MQTTErrorCode.MQTT_ERR_QUEUE_SIZE,
+                 MQTTErrorCode.MQTT_ERR_CONN_LOST):
+        info = MQTTMessageInfo(1)
+        info.rc = code
+        assert _published(info) is False
+    sent = MQTTMessageInfo(2)
+    sent._set_as_published()
+    assert _published(sent) is True

@@ -167,6 +167,20 @@ def sign_revocation(config: Config, what: list[str], *, target: str, reason: str
     return message_id, seq, keys, envelope
 
 
+def _publish(client: mqtt.Client, settings: BrokerSettings, topic: str,
+             envelope: bytes) -> None:
+    """Publish `envelope` (QoS 1) and wait until the broker has it; OperatorError when it
+    does not within 10 s or the connection is lost meanwhile (paho then raises)."""
+    info = client.publish(topic, envelope, qos=1)
+    try:
+        info.wait_for_publish(timeout=10)
+        delivered = info.is_published()
+    except (RuntimeError, ValueError):  # the connection was lost, or the queue is full
+        delivered = False
+    if not delivered:
+        raise OperatorError(_(MSG_NOT_DELIVERED).format(where=settings.describe(), seconds=10))
+
+
 def revoke(config: Config, what: list[str], *, target: str = "all", reason: str = "",
            key: Path | None = None, expires: timedelta | None = None) -> Revocation:
     """Sign a revocation with the current key and publish it (QoS 1) on the push topic;
@@ -177,10 +191,7 @@ def revoke(config: Config, what: list[str], *, target: str = "all", reason: str 
     topic = push_topic(settings, target)
     client = _connected_client(settings, queue.Queue())
     try:
-        info = client.publish(topic, envelope, qos=1)
-        info.wait_for_publish(timeout=10)
-        if not info.is_published():
-            raise OperatorError(_(MSG_NOT_DELIVERED).format(where=settings.describe(), seconds=10))
+        _publish(client, settings, topic, envelope)
     finally:
         client.disconnect()
         client.loop_stop()
@@ -295,10 +306,7 @@ def push(config: Config, file: Path, *, target: str, level: Level, key: Path | N
         if wait_s > 0:
             _subscribe(client, [settings.topic("stations", "+", "receipts"),
                                 settings.topic("stations", "+", "status")])
-        info = client.publish(topic, envelope, qos=1)
-        info.wait_for_publish(timeout=10)
-        if not info.is_published():
-            raise OperatorError(_(MSG_NOT_DELIVERED).format(where=settings.describe(), seconds=10))
+        _publish(client, settings, topic, envelope)
         receipts = _collect(arrived, message_id, target, wait_s, on_receipt) if wait_s > 0 \
             else []
     finally:

@@ -203,7 +203,7 @@ class UpstreamLink:
                                         self._status_body("offline", time.time()),
                                         qos=1, retain=True)
             deadline = time.monotonic() + timeout_s
-            while not info.is_published() and time.monotonic() < deadline and self.connected:
+            while not _published(info) and time.monotonic() < deadline and self.connected:
                 time.sleep(0.01)
         self._client.disconnect()
         self._client.loop_stop()
@@ -339,3 +339,13 @@ class UpstreamLink:
 def _utc(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds") \
         .replace("+00:00", "Z")
+
+
+def _published(info: mqtt.MQTTMessageInfo) -> bool:
+    """Has the broker got it? False also when it never will: paho raises (RuntimeError,
+    ValueError) when the connection was lost or its queue was full, which must not stop
+    the daemon from stopping."""
+    try:
+        return info.is_published()
+    except (RuntimeError, ValueError):
+        return False
