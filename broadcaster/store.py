@@ -330,6 +330,21 @@ class Store:
                 db.execute("UPDATE queue SET state = 'cancel' WHERE id = ?", (entry_id,))
         return entry
 
+    def cancel_not_started(self, db: sqlite3.Connection, entry_ids: list[int], now: float,
+                           reason: str) -> list[Entry]:
+        """Inside the caller's transaction: cancel those of `entry_ids` that are queued and
+        have never been on air (each logged `cancelled` with `reason`); returns them. One
+        on air, or cut and waiting to resume, is left to end as it will."""
+        cancelled = []
+        for entry_id in entry_ids:
+            row = db.execute("SELECT * FROM queue WHERE id = ? AND state = 'pending'"
+                             " AND started_at IS NULL", (entry_id,)).fetchone()
+            if row is not None:
+                entry = _entry(row)
+                if _close(db, entry, Outcome.CANCELLED, ended_at=now, reason=reason):
+                    cancelled.append(entry)
+        return cancelled
+
     # --- slots -----------------------------------------------------------------------------
 
     def install_slot(self, name: str, playlist_json: str, now: float) -> None:

@@ -17,12 +17,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from broadcaster.asrun import Progress
 from broadcaster.config import load_config
 from broadcaster.model import Level, OperatorError
 from broadcaster.store import Store
 from broadcaster.upstream import inbox
 from broadcaster.upstream.pushes import Upstream
 from tests.support.broker import Broker
+from tests.support.daemon import Daemon, daemon_station
 from tests.support.upstream import PREFIX, District, LinkStation, Listener, station_config
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -49,6 +51,13 @@ def stranger(tmp_path: Path) -> District:
 
 
 OpenStation = Callable[..., Upstream]
+
+DAEMON_DISTRICT = """
+[district]
+broker = "{url}"
+topic_prefix = "{prefix}"
+trusted_keys = {keys}
+"""
 
 
 @pytest.fixture
@@ -130,6 +139,81 @@ def test_a_push_of_the_revoked_key_still_waiting_in_the_inbox_can_no_longer_be_a
     answers = [(r["message_id"], r["receipt"]) for r in receipts(station)][-3:]
     assert answers == [(revocation.message_id, "received"), (suspect.message_id, "rejected"),
                        (revocation.message_id, "accepted")]
+
+
+def bulletin(title: str, days_ahead: int) -> str:
+    """A pushed playlist due `days_ahead` days from now (its valid_from day, 00:00)."""
+    day = (now() + timedelta(days=days_ahead)).date().isoformat()
+    return f"title: {title}\nvalid_from: {day}\nitems:\n  - say: Họp dân lúc 8 giờ.\n"
+
+
+def lasting(days: int) -> datetime:
+    return datetime.now(UTC) + timedelta(days=days)
+
+
+def test_a_revocation_cancels_what_the_revoked_key_queued_and_has_not_started(
+        open_station: OpenStation, old: District, new: District) -> None:
+    station = open_station(old, new)
+    records, store = station.records, station.records.store
+    station.tick(now())  # the daemon's first turn: the as-run log is read from here on
+    priority = station.take(old.envelope(level=Level.PRIORITY, expires=lasting(3),
+                                         payload=bulletin("Ưu tiên", 2)), now())
+    normal = station.take(old.envelope(level=Level.NORMAL, expires=lasting(3),
+                                       payload=bulletin("Thông thường", 1)), now())
+    _entry, normal_queue = records.accept(normal.inbox_id or 0, now())
+    airing = station.take(old.envelope(payload=bulletin("Đang phát", 0)), now())
+    resuming = station.take(old.envelope(payload=bulletin("Bị cắt", 0)), now())
+    trusted = station.take(new.envelope(level=Level.PRIORITY, expires=lasting(3),
+                                        payload=bulletin("Khóa mới", 1)), now())
+    assert None not in (priority.queue_id, airing.queue_id, trusted.queue_id)
+    store.set_on_air(airing.queue_id or 0, now().timestamp())  # already on air: not cut
+    store.set_on_air(resuming.queue_id or 0, now().timestamp())  # an emergency cut it:
+    store.set_progress(resuming.queue_id or 0, Progress(), state="pending")  # it started
+    taken = station.take(new.revocation([old.key_id], reason="leaked"), now())
+    assert sorted(taken.cancelled) == sorted([priority.queue_id or 0, normal_queue])
+    cancelled = store.as_run()
+    assert sorted(line.queue_id or 0 for line in cancelled) == sorted(taken.cancelled)
+    for line in cancelled:
+        assert line.outcome.value == "cancelled" and line.source == "upstream"
+        assert line.reason is not None and line.started_at is None
+        assert line.reason.startswith(f"its province key was revoked: key {old.key_id} "
+                                      f"was revoked on ")
+        assert line.reason.endswith(f" by key {new.key_id}: leaked")
+    assert sorted(entry.id for entry in store.pending()) == sorted(
+        [airing.queue_id or 0, resuming.queue_id or 0, trusted.queue_id or 0])
+    assert store.entry(airing.queue_id or 0).state == "on_air"  # type: ignore[union-attr]
+    accepted = receipts(station, taken.message_id)[-1]
+    assert accepted["receipt"] == "accepted"
+    assert sorted(accepted["cancelled"]) == sorted([priority.message_id or "",
+                                                    normal.message_id or ""])
+    station.tick(now())  # the final receipts come from the as-run log, as `aired` does
+    for push in (priority, normal):
+        final = receipts(station, push.message_id)[-1]
+        assert final["receipt"] == "cancelled"
+        assert final["as_run"]["outcome"] == "cancelled"
+        assert final["as_run"]["reason"].startswith("its province key was revoked: ")
+    assert [r["receipt"] for r in receipts(station, trusted.message_id)] == ["received",
+                                                                             "accepted"]
+    assert [r["receipt"] for r in receipts(station, airing.message_id)] == ["received",
+                                                                            "accepted"]
+    listed = broadcaster("queue", "--json", "--config", str(station.config.source))
+    assert listed.exit_code == 0, listed.output
+    assert sorted(row["id"] for row in json.loads(listed.stdout)) == sorted(
+        [airing.queue_id or 0, resuming.queue_id or 0, trusted.queue_id or 0])
+    shown = broadcaster("log", "--config", str(station.config.source))
+    assert "its province key was revoked" in shown.stdout, shown.output
+
+
+def test_a_revocation_taken_again_cancels_nothing_more(
+        open_station: OpenStation, old: District, new: District) -> None:
+    station = open_station(old, new)
+    first = station.take(new.revocation([old.key_id]), now())
+    assert first.cancelled == ()
+    queued = station.take(new.envelope(), now())
+    again = station.take(new.revocation([old.key_id]), now())  # a second, new revocation
+    assert again.action == "revoke" and again.cancelled == ()
+    assert [entry.id for entry in station.records.store.pending()] == [queued.queue_id]
+    assert station.records.store.as_run() == []
 
 
 def test_an_accept_that_read_the_push_before_the_revocation_landed_queues_nothing(
@@ -343,6 +427,75 @@ def test_a_revocation_signed_by_an_untrusted_key_is_refused_over_the_broker(
                 "received", "accepted"]
     finally:
         listener.close()
+
+
+@pytest.mark.parametrize("off_between", [False, True], ids=["running", "stopped-between"])
+def test_a_daemon_taking_a_revocation_cancels_the_revoked_keys_queued_pushes(
+        tmp_path: Path, mosquitto: Broker, old: District, new: District,
+        off_between: bool) -> None:
+    station = daemon_station(tmp_path / "station")
+    text = station.config_file.read_text(encoding="utf-8").replace(
+        'id = "thu-nghiem"', f'id = "{STATION}"')
+    station.write_config(text + DAEMON_DISTRICT.format(
+        url=mosquitto.url, prefix=PREFIX,
+        keys=json.dumps([str(old.public_path), str(new.public_path)])))
+    topic = f"{PREFIX}/stations/{STATION}/push"
+    listener = Listener(mosquitto)
+
+    def pushed(district: District, level: Level, title: str, days: int) -> str:
+        raw = district.envelope(level=level, expires=lasting(3),
+                                payload=bulletin(title, days))
+        listener.publish(topic, raw)
+        return str(json.loads(raw)["id"])
+
+    daemon = Daemon(station)
+    try:
+        daemon.start()
+        listener.status(STATION, "online")
+        priority = pushed(old, Level.PRIORITY, "Ưu tiên", 2)
+        normal = pushed(old, Level.NORMAL, "Thông thường", 1)
+        trusted = pushed(new, Level.PRIORITY, "Khóa mới", 1)
+        for message_id in (priority, trusted):
+            assert [r["receipt"] for r in listener.receipts(message_id, 2)] == [
+                "received", "accepted"]
+        listener.receipts(normal, 1)
+        accepted = station.cli("inbox", "accept", "1")
+        assert accepted.returncode == 0, accepted.stderr
+        listener.receipts(normal, 2)
+        queued = {entry.reference: entry.id for entry in daemon.pending()}
+        assert set(queued) == {priority, normal, trusted}
+        raw = new.revocation([old.key_id], reason="khóa bị lộ")
+        if off_between:  # revoked while the station is off: its persistent session keeps it
+            assert daemon.stop() == 0
+            listener.publish(f"{PREFIX}/all/push", raw)
+            daemon.start()
+        else:
+            listener.publish(f"{PREFIX}/all/push", raw)
+        answers = listener.receipts(json.loads(raw)["id"], 2)
+        assert [r["receipt"] for r in answers] == ["received", "accepted"]
+        assert sorted(answers[1]["cancelled"]) == sorted([priority, normal])
+        for message_id in (priority, normal):
+            final = listener.receipts(message_id, 3)[-1]
+            assert final["receipt"] == "cancelled", final
+            assert final["as_run"]["reason"].startswith(
+                f"its province key was revoked: key {old.key_id} was revoked on ")
+        assert daemon.stop() == 0
+        daemon.start()  # and it holds: nothing of the revoked key comes back
+        listed = station.cli("queue", "--json")
+        assert listed.returncode == 0, listed.stderr
+        assert [row["id"] for row in json.loads(listed.stdout)] == [queued[trusted]]
+        lines = daemon.as_run()
+        assert sorted(line.queue_id or 0 for line in lines) == sorted(
+            [queued[priority], queued[normal]])
+        assert all(line.outcome.value == "cancelled" and line.reason is not None
+                   and line.reason.endswith(": khóa bị lộ") for line in lines)
+    finally:
+        daemon.stop()
+        daemon.power_cut()
+        listener.close()
+    untouched = {body["receipt"] for name, body in listener.seen
+                 if name.endswith("/receipts") and body["message_id"] == trusted}
+    assert untouched == {"received", "accepted"}
 
 
 # --- the province's commands without a broker ---------------------------------------------------

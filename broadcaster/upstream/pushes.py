@@ -6,8 +6,10 @@ key, trusted key, signature, target, replay (id and sequence), time, playlist â€
 then, in one transaction, either refused (recorded, `rejected` queued) or taken (seen,
 into the inbox or the queue, `received` and `accepted` queued). A revocation (an
 envelope of kind "revoke", on the same topics) passes the same checks up to the time,
-then its keys are recorded as revoked in the same one transaction. Receipts wait in the outbox
-until the broker acknowledges them; `aired` and `missed` come from the as-run log.
+then its keys are recorded as revoked in the same one transaction, which also rejects their
+pushes waiting in the inbox and cancels those queued and not started (what is on air is
+not cut). Receipts wait in the outbox until the broker acknowledges them; `aired`,
+`missed`, `cancelled` and the other final ones come from the as-run log.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError, Outcome, Playlist
-from broadcaster.store import AsRunEntry, Store
+from broadcaster.store import AsRunEntry, Entry, Store
 from broadcaster.upstream.decisions import (
     MSG_BAD_PLAYLIST,
     Decision,
@@ -64,13 +66,15 @@ MSG_NOT_CONFIGURED = N_("not configured")
 
 @dataclass(frozen=True)
 class Taken:
-    """What became of one push: `action` is inbox, schedule, air or refused."""
+    """What became of one push: `action` is inbox, schedule, air or refused (or revoke, a
+    revocation taken: `cancelled` are the queue ids of its keys' pushes it cancelled)."""
 
     action: str
     message_id: str | None
     reason: str | None = None
     queue_id: int | None = None
     inbox_id: int | None = None
+    cancelled: tuple[int, ...] = ()
 
 
 def trusted_keys(config: Config) -> TrustedKeys:
@@ -181,7 +185,7 @@ class Upstream:
                 if mid is not None and self.link is not None:
                     self.link.ack(mid)  # recorded either way: the broker may let it go
             self.flush()
-            return taken.queue_id is not None
+            return taken.queue_id is not None or bool(taken.cancelled)
         if kind == "connected":
             self.flush()
         return False
@@ -229,9 +233,10 @@ class Upstream:
     def _revoke(self, envelope: Envelope, raw: bytes, now: datetime, topic: str | None, *,
                 clock_trusted: bool) -> Taken:
         """An authentic, new revocation: its times and payload checked, its keys recorded
-        as revoked (their pushes still waiting in the inbox rejected), `received` and
-        `accepted` queued, all in one transaction (a key not in trusted_keys is recorded
-        too: it stays refused if it is added later)."""
+        as revoked (their pushes still waiting in the inbox rejected, those queued and not
+        started cancelled), `received` and `accepted` queued, all in one transaction (a
+        key not in trusted_keys is recorded too: it stays refused if it is added later).
+        The cancelled pushes' `cancelled` receipts follow from the as-run log (`tick`)."""
         stamp = now.timestamp()
         try:
             check_time(envelope, now, clock_trusted=clock_trusted)
@@ -245,16 +250,27 @@ class Upstream:
                               seq=envelope.seq, digest=envelope.digest, now=stamp)
             records.add_receipt(db, envelope.id, "received", stamp,
                                 revoked=list(revocation.keys))
-            fresh = records.revoke(db, keys=revocation.keys,
-                                   revoked_at=envelope.issued.timestamp(),
-                                   by_key=envelope.key_id, reason=revocation.reason,
-                                   message_id=envelope.id, now=stamp)
+            fresh, cancelled = records.revoke(db, keys=revocation.keys,
+                                              revoked_at=envelope.issued.timestamp(),
+                                              by_key=envelope.key_id,
+                                              reason=revocation.reason,
+                                              message_id=envelope.id, now=stamp)
             records.add_receipt(db, envelope.id, "accepted", stamp,
-                                revoked=list(revocation.keys), newly_revoked=fresh)
+                                revoked=list(revocation.keys), newly_revoked=fresh,
+                                cancelled=[entry.reference for entry in cancelled] or None)
+        self._release_audio(cancelled)
         log.warning("upstream revocation %s by key %s: key(s) %s refused from now on (%s)",
                     envelope.id, envelope.key_id, ", ".join(revocation.keys),
                     revocation.reason)
-        return Taken(REVOKE, envelope.id)
+        return Taken(REVOKE, envelope.id, cancelled=tuple(entry.id for entry in cancelled))
+
+    def _release_audio(self, cancelled: list[Entry]) -> None:
+        """Copies of played files that only the cancelled entries needed go (queued_audio)."""
+        from broadcaster import queued_audio
+
+        if any(queued_audio.needs_release(entry.items, self.config.audio_dir)
+               for entry in cancelled):
+            queued_audio.release_unneeded(self.config.audio_dir, self.records.store)
 
     def _refuse(self, refusal: Refused, raw: bytes, spent: Envelope | None, stamp: float,
                 topic: str | None) -> None:

@@ -20,6 +20,7 @@ from broadcaster.i18n import N_, _
 from broadcaster.model import Level, OperatorError, Playlist
 from broadcaster.store import (
     AsRunEntry,
+    Entry,
     Store,
     playlist_from_json,
     playlist_to_json,
@@ -31,6 +32,8 @@ MSG_NOT_WAITING = N_("no push #{id} is waiting in the inbox; see `broadcaster in
 MSG_EXPIRED_IN_INBOX = N_("push #{id} expired at {when} while it waited; ask the district to "
                           "send it again")
 REASON_EXPIRED_IN_INBOX = "expired while it waited in the inbox"
+# The as-run reason of a queued push cancelled by the revocation of the key that signed it.
+MSG_KEY_REVOKED_CANCELLED = N_("its province key was revoked: {why}")
 
 SEEN_KEEP_S = 400 * 86400  # message ids are remembered longer than any push lives
 SENT_KEEP_S = 30 * 86400  # receipts the broker confirmed are kept a month for `inbox --sent`
@@ -189,12 +192,19 @@ class UpstreamRecords:
         return [_revoked(row) for row in rows]
 
     def revoke(self, db: sqlite3.Connection, *, keys: tuple[str, ...], revoked_at: float,
-               by_key: str, reason: str, message_id: str, now: float) -> list[str]:
+               by_key: str, reason: str, message_id: str,
+               now: float) -> tuple[list[str], list[Entry]]:
         """Record the revocation of `keys` (inside the caller's transaction); a key revoked
         before keeps its first revocation. Pushes those keys signed that still wait in the
         inbox are taken out of it (`rejected` goes upstream): the operator can no longer
-        accept them. Returns the keys newly revoked."""
-        fresh = []
+        accept them. Those already queued and not started are cancelled (logged
+        `cancelled`, "its province key was revoked: …"; their `cancelled` receipts come
+        from the as-run log like every final receipt). One already on air is not cut: only
+        an emergency cuts what is on air, and the operator can `cancel` it; nor is one an
+        emergency cut that waits to resume (it has started: like a removed slot's).
+        Returns the keys newly revoked and the queue entries cancelled."""
+        fresh: list[str] = []
+        cancelled: list[Entry] = []
         for key in keys:
             cursor = db.execute("INSERT OR IGNORE INTO upstream_revoked VALUES (?,?,?,?,?,?)",
                                 (key, revoked_at, by_key, reason, message_id, now))
@@ -209,7 +219,16 @@ class UpstreamRecords:
                 db.execute("UPDATE upstream_inbox SET state = 'rejected', decided_at = ?,"
                            " reason = ? WHERE id = ?", (now, why, inbox_id))
                 self.add_receipt(db, waiting_id, "rejected", now, reason=why)
-        return fresh
+            # every push taken is in upstream_seen with its key (kept 400 days, longer
+            # than any push lives), whether it was queued at once or from the inbox
+            queued = db.execute("SELECT q.id FROM queue q JOIN upstream_seen s"
+                                " ON s.message_id = q.reference WHERE s.key_id = ?"
+                                " AND q.source = 'upstream' AND q.state = 'pending'"
+                                " AND q.started_at IS NULL ORDER BY q.id", (key,)).fetchall()
+            cancelled += self.store.cancel_not_started(
+                db, [row[0] for row in queued], now,
+                _(MSG_KEY_REVOKED_CANCELLED).format(why=why))
+        return fresh, cancelled
 
     # --- refusals --------------------------------------------------------------------------
 
