@@ -87,10 +87,16 @@ def broker_url_problem(url: str) -> str | None:
     return None
 
 
+def is_station_id(value: str) -> bool:
+    """Whether `value` can be a station id, one topic level under every broker: letters,
+    digits, `-` and `_`. RabbitMQ's MQTT plugin turns `/` into `.` for its routing keys,
+    so a `.` in an id splits the level in two and `stations/+/receipts` no longer matches
+    it. The one rule: the config's check, `district push --to`, the collector."""
+    return bool(value) and all(ch.isalnum() or ch in "-_" for ch in value)
+
+
 def station_id_problem(station_id: str) -> str | None:
-    """Why `station_id` cannot be a topic level under every broker, or None. RabbitMQ's
-    MQTT plugin turns `/` into `.` for its routing keys, so a `.` in an id splits the
-    level in two and `stations/+/receipts` no longer matches it."""
-    if station_id and all(ch.isalnum() or ch in "-_" for ch in station_id):
+    """Why `station_id` cannot be a topic level under every broker, or None."""
+    if is_station_id(station_id):
         return None
     return _(MSG_STATION_ID).format(value=station_id)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from broadcaster.i18n import N_, _
 from broadcaster.model import Level, OperatorError
+from broadcaster.upstream.broker_url import is_station_id
 from broadcaster.upstream.collector_db import FINAL_RECEIPTS
 from broadcaster.upstream.decisions import MSG_SLOT_PUSH
 from broadcaster.upstream.envelope import (
@@ -147,7 +148,7 @@ def sign_revocation(config: Config, what: list[str], *, target: str, reason: str
     """Sign the revocation of the keys `what` names (key ids or public key files) for
     `target` with the current key. Returns (message id, sequence, key ids, envelope
     bytes). Raises OperatorError and changes nothing then."""
-    if target != "all" and not _station_id_ok(target):
+    if target != "all" and not is_station_id(target):
         raise OperatorError(_(MSG_BAD_TARGET).format(value=target))
     if "\n" in reason or len(reason) > MAX_REASON_CHARS:
         raise OperatorError(_(MSG_BAD_REASON).format(count=MAX_REASON_CHARS))
@@ -269,7 +270,7 @@ def sign_push(config: Config, file: Path, *, target: str, level: Level,
     (a PlaylistError names file:line) and changes nothing then."""
     from broadcaster.playlist import load_playlist
 
-    if target != "all" and not _station_id_ok(target):
+    if target != "all" and not is_station_id(target):
         raise OperatorError(_(MSG_BAD_TARGET).format(value=target))
     playlist = load_playlist(file, config.audio_dir, max_text_chars=config.tts.max_chars)
     if playlist.slot is not None:
@@ -448,7 +449,3 @@ def _json(payload: bytes) -> dict[str, Any] | None:
     except (UnicodeDecodeError, ValueError):
         return None
     return body if isinstance(body, dict) else None
-
-
-def _station_id_ok(value: str) -> bool:
-    return bool(value) and all(ch.isalnum() or ch in "-_." for ch in value) and "/" not in value
