@@ -28,7 +28,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from broadcaster.upstream.collector import open_collector
+from broadcaster.upstream.collector import CollectorKeys, open_collector
 from broadcaster.upstream.collector_db import CollectorDB
 from broadcaster.upstream.collector_report import report
 from tests.support.upstream import District
@@ -61,7 +61,7 @@ def fill(path: Path, stations: int, pushes: int, per_push: int,
     """Store the pushes and receipts as the collector does, one transaction each;
     returns (the push to report on, receipts stored per second, receipts stored)."""
     district = District(folder / "district")
-    collector = open_collector(path, PREFIX)
+    collector = open_collector(path, PREFIX, CollectorKeys([district.public_path]))
     names = [f"xa-{number:03d}" for number in range(stations)]
     start = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
     messages: list[tuple[str, bytes]] = []

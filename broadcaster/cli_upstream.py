@@ -372,7 +372,7 @@ def district_collect(
     import logging
     import signal
 
-    from broadcaster.upstream.collector import CollectorClient, open_collector
+    from broadcaster.upstream.collector import CollectorClient, collector_keys, open_collector
     from broadcaster.upstream.collector_db import collector_db_path
     from broadcaster.upstream.district import settings_of
 
@@ -380,7 +380,8 @@ def district_collect(
     station = load(config)
     settings = settings_of(station)
     path = collector_db_path(station)
-    collector = open_collector(path, settings.prefix)
+    keys = collector_keys(station)  # before the database: no key, nothing made
+    collector = open_collector(path, settings.prefix, keys)
     client = CollectorClient(settings, collector, client_id)
     signal.signal(signal.SIGTERM, lambda *_: client.stop())
     signal.signal(signal.SIGINT, lambda *_: client.stop())

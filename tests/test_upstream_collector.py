@@ -23,12 +23,14 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from broadcaster.config import Config, load_config
-from broadcaster.model import Level, Outcome
+from broadcaster.model import Level, OperatorError, Outcome
 from broadcaster.store import Store
 from broadcaster.upstream.collector import (
     MAX_MESSAGE_BYTES,
     Collector,
     CollectorClient,
+    CollectorKeys,
+    collector_keys,
     open_collector,
 )
 from broadcaster.upstream.collector_db import CollectorDB, collector_db_path
@@ -56,7 +58,7 @@ class Province:
                  district: District) -> None:
         self.root = root
         self.district = district
-        self.config_file = station_config(root, "tinh", broker.url, [])
+        self.config_file = station_config(root, "tinh", broker.url, [district.public_path])
         self.config: Config = load_config(self.config_file)
         self.bulletin = root / "bulletin.yaml"
         self.bulletin.write_text(BULLETIN, encoding="utf-8")
@@ -73,7 +75,8 @@ class Province:
 
         def run() -> None:  # the database belongs to the thread that runs the collector
             settings = settings_of(self.config)
-            collector = open_collector(self.db_path, settings.prefix)
+            collector = open_collector(self.db_path, settings.prefix,
+                                       collector_keys(self.config))
             self._client = CollectorClient(settings, collector, "collector-test")
             ready.set()
             try:
@@ -266,8 +269,10 @@ def test_a_rejected_push_shows_its_reason(
     (row,) = data["stations"]
     assert row["answer"] == "rejected" and "trusted_keys" in row["reason"]
     assert data["totals"]["rejected"] == 1 and data["totals"]["accepted"] == 0
+    assert data["target"] is None  # signed by a key the province does not trust either
     table = ok(province.cli("report", message_id))
     assert "1 rejected" in table and "trusted_keys" in table
+    assert "did not see the push itself" in table
 
 
 def test_a_push_to_one_station_that_never_answers_is_no_answer_yet(
@@ -423,8 +428,9 @@ def test_garbage_on_the_topics_is_skipped_and_the_collector_goes_on(
 # --- without a broker: what each message does to the database ------------------------------------
 
 @pytest.fixture
-def collector(tmp_path: Path) -> Iterator[Collector]:
-    taken = open_collector(tmp_path / "collector.db", PREFIX)
+def collector(tmp_path: Path, district: District) -> Iterator[Collector]:
+    taken = open_collector(tmp_path / "collector.db", PREFIX,
+                           CollectorKeys([district.public_path]))
     yield taken
     taken.db.close()
 
@@ -487,7 +493,7 @@ def test_unexpected_topics_and_bodies_are_skipped_with_the_reason(
             (f"{PREFIX}/stations/{ONE}/weird", b"{}", "not a topic"),
             (f"{PREFIX}/stations/a/b/receipts", b"{}", "not a topic"),
             ("elsewhere/stations/x/receipts", b"{}", "prefix"),
-            (f"{PREFIX}/stations/{'x' * 65}/status", b"{}", "not a topic"),
+            (f"{PREFIX}/stations/xa.ben/status", b"{}", "not a topic"),  # RabbitMQ splits it
             (f"{PREFIX}/stations/{ONE}/receipts", b'{"receipt": "aired", "message_id": 3}',
              "not text"),
             (f"{PREFIX}/all/push", b"{}", "not an envelope")]:
@@ -513,7 +519,7 @@ def test_the_report_speaks_the_staffs_language_and_csv_and_json_keep_english(
     db_path = collector_db_path(load_config(config_file))
     raw = district.envelope(target=ONE)
     message_id = json.loads(raw)["id"]
-    writer = open_collector(db_path, PREFIX)
+    writer = open_collector(db_path, PREFIX, CollectorKeys([district.public_path]))
     try:
         writer.take(f"{PREFIX}/stations/{ONE}/push", raw, 1.0)
         for kind in ("received", "accepted"):
@@ -567,7 +573,8 @@ def test_the_collector_reconnects_after_a_broker_restart_and_misses_nothing(
 def test_status_shows_on_air_faults_an_unsynchronized_clock_and_the_software(
         tmp_path: Path) -> None:
     config_file = station_config(tmp_path / "province", "tinh", "mqtt://127.0.0.1:9", [])
-    writer = open_collector(collector_db_path(load_config(config_file)), PREFIX)
+    writer = open_collector(collector_db_path(load_config(config_file)), PREFIX,
+                            CollectorKeys([]))
     try:
         writer.take(f"{PREFIX}/stations/{ONE}/status", _body(
             v=1, station=ONE, name="Đài xã Tân Phong", state="online",
@@ -611,3 +618,182 @@ def test_a_revocation_is_reported_like_a_push_so_the_province_sees_who_took_it(
     assert "2 targeted, 2 answered, 2 accepted" in table
     data = json.loads(ok(province.cli("report", message_id, "--json")))
     assert (data["kind"], data["level"]) == ("revoke", None)
+
+
+# --- only validly signed pushes are recorded ----------------------------------------------------
+
+def _forged(district: District, message_id: str, target: str) -> bytes:
+    """The district's own signed envelope for `target`, under `message_id`, with its
+    target changed afterwards: the district's key id, a signature that no longer matches."""
+    fields = json.loads(district.envelope(target=ONE, message_id=message_id))
+    fields["target"] = target
+    return json.dumps(fields).encode("utf-8")
+
+
+def test_a_forged_push_under_a_real_pushs_id_published_first_does_not_change_the_report(
+        tmp_path: Path, broker: AnyBroker, district: District, province: Province) -> None:
+    stranger = District(tmp_path / "stranger")  # anyone who may publish on the broker
+    real = district.envelope(target=ONE)
+    message_id = json.loads(real)["id"]
+    unsigned = json.loads(stranger.envelope(target=TWO, message_id=message_id))
+    del unsigned["sig"]
+    publish(broker, [  # one topic, one sender: the broker keeps this order
+        (f"{PREFIX}/all/push", stranger.envelope(target=TWO, message_id=message_id)),
+        (f"{PREFIX}/all/push", _forged(district, message_id, TWO)),
+        (f"{PREFIX}/all/push", json.dumps(unsigned).encode("utf-8")),
+        (f"{PREFIX}/all/push", real)])
+    province.wait_answers(message_id, {ONE: "no answer"})
+    found = province.report(message_id)
+    assert found.push is not None and found.push.target == ONE
+    assert found.push.key_id == district.key_id
+    data = json.loads(ok(province.cli("report", message_id, "--json")))
+    assert data["target"] == ONE and [row["station"] for row in data["stations"]] == [ONE]
+    with sqlite3.connect(province.db_path) as db:
+        assert db.execute("SELECT count(*) FROM pushes").fetchone() == (1,)
+
+
+def test_a_push_from_an_unknown_key_a_bad_signature_or_none_is_skipped_but_its_receipts_kept(
+        tmp_path: Path, collector: Collector, district: District,
+        caplog: pytest.LogCaptureFixture) -> None:
+    stranger = District(tmp_path / "stranger")
+    raw = stranger.envelope(target=TWO)
+    message_id = json.loads(raw)["id"]
+    unsigned = json.loads(district.envelope(target=TWO))
+    del unsigned["sig"]
+    with caplog.at_level("DEBUG", logger="broadcaster.upstream.collector"):
+        unknown = collector.take(f"{PREFIX}/all/push", raw, 1.0)
+        forged = collector.take(f"{PREFIX}/stations/{TWO}/push",
+                                _forged(district, message_id, TWO), 2.0)
+        bare = collector.take(f"{PREFIX}/all/push", json.dumps(unsigned).encode(), 3.0)
+    assert unknown.startswith("skipped") and stranger.key_id in unknown
+    assert "not in this station's trusted_keys" in unknown  # the station's own words
+    assert forged.startswith("skipped") and "signature does not match" in forged
+    assert bare.startswith("skipped") and "'sig' is missing" in bare
+    assert collector.db.counts()[0] == 0
+    skipped = [r for r in caplog.records if "skipped a message" in r.getMessage()]
+    assert len(skipped) == 3 and stranger.key_id in skipped[0].getMessage()
+    # the station refused it and said so: the receipt is kept, the push was not seen
+    rejected = _body(station=TWO, message_id=message_id, receipt="rejected",
+                     reason=f"signed by key {stranger.key_id}, which is not in this station's "
+                            "trusted_keys")
+    assert collector.take(f"{PREFIX}/stations/{TWO}/receipts", rejected, 4.0) == "stored"
+    found = report(collector.db, message_id)
+    assert found.push is None
+    assert [(a.station, a.answer) for a in found.stations] == [(TWO, "rejected")]
+
+
+def test_the_collector_trusts_the_provinces_key_folder_and_a_key_rotated_while_it_runs(
+        tmp_path: Path) -> None:
+    from broadcaster.upstream.district import keygen, rotate
+
+    config_file = station_config(tmp_path / "province", "tinh", "mqtt://127.0.0.1:9", [])
+    config = load_config(config_file)
+    current = keygen(config)  # <data_dir>/district/district.key and .pub
+    writer = open_collector(collector_db_path(config), PREFIX, collector_keys(config))
+    try:
+        assert writer.take(f"{PREFIX}/all/push", _signed_by(current.private), 1.0) == "stored"
+        _, fresh = rotate(config)  # while the collector runs
+        raw = _signed_by(fresh.private)
+        assert writer.take(f"{PREFIX}/all/push", raw, 2.0) == "stored"
+        stored = writer.db.push(json.loads(raw)["id"])
+        assert stored is not None and stored.key_id == fresh.key_id
+    finally:
+        writer.db.close()
+
+
+def _signed_by(private: Path) -> bytes:
+    from datetime import UTC, datetime, timedelta
+
+    from broadcaster.upstream.envelope import load_private_key, seal
+
+    now = datetime.now(UTC)
+    return seal(load_private_key(private), seq=1, issued=now, expires=now + timedelta(hours=1),
+                target=ONE, level=Level.NORMAL, payload=BULLETIN)
+
+
+def test_collect_without_any_key_to_check_pushes_is_refused_in_one_line(tmp_path: Path) -> None:
+    config_file = station_config(tmp_path / "province", "tinh", "mqtt://127.0.0.1:9", [])
+    done = subprocess.run([sys.executable, "-m", "broadcaster", "district", "collect",
+                           "--config", str(config_file)], capture_output=True, text=True,
+                          timeout=60, check=False, env={**os.environ, "BROADCASTER_LANG": "en"})
+    assert done.returncode == 1, done.stderr
+    assert "no key to check pushes with" in done.stderr and "Traceback" not in done.stderr
+    assert not collector_db_path(load_config(config_file)).exists()  # nothing made
+    broken = tmp_path / "broken.pub"
+    broken.write_text("not a key", encoding="utf-8")
+    config_file = station_config(tmp_path / "other", "tinh", "mqtt://127.0.0.1:9", [broken])
+    with pytest.raises(OperatorError, match=r"broken\.pub: not an Ed25519 public key"):
+        collector_keys(load_config(config_file))
+
+
+# --- station ids: the config's one rule -----------------------------------------------------------
+
+@pytest.mark.parametrize(("value", "ok_"), [
+    ("tan-phong", True), ("xa_12", True), ("XaBen2", True), ("xã-bến", True),
+    ("xa.ben", False), ("a/b", False), ("a+b", False), ("a#", False), ("a b", False),
+    ("", False), ("x" * 200, True)])
+def test_a_station_id_is_the_configs_rule_everywhere(
+        tmp_path: Path, district: District, collector: Collector, value: str,
+        ok_: bool) -> None:
+    from broadcaster.upstream.broker_url import is_station_id, station_id_problem
+    from broadcaster.upstream.district import sign_push
+
+    assert is_station_id(value) is ok_
+    assert (station_id_problem(value) is None) is ok_  # what the config refuses
+    if value and "/" not in value and "+" not in value and "#" not in value:
+        status = _body(station=value, state="online", since="2026-12-02T00:00:00Z")
+        taken = collector.take(f"{PREFIX}/stations/{value}/status", status, 1.0)
+        assert taken == "stored" if ok_ else taken.startswith("skipped: not a topic"), taken
+    config = load_config(station_config(tmp_path / "tinh", "tinh", "mqtt://127.0.0.1:9", []))
+    bulletin = tmp_path / "bulletin.yaml"
+    bulletin.write_text(BULLETIN, encoding="utf-8")
+    if ok_:
+        _id, _seq, raw = sign_push(config, bulletin, target=value, level=Level.NORMAL,
+                                   key=district.private_path)
+        assert json.loads(raw)["target"] == value
+    else:
+        with pytest.raises(OperatorError, match="give a station id"):
+            sign_push(config, bulletin, target=value, level=Level.NORMAL,
+                      key=district.private_path)
+
+
+# --- a flood of garbage is not a flood of warnings ------------------------------------------------
+
+def test_skip_warnings_are_one_per_topic_kind_a_minute_with_the_count_of_the_rest(
+        tmp_path: Path, district: District, caplog: pytest.LogCaptureFixture) -> None:
+    clock = [1000.0]
+    collector = Collector(CollectorDB(tmp_path / "collector.db", writer=True), PREFIX,
+                          CollectorKeys([district.public_path]), clock=lambda: clock[0])
+    receipts, status = f"{PREFIX}/stations/{ONE}/receipts", f"{PREFIX}/stations/{ONE}/status"
+    stranger = District(tmp_path / "stranger")
+
+    def warnings() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+    try:
+        with caplog.at_level("INFO", logger="broadcaster.upstream.collector"):
+            for _ in range(500):
+                assert collector.take(receipts, b"garbage", 1.0).startswith("skipped")
+            for _ in range(3):
+                collector.take(status, b'{"state": "exploded"}', 1.0)
+                collector.take(f"{PREFIX}/all/push", stranger.envelope(), 1.0)
+            collector.take(f"{PREFIX}/elsewhere", b"{}", 1.0)
+            assert len(warnings()) == 4  # receipts, status, push, other: one each
+            clock[0] += 59.0
+            collector.take(receipts, b"garbage", 1.0)
+            assert len(warnings()) == 4  # still within the minute
+            clock[0] += 1.0
+            collector.take(receipts, b"still garbage", 1.0)
+            collector.take(receipts, b"and more", 1.0)
+            assert len(warnings()) == 5
+            assert warnings()[-1].endswith(
+                "(500 more skipped on receipts topics since the last warning)")
+            clock[0] += 60.0
+            collector.take(status, b'{"state": "exploded"}', 1.0)
+            assert warnings()[-1].endswith(
+                "(2 more skipped on status topics since the last warning)")
+            clock[0] += 60.0
+            collector.take(status, b'{"state": "exploded"}', 1.0)
+            assert "more skipped" not in warnings()[-1]  # nothing since the last one
+    finally:
+        collector.db.close()

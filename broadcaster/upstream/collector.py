@@ -11,11 +11,18 @@ is down waits at the broker), subscribes with QoS 1 to, under the topic prefix P
   P/stations/+/status              status, and the last will's `offline`
   P/stations/+/heartbeat           heartbeats
 
-and acknowledges each message to the broker only once it is committed. Station state
+and acknowledges each message to the broker only once it is committed. A push is recorded
+only when its Ed25519 signature verifies against a key the province trusts (CollectorKeys:
+`[district] trusted_keys` and the public keys in its own key folder): anyone who can
+publish on the broker could otherwise pre-empt a push's id with a false target, and the
+report would list the wrong stations. Receipts are stored whatever the push: a report
+of an id whose push was never validly seen says so. Station state
 comes from live messages: a retained one (sent on subscribing, and by some brokers not
 at all to a wildcard subscription) only fills in a station it knows nothing of yet.
 Anything it cannot use (not JSON, an unexpected topic, a body that is not what the topic
-carries, a message over MAX_MESSAGE_BYTES) is logged and skipped, never fatal.
+carries, a message over MAX_MESSAGE_BYTES, a push not validly signed) is skipped, never
+fatal, and logged: at most one warning per topic kind (push, receipts, status, heartbeat,
+other) a minute, which counts what was skipped since the last one.
 
 `read_message` decides what a message is (pure); `Collector.take` stores it; `run` is
 the network loop (paho's, on the calling thread, reconnecting 1 s doubling to 2 min).
@@ -28,10 +35,15 @@ import json
 import logging
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from broadcaster.i18n import N_, _
+from broadcaster.model import OperatorError
+from broadcaster.upstream.broker_url import is_station_id
 from broadcaster.upstream.collector_db import (
     CollectorDB,
     Push,
@@ -39,13 +51,14 @@ from broadcaster.upstream.collector_db import (
     StationRow,
     utc_moment,
 )
-from broadcaster.upstream.envelope import MAX_BYTES
+from broadcaster.upstream.envelope import MAX_BYTES, Envelope, TrustedKeys
 
 if TYPE_CHECKING:
     import paho.mqtt.client as mqtt
     from paho.mqtt.properties import Properties
     from paho.mqtt.reasoncodes import ReasonCode
 
+    from broadcaster.config import Config
     from broadcaster.upstream.link import BrokerSettings
 
 log = logging.getLogger(__name__)
@@ -53,6 +66,78 @@ log = logging.getLogger(__name__)
 CLIENT_ID = "broadcaster-collector"
 MAX_MESSAGE_BYTES = MAX_BYTES + 4096  # a push at its largest; receipts are far smaller
 _TEXT_MAX = 2000  # a reason or title longer than this is cut (the body keeps it whole)
+SKIP_WARNING_EVERY_S = 60.0  # per topic kind: a flood of garbage is not a flood of log lines
+TOPIC_KINDS = ("push", "receipts", "status", "heartbeat")  # and "other"
+
+MSG_NO_KEYS = N_("no key to check pushes with: list the province's public keys in "
+                 "[district] trusted_keys, or make its key with `broadcaster province "
+                 "keygen` (its public half goes to {folder})")
+
+
+# --- the keys a push must be signed with ---------------------------------------------------------
+
+class CollectorKeys:
+    """The keys a push must be signed with to be recorded: the files (or folders of
+    `*.pub`, `*.pem`) of `[district] trusted_keys`, and every `*.pub` in the province's
+    own key folder (where keygen and rotate write). Read again when a push names a key
+    not among them and those files changed (a key rotated while the collector runs)."""
+
+    def __init__(self, paths: list[Path], folder: Path | None = None) -> None:
+        """Raises OperatorError naming a key file that is missing or not a public key."""
+        self._paths = paths
+        self._folder = folder
+        self._files = self._listing()
+        self.keys = TrustedKeys.load([Path(name) for name, _stamp in self._files])
+
+    def verify(self, envelope: Envelope) -> None:
+        """Raises Refused unless `envelope` is signed by one of these keys."""
+        if envelope.key_id not in self.keys.keys:
+            self._reread()
+        self.keys.verify(envelope)
+
+    def _listing(self) -> tuple[tuple[str, float], ...]:
+        files: list[Path] = []
+        for path in self._paths:
+            files += sorted([*path.glob("*.pub"), *path.glob("*.pem")]) if path.is_dir() \
+                else [path]
+        if self._folder is not None and self._folder.is_dir():
+            files += sorted(self._folder.glob("*.pub"))
+        return tuple((str(file), _stamp(file)) for file in dict.fromkeys(files))
+
+    def _reread(self) -> None:
+        listing = self._listing()
+        if listing == self._files:
+            return
+        self._files = listing
+        try:
+            self.keys = TrustedKeys.load([Path(name) for name, _stamp in listing])
+        except OperatorError as exc:
+            log.warning("could not read the keys again (%s); pushes are checked with the "
+                        "%d read before", exc, len(self.keys.keys))
+            return
+        log.info("keys read again: %d", len(self.keys.keys))
+
+
+def _stamp(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return -1.0
+
+
+def collector_keys(config: Config) -> CollectorKeys:
+    """The keys of `config`'s province: `[district] trusted_keys` (relative to the config
+    file's folder) and `<data_dir>/district/*.pub`. Raises OperatorError when a file is
+    unreadable or there is no key at all (every push would be skipped)."""
+    from broadcaster.upstream.district import default_key_path
+
+    base = config.source.parent if config.source else Path.cwd()
+    folder = default_key_path(config).parent
+    keys = CollectorKeys([base / Path(name).expanduser()
+                          for name in config.district.trusted_keys], folder)
+    if not keys.keys.keys:
+        raise OperatorError(_(MSG_NO_KEYS).format(folder=folder))
+    return keys
 
 
 # --- what a message is (pure) -----------------------------------------------------------------
@@ -80,8 +165,10 @@ class HeartbeatMessage:
 Message = Push | Receipt | StatusMessage | HeartbeatMessage | Skipped
 
 
-def read_message(prefix: str, topic: str, payload: bytes, now: float) -> Message:
-    """What a message on `topic` is, or why it is skipped. Never raises."""
+def read_message(prefix: str, topic: str, payload: bytes, now: float,
+                 keys: CollectorKeys) -> Message:
+    """What a message on `topic` is, or why it is skipped (a push: unless `keys` verify
+    its signature). Never raises."""
     if len(payload) > MAX_MESSAGE_BYTES:
         return Skipped(f"{len(payload)} bytes, more than {MAX_MESSAGE_BYTES}")
     parts = topic.split("/")
@@ -90,12 +177,12 @@ def read_message(prefix: str, topic: str, payload: bytes, now: float) -> Message
         return Skipped("not under the topic prefix")
     rest = parts[len(head):]
     if rest == ["all", "push"]:
-        return _push(payload, now)
-    if len(rest) != 3 or rest[0] != "stations" or not _station_id_ok(rest[1]):
+        return _push(payload, now, keys)
+    if len(rest) != 3 or rest[0] != "stations" or not is_station_id(rest[1]):
         return Skipped("not a topic the collector reads")
     station, leaf = rest[1], rest[2]
     if leaf == "push":
-        return _push(payload, now)
+        return _push(payload, now, keys)
     body = _json(payload)
     if body is None:
         return Skipped("not a JSON object")
@@ -116,13 +203,17 @@ def read_message(prefix: str, topic: str, payload: bytes, now: float) -> Message
     return Skipped("not a topic the collector reads")
 
 
-def _push(payload: bytes, now: float) -> Message:
+def _push(payload: bytes, now: float, keys: CollectorKeys) -> Message:
     from broadcaster.upstream.envelope import Refused, open_envelope
 
     try:
         envelope = open_envelope(payload, MAX_MESSAGE_BYTES)
     except Refused as refused:
         return Skipped(f"a push that is not an envelope ({refused.reason})")
+    try:
+        keys.verify(envelope)
+    except Refused as refused:
+        return Skipped(f"push {envelope.id[:64]!r} not recorded: {refused.reason}")
     kind = getattr(envelope, "kind", "push")
     if kind not in ("push", "revoke"):
         return Skipped(f"an envelope of kind {str(kind)[:32]!r}")
@@ -164,26 +255,24 @@ def _text(value: object) -> str | None:
     return value[:_TEXT_MAX] if isinstance(value, str) and value else None
 
 
-def _station_id_ok(value: str) -> bool:
-    return 0 < len(value) <= 64 and all(ch.isalnum() or ch in "-_." for ch in value)
-
-
 # --- storing it --------------------------------------------------------------------------------
 
 class Collector:
     """The collector's database and what each message changes in it."""
 
-    def __init__(self, db: CollectorDB, prefix: str) -> None:
+    def __init__(self, db: CollectorDB, prefix: str, keys: CollectorKeys,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.db = db
         self.prefix = prefix
+        self.keys = keys
+        self.skips = SkipWarnings(clock)
 
     def take(self, topic: str, payload: bytes, now: float, *, retained: bool = False) -> str:
         """Store one message in one transaction; returns what became of it ("stored",
         "repeated", "kept" for a retained message that changed nothing, or "skipped: …")."""
-        message = read_message(self.prefix, topic, payload, now)
+        message = read_message(self.prefix, topic, payload, now, self.keys)
         if isinstance(message, Skipped):
-            log.warning("skipped a message on %r (%d bytes): %s", topic[:200], len(payload),
-                        message.why)
+            self.skips.skipped(topic_kind(topic), topic, len(payload), message.why)
             return f"skipped: {message.why}"
         with self.db.transaction() as db:
             if isinstance(message, Push):
@@ -204,6 +293,37 @@ class Collector:
                 return "kept"
             self.db.put_station(db, after)
         return "stored"
+
+
+class SkipWarnings:
+    """At most one warning per topic kind per SKIP_WARNING_EVERY_S; the next one says how
+    many were skipped quietly (logged at debug) since. `clock`: monotonic seconds."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 every_s: float = SKIP_WARNING_EVERY_S) -> None:
+        self._clock = clock
+        self._every_s = every_s
+        self._warned: dict[str, float] = {}
+        self._quiet: dict[str, int] = {}
+
+    def skipped(self, kind: str, topic: str, size: int, why: str) -> None:
+        now = self._clock()
+        last = self._warned.get(kind)
+        if last is not None and now - last < self._every_s:
+            self._quiet[kind] = self._quiet.get(kind, 0) + 1
+            log.debug("skipped a message on %r (%d bytes): %s", topic[:200], size, why)
+            return
+        self._warned[kind] = now
+        quiet = self._quiet.pop(kind, 0)
+        more = f" ({quiet} more skipped on {kind} topics since the last warning)" \
+            if quiet else ""
+        log.warning("skipped a message on %r (%d bytes): %s%s", topic[:200], size, why, more)
+
+
+def topic_kind(topic: str) -> str:
+    """push, receipts, status, heartbeat (a topic's last level), or other."""
+    leaf = topic.rsplit("/", 1)[-1]
+    return leaf if leaf in TOPIC_KINDS else "other"
 
 
 def _station_after(row: StationRow, message: StatusMessage | HeartbeatMessage,
@@ -296,8 +416,6 @@ class CollectorClient:
 
     def _on_message(self, client: mqtt.Client, userdata: Any,
                     message: mqtt.MQTTMessage) -> None:
-        import time
-
         try:
             self.collector.take(message.topic, bytes(message.payload), time.time(),
                                 retained=bool(message.retain))
@@ -310,5 +428,5 @@ class CollectorClient:
             client.ack(message.mid, message.qos)
 
 
-def open_collector(path: Path, prefix: str) -> Collector:
-    return Collector(CollectorDB(path, writer=True), prefix)
+def open_collector(path: Path, prefix: str, keys: CollectorKeys) -> Collector:
+    return Collector(CollectorDB(path, writer=True), prefix, keys)
