@@ -330,18 +330,20 @@ class Store:
                 db.execute("UPDATE queue SET state = 'cancel' WHERE id = ?", (entry_id,))
         return entry
 
-    def cancel_not_started(self, db: sqlite3.Connection, entry_ids: list[int], now: float,
-                           reason: str) -> list[Entry]:
-        """Inside the caller's transaction: cancel those of `entry_ids` that are queued and
-        have never been on air (each logged `cancelled` with `reason`); returns them. One
-        on air, or cut and waiting to resume, is left to end as it will."""
+    def cancel_waiting(self, db: sqlite3.Connection, entry_ids: list[int], now: float,
+                       reason: str) -> list[Entry]:
+        """Inside the caller's transaction: cancel those of `entry_ids` that wait off air,
+        whether they never started or were cut and wait to resume (each logged `cancelled`
+        with `reason`, with when it first went on air and what of it aired); returns them.
+        One on air now is left to end as it will: only an emergency cuts what is on air."""
         cancelled = []
         for entry_id in entry_ids:
-            row = db.execute("SELECT * FROM queue WHERE id = ? AND state = 'pending'"
-                             " AND started_at IS NULL", (entry_id,)).fetchone()
+            row = db.execute("SELECT * FROM queue WHERE id = ? AND state = 'pending'",
+                             (entry_id,)).fetchone()
             if row is not None:
                 entry = _entry(row)
-                if _close(db, entry, Outcome.CANCELLED, ended_at=now, reason=reason):
+                if _close(db, entry, Outcome.CANCELLED, ended_at=now, reason=reason,
+                          started_at=entry.started_at):
                     cancelled.append(entry)
         return cancelled
 

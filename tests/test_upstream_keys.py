@@ -151,7 +151,7 @@ def lasting(days: int) -> datetime:
     return datetime.now(UTC) + timedelta(days=days)
 
 
-def test_a_revocation_cancels_what_the_revoked_key_queued_and_has_not_started(
+def test_a_revocation_cancels_what_the_revoked_key_queued_and_is_not_on_air(
         open_station: OpenStation, old: District, new: District) -> None:
     station = open_station(old, new)
     records, store = station.records, station.records.store
@@ -167,25 +167,30 @@ def test_a_revocation_cancels_what_the_revoked_key_queued_and_has_not_started(
                                         payload=bulletin("Khóa mới", 1)), now())
     assert None not in (priority.queue_id, airing.queue_id, trusted.queue_id)
     store.set_on_air(airing.queue_id or 0, now().timestamp())  # already on air: not cut
-    store.set_on_air(resuming.queue_id or 0, now().timestamp())  # an emergency cut it:
-    store.set_progress(resuming.queue_id or 0, Progress(), state="pending")  # it started
+    cut_at = now().timestamp()
+    store.set_on_air(resuming.queue_id or 0, cut_at)  # an emergency cut it: it waits to
+    store.set_progress(resuming.queue_id or 0, Progress(), state="pending")  # resume
     taken = station.take(new.revocation([old.key_id], reason="leaked"), now())
-    assert sorted(taken.cancelled) == sorted([priority.queue_id or 0, normal_queue])
+    assert sorted(taken.cancelled) == sorted([priority.queue_id or 0, normal_queue,
+                                              resuming.queue_id or 0])
     cancelled = store.as_run()
     assert sorted(line.queue_id or 0 for line in cancelled) == sorted(taken.cancelled)
     for line in cancelled:
         assert line.outcome.value == "cancelled" and line.source == "upstream"
-        assert line.reason is not None and line.started_at is None
+        # the cut one says when it went on air; the others never did
+        assert line.started_at == (cut_at if line.queue_id == resuming.queue_id else None)
+        assert line.reason is not None
         assert line.reason.startswith(f"its province key was revoked: key {old.key_id} "
                                       f"was revoked on ")
         assert line.reason.endswith(f" by key {new.key_id}: leaked")
     assert sorted(entry.id for entry in store.pending()) == sorted(
-        [airing.queue_id or 0, resuming.queue_id or 0, trusted.queue_id or 0])
+        [airing.queue_id or 0, trusted.queue_id or 0])
     assert store.entry(airing.queue_id or 0).state == "on_air"  # type: ignore[union-attr]
     accepted = receipts(station, taken.message_id)[-1]
     assert accepted["receipt"] == "accepted"
     assert sorted(accepted["cancelled"]) == sorted([priority.message_id or "",
-                                                    normal.message_id or ""])
+                                                    normal.message_id or "",
+                                                    resuming.message_id or ""])
     station.tick(now())  # the final receipts come from the as-run log, as `aired` does
     for push in (priority, normal):
         final = receipts(station, push.message_id)[-1]
@@ -199,7 +204,7 @@ def test_a_revocation_cancels_what_the_revoked_key_queued_and_has_not_started(
     listed = broadcaster("queue", "--json", "--config", str(station.config.source))
     assert listed.exit_code == 0, listed.output
     assert sorted(row["id"] for row in json.loads(listed.stdout)) == sorted(
-        [airing.queue_id or 0, resuming.queue_id or 0, trusted.queue_id or 0])
+        [airing.queue_id or 0, trusted.queue_id or 0])
     shown = broadcaster("log", "--config", str(station.config.source))
     assert "its province key was revoked" in shown.stdout, shown.output
 

@@ -7,9 +7,10 @@ then, in one transaction, either refused (recorded, `rejected` queued) or taken 
 into the inbox or the queue, `received` and `accepted` queued). A revocation (an
 envelope of kind "revoke", on the same topics) passes the same checks up to the time,
 then its keys are recorded as revoked in the same one transaction, which also rejects their
-pushes waiting in the inbox and cancels those queued and not started (what is on air is
-not cut). Receipts wait in the outbox until the broker acknowledges them; `aired`,
-`missed`, `cancelled` and the other final ones come from the as-run log.
+pushes waiting in the inbox and cancels those queued and off air, a bulletin an emergency
+cut included (what is on air is not cut). Receipts wait in the outbox until the broker
+acknowledges them; `aired`, `missed`, `cancelled` and the other final ones come from the
+as-run log.
 """
 
 from __future__ import annotations

@@ -197,11 +197,11 @@ class UpstreamRecords:
         """Record the revocation of `keys` (inside the caller's transaction); a key revoked
         before keeps its first revocation. Pushes those keys signed that still wait in the
         inbox are taken out of it (`rejected` goes upstream): the operator can no longer
-        accept them. Those already queued and not started are cancelled (logged
-        `cancelled`, "its province key was revoked: …"; their `cancelled` receipts come
-        from the as-run log like every final receipt). One already on air is not cut: only
-        an emergency cuts what is on air, and the operator can `cancel` it; nor is one an
-        emergency cut that waits to resume (it has started: like a removed slot's).
+        accept them. Those queued and off air are cancelled, one an emergency cut and
+        that waits to resume included (logged `cancelled`, "its province key was revoked:
+        …"; their `cancelled` receipts come from the as-run log like every final receipt).
+        One on air at that moment is not cut: only an emergency cuts what is on air, and
+        the operator can `cancel` it.
         Returns the keys newly revoked and the queue entries cancelled."""
         fresh: list[str] = []
         cancelled: list[Entry] = []
@@ -224,8 +224,10 @@ class UpstreamRecords:
             queued = db.execute("SELECT q.id FROM queue q JOIN upstream_seen s"
                                 " ON s.message_id = q.reference WHERE s.key_id = ?"
                                 " AND q.source = 'upstream' AND q.state = 'pending'"
-                                " AND q.started_at IS NULL ORDER BY q.id", (key,)).fetchall()
-            cancelled += self.store.cancel_not_started(
+                                " ORDER BY q.id", (key,)).fetchall()
+            # what waits off air, a bulletin an emergency cut included: no more of a
+            # revoked key's words goes on air (the one on air now ends as it will)
+            cancelled += self.store.cancel_waiting(
                 db, [row[0] for row in queued], now,
                 _(MSG_KEY_REVOKED_CANCELLED).format(why=why))
         return fresh, cancelled
