@@ -323,8 +323,9 @@ class Store:
         entry = self.entry(entry_id)
         if entry is None or entry.state == "done":
             raise OperatorError(_(MSG_NO_SUCH_ITEM).format(id=entry_id))
-        if entry.state == "pending":
-            self.finish(entry, Outcome.CANCELLED, ended_at=now, reason=_(MSG_CANCELLED))
+        if entry.state == "pending":  # one cut and waiting to resume says when it started
+            self.finish(entry, Outcome.CANCELLED, ended_at=now, reason=_(MSG_CANCELLED),
+                        started_at=entry.started_at)
         else:
             with self.transaction() as db:
                 db.execute("UPDATE queue SET state = 'cancel' WHERE id = ?", (entry_id,))

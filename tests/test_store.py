@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from broadcaster.asrun import Progress
 from broadcaster.model import (
     Chime,
     File,
@@ -71,6 +72,18 @@ def test_cancel_pending_is_logged_and_unknown_id_refused(tmp_path: Path) -> None
     assert [line.outcome for line in store.as_run()] == [Outcome.CANCELLED]
     with pytest.raises(OperatorError, match=f"no pending item with id {entry_id}"):
         store.cancel(entry_id, now=3.0)
+
+
+def test_cancelling_an_item_cut_and_waiting_to_resume_says_when_it_started(
+        tmp_path: Path) -> None:
+    store = Store(tmp_path / "station.db")
+    entry_id = store.enqueue(title="Họp", level=Level.NORMAL, source="operator",
+                             items=ITEMS[:2], due_at=50.0, now=1.0, expires_at=1e10)
+    store.set_on_air(entry_id, 60.0)
+    store.set_progress(entry_id, Progress(), state="pending")  # an emergency cut it
+    store.cancel(entry_id, now=70.0)
+    (line,) = store.as_run()
+    assert (line.outcome, line.started_at, line.ended_at) == (Outcome.CANCELLED, 60.0, 70.0)
 
 
 def test_a_slot_occurrence_is_queued_only_once(tmp_path: Path) -> None:
