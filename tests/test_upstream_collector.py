@@ -320,28 +320,35 @@ def test_the_collector_killed_and_restarted_keeps_what_it_had_and_gets_what_came
         return process
 
     first = collect()
+    station = None
     try:
-        station = LinkStation(tmp_path / ONE, ONE, broker, [district.public_path]).start()
-        message_id = desk.push(ONE)
-        desk.wait_answers(message_id, {ONE: "accepted"})
+        try:
+            station = LinkStation(tmp_path / ONE, ONE, broker, [district.public_path]).start()
+            # the station's live status at its connection, heard: the collector's
+            # subscriptions are in place (its database file exists a moment before them)
+            wait_until(lambda: _heard(desk, ONE) is not None, "the collector to hear it")
+            message_id = desk.push(ONE)
+            desk.wait_answers(message_id, {ONE: "accepted"})
+        finally:
+            first.kill()  # a power cut: no clean disconnect, nothing flushed on the way out
+            first.communicate(timeout=10)
+        # while it is down: the first push airs, a second push goes out and is accepted
+        assert station.run(air_everything) == 1
+        second_id = desk.push(ONE)
+        wait_until(lambda: not station.run(lambda _, up: up.records.unsent()),
+                   "the broker to take every receipt")
+        with sqlite3.connect(desk.db_path) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        again = collect()
+        try:
+            desk.wait_answers(message_id, {ONE: "aired"})
+            desk.wait_answers(second_id, {ONE: "accepted"})
+        finally:
+            again.send_signal(signal.SIGTERM)
+            _, err = again.communicate(timeout=10)
     finally:
-        first.kill()  # a power cut: no clean disconnect, nothing flushed on the way out
-        first.communicate(timeout=10)
-    # while it is down: the first push airs, a second push goes out and is accepted
-    assert station.run(air_everything) == 1
-    second_id = desk.push(ONE)
-    wait_until(lambda: not station.run(lambda _, up: up.records.unsent()),
-               "the broker to take every receipt")
-    with sqlite3.connect(desk.db_path) as db:
-        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    again = collect()
-    try:
-        desk.wait_answers(message_id, {ONE: "aired"})
-        desk.wait_answers(second_id, {ONE: "accepted"})
-    finally:
-        again.send_signal(signal.SIGTERM)
-        _, err = again.communicate(timeout=10)
-        station.stop()
+        if station is not None:  # never left linked: the next test's station has its id
+            station.stop()
     assert again.returncode == 0, err
     assert "collecting receipts and statuses from mqtt" in err
     with sqlite3.connect(desk.db_path) as db:

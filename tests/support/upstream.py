@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
@@ -101,7 +101,12 @@ class District:
 
 
 class LinkStation:
-    """A station of link, decisions and database only, on its own thread."""
+    """A station of link, decisions and database only, on its own thread. One a test left
+    running (it failed before its `stop()`) is stopped after the test (`stop_left_running`,
+    an autouse fixture in conftest.py): on a broker the tests share, a station left linked
+    would fight the next test's station of the same id for its client id."""
+
+    running: ClassVar[list[LinkStation]] = []
 
     def __init__(self, root: Path, station_id: str, broker: AnyBroker, keys: list[Path]) -> None:
         self.root = root
@@ -118,6 +123,7 @@ class LinkStation:
         self._messages.put(message)
 
     def start(self) -> LinkStation:
+        LinkStation.running.append(self)
         self._stop.clear()
         ready = threading.Event()
         self._thread = threading.Thread(target=self._loop, args=(ready,), daemon=True,
@@ -168,6 +174,8 @@ class LinkStation:
         return value  # type: ignore[no-any-return]  # the function's own result
 
     def stop(self) -> None:
+        if self in LinkStation.running:
+            LinkStation.running.remove(self)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(10)
@@ -249,3 +257,9 @@ class Listener:
     def close(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
+
+
+def stop_left_running() -> None:
+    """Stop every LinkStation a test started and did not stop."""
+    for station in list(LinkStation.running):
+        station.stop()
