@@ -191,9 +191,14 @@ def test_the_journal_says_once_that_the_device_is_missing_and_why_speech_fails(
     assert len(device) == 1, lines
     assert "set [audio] device in the config" in device[0]
     assert "tries the device again every 5 s" in device[0]
-    (speech,) = [line for line in lines if "could not be rendered" in line]
-    assert "check [tts.command] argv" in speech
-    assert "network" not in speech and "install espeak-ng" not in speech
+    # each attempt at the speech is one line, numbered (the first retry comes 5 s after
+    # the first attempt: within this test's window when the worker starts fast)
+    speech = [line for line in lines if "could not be rendered" in line]
+    assert speech and "(attempt 1)" in speech[0], lines
+    for attempt, line in enumerate(speech, 1):
+        assert f"(attempt {attempt})" in line
+        assert "check [tts.command] argv" in line
+        assert "network" not in line and "install espeak-ng" not in line
 
 
 def test_the_upstream_line_is_on_the_station_clock(tmp_path: Path,
