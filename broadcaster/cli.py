@@ -19,6 +19,7 @@ from broadcaster.cli_upstream import (
     DISTRICT_HELP,
     INBOX_HELP,
     PROVINCE_HELP,
+    FormatOption,
     district_app,
     inbox,
     plain_option,
@@ -547,16 +548,12 @@ def as_run_log(
         help=_("First day, YYYY-MM-DD."), callback=plain_option)] = None,
     until: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help=_("Last day, YYYY-MM-DD."), callback=plain_option)] = None,
-    output_format: Annotated[str, typer.Option(
-        "--format", help=_("table, csv or json."), callback=plain_option)] = "table",
+    output_format: FormatOption = "table",
     config: ConfigOption = None,
 ) -> None:
     from broadcaster.as_run_sheet import COLUMNS, as_run_rows, write_csv
     from broadcaster.desk import as_run
 
-    output_format = output_format.strip().lower()  # CSV as typed from the help is fine
-    if output_format not in ("table", "csv", "json"):
-        raise typer.BadParameter(_("choose table, csv or json"), param_hint="--format")
     station = load(config)
     lines = as_run(station, since, until)
     rows = as_run_rows(lines, station)

@@ -107,6 +107,19 @@ def plain_option(value: str | None, param: typer.CallbackParam) -> str | None:
     raise OperatorError(_(MSG_OPTION_NOT_UTF8).format(option=_name(param), value=f"'{shown}'"))
 
 
+def output_format(value: str, param: typer.CallbackParam) -> str:
+    """Typer callback of `--format`: table, csv or json, in any case ("CSV" as the help
+    writes it is fine); anything else is a usage error."""
+    value = (plain_option(value, param) or "").strip().lower()
+    if value not in ("table", "csv", "json"):
+        raise typer.BadParameter(_("choose table, csv or json"), param_hint="--format")
+    return value
+
+
+FormatOption = Annotated[str, typer.Option("--format", help=_("table, csv or json."),
+                                           callback=output_format)]
+
+
 def _is_utf8(value: str) -> bool:
     try:
         value.encode("utf-8")
@@ -404,8 +417,7 @@ def district_report(
     message_id: Annotated[str, typer.Argument(
         metavar="PUSH_ID", help=_("The push's message id, as `district push` printed it."),
         callback=plain_option)],
-    output_format: Annotated[str, typer.Option(
-        "--format", help=_("table, csv or json."), callback=plain_option)] = "table",
+    output_format: FormatOption = "table",
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
@@ -415,9 +427,7 @@ def district_report(
     from broadcaster.upstream.collector_db import CollectorDB, collector_db_path
     from broadcaster.upstream.collector_report import report
 
-    output_format = "json" if as_json else output_format.strip().lower()
-    if output_format not in ("table", "csv", "json"):
-        raise typer.BadParameter(_("choose table, csv or json"), param_hint="--format")
+    output_format = "json" if as_json else output_format
     station = load(config)
     db = CollectorDB(collector_db_path(station))
     try:
