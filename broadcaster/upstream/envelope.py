@@ -14,6 +14,14 @@ key. A push has no `kind` field, so a station built before revocations refuses o
 cleanly ("unknown field(s): kind"), records it and answers `rejected`; a station
 refuses a kind it does not know the same way, by name.
 
+A slot order is an envelope of `kind: "slot"` (no `level`) whose payload is
+{"action": "install", "name": NAME, "playlist": TEXT} (install or replace the slot
+playlist NAME) or {"action": "remove", "name": NAME}.
+
+A push or slot order that carries recorded audio lists its files in `files` (files.py:
+name, SHA-256, size, each chunk's SHA-256); the field is absent otherwise, so a text
+push reads the same to a station built before audio pushes.
+
 Keys are PEM files: the district's private key (PKCS#8, mode 0600) and its public key,
 which stations list in `[district] trusted_keys`. A key's id is its fingerprint.
 """
@@ -44,8 +52,10 @@ VERSION = 1
 MAX_BYTES = 256 * 1024  # refused before parsing: a push is a bulletin, not an archive
 _DOMAIN = b"broadcaster-push-v1\n"  # a signature over a push is never valid for anything else
 _FIELDS = ("v", "id", "seq", "issued", "expires", "key_id", "kind", "target", "level",
-           "payload", "sig")
-PUSH, REVOKE = "push", "revoke"  # the kinds this station reads; a push has no `kind` field
+           "payload", "files", "sig")
+# The kinds this station reads; a push has no `kind` field. A slot order installs,
+# replaces or removes a slot playlist (the province's weekly program).
+PUSH, REVOKE, SLOT = "push", "revoke", "slot"
 KEY_ID_CHARS = 32  # hex digits of a key id
 MAX_REVOKED = 16  # key ids in one revocation
 MAX_REASON_CHARS = 200
@@ -97,7 +107,8 @@ class Envelope:
     sig: bytes
     signed: bytes  # the canonical bytes the signature covers
     digest: str  # sha256 of the raw message: tells a repeated delivery from a new message
-    kind: str = PUSH  # PUSH or REVOKE
+    kind: str = PUSH  # PUSH, REVOKE or SLOT
+    files: object = None  # the `files` field as sent (files.read_manifests checks it)
 
     def playlist_text(self) -> str:
         """The payload as playlist text: YAML as sent, or the mapping as JSON (which YAML
@@ -120,14 +131,37 @@ def utc_text(moment: datetime) -> str:
 
 def seal(private_key: Ed25519PrivateKey, *, seq: int, issued: datetime, expires: datetime,
          target: str, level: Level, payload: str | dict[str, Any],
-         message_id: str | None = None) -> bytes:
-    """A signed push, ready to publish (UTF-8 JSON bytes)."""
-    return _signed(private_key, {
+         message_id: str | None = None, files: list[dict[str, Any]] | None = None) -> bytes:
+    """A signed push, ready to publish (UTF-8 JSON bytes); `files` describes the recorded
+    audio it carries (files.FileManifest.as_json of each)."""
+    fields: dict[str, Any] = {
         "v": VERSION, "id": message_id or str(uuid.uuid4()), "seq": seq,
         "issued": utc_text(issued), "expires": utc_text(expires),
         "key_id": key_id(private_key.public_key()), "target": target, "level": level.value,
         "payload": payload,
-    })
+    }
+    if files:
+        fields["files"] = files
+    return _signed(private_key, fields)
+
+
+def seal_slot(private_key: Ed25519PrivateKey, *, seq: int, issued: datetime,
+              expires: datetime, target: str, action: str, name: str,
+              playlist: str | None = None, message_id: str | None = None,
+              files: list[dict[str, Any]] | None = None) -> bytes:
+    """A signed slot order (`action` "install" with the playlist text, or "remove")."""
+    payload: dict[str, Any] = {"action": action, "name": name}
+    if playlist is not None:
+        payload["playlist"] = playlist
+    fields: dict[str, Any] = {
+        "v": VERSION, "id": message_id or str(uuid.uuid4()), "seq": seq,
+        "issued": utc_text(issued), "expires": utc_text(expires),
+        "key_id": key_id(private_key.public_key()), "kind": SLOT, "target": target,
+        "payload": payload,
+    }
+    if files:
+        fields["files"] = files
+    return _signed(private_key, fields)
 
 
 def seal_revocation(private_key: Ed25519PrivateKey, *, seq: int, issued: datetime,
@@ -174,7 +208,7 @@ def _envelope(fields: dict[str, Any], raw: bytes) -> Envelope:
     if version != VERSION:
         raise Refused(_(MSG_UNSUPPORTED).format(v=version))
     kind = _field(fields, "kind", str) if "kind" in fields else PUSH
-    if kind not in (PUSH, REVOKE):
+    if kind not in (PUSH, REVOKE, SLOT):
         raise Refused(_(MSG_UNKNOWN_KIND).format(kind=kind))
     message_id = _field(fields, "id", str)
     try:
@@ -185,10 +219,16 @@ def _envelope(fields: dict[str, Any], raw: bytes) -> Envelope:
     if seq < 0:
         raise Refused(_(MSG_BAD_FIELD).format(field="seq", problem=_("is negative")))
     level = _level(fields) if kind == PUSH else None
-    if kind == REVOKE and "level" in fields:
-        raise Refused(_(MSG_BAD_FIELD).format(field="level",
+    if kind == REVOKE and ("level" in fields or "files" in fields):
+        raise Refused(_(MSG_BAD_FIELD).format(field="level" if "level" in fields else "files",
                                               problem=_("has no place in a revocation")))
+    if kind == SLOT and "level" in fields:
+        raise Refused(_(MSG_BAD_FIELD).format(field="level",
+                                              problem=_("has no place in a slot order")))
     payload = fields.get("payload")
+    if kind == SLOT and not isinstance(payload, dict):
+        raise Refused(_(MSG_BAD_FIELD).format(
+            field="payload", problem=_("must be a mapping of action, name and playlist")))
     if kind == REVOKE and not isinstance(payload, dict):
         raise Refused(_(MSG_BAD_REVOCATION).format(
             problem=_("the payload must be a mapping of keys and reason")))
@@ -203,7 +243,7 @@ def _envelope(fields: dict[str, Any], raw: bytes) -> Envelope:
                     expires=_time(fields, "expires"), key_id=_field(fields, "key_id", str),
                     target=_field(fields, "target", str), level=level, payload=payload,
                     sig=sig, signed=canonical(fields), digest=hashlib.sha256(raw).hexdigest(),
-                    kind=kind)
+                    kind=kind, files=fields.get("files"))
 
 
 def _level(fields: dict[str, Any]) -> Level:
