@@ -3,6 +3,7 @@ present, readable, and audio inside (a cheap look at the first bytes, not a deco
 
 from __future__ import annotations
 
+import posixpath
 import stat
 from pathlib import Path
 
@@ -51,6 +52,12 @@ def audio_file(value: str, audio_dir: Path, *, label: str, line: int) -> Path:
     if not looks_like_audio(head):
         raise refuse(_(msg.MSG_NOT_AUDIO))
     return path
+
+
+def normal_name(value: str) -> str:
+    """How a file value is compared with the name a push gives its file: `./a/b.mp3`,
+    `a//b.mp3` and `a/b.mp3` are one name."""
+    return posixpath.normpath(value.strip().replace("\\", "/"))
 
 
 def looks_like_audio(head: bytes) -> bool:

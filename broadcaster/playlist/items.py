@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +11,7 @@ from broadcaster.i18n import _
 from broadcaster.model import Chime, File, Pause, PlaylistItem, Relay, Say
 from broadcaster.playlist import messages as msg
 from broadcaster.playlist import values
-from broadcaster.playlist.audio_files import audio_file
+from broadcaster.playlist.audio_files import audio_file, normal_name
 from broadcaster.playlist.problems import Findings, Refusal, show, unknown_key
 from broadcaster.playlist.yaml_text import entries, is_empty, is_mapping, line_of
 
@@ -28,6 +28,16 @@ DEFAULT_CHIME = "default"
 class ItemContext:
     audio_dir: Path
     max_text_chars: int
+    # files a push brings (its name as the playlist writes it → where the station keeps it):
+    # named by the signed push, looked at once they have arrived, not now
+    provided: Mapping[str, Path] = field(default_factory=dict)
+
+    def audio_file(self, value: str, *, label: str, line: int) -> Path:
+        if self.provided:
+            brought = self.provided.get(normal_name(value))
+            if brought is not None:
+                return brought
+        return audio_file(value, self.audio_dir, label=label, line=line)
 
 
 def read_item(number: int, node: Node, context: ItemContext,
@@ -87,8 +97,7 @@ def _say(number: int, fields: dict[str, Node], key_node: Node, context: ItemCont
 def _file(number: int, fields: dict[str, Node], key_node: Node, context: ItemContext) -> File:
     label = _label(number, "file")
     node = fields["file"]
-    return File(audio_file(values.text(node, label), context.audio_dir, label=label,
-                           line=line_of(node)))
+    return File(context.audio_file(values.text(node, label), label=label, line=line_of(node)))
 
 
 def _chime(number: int, fields: dict[str, Node], key_node: Node,
@@ -100,7 +109,7 @@ def _chime(number: int, fields: dict[str, Node], key_node: Node,
     value = values.text(node, label)
     if value.lower() == DEFAULT_CHIME:
         return Chime(DEFAULT_CHIME)
-    return Chime(str(audio_file(value, context.audio_dir, label=label, line=line_of(node))))
+    return Chime(str(context.audio_file(value, label=label, line=line_of(node))))
 
 
 def _relay(number: int, fields: dict[str, Node], key_node: Node,

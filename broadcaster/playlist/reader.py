@@ -6,7 +6,7 @@ changed anywhere while reading.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,10 +67,13 @@ def load_playlist(path: Path, audio_dir: Path, *,
 
 
 def parse_playlist(text: str, source: Path, audio_dir: Path, *,
-                   max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> Playlist:
+                   max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
+                   provided: Mapping[str, Path] | None = None) -> Playlist:
     """The playlist in `text` (the content of the file `source`, named in messages as
     given). Files it names must be inside `audio_dir` (they are looked at, never changed);
     spoken texts are at most `max_text_chars` characters (the config's tts.max_chars).
+    `provided` maps file names (as `normal_name` writes them) to where a push's
+    files are kept: those are taken as named, not looked at.
 
     Raises PlaylistError, whose str() is the first problem as one line
     `file:line: message` and whose `problems` are all of them."""
@@ -83,7 +86,7 @@ def parse_playlist(text: str, source: Path, audio_dir: Path, *,
     if not is_mapping(root):
         raise PlaylistError([Problem(source, line_of(root),
                                      _(msg.MSG_NOT_A_MAPPING).format(found=found(root)))])
-    return _read(root, source, ItemContext(audio_dir, max_text_chars))
+    return _read(root, source, ItemContext(audio_dir, max_text_chars, provided or {}))
 
 
 def check_playlists(paths: Sequence[Path], audio_dir: Path, *,

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from broadcaster.i18n import N_, _
+from broadcaster.playlist.audio_files import AUDIO_SUFFIXES, normal_name
 
 CHUNK_BYTES = 64 * 1024  # a 2 MB bulletin is 32 messages; small enough for a 4G burst
 MIN_CHUNK_BYTES, MAX_CHUNK_BYTES = 4 * 1024, 1024 * 1024
@@ -109,18 +110,10 @@ def describe(path: Path, name: str, chunk_bytes: int = CHUNK_BYTES) -> FileManif
                         chunk_bytes=chunk_bytes, chunks=tuple(chunks))
 
 
-def normal_name(value: str) -> str:
-    """How a playlist's file value is compared with a manifest's name: `./a/b.mp3`,
-    `a//b.mp3` and `a/b.mp3` are one name."""
-    return posixpath.normpath(value.strip().replace("\\", "/"))
-
-
 def read_manifests(value: object, *, max_bytes: int | None = None) -> tuple[FileManifest, ...]:
     """The envelope's `files` field, checked: names, hashes, sizes, each chunk's hash and
     the chunk count the size implies. Raises FilesRefused. `max_bytes` (the station's
     max_push_mb) bounds the files together."""
-    from broadcaster.playlist.audio_files import AUDIO_SUFFIXES
-
     def refuse(problem: str) -> FilesRefused:
         return FilesRefused(_(MSG_BAD_FILES).format(problem=problem))
 
