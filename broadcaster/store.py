@@ -46,7 +46,7 @@ MSG_CANNOT_OPEN = N_("{path}: cannot open the station database ({reason}); "
 MSG_NO_SUCH_ITEM = N_("no pending item with id {id}; see `broadcaster queue`")
 MSG_CANCELLED = N_("cancelled by operator")
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS queue (
     id          INTEGER PRIMARY KEY,
@@ -126,6 +126,16 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE INDEX IF NOT EXISTS sessions_name ON sessions (name);
 """
+# Version 6: a slot playlist says who installed it (`origin`): the station's operator
+# (`playlist apply`; every slot before version 6) or the province, by a signed slot order
+# (`message_id`, which each occurrence carries as its reference for receipts, and the
+# `key_id` that signed it). No comment inside: SQLite keeps a column's text in the schema.
+_V6 = """
+ALTER TABLE slots ADD COLUMN origin TEXT NOT NULL DEFAULT 'operator';
+ALTER TABLE slots ADD COLUMN message_id TEXT;
+ALTER TABLE slots ADD COLUMN key_id TEXT
+"""
+OPERATOR, PROVINCE = "operator", "province"  # who installed a slot playlist
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,23 @@ class Entry:
     started_at: float | None = None  # when it first went on air
     progress: Progress = field(default_factory=Progress)
     duration_s: float | None = None
+
+
+@dataclass(frozen=True)
+class InstalledSlot:
+    """A slot playlist as installed: by the station's operator or by the province (then
+    with the slot order's message id and signing key). `installed_at` is epoch seconds."""
+
+    name: str
+    playlist: str  # JSON of the validated playlist (playlist_from_json reads it)
+    installed_at: float
+    origin: str = OPERATOR  # OPERATOR or PROVINCE
+    message_id: str | None = None
+    key_id: str | None = None
+
+    @property
+    def from_province(self) -> bool:
+        return self.origin == PROVINCE
 
 
 @dataclass(frozen=True)
@@ -217,6 +244,8 @@ class Store:
                 _script(self._db, _V4)
             if version < 5:
                 _script(self._db, _V5)
+            if version < 6:
+                _script(self._db, _V6)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
@@ -262,13 +291,17 @@ class Store:
                            items: tuple[PlaylistItem, ...], due_at: float, now: float,
                            expires_at: float, hard_end: float | None) -> int | None:
         """Queue one occurrence of slot `slot` if the slot is still installed (a `playlist
-        remove` may have committed a moment ago); its id, else None."""
+        remove` may have committed a moment ago); its id, else None. An occurrence of a
+        province slot carries the installing slot order's message id as its reference."""
         with self.transaction() as db:
-            if db.execute("SELECT 1 FROM slots WHERE name = ?", (slot,)).fetchone() is None:
+            row = db.execute("SELECT message_id FROM slots WHERE name = ?", (slot,)).fetchone()
+            if row is None:
                 return None
+            # a province slot's occurrence answers its slot order: aired, missed … receipts
             return self.enqueue(title=title, level=level, source="slot", items=items,
                                 due_at=due_at, now=now, expires_at=expires_at,
-                                hard_end=hard_end, occurrence=occurrence, connection=db)
+                                hard_end=hard_end, occurrence=occurrence, reference=row[0],
+                                connection=db)
 
     def has_occurrence(self, occurrence: str) -> bool:
         row = self._db.execute("SELECT 1 FROM queue WHERE occurrence = ?",
@@ -350,23 +383,54 @@ class Store:
 
     # --- slots -----------------------------------------------------------------------------
 
-    def install_slot(self, name: str, playlist_json: str, now: float) -> None:
-        with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO slots (name, playlist, installed_at)"
-                       " VALUES (?,?,?)", (name, playlist_json, now))
+    def install_slot(self, name: str, playlist_json: str, now: float, *,
+                     origin: str = OPERATOR, message_id: str | None = None,
+                     key_id: str | None = None,
+                     connection: sqlite3.Connection | None = None) -> bool:
+        """Install or replace the slot playlist `name` (inside `transaction()` pass its
+        connection). A slot is replaced only by one of the same origin: the operator never
+        overwrites the province's, nor the province the operator's; False then (nothing
+        changed)."""
+        with self._within(connection) as db:
+            cursor = db.execute(
+                "INSERT INTO slots (name, playlist, installed_at, origin, message_id, key_id)"
+                " VALUES (?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET"
+                " playlist = excluded.playlist, installed_at = excluded.installed_at,"
+                " message_id = excluded.message_id, key_id = excluded.key_id"
+                " WHERE slots.origin = excluded.origin",
+                (name, playlist_json, now, origin, message_id, key_id))
+            return cursor.rowcount > 0
 
     def slots(self) -> list[tuple[str, str, float]]:
         rows = self._db.execute("SELECT name, playlist, installed_at FROM slots ORDER BY name")
         return [(str(r[0]), str(r[1]), float(r[2])) for r in rows.fetchall()]
 
-    def remove_slot(self, name: str, now: float,
-                    reason: str) -> tuple[list[Entry], list[Entry]] | None:
+    def installed_slots(self) -> list[InstalledSlot]:
+        """Every installed slot playlist, by name, with who installed it."""
+        rows = self._db.execute(f"SELECT {_SLOT_COLUMNS} FROM slots ORDER BY name")  # noqa: S608
+        return [_installed(row) for row in rows.fetchall()]
+
+    def installed_slot(self, name: str, *,
+                       connection: sqlite3.Connection | None = None) -> InstalledSlot | None:
+        """The slot playlist `name`, if installed (read in the caller's transaction when
+        `connection` is given)."""
+        db = connection or self._db
+        row = db.execute(f"SELECT {_SLOT_COLUMNS} FROM slots WHERE name = ?",  # noqa: S608
+                         (name,)).fetchone()
+        return _installed(row) if row else None
+
+    def remove_slot(self, name: str, now: float, reason: str, *, origin: str | None = None,
+                    connection: sqlite3.Connection | None = None,
+                    ) -> tuple[list[Entry], list[Entry]] | None:
         """Uninstall the slot `name` and cancel its occurrences queued but not yet started
-        (logged `cancelled` with `reason`), in one transaction. Returns those and the ones
-        left to end as they will (on air, or cut and resuming); None when no slot has that
-        name (nothing changed)."""
-        with self.transaction() as db:
-            if not db.execute("DELETE FROM slots WHERE name = ?", (name,)).rowcount:
+        (logged `cancelled` with `reason`), in one transaction (the caller's, when
+        `connection` is given). Returns those and the ones left to end as they will (on
+        air, or cut and resuming); None when no slot has that name, or (with `origin`)
+        none installed by that origin (nothing changed)."""
+        with self._within(connection) as db:
+            deleted = db.execute("DELETE FROM slots WHERE name = ? AND origin = coalesce(?,"
+                                 " origin)", (name, origin)).rowcount
+            if not deleted:
                 return None
             cancelled, left = [], []
             for entry in self.pending():
@@ -378,6 +442,15 @@ class Store:
                 else:
                     left.append(entry)
         return cancelled, left
+
+    @contextmanager
+    def _within(self, connection: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
+        """The caller's transaction when it passes one, else a new one."""
+        if connection is not None:
+            yield connection
+            return
+        with self.transaction() as db:
+            yield db
 
     # --- the daemon's runs --------------------------------------------------------------
 
@@ -432,6 +505,14 @@ def open_store(config: Config) -> Store:
 
     make_data_dir(config.data_dir)  # a missing folder is said to be missing, not a group
     return Store(config.data_dir / DATABASE)
+
+
+_SLOT_COLUMNS = "name, playlist, installed_at, origin, message_id, key_id"
+
+
+def _installed(row: tuple[Any, ...]) -> InstalledSlot:
+    return InstalledSlot(name=str(row[0]), playlist=str(row[1]), installed_at=float(row[2]),
+                         origin=str(row[3]), message_id=row[4], key_id=row[5])
 
 
 def _entry(row: tuple[Any, ...]) -> Entry:
