@@ -108,6 +108,9 @@ class DistrictSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, k
     password_file: str | None = None
     topic_prefix: str = "broadcaster"
     trusted_keys: list[str] = msgspec.field(default_factory=list)
+    # recorded audio in one push, MB (10**6 bytes): the sender refuses to push more, a
+    # station to take more
+    max_push_mb: Annotated[int, msgspec.Meta(ge=1, le=500)] = 20
 
 
 MSG_BAD_LISTEN = N_("must look like \"0.0.0.0:8080\" (an address, a colon and a port from "

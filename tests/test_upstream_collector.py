@@ -755,9 +755,9 @@ def test_a_station_id_is_the_configs_rule_everywhere(
     bulletin = tmp_path / "bulletin.yaml"
     bulletin.write_text(BULLETIN, encoding="utf-8")
     if ok_:
-        _id, _seq, raw = sign_push(config, bulletin, target=value, level=Level.NORMAL,
-                                   key=district.private_path)
-        assert json.loads(raw)["target"] == value
+        signed = sign_push(config, bulletin, target=value, level=Level.NORMAL,
+                           key=district.private_path)
+        assert json.loads(signed.envelope)["target"] == value
     else:
         with pytest.raises(OperatorError, match="give a station id"):
             sign_push(config, bulletin, target=value, level=Level.NORMAL,

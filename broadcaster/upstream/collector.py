@@ -10,19 +10,25 @@ is down waits at the broker), subscribes with QoS 1 to, under the topic prefix P
   P/stations/+/receipts            receipts
   P/stations/+/status              status, and the last will's `offline`
   P/stations/+/heartbeat           heartbeats
+  P/stations/+/need                stations asking for chunks of a push's files
 
-and acknowledges each message to the broker only once it is committed. A push is recorded
+and acknowledges each message to the broker only once it is committed (a request for
+chunks: once it is queued). The requests go to the file depot beside its database
+(depot.py: `<data_dir>/district/files`, where `district push` puts the files), which
+answers each on P/stations/S/chunks/SHA from a thread of its own. A push is recorded
 only when its Ed25519 signature verifies against a key the province trusts (CollectorKeys:
 `[district] trusted_keys` and the public keys in its own key folder): anyone who can
 publish on the broker could otherwise pre-empt a push's id with a false target, and the
 report would list the wrong stations. Receipts are stored whatever the push: a report
-of an id whose push was never validly seen says so. Station state
+of an id whose push was never validly seen says so. A `rejected` receipt that names a
+`chunk` refuses one chunk of a file, not the push (the station asks for it again): it is
+stored as CHUNK_REJECTED, a note a report counts, never the station's answer. Station state
 comes from live messages: a retained one (sent on subscribing, and by some brokers not
 at all to a wildcard subscription) only fills in a station it knows nothing of yet.
 Anything it cannot use (not JSON, an unexpected topic, a body that is not what the topic
 carries, a message over MAX_MESSAGE_BYTES, a push not validly signed) is skipped, never
 fatal, and logged: at most one warning per topic kind (push, receipts, status, heartbeat,
-other) a minute, which counts what was skipped since the last one.
+need, other) a minute, which counts what was skipped since the last one.
 
 `read_message` decides what a message is (pure); `Collector.take` stores it; `run` is
 the network loop (paho's, on the calling thread, reconnecting 1 s doubling to 2 min).
@@ -49,9 +55,11 @@ from broadcaster.upstream.collector_db import (
     Push,
     Receipt,
     StationRow,
+    receipt_kind,
     utc_moment,
 )
 from broadcaster.upstream.envelope import MAX_BYTES, Envelope, TrustedKeys
+from broadcaster.upstream.files import Need, read_need
 
 if TYPE_CHECKING:
     import paho.mqtt.client as mqtt
@@ -67,7 +75,7 @@ CLIENT_ID = "broadcaster-collector"
 MAX_MESSAGE_BYTES = MAX_BYTES + 4096  # a push at its largest; receipts are far smaller
 _TEXT_MAX = 2000  # a reason or title longer than this is cut (the body keeps it whole)
 SKIP_WARNING_EVERY_S = 60.0  # per topic kind: a flood of garbage is not a flood of log lines
-TOPIC_KINDS = ("push", "receipts", "status", "heartbeat")  # and "other"
+TOPIC_KINDS = ("push", "receipts", "status", "heartbeat", "need")  # and "other"
 
 MSG_NO_KEYS = N_("no key to check pushes with: list the province's public keys in "
                  "[district] trusted_keys, or make its key with `broadcaster province "
@@ -171,11 +179,9 @@ def read_message(prefix: str, topic: str, payload: bytes, now: float,
     its signature). Never raises."""
     if len(payload) > MAX_MESSAGE_BYTES:
         return Skipped(f"{len(payload)} bytes, more than {MAX_MESSAGE_BYTES}")
-    parts = topic.split("/")
-    head = prefix.strip("/").split("/") if prefix.strip("/") else []
-    if parts[:len(head)] != head:
+    rest = _under(prefix, topic)
+    if rest is None:
         return Skipped("not under the topic prefix")
-    rest = parts[len(head):]
     if rest == ["all", "push"]:
         return _push(payload, now, keys)
     if len(rest) != 3 or rest[0] != "stations" or not is_station_id(rest[1]):
@@ -203,6 +209,13 @@ def read_message(prefix: str, topic: str, payload: bytes, now: float,
     return Skipped("not a topic the collector reads")
 
 
+def _under(prefix: str, topic: str) -> list[str] | None:
+    """The levels of `topic` after the prefix; None when it is not under it."""
+    parts = topic.split("/")
+    head = prefix.strip("/").split("/") if prefix.strip("/") else []
+    return parts[len(head):] if parts[:len(head)] == head else None
+
+
 def _push(payload: bytes, now: float, keys: CollectorKeys) -> Message:
     from broadcaster.upstream.envelope import Refused, open_envelope
 
@@ -228,6 +241,7 @@ def _receipt(station: str, body: dict[str, Any], now: float) -> Message:
     message_id = body.get("message_id")
     if not isinstance(kind, str) or not kind or len(kind) > 32:
         return Skipped("a receipt without its kind")
+    kind = str(receipt_kind(body))  # a chunk refused is a note, not the push refused
     if message_id is not None and not isinstance(message_id, str):
         return Skipped("a receipt whose message_id is not text")
     found = body.get("as_run")
@@ -306,22 +320,25 @@ class SkipWarnings:
         self._warned: dict[str, float] = {}
         self._quiet: dict[str, int] = {}
 
-    def skipped(self, kind: str, topic: str, size: int, why: str) -> None:
+    def skipped(self, kind: str, topic: str, size: int | None, why: str) -> None:
+        """Log one skipped message (`size`: its bytes, None for a request in part)."""
         now = self._clock()
         last = self._warned.get(kind)
+        what = f"a message on {topic[:200]!r}" + (f" ({size} bytes)" if size is not None
+                                                 else "")
         if last is not None and now - last < self._every_s:
             self._quiet[kind] = self._quiet.get(kind, 0) + 1
-            log.debug("skipped a message on %r (%d bytes): %s", topic[:200], size, why)
+            log.debug("skipped %s: %s", what, why)
             return
         self._warned[kind] = now
         quiet = self._quiet.pop(kind, 0)
         more = f" ({quiet} more skipped on {kind} topics since the last warning)" \
             if quiet else ""
-        log.warning("skipped a message on %r (%d bytes): %s%s", topic[:200], size, why, more)
+        log.warning("skipped %s: %s%s", what, why, more)
 
 
 def topic_kind(topic: str) -> str:
-    """push, receipts, status, heartbeat (a topic's last level), or other."""
+    """push, receipts, status, heartbeat, need (a topic's last level), or other."""
     leaf = topic.rsplit("/", 1)[-1]
     return leaf if leaf in TOPIC_KINDS else "other"
 
@@ -362,10 +379,14 @@ def _retained_after(row: StationRow, message: StatusMessage | HeartbeatMessage,
 # --- the network loop ---------------------------------------------------------------------------
 
 class CollectorClient:
-    """The collector's MQTT client: fixed id, persistent session, QoS 1, manual acks."""
+    """The collector's MQTT client: fixed id, persistent session, QoS 1, manual acks; and
+    the file depot that answers the stations' requests for chunks through it (its folder:
+    `files`, else depot.py's beside the collector's database)."""
 
     def __init__(self, settings: BrokerSettings, collector: Collector,
-                 client_id: str = CLIENT_ID) -> None:
+                 client_id: str = CLIENT_ID, *, files: Path | None = None,
+                 max_inflight: int | None = None) -> None:
+        from broadcaster.upstream.depot import MAX_INFLIGHT, Depot, beside
         from broadcaster.upstream.link import RECONNECT_MAX_S, RECONNECT_MIN_S
 
         self.settings = settings
@@ -380,18 +401,29 @@ class CollectorClient:
         client.on_subscribe = lambda *_args: self.subscribed.set()
         client.on_message = self._on_message
         self._client = client
+        self.depot = Depot(files or beside(collector.db.path), self._publish_chunk,
+                           settings.prefix, max_inflight=max_inflight or MAX_INFLIGHT)
+        client.on_publish = lambda _c, _u, mid, _reason, _props: self.depot.acknowledged(mid)
 
     @property
     def topics(self) -> list[str]:
         topic = self.settings.topic
         return [topic("all", "push"), topic("stations", "+", "push"),
                 topic("stations", "+", "receipts"), topic("stations", "+", "status"),
-                topic("stations", "+", "heartbeat")]
+                topic("stations", "+", "heartbeat"), topic("stations", "+", "need")]
 
     def run(self) -> None:
-        """Connect and collect until `stop()` (from a signal handler or another thread)."""
-        self.settings.connect(self._client, persistent=True, blocking=False)
-        self._client.loop_forever(retry_first_connection=True)
+        """Connect and collect (and serve files) until `stop()` (from a signal handler or
+        another thread)."""
+        self.depot.start()
+        try:
+            self.settings.connect(self._client, persistent=True, blocking=False)
+            self._client.loop_forever(retry_first_connection=True)
+        finally:
+            self.depot.stop()
+
+    def _publish_chunk(self, topic: str, payload: bytes) -> int:
+        return self._client.publish(topic, payload, qos=1).mid
 
     def stop(self) -> None:
         self._stopping.set()
@@ -405,17 +437,24 @@ class CollectorClient:
         log.info("collector connected to %s (session %s)", self.settings.describe(),
                  "resumed" if flags.session_present else "new")
         client.subscribe([(topic, 1) for topic in self.topics])
+        self.depot.link_up()
         self.connected.set()
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: mqtt.DisconnectFlags,
                        reason: ReasonCode, properties: Properties | None) -> None:
         self.connected.clear()
         self.subscribed.clear()
+        self.depot.link_down()
         if not self._stopping.is_set():
             log.warning("collector lost the broker: %s; reconnecting", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any,
                     message: mqtt.MQTTMessage) -> None:
+        if topic_kind(message.topic) == "need":
+            self._take_need(message.topic, bytes(message.payload))
+            if message.qos > 0:
+                client.ack(message.mid, message.qos)  # queued: the station asks again if lost
+            return
         try:
             self.collector.take(message.topic, bytes(message.payload), time.time(),
                                 retained=bool(message.retain))
@@ -426,6 +465,26 @@ class CollectorClient:
             log.exception("skipped a message on %r", message.topic[:200])
         if message.qos > 0:
             client.ack(message.mid, message.qos)
+
+
+    def _take_need(self, topic: str, payload: bytes) -> None:
+        need = read_need_message(self.settings.prefix, topic, payload)
+        if isinstance(need, Skipped):
+            self.collector.skips.skipped("need", topic, len(payload), need.why)
+            return
+        self.depot.ask(need)
+
+
+def read_need_message(prefix: str, topic: str, payload: bytes) -> Need | Skipped:
+    """A station's request for chunks on P/stations/S/need (pure), or why it is skipped."""
+    rest = _under(prefix, topic) or []
+    if len(rest) != 3 or rest[0] != "stations" or rest[2] != "need" \
+            or not is_station_id(rest[1]):
+        return Skipped("not a station's need topic")
+    need = read_need(rest[1], payload)
+    if need is None:
+        return Skipped("not a request for chunks (sha256, chunk_bytes, chunks)")
+    return need
 
 
 def open_collector(path: Path, prefix: str, keys: CollectorKeys) -> Collector:

@@ -11,7 +11,8 @@ Tables:
   pushes    one row per push (or revocation) seen on a push topic: its id, target,
             level, times
   receipts  one row per receipt (a QoS 1 redelivery, byte for byte the same, is stored
-            once: `digest` is unique), with what a report needs taken out of the body
+            once: `digest` is unique), with what a report needs taken out of the body;
+            a chunk of a file refused is kind CHUNK_REJECTED
   stations  one row per station: online/offline and since when, when it was last heard
             from, its last status (on air, faults, clock, software) and heartbeat
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,6 +85,19 @@ CREATE TABLE IF NOT EXISTS stations (
 # the receipts' table, so `district report` reads them without the envelope's crypto.
 FINAL_RECEIPTS = ("rejected", "aired", "partial", "failed", "cut", "interrupted", "missed",
                   "cancelled")
+# A `rejected` receipt naming a `chunk` refuses one chunk of a push's file (the station asks
+# for it again), not the push: stored under this kind, a note, never a final answer.
+CHUNK_REJECTED = "rejected chunk"
+
+
+def receipt_kind(body: Mapping[str, Any]) -> object:
+    """What a receipt's body says it is, as stored and reported: its `receipt`, or
+    CHUNK_REJECTED for a chunk refused. Whether it is the station's final answer:
+    `receipt_kind(body) in FINAL_RECEIPTS` (a `duplicate` one aside)."""
+    kind = body.get("receipt")
+    if kind == "rejected" and isinstance(body.get("chunk"), dict):
+        return CHUNK_REJECTED
+    return kind
 
 
 def collector_db_path(config: Config) -> Path:

@@ -6,7 +6,9 @@ has ever heard from (and any that answered). Per station, its answer is the furt
 got: no answer yet → received → accepted or rejected → aired, or the outcome that says it
 did not (missed, failed, partial, cut, interrupted, cancelled). A `rejected` flagged
 `duplicate` (a repeated delivery of a push the station had already taken) is not an
-answer: it says nothing about the push the station took.
+answer: it says nothing about the push the station took. Nor is a chunk of a push's file
+refused (CHUNK_REJECTED: the station asks for it again); while the station has given no
+other reason, its reason column counts them and says the last one's why.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError
 from broadcaster.upstream.collector_db import (
+    CHUNK_REJECTED,
     FINAL_RECEIPTS,
     CollectorDB,
     Push,
@@ -28,6 +31,8 @@ from broadcaster.upstream.collector_db import (
 MSG_UNKNOWN_PUSH = N_("the collector has seen no push {message_id} and no receipt for it "
                       "(is `broadcaster district collect` running? the id is what "
                       "`district push` printed)")
+MSG_CHUNKS_REFUSED = N_("refused {count} chunk(s) of the push's files and asked again; "
+                        "the last: {reason}")
 
 NO_ANSWER = "no answer"
 NOT_AIRED = tuple(kind for kind in FINAL_RECEIPTS if kind not in ("aired", "rejected"))
@@ -46,6 +51,7 @@ class StationAnswer:
     ended: float | None  # … to
     engine: str | None
     reason: str | None  # why rejected, or why not (all) aired
+    chunks_refused: int = 0  # chunks of the push's files the station found bad
 
 
 @dataclass(frozen=True)
@@ -78,9 +84,12 @@ def report(db: CollectorDB, message_id: str) -> PushReport:
 
 def answer_of(station: str, row: StationRow | None, receipts: list[Receipt]) -> StationAnswer:
     """One station's answer from its receipts for a push, in the order they came."""
-    received = decision = final = None
+    received = decision = final = refused = None
+    refused_count = 0
     for receipt in receipts:
-        if receipt.kind == "received" and received is None:
+        if receipt.kind == CHUNK_REJECTED:
+            refused, refused_count = receipt, refused_count + 1
+        elif receipt.kind == "received" and received is None:
             received = receipt
         elif receipt.kind in ("accepted", "rejected"):
             decision = receipt
@@ -92,13 +101,16 @@ def answer_of(station: str, row: StationRow | None, receipts: list[Receipt]) -> 
         reason = decision.reason
     if final is not None:
         reason = final.reason
+    if reason is None and refused is not None:
+        reason = _(MSG_CHUNKS_REFUSED).format(count=refused_count, reason=refused.reason or "")
     return StationAnswer(
         station=station, name=row.name if row else None,
         answer=furthest.kind if furthest else NO_ANSWER,
         received=received.sent_at if received else None,
         decided=decision.sent_at if decision else None,
         started=final.started if final else None, ended=final.ended if final else None,
-        engine=final.engine if final else None, reason=reason)
+        engine=final.engine if final else None, reason=reason,
+        chunks_refused=refused_count)
 
 
 def totals_of(answers: list[StationAnswer]) -> dict[str, int]:

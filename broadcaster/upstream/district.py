@@ -11,6 +11,16 @@ Keys rotate: `rotate` writes the next pair beside the current one (named by the 
 leaves the current one signing until the sender is switched; `revoke` signs a revocation
 with the key given (the current one) and publishes it on the push topic, counted in that
 key's sequence like a push.
+
+A push may carry recorded audio: every file its playlist names (`file:` items and a
+`chime:` other than the built-in `default`) is described in the signed envelope
+(files.py: name, SHA-256, size, each chunk's SHA-256) and copied into the province's
+file depot (depot.py: `<data_dir>/district/files`, by content). The stations fetch the
+files from there through the receipt collector (`district collect`), which serves that
+folder: **for pushes with audio the collector must run with the same data_dir** as the
+sender (the same machine and config), or no station ever gets the files. Files are
+named as the playlist writes them, relative to `[station] audio_dir`, and together at
+most `[district] max_push_mb` (every station refuses more than its own limit).
 """
 
 from __future__ import annotations
@@ -30,8 +40,9 @@ from typing import TYPE_CHECKING, Any
 
 from broadcaster.i18n import N_, _
 from broadcaster.model import Level, OperatorError
+from broadcaster.upstream import files
 from broadcaster.upstream.broker_url import is_station_id
-from broadcaster.upstream.collector_db import FINAL_RECEIPTS
+from broadcaster.upstream.collector_db import FINAL_RECEIPTS, receipt_kind
 from broadcaster.upstream.decisions import MSG_SLOT_PUSH
 from broadcaster.upstream.envelope import (
     MAX_BYTES,
@@ -50,6 +61,7 @@ if TYPE_CHECKING:
     import paho.mqtt.client as mqtt
 
     from broadcaster.config import Config
+    from broadcaster.model import Playlist
     from broadcaster.upstream.link import BrokerSettings
 
 # Operator-facing messages of this module, kept together for translation.
@@ -66,6 +78,12 @@ MSG_BAD_REVOKED = N_("'{value}' is neither a key id (32 hex digits, as keygen pr
                      "a public key file")
 MSG_BAD_REASON = N_("--reason: one line of at most {count} characters")
 MSG_TOO_MANY_REVOKED = N_("one revocation names 1 to {count} keys")
+MSG_PUSH_FILE_NAME = N_("{path}: item {n} names {value}; a pushed playlist names its audio "
+                       "files relative to the audio folder ({audio_dir}), since each station "
+                       "keeps them under its own")
+MSG_PUSH_FILES_TOO_BIG = N_("{path}: its audio files are {size} MB together, more than "
+                            "[district] max_push_mb = {limit}; push shorter or more "
+                            "compressed recordings")
 MSG_SEQ_UNREADABLE = N_("{path}: the sequence file is damaged; move it away (the next push "
                         "then counts from the time)")
 
@@ -249,11 +267,31 @@ def next_sequence(key: Path, now: float | None = None) -> int:
 # --- push -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class SignedPush:
+    message_id: str
+    seq: int
+    envelope: bytes
+    files: tuple[files.FileManifest, ...]  # the recorded audio it carries, in the depot
+
+
+@dataclass(frozen=True)
 class Pushed:
     message_id: str
     topic: str
     seq: int
     receipts: list[dict[str, Any]]
+    files: tuple[files.FileManifest, ...] = ()  # fetched by each station from the collector
+
+    @property
+    def files_bytes(self) -> int:
+        return sum(manifest.size for manifest in self.files)
+
+    @property
+    def refused_by(self) -> set[str]:
+        """The stations whose final answer among `receipts` is `rejected` (a duplicate
+        delivery or a chunk refused and asked again is not an answer)."""
+        return {str(receipt.get("station")) for receipt in self.receipts
+                if receipt_kind(receipt) == "rejected" and not receipt.get("duplicate")}
 
 
 def push_topic(settings: BrokerSettings, target: str) -> str:
@@ -264,30 +302,94 @@ def push_topic(settings: BrokerSettings, target: str) -> str:
 
 def sign_push(config: Config, file: Path, *, target: str, level: Level,
               key: Path | None = None, expires: timedelta | None = None,
-              now: datetime | None = None) -> tuple[str, int, bytes]:
+              now: datetime | None = None) -> SignedPush:
     """Validate the playlist FILE as a station would, and sign it for `target` ("all" or
-    a station id). Returns (message id, sequence, envelope bytes). Raises OperatorError
-    (a PlaylistError names file:line) and changes nothing then."""
+    a station id), with the audio files it names described in the envelope and copied
+    into the file depot (depot.py). Raises OperatorError (a PlaylistError names
+    file:line) and then nothing is signed or published; the depot may keep a file copied
+    before the refusal (it is named by its content: harmless)."""
     from broadcaster.playlist import load_playlist
+    from broadcaster.upstream.depot import depot_folder, put
 
     if target != "all" and not is_station_id(target):
         raise OperatorError(_(MSG_BAD_TARGET).format(value=target))
     playlist = load_playlist(file, config.audio_dir, max_text_chars=config.tts.max_chars)
     if playlist.slot is not None:
         raise OperatorError(f"{file}: {_(MSG_SLOT_PUSH)}")
+    text = file.read_text(encoding="utf-8-sig")
+    named = audio_of(file, text, playlist, config.audio_dir)
+    limit = config.district.max_push_mb
+    total = sum(path.stat().st_size for path in named.values())
+    if total > limit * 1_000_000:  # files.py counts MB as a station does: 10**6 bytes
+        raise OperatorError(_(MSG_PUSH_FILES_TOO_BIG).format(
+            path=file, size=f"{total / 1e6:.1f}", limit=limit))
     key_path = key or default_key_path(config)
     if not key_path.exists():
         raise OperatorError(_(MSG_NO_KEY).format(path=key_path))
     private = load_private_key(key_path)
-    text = file.read_text(encoding="utf-8-sig")
+    manifests = tuple(files.describe(path, name) for name, path in named.items())
+    if manifests:
+        try:  # what every station checks, checked before anything is signed
+            files.read_manifests([manifest.as_json() for manifest in manifests])
+        except files.FilesRefused as refused:
+            raise OperatorError(f"{file}: {refused}") from None
     moment = now or datetime.now(UTC)
     message_id = str(uuid.uuid4())
     seq = next_sequence(key_path, moment.timestamp())
     envelope = seal(private, seq=seq, issued=moment, expires=moment + (expires or EXPIRY[level]),
-                    target=target, level=level, payload=text, message_id=message_id)
+                    target=target, level=level, payload=text, message_id=message_id,
+                    files=[manifest.as_json() for manifest in manifests])
     if len(envelope) > MAX_BYTES:
         raise OperatorError(_(MSG_TOO_BIG).format(path=file, size=len(envelope), limit=MAX_BYTES))
-    return message_id, seq, envelope
+    for manifest, path in zip(manifests, named.values(), strict=True):
+        put(depot_folder(config), path, manifest.sha256)
+    return SignedPush(message_id, seq, envelope, manifests)
+
+
+def audio_of(file: Path, text: str, playlist: Playlist, audio_dir: Path) -> dict[str, Path]:
+    """The audio files a checked playlist brings: each distinct name as the playlist
+    writes it (files.normal_name: how a station finds it among the push's files) → the
+    file in `audio_dir`. `file:` items and `chime:` items other than the built-in
+    `default`. Raises OperatorError for a name a station could not match: an absolute
+    path, or one through `..`."""
+    from broadcaster.model import Chime, File
+    from broadcaster.playlist.audio_files import normal_name
+    from broadcaster.playlist.items import DEFAULT_CHIME
+
+    named: dict[str, Path] = {}
+    values = _item_values(text)
+    for number, (item, value) in enumerate(zip(playlist.items, values, strict=True), 1):
+        if isinstance(item, File):
+            path = item.path
+        elif isinstance(item, Chime) and item.source != DEFAULT_CHIME:
+            path = Path(item.source)
+        else:
+            continue
+        name = normal_name(value or "")
+        if name.startswith(("/", "..")):
+            raise OperatorError(_(MSG_PUSH_FILE_NAME).format(path=file, n=number, value=value,
+                                                             audio_dir=audio_dir))
+        named.setdefault(name, path)
+    return named
+
+
+def _item_values(text: str) -> list[str | None]:
+    """Each item's `file:` or `chime:` value as written (None for other items), from a
+    playlist already checked: the model keeps the resolved path, a station the name."""
+    from broadcaster.playlist.problems import Findings
+    from broadcaster.playlist.yaml_text import compose, entries, is_mapping, is_scalar
+
+    root = compose(text)
+    if root is None or not is_mapping(root):
+        return []
+    found = entries(root, Findings()).get("items")
+    values: list[str | None] = []
+    for node in found[1].value if found is not None else []:
+        fields = entries(node, Findings()) if is_mapping(node) else {}
+        value = next((fields[kind][1] for kind in ("file", "chime") if kind in fields), None)
+        values.append(str(value.value).strip() if value is not None and is_scalar(value)
+                      else None)
+    return values
 
 
 def push(config: Config, file: Path, *, target: str, level: Level, key: Path | None = None,
@@ -298,8 +400,8 @@ def push(config: Config, file: Path, *, target: str, level: Level, key: Path | N
     answered (and, for a single station, that one) gave a final receipt (rejected,
     aired, missed) or `wait_s` is over."""
     settings = settings_of(config)
-    message_id, seq, envelope = sign_push(config, file, target=target, level=level, key=key,
-                                          expires=expires)
+    signed = sign_push(config, file, target=target, level=level, key=key, expires=expires)
+    message_id, envelope = signed.message_id, signed.envelope
     topic = push_topic(settings, target)
     arrived: queue.Queue[tuple[str, bytes]] = queue.Queue()
     client = _connected_client(settings, arrived)
@@ -313,7 +415,7 @@ def push(config: Config, file: Path, *, target: str, level: Level, key: Path | N
     finally:
         client.disconnect()
         client.loop_stop()
-    return Pushed(message_id, topic, seq, receipts)
+    return Pushed(message_id, topic, signed.seq, receipts, signed.files)
 
 
 def _collect(arrived: queue.Queue[tuple[str, bytes]], message_id: str, target: str,
@@ -341,7 +443,7 @@ def _collect(arrived: queue.Queue[tuple[str, bytes]], message_id: str, target: s
         receipts.append(body)
         if on_receipt is not None:
             on_receipt(body)
-        final = body.get("receipt") in FINAL_RECEIPTS and not body.get("duplicate")
+        final = receipt_kind(body) in FINAL_RECEIPTS and not body.get("duplicate")
         answered[station] = answered.get(station, False) or final
         expected = {target} if target != "all" else online | set(answered)
         if expected and all(answered.get(name) for name in expected):
