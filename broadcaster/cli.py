@@ -97,6 +97,7 @@ MSG_DEVICE_CONFIGURED = N_("device: {device} (tried once the daemon runs)")
 MSG_FILE_OR_TEXT = N_("give either FILE or --text, not both or neither")
 MSG_DEVICE_LINE = N_("{mark} {index:>3}  {name}  ({host_api}, {channels} ch, {rate} Hz)")
 MSG_NO_SLOTS = N_("no slot playlist is installed")
+MSG_PROVINCE_SLOT_NAME = N_("{name} (from the province, {day})")
 MSG_REMOVED = N_("removed slot '{name}': {title}")
 MSG_REMOVED_CANCELLED = N_("cancelled #{id} (due {due}), which it had queued")
 MSG_REMOVED_LEFT = N_("#{id}, which it had queued, has started: it airs to its end "
@@ -444,7 +445,7 @@ def schedule(
     rows = [{"start": line.start.strftime("%H:%M"),
              "until": line.end.strftime("%H:%M") if line.end else "",
              "level": line.level.value, "what": line.what, "items": line.items,
-             "title": line.title} for line in lines]
+             "title": line.title, "origin": line.origin} for line in lines]
     print_rows(rows, ["start", "until", "level", "what", "items", "title"], as_json,
                _(MSG_NOTHING_SCHEDULED))
 
@@ -504,18 +505,26 @@ def playlist_apply(
                                      "days, end and number of items."))
 def playlist_list(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     from broadcaster.playlist.clashes import days_text
-    from broadcaster.programme import installed_slots
+    from broadcaster.programme import installed_day, installed_slots
 
+    station = load(config)
     rows = []
-    for name, playlist, _installed in installed_slots(load(config)):
-        slot = playlist.slot
+    for installed in installed_slots(station):
+        playlist, slot = installed.playlist, installed.playlist.slot
         if slot is None:
             continue
+        name: str = installed.name
+        if installed.from_province and not as_json:  # the table marks it; JSON has origin
+            name = Phrase(MSG_PROVINCE_SLOT_NAME, name=name,
+                          day=installed_day(station, installed.installed_at))
         rows.append({
             "name": name, "title": playlist.title, "level": playlist.level.value,
             "at": slot.at.strftime("%H:%M"), "days": days_text(slot.days),
             "until": slot.until.strftime("%H:%M") if slot.until else "",
-            "items": len(playlist.items)})
+            "items": len(playlist.items),
+            "origin": "province" if installed.from_province else "operator",
+            "installed": when(installed.installed_at, station),
+            "message_id": installed.message_id})
     print_rows(rows, ["name", "title", "level", "at", "days", "until", "items"], as_json,
                _(MSG_NO_SLOTS))
 

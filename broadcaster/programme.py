@@ -24,7 +24,15 @@ from broadcaster.on_air import length_of
 from broadcaster.runtime import poke_daemon
 from broadcaster.schedule.rules import QuietHours, one_off_window
 from broadcaster.schedule.slots import occurrence
-from broadcaster.store import DATABASE, Entry, open_store, playlist_from_json, playlist_to_json
+from broadcaster.store import (
+    DATABASE,
+    OPERATOR,
+    Entry,
+    InstalledSlot,
+    open_store,
+    playlist_from_json,
+    playlist_to_json,
+)
 
 # Operator-facing messages of this module, kept together for translation.
 MSG_VALID_UNTIL_PASSED = N_("{path}: valid_until {day} has passed; change valid_until "
@@ -38,6 +46,12 @@ MSG_UNKNOWN_SLOT_NEAR = N_("no slot playlist named '{name}' is installed; did yo
                            "'{suggestion}'? (`broadcaster playlist list` shows them)")
 MSG_UNKNOWN_SLOT = N_("no slot playlist named '{name}' is installed; installed: {names}")
 MSG_SLOT_REMOVED_REASON = N_("its slot playlist '{name}' was removed")
+MSG_WHAT_PROVINCE_SLOT = N_("slot {name} (from the province, {day})")
+MSG_PROVINCE_SLOT_APPLY = N_("slot {name} was installed by the province on {day}; it can be "
+                             "changed only by the province; save your playlist under another "
+                             "name")
+MSG_PROVINCE_SLOT_REMOVE = N_("slot {name} was installed by the province on {day}; it can be "
+                              "removed only by the province")
 
 
 @dataclass(frozen=True)
@@ -61,7 +75,9 @@ def apply_playlist(config: Config, path: Path) -> Applied:
     playlist = load_playlist(path, config.audio_dir, max_text_chars=config.tts.max_chars)
     warnings: tuple[str, ...] = ()
     if playlist.slot is not None:
-        installed = [(name, slot) for name, slot, _at in installed_slots(config)]
+        every = installed_slots(config)
+        _refuse_province_slot(config, path.stem, every, MSG_PROVINCE_SLOT_APPLY)
+        installed = [(slot.name, slot.playlist) for slot in every]
         other = clashes.duplicate_of(playlist, path.stem, installed)
         if other is not None:
             raise OperatorError(_(clashes.MSG_SAME_SLOT).format(
@@ -83,7 +99,11 @@ def apply_playlist(config: Config, path: Path) -> Applied:
     store = open_store(config)
     try:
         if playlist.slot is not None:
-            store.install_slot(path.stem, playlist_to_json(playlist), now.timestamp())
+            if not store.install_slot(path.stem, playlist_to_json(playlist), now.timestamp(),
+                                      origin=OPERATOR):  # the province's, since read above
+                _refuse_province_slot(config, path.stem, [Installed.of(slot) for slot in
+                                                          store.installed_slots()],
+                                      MSG_PROVINCE_SLOT_APPLY)
             open_now = bool(owed(path.stem, playlist, now, now))
             result = Applied(playlist, open_now=open_now, warnings=warnings)
         else:
@@ -104,13 +124,45 @@ def apply_playlist(config: Config, path: Path) -> Applied:
     return result
 
 
-def installed_slots(config: Config) -> list[tuple[str, Playlist, float]]:
-    """The installed slot playlists by name: (name, playlist, installed at, epoch)."""
+@dataclass(frozen=True)
+class Installed:
+    """An installed slot playlist: its name, the playlist, when it was installed (epoch)
+    and by whom (`from_province`: a slot order, `message_id`; else the operator)."""
+
+    name: str
+    playlist: Playlist
+    installed_at: float
+    from_province: bool = False
+    message_id: str | None = None
+
+    @staticmethod
+    def of(slot: InstalledSlot) -> Installed:
+        return Installed(slot.name, playlist_from_json(slot.playlist), slot.installed_at,
+                         slot.from_province, slot.message_id)
+
+
+def installed_slots(config: Config) -> list[Installed]:
+    """The installed slot playlists by name, the operator's and the province's."""
     store = open_store(config)
     try:
-        return [(name, playlist_from_json(text), at) for name, text, at in store.slots()]
+        return [Installed.of(slot) for slot in store.installed_slots()]
     finally:
         store.close()
+
+
+def installed_day(config: Config, installed_at: float) -> str:
+    """The station's date a slot was installed, YYYY-MM-DD."""
+    return datetime.fromtimestamp(installed_at, zone(config)).date().isoformat()
+
+
+def _refuse_province_slot(config: Config, name: str, slots: list[Installed],
+                          message: str) -> None:
+    """OperatorError when `name` is a slot the province installed: the operator sees it
+    and cannot change it (the province installs, replaces and removes it)."""
+    for slot in slots:
+        if slot.name == name and slot.from_province:
+            raise OperatorError(_(message).format(
+                name=name, day=installed_day(config, slot.installed_at)))
 
 
 def slot_warnings(config: Config, paths: list[Path]) -> list[str]:
@@ -131,7 +183,7 @@ def slot_warnings(config: Config, paths: list[Path]) -> list[str]:
         return []
     installed: list[tuple[str, Playlist]] = []
     if (config.data_dir / DATABASE).exists():
-        installed = [(name, slot) for name, slot, _at in installed_slots(config)]
+        installed = [(slot.name, slot.playlist) for slot in installed_slots(config)]
     warnings, distinct = [], []
     for index, (name, playlist) in enumerate(checked):
         others = [*installed, *checked[:index]]
@@ -172,12 +224,17 @@ def remove_slot(config: Config, name: str) -> Removed:
         name = Path(name).stem
     store = open_store(config)
     try:
-        slots = {slot: playlist_from_json(text) for slot, text, _at in store.slots()}
+        every = [Installed.of(slot) for slot in store.installed_slots()]
+        slots = {slot.name: slot.playlist for slot in every}
         if name not in slots:
             raise OperatorError(_unknown_slot(name, sorted(slots)))
+        _refuse_province_slot(config, name, every, MSG_PROVINCE_SLOT_REMOVE)
         removed = store.remove_slot(name, time.time(),
-                                    _(MSG_SLOT_REMOVED_REASON).format(name=name))
-        if removed is None:  # removed by someone else meanwhile
+                                    _(MSG_SLOT_REMOVED_REASON).format(name=name),
+                                    origin=OPERATOR)
+        if removed is None:  # removed by someone else meanwhile, or now the province's
+            now_there = [Installed.of(slot) for slot in store.installed_slots()]
+            _refuse_province_slot(config, name, now_there, MSG_PROVINCE_SLOT_REMOVE)
             raise OperatorError(_unknown_slot(name, []))
     finally:
         store.close()
@@ -202,9 +259,10 @@ class ScheduleLine:
     end: datetime | None
     title: str
     level: Level
-    what: str  # "slot NAME" or "queued #ID"
+    what: str  # "slot NAME", "slot NAME (from the province, DAY)" or "queued #ID"
     items: int
     contents: tuple[PlaylistItem, ...] = ()  # what fills it
+    origin: str | None = None  # a slot's: "operator" or "province"
 
 
 def day_schedule(config: Config, day: date) -> list[ScheduleLine]:
@@ -214,13 +272,17 @@ def day_schedule(config: Config, day: date) -> list[ScheduleLine]:
     lines: list[ScheduleLine] = []
     store = open_store(config)
     try:
-        for name, text, _installed in store.slots():
-            playlist = playlist_from_json(text)
-            found = occurrence(name, playlist, day, anchor)
-            if found is not None:
-                lines.append(ScheduleLine(found.start, found.hard_end, playlist.title,
-                                          playlist.level, Phrase(MSG_WHAT_SLOT, name=name),
-                                          len(playlist.items), playlist.items))
+        for slot in store.installed_slots():
+            playlist = playlist_from_json(slot.playlist)
+            found = occurrence(slot.name, playlist, day, anchor)
+            if found is None:
+                continue
+            what = Phrase(MSG_WHAT_PROVINCE_SLOT, name=slot.name,
+                          day=installed_day(config, slot.installed_at)) \
+                if slot.from_province else Phrase(MSG_WHAT_SLOT, name=slot.name)
+            lines.append(ScheduleLine(found.start, found.hard_end, playlist.title,
+                                      playlist.level, what, len(playlist.items),
+                                      playlist.items, origin=slot.origin))
         next_day = anchor + timedelta(days=1)
         for entry in store.pending():
             due = datetime.fromtimestamp(entry.due_at, tz)
