@@ -157,6 +157,48 @@ def test_a_version_3_database_is_upgraded_in_place(tmp_path: Path) -> None:
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
+def test_a_version_5_database_keeps_its_slots_as_the_operators(tmp_path: Path) -> None:
+    """Version 6 says who installed a slot: every slot before it is the operator's."""
+    path = tmp_path / "station.db"
+    store = Store(path)  # version 6, taken back to what version 5 had
+    with store.transaction() as db:
+        db.execute("DROP TABLE slots")
+        db.execute("CREATE TABLE slots (name TEXT PRIMARY KEY, playlist TEXT NOT NULL,"
+                   " installed_at REAL NOT NULL)")
+        db.execute("INSERT INTO slots VALUES ('buoi-sang', '{}', 7.0)")
+        db.execute("PRAGMA user_version=5")
+    store.close()
+    store = Store(path)
+    (slot,) = store.installed_slots()
+    assert (slot.name, slot.installed_at, slot.origin, slot.message_id) == (
+        "buoi-sang", 7.0, "operator", None)
+    assert not slot.from_province
+    assert store.slots() == [("buoi-sang", "{}", 7.0)]
+    assert not store.install_slot("buoi-sang", "{}", 8.0, origin="province", message_id="m")
+    assert store.installed_slots() == [slot]  # the province cannot overwrite it
+    store.close()
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_slot_is_replaced_or_removed_only_by_who_installed_it(tmp_path: Path) -> None:
+    store = Store(tmp_path / "station.db")
+    assert store.install_slot("vov", "{}", 1.0, origin="province", message_id="m-1",
+                              key_id="k")
+    assert not store.install_slot("vov", "{}", 2.0)  # the operator's apply
+    assert store.remove_slot("vov", 3.0, "gỡ", origin="operator") is None
+    assert store.install_slot("vov", "[]", 4.0, origin="province", message_id="m-2")
+    slot = store.installed_slot("vov")
+    assert slot is not None and (slot.playlist, slot.message_id, slot.installed_at) == (
+        "[]", "m-2", 4.0)
+    store.enqueue_occurrence("vov", occurrence="vov@2026-07-01", title="VOV",
+                             level=Level.NORMAL, items=ITEMS, due_at=5.0, now=5.0,
+                             expires_at=1e10, hard_end=None)
+    (entry,) = store.pending()
+    assert entry.reference == "m-2"  # each airing answers the slot order
+    assert store.remove_slot("vov", 6.0, "gỡ", origin="province") == ([entry], [])
+    assert store.installed_slots() == []
+
+
 def test_database_is_group_writable_only(tmp_path: Path) -> None:
     Store(tmp_path / "station.db").close()
     mode = (tmp_path / "station.db").stat().st_mode & 0o777
