@@ -7,8 +7,9 @@ got: no answer yet → received → accepted or rejected → aired, or the outco
 did not (missed, failed, partial, cut, interrupted, cancelled). A `rejected` flagged
 `duplicate` (a repeated delivery of a push the station had already taken) is not an
 answer: it says nothing about the push the station took. Nor is a chunk of a push's file
-refused (CHUNK_REJECTED: the station asks for it again); while the station has given no
-other reason, its reason column counts them and says the last one's why.
+refused (CHUNK_REJECTED: the station asks for it again); until the station's final
+answer, when it gave no other reason, its reason column counts them and says the last
+one's why.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def answer_of(station: str, row: StationRow | None, receipts: list[Receipt]) -> 
         reason = decision.reason
     if final is not None:
         reason = final.reason
-    if reason is None and refused is not None:
+    if reason is None and final is None and refused is not None:  # why it is taking long
         reason = _(MSG_CHUNKS_REFUSED).format(count=refused_count, reason=refused.reason or "")
     return StationAnswer(
         station=station, name=row.name if row else None,
