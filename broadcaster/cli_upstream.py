@@ -29,7 +29,10 @@ from broadcaster.terminal import (
 )
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     from broadcaster.config import Config
+    from broadcaster.upstream.slot_orders import SlotOrderSent
 
 MSG_INBOX_EMPTY = N_("no upstream push is waiting")
 MSG_NO_REFUSALS = N_("no push has been refused")
@@ -54,6 +57,10 @@ MSG_KEY_ROTATED = N_(
 MSG_REVOKED = N_("revocation {message_id} of key(s) {keys} sent to {target}, signed by key "
                  "{signer}, on {topic}")
 MSG_PUSHED = N_("pushed {message_id} to {target} ({level}, sequence {seq}) on {topic}")
+MSG_SLOT_INSTALL_SENT = N_("slot order {message_id} to {target}: install slot {name} "
+                           "({title}), sequence {seq}, on {topic}")
+MSG_SLOT_REMOVE_SENT = N_("slot order {message_id} to {target}: remove slot {name}, "
+                          "sequence {seq}, on {topic}")
 MSG_FOLLOW = N_("follow it with: broadcaster district report {message_id}")
 MSG_COLLECTING = N_("collecting receipts and statuses from {where} into {path}")
 MSG_REPORT_HEAD = N_("push {message_id} to {target} ({level}), sent {sent}")
@@ -266,6 +273,85 @@ def district_revoke(
         return
     typer.echo(_(MSG_REVOKED).format(message_id=sent.message_id, keys=", ".join(sent.keys),
                                      target=to, signer=sent.signed_by, topic=sent.topic))
+
+
+# --- slot orders: the province's slot programs at the stations ---------------------------
+
+slot_app = typer.Typer(help=_("Install, replace or remove a slot playlist (a daily or weekly "
+                              "program) at the stations. The stations show it as the "
+                              "province's; their operators cannot change it."),
+                       no_args_is_help=True)
+district_app.add_typer(slot_app, name="slot")
+
+SlotToOption = Annotated[str, typer.Option("--to", help=_("A station id, or 'all'."),
+                                           callback=text_option)]
+SlotExpiresOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    help=_("How long stations may still take it (default 14 days, as long as the broker "
+           "keeps an offline station's messages)."), callback=plain_option)]
+
+
+@slot_app.command("install", help=_("Check the slot playlist FILE, sign an order installing "
+                                     "it (or replacing the province's slot of that name) and "
+                                     "publish it. Prints its message id."))
+def slot_install(
+    file: Annotated[Path, typer.Argument(help=_("A slot playlist (YAML with slot:, SPEC §5)."))],
+    to: SlotToOption = "all",
+    name: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--name", help=_("The slot's name at the stations (default: the file name without "
+                         ".yaml)."), callback=text_option)] = None,
+    expires: SlotExpiresOption = None,
+    key: KeyOption = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    from broadcaster.upstream.slot_orders import install
+
+    sent = install(load(config), file, target=to, name=name, key=key,
+                   expires=_lifetime(expires))
+    if as_json:
+        print_json(_slot_order_json(sent))
+        return
+    typer.echo(_(MSG_SLOT_INSTALL_SENT).format(message_id=sent.message_id, target=to,
+                                               name=sent.name, title=sent.title,
+                                               seq=sent.seq, topic=sent.topic))
+    typer.echo(_(MSG_FOLLOW).format(message_id=sent.message_id))
+
+
+@slot_app.command("remove", help=_("Sign an order removing the province's slot NAME and "
+                                    "publish it: what it queued and has not started is "
+                                    "cancelled. Prints its message id."))
+def slot_remove(
+    name: Annotated[str, typer.Argument(metavar="NAME", callback=text_option,
+                                        help=_("The slot's name, as it was installed."))],
+    to: SlotToOption = "all",
+    expires: SlotExpiresOption = None,
+    key: KeyOption = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    from broadcaster.upstream.slot_orders import remove
+
+    sent = remove(load(config), name, target=to, key=key, expires=_lifetime(expires))
+    if as_json:
+        print_json(_slot_order_json(sent))
+        return
+    typer.echo(_(MSG_SLOT_REMOVE_SENT).format(message_id=sent.message_id, target=to,
+                                              name=sent.name, seq=sent.seq, topic=sent.topic))
+    typer.echo(_(MSG_FOLLOW).format(message_id=sent.message_id))
+
+
+def _lifetime(expires: str | None) -> timedelta | None:
+    from datetime import timedelta
+
+    from broadcaster.clock import parse_duration
+
+    return timedelta(seconds=parse_duration(expires)) if expires else None
+
+
+def _slot_order_json(sent: SlotOrderSent) -> dict[str, Any]:
+    return {"message_id": sent.message_id, "action": sent.action, "slot": sent.name,
+            "seq": sent.seq, "topic": sent.topic,
+            "report": f"broadcaster province report {sent.message_id}"}
 
 
 @district_app.command("push", help=_("Validate FILE, sign it and publish it. Signed with "
