@@ -2,8 +2,10 @@
 (`audio_dir/queued/`): one copy per content, kept while an item needs it, within a cap.
 
 A copy is named by the SHA-256 of its bytes and the original suffix, so the same
-recording played three times is one file. It is deleted once no item still to air
-(pending, on air, interrupted, being stopped) and no installed slot names it: the daemon
+recording played three times is one file. The recorded audio of upstream pushes is kept
+here too (upstream/receiving.py). A file is deleted once no item still to air
+(pending, on air, interrupted, being stopped), no installed slot, no push waiting in the
+inbox and no push whose files are still arriving names it: the daemon
 looks when an item that aired a copy ends, `cancel` when it cancels one, `play` before it
 adds one. Deleting and queueing are serialised by the database's write lock, so a copy
 is never deleted between `play` making it and queueing the item that needs it.
@@ -64,7 +66,7 @@ def copy_in(audio_dir: Path, source: Path, store: Store, *, max_bytes: int = MAX
         existing = into / f"{_digest(source)}{suffix}"  # read twice, but never written twice
         if existing.exists():
             return existing
-    needed = _needed(store)
+    needed = _needed(store, into)
     used = sum(length for path, length in kept.items() if path in needed)
     if used + size > max_bytes:
         raise OperatorError(_(MSG_FULL).format(path=source, most=_mb(max_bytes),
@@ -97,7 +99,7 @@ def release_unneeded(audio_dir: Path, store: Store, now: float | None = None) ->
     moment = time.time() if now is None else now
     deleted = []
     with store.transaction():  # no `play` queues an item between the look and the delete
-        needed = _needed(store)
+        needed = _needed(store, into)
         for path in into.iterdir():
             unneeded = _OURS.match(path.name) is not None and path not in needed
             half_made = _PART.match(path.name) is not None and \
@@ -115,15 +117,17 @@ def release_unneeded(audio_dir: Path, store: Store, now: float | None = None) ->
     return deleted
 
 
-def _needed(store: Store) -> set[Path]:
+def _needed(store: Store, into: Path) -> set[Path]:
     from broadcaster.store import playlist_from_json
+    from broadcaster.upstream.records import pushes_waiting
 
     items = [item for entry in store.pending() for item in entry.items]
-    items += [item for _name, text, _at in store.slots()
-              for item in playlist_from_json(text).items]
+    slots = [text for _name, text, _at in store.slots()]
+    inbox, arriving = pushes_waiting(store)  # the inbox's, and files still arriving
+    items += [item for text in [*slots, *inbox] for item in playlist_from_json(text).items]
     needed = {item.path for item in items if isinstance(item, File)}
     needed |= {Path(item.source) for item in items if isinstance(item, Chime)}
-    return needed
+    return needed | {into / name for name in arriving}
 
 
 def _sizes(into: Path) -> dict[Path, int]:

@@ -296,8 +296,9 @@ def test_a_station_account_speaks_only_for_itself_on_rabbitmq(
         node.ctl("set_permissions", "-p", "/", STATION, f"^{session}$",
                  rf"^(amq\.topic|{session})$", rf"^(amq\.topic|{session})$")
         node.ctl("set_topic_permissions", "-p", "/", STATION, "amq.topic",
-                 rf"^{PREFIX}\.stations\.{{username}}\.(receipts|status|heartbeat)$",
-                 rf"^{PREFIX}\.(stations\.{{username}}|all)\.push$")
+                 rf"^{PREFIX}\.stations\.{{username}}\.(receipts|status|heartbeat|need)$",
+                 rf"^{PREFIX}\.((stations\.{{username}}|all)\.push"
+                 rf"|stations\.{{username}}\.chunks\..+)$")
         (tmp_path / "station").mkdir()
         (tmp_path / "station" / "broker.password").write_text(password + "\n")
         station = LinkStation(tmp_path / "station", STATION, node, [district.public_path])

@@ -11,6 +11,8 @@ station thread — `post("upstream", "push", payload, topic, mid)` and `("upstre
 
 Topics under `[district] topic_prefix` (P) for station S:
   P/stations/S/push, P/all/push   pushes in (subscribed, QoS 1)
+  P/stations/S/chunks/+           chunks of a push's files in (QoS 1), to `on_chunk`
+  P/stations/S/need               what the station still lacks of a file (QoS 1, files.py)
   P/stations/S/receipts           receipts out (QoS 1)
   P/stations/S/status             retained status; the last will sets it `offline`
   P/stations/S/heartbeat          retained {"at": …} every minute: "offline since" ≈ it
@@ -39,6 +41,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError
 from broadcaster.upstream.broker_url import parse_broker_url
+from broadcaster.upstream.files import Need, need_topic
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +152,10 @@ class UpstreamLink:
 
     def __init__(self, settings: BrokerSettings, station_id: str,
                  post: Callable[..., None], *, name: str | None = None,
-                 heartbeat_s: float = HEARTBEAT_S, client_id: str | None = None) -> None:
+                 heartbeat_s: float = HEARTBEAT_S, client_id: str | None = None,
+                 on_chunk: Callable[[str, bytes], None] | None = None) -> None:
         self.settings = settings
+        self._on_chunk = on_chunk
         self.station_id = station_id
         self.name = name
         self._post = post
@@ -184,6 +189,10 @@ class UpstreamLink:
     @property
     def push_topics(self) -> tuple[str, str]:
         return self._topic("push"), self.settings.topic("all", "push")
+
+    @property
+    def chunk_topics(self) -> str:
+        return self._topic("chunks/+")
 
     # --- running ------------------------------------------------------------------------
 
@@ -257,6 +266,15 @@ class UpstreamLink:
                 done.append(receipt_id)
         return done
 
+    def ask(self, need: Need) -> bool:
+        """Ask the depot for chunks (QoS 1); False when not connected (asked again on
+        reconnection), so a request never waits in paho's queue to come twice."""
+        if not self.connected:
+            return False
+        self._client.publish(need_topic(self.settings.prefix, self.station_id), need.body(),
+                             qos=1)
+        return True
+
     def show(self, details: dict[str, Any]) -> None:
         """The station's state for the retained status (on air, last aired, last error);
         published when it changed."""
@@ -279,7 +297,7 @@ class UpstreamLink:
         self._last_problem = ""
         log.info("upstream link connected to %s (session %s)", self.settings.describe(),
                  "resumed" if flags.session_present else "new")
-        client.subscribe([(topic, 1) for topic in self.push_topics])
+        client.subscribe([(topic, 1) for topic in (*self.push_topics, self.chunk_topics)])
         self._publish_status()
         self._publish_heartbeat()
         self._post("upstream", "connected")
@@ -304,6 +322,15 @@ class UpstreamLink:
 
     def _on_message(self, client: mqtt.Client, userdata: Any,
                     message: mqtt.MQTTMessage) -> None:
+        chunks = self.chunk_topics[:-1]
+        if message.topic.startswith(chunks):
+            # handed over at once (the receiver writes it on its own thread); one lost to a
+            # power cut is asked for again, so it is acknowledged now
+            if self._on_chunk is not None:
+                self._on_chunk(message.topic[len(chunks):], bytes(message.payload))
+            if message.qos:
+                client.ack(message.mid, message.qos)
+            return
         if message.qos == 0:  # nothing to acknowledge; still checked like any push
             self._post("upstream", "push", bytes(message.payload), message.topic, None)
         else:

@@ -11,6 +11,13 @@ pushes waiting in the inbox and cancels those queued and off air, a bulletin an 
 cut included (what is on air is not cut). Receipts wait in the outbox until the broker
 acknowledges them; `aired`, `missed`, `cancelled` and the other final ones come from the
 as-run log.
+
+A push that carries recorded audio (files.py) whose files the station does not have yet
+is taken as far as `received` and waits, its message kept, while the receiver
+(receiving.py) fetches them; once every file is here and whole, it goes on exactly as a
+push without files would, its time and playlist checked again then. A push whose files
+do not arrive before it expires is answered `missed`; one whose file cannot come right
+`rejected`; neither airs any of it.
 """
 
 from __future__ import annotations
@@ -42,18 +49,21 @@ from broadcaster.upstream.decisions import (
 from broadcaster.upstream.envelope import (
     MAX_BYTES,
     REVOKE,
+    SLOT,
     Envelope,
     Refused,
     TrustedKeys,
     open_envelope,
     revocation_of,
 )
-from broadcaster.upstream.records import UpstreamRecords, as_run_data
+from broadcaster.upstream.files import FileManifest, FilesRefused, read_manifests
+from broadcaster.upstream.records import Receiving, UpstreamRecords, as_run_data
 
 if TYPE_CHECKING:
     from broadcaster.config import Config
     from broadcaster.status import LiveStatus
     from broadcaster.upstream.link import UpstreamLink
+    from broadcaster.upstream.receiving import FileReceiver
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +73,17 @@ MSG_KEYS_UNUSABLE = N_("trusted_keys unusable ({reason}); every push is refused"
 MSG_INBOX_WAITING = N_("; inbox: {count} waiting")
 MSG_NOT_STARTED = N_("NOT started: {problem}")
 MSG_NOT_CONFIGURED = N_("not configured")
+MSG_FILES_LATE = N_("its recorded audio did not arrive before it expired ({got} of {total} "
+                    "chunks here)")
+MSG_RECEIVING = N_("; {count} push(es) waiting for their recorded audio: {got} of {total} "
+                   "chunks here")
 
 
 @dataclass(frozen=True)
 class Taken:
     """What became of one push: `action` is inbox, schedule, air or refused (or revoke, a
-    revocation taken: `cancelled` are the queue ids of its keys' pushes it cancelled)."""
+    revocation taken: `cancelled` are the queue ids of its keys' pushes it cancelled; or
+    receiving, a push waiting for its files)."""
 
     action: str
     message_id: str | None
@@ -101,20 +116,52 @@ def authenticate(raw: bytes, *, keys: TrustedKeys, station_id: str,
 
 
 def examine(envelope: Envelope, now: datetime, *, audio_dir: Path, max_text_chars: int,
-            clock_trusted: bool = True) -> tuple[Playlist, Decision]:
+            clock_trusted: bool = True,
+            provided: dict[str, Path] | None = None) -> tuple[Playlist, Decision]:
     """The remaining checks of an authentic push — its times, its playlist (SPEC §5) —
     and what to do with it. Raises Refused; the reason for a bad playlist is the
-    playlist's own `payload:line: message`."""
+    playlist's own `payload:line: message`. `provided`: the push's files (name → where
+    the station keeps them), see `push_files`."""
     from broadcaster.playlist import PlaylistError, parse_playlist
 
     check_time(envelope, now, clock_trusted=clock_trusted)
     try:
         playlist = parse_playlist(envelope.playlist_text(), PAYLOAD_NAME, audio_dir,
-                                  max_text_chars=max_text_chars)
+                                  max_text_chars=max_text_chars, provided=provided)
     except PlaylistError as error:
         raise Refused(_(MSG_BAD_PLAYLIST).format(problem=error), envelope.id,
                       envelope.key_id) from None
     return playlist, decide_push(envelope, playlist, now)
+
+
+NO_LIMIT = 2**62  # a kept push's files were held to the limit when it came
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A push waiting for its files, as kept: its row, its message, its files."""
+
+    row: Receiving
+    envelope: Envelope
+    manifests: tuple[FileManifest, ...]
+    provided: dict[str, Path]
+
+
+def push_files(envelope: Envelope, audio_dir: Path,
+               max_bytes: int) -> tuple[tuple[FileManifest, ...], dict[str, Path]]:
+    """The files an authentic push carries and where the station keeps each (in
+    queued_audio's folder, by content). Raises Refused for a bad file list or files over
+    `max_bytes` together."""
+    from broadcaster.queued_audio import folder
+
+    if envelope.files is None:
+        return (), {}
+    try:
+        manifests = read_manifests(envelope.files, max_bytes=max_bytes)
+    except FilesRefused as refusal:
+        raise Refused(str(refusal), envelope.id, envelope.key_id) from None
+    into = folder(audio_dir)
+    return manifests, {manifest.name: into / manifest.stored_name for manifest in manifests}
 
 
 class Upstream:
@@ -139,6 +186,8 @@ class Upstream:
                 reason=exc)
             log.error("%s", self._keys_problem)
         self._last_aired: dict[str, Any] | None = None
+        self.files: FileReceiver | None = None
+        self._next_expiry = self._receiving_expiry()
 
     @property
     def configured(self) -> bool:
@@ -162,15 +211,27 @@ class Upstream:
             self._link_problem = str(exc)
             log.error("upstream link not started: %s", exc)
             return
+        from broadcaster.queued_audio import folder
+        from broadcaster.upstream.receiving import FileReceiver
+
+        self.files = FileReceiver(folder(self.config.audio_dir), self.station_id,
+                                  ask=lambda need: self.link is not None and self.link.ask(need),
+                                  post=post)
         self.link = UpstreamLink(settings, self.station_id, post,
                                  name=self.config.station.name,
-                                 heartbeat_s=heartbeat_s or HEARTBEAT_S)
+                                 heartbeat_s=heartbeat_s or HEARTBEAT_S,
+                                 on_chunk=self.files.chunk)
+        self.files.start()
+        self._fetch_waiting()
         self.link.start()
 
     def close(self) -> None:
         if self.link is not None:
             self.link.stop()
             self.link = None
+        if self.files is not None:
+            self.files.stop()
+            self.files = None
 
     # --- messages from the link -----------------------------------------------------------
 
@@ -188,6 +249,16 @@ class Upstream:
             self.flush()
             return taken.queue_id is not None or bool(taken.cancelled)
         if kind == "connected":
+            if self.files is not None:
+                self.files.connected()
+            self.flush()
+        if kind == "file_done":
+            changed = self._files_arrived(now)
+            self.flush()
+            return changed
+        if kind in ("file_failed", "chunk_refused"):
+            self._file_trouble(message[1], message[-1], now,
+                               index=message[2] if kind == "chunk_refused" else None)
             self.flush()
         return False
 
@@ -203,18 +274,37 @@ class Upstream:
                                     history=records.history, revoked=records.revoked)
             if envelope.kind == REVOKE:
                 return self._revoke(envelope, raw, now, topic, clock_trusted=trusted)
+            manifests, provided = push_files(envelope, self.config.audio_dir,
+                                             self.config.district.max_push_mb * 1_000_000)
+            if envelope.kind == SLOT:
+                raise Refused("slot orders: not wired yet", envelope.id, envelope.key_id)
             playlist, decision = examine(envelope, now, audio_dir=self.config.audio_dir,
                                          max_text_chars=self.config.tts.max_chars,
-                                         clock_trusted=trusted)
+                                         clock_trusted=trusted, provided=provided)
         except Refused as refusal:
             self._refuse(refusal, raw, envelope, stamp, topic)
             return Taken("refused", refusal.message_id, reason=refusal.reason)
+        missing = [manifest for manifest in manifests
+                   if not provided[manifest.name].exists()]
+        if missing:
+            return self._receive(envelope, raw, playlist, decision, missing, stamp)
+        return self._admit(envelope, playlist, decision, stamp, first=True)
+
+    def _admit(self, envelope: Envelope, playlist: Playlist, decision: Decision,
+               stamp: float, *, first: bool) -> Taken:
+        """Into the inbox or the queue, `accepted` for the latter, in one transaction; with
+        `first`, the push is marked seen and `received` too (else that was done when it
+        came and it waited for its files: it leaves that list in the same transaction)."""
+        records = self.records
         queue_id = inbox_id = None
         with records.store.transaction() as db:
-            records.mark_seen(db, message_id=envelope.id, key_id=envelope.key_id,
-                              seq=envelope.seq, digest=envelope.digest, now=stamp)
-            records.add_receipt(db, envelope.id, "received", stamp, level=decision.level.value,
-                                title=playlist.title)
+            if first:
+                records.mark_seen(db, message_id=envelope.id, key_id=envelope.key_id,
+                                  seq=envelope.seq, digest=envelope.digest, now=stamp)
+                records.add_receipt(db, envelope.id, "received", stamp,
+                                    level=decision.level.value, title=playlist.title)
+            elif not records.done_receiving(db, envelope.id):
+                return Taken("refused", envelope.id, reason="no longer waiting")
             if decision.action == "inbox":
                 inbox_id = records.add_to_inbox(
                     db, message_id=envelope.id, key_id=envelope.key_id,
@@ -230,6 +320,137 @@ class Upstream:
         log.info("upstream push %s (%s) %s: %s", envelope.id, decision.level.value,
                  decision.action, playlist.title)
         return Taken(decision.action, envelope.id, queue_id=queue_id, inbox_id=inbox_id)
+
+    # --- pushes waiting for their files ------------------------------------------------------
+
+    def _receive(self, envelope: Envelope, raw: bytes, playlist: Playlist, decision: Decision,
+                 missing: list[FileManifest], stamp: float) -> Taken:
+        """Seen, `received` (with what is still to come), kept until its files are here."""
+        records = self.records
+        with records.store.transaction() as db:
+            records.mark_seen(db, message_id=envelope.id, key_id=envelope.key_id,
+                              seq=envelope.seq, digest=envelope.digest, now=stamp)
+            records.add_receipt(db, envelope.id, "received", stamp, level=decision.level.value,
+                                title=playlist.title,
+                                files={"missing": len(missing),
+                                       "bytes": sum(manifest.size for manifest in missing)})
+            records.add_receiving(db, message_id=envelope.id, key_id=envelope.key_id, raw=raw,
+                                  now=stamp, expires_at=envelope.expires.timestamp())
+        self._next_expiry = self._receiving_expiry()
+        if self.files is not None:
+            for manifest in missing:
+                self.files.expect(manifest)
+        log.info("upstream push %s (%s) waits for %d file(s), %d bytes: %s", envelope.id,
+                 decision.level.value, len(missing), sum(m.size for m in missing),
+                 playlist.title)
+        return Taken("receiving", envelope.id)
+
+    def _waiting_for_files(self) -> list[Waiting]:
+        """The pushes waiting for their files, read again from the messages kept."""
+        waiting = []
+        for row in self.records.receiving():
+            try:
+                envelope = open_envelope(row.envelope, MAX_BYTES)
+                manifests, provided = push_files(envelope, self.config.audio_dir, NO_LIMIT)
+            except Refused:
+                continue  # it passed these checks when it came
+            waiting.append(Waiting(row, envelope, manifests, provided))
+        return waiting
+
+    def _fetch_waiting(self) -> None:
+        """At start: fetch the files of pushes still waiting; let go of half-received
+        files no push needs any more."""
+        from broadcaster.queued_audio import folder
+
+        wanted: set[str] = set()
+        for push in self._waiting_for_files():
+            for manifest in push.manifests:
+                wanted.add(manifest.sha256)
+                if self.files is not None and not push.provided[manifest.name].exists():
+                    self.files.expect(manifest)
+        into = folder(self.config.audio_dir)
+        if into.is_dir():
+            for path in into.glob(".*.incoming"):
+                if path.name[1:65] not in wanted:
+                    path.unlink(missing_ok=True)
+                    path.with_name(path.name.replace(".incoming", ".have")).unlink(
+                        missing_ok=True)
+
+    def _files_arrived(self, now: datetime) -> bool:
+        """A file is here: the pushes that now have all theirs go on. True when the queue
+        changed."""
+        changed = False
+        trusted = self._clock_trusted() is not False
+        for push in self._waiting_for_files():
+            if not all(path.exists() for path in push.provided.values()):
+                continue
+            try:
+                playlist, decision = examine(push.envelope, now,
+                                             audio_dir=self.config.audio_dir,
+                                             max_text_chars=self.config.tts.max_chars,
+                                             clock_trusted=trusted, provided=push.provided)
+            except Refused as refusal:
+                self._give_up(push.row, "rejected", refusal.reason, now.timestamp())
+                continue
+            taken = self._admit(push.envelope, playlist, decision, now.timestamp(),
+                                first=False)
+            changed = changed or taken.queue_id is not None
+        self._next_expiry = self._receiving_expiry()
+        return changed
+
+    def _file_trouble(self, sha: str, reason: str, now: datetime, *,
+                      index: int | None) -> None:
+        """A chunk refused (recorded, `rejected` naming the chunk: it is asked for again)
+        or a file that cannot come right (its pushes `rejected`)."""
+        stamp = now.timestamp()
+        for push in self._waiting_for_files():
+            if not any(manifest.sha256 == sha for manifest in push.manifests):
+                continue
+            if index is None:
+                self._give_up(push.row, "rejected", reason, stamp)
+                continue
+            with self.records.store.transaction() as db:
+                self.records.refuse(db, reason=reason, message_id=push.row.message_id,
+                                    key_id=push.row.key_id, size=0, topic=None, now=stamp,
+                                    chunk={"sha256": sha, "index": index})
+        self._next_expiry = self._receiving_expiry()
+
+    def _give_up(self, row: Receiving, kind: str, reason: str, stamp: float) -> None:
+        """A push waiting for its files will not air: `kind` (rejected, missed) goes
+        upstream; files only it needed are let go."""
+        with self.records.store.transaction() as db:
+            if not self.records.done_receiving(db, row.message_id):
+                return
+            self.records.add_receipt(db, row.message_id, kind, stamp, reason=reason)
+        log.warning("upstream push %s will not air: %s", row.message_id, reason)
+        self._let_go_of_files()
+
+    def _let_go_of_files(self) -> None:
+        """Stop fetching files no waiting push names any more."""
+        if self.files is None:
+            return
+        wanted = {manifest.sha256 for push in self._waiting_for_files()
+                  for manifest in push.manifests}
+        for sha in set(self.files.arriving()) - wanted:
+            self.files.forget(sha)
+
+    def _receiving_expiry(self) -> float | None:
+        rows = self.records.store.query("SELECT min(expires_at) FROM upstream_receiving")
+        return float(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def _expire_receiving(self, now: datetime) -> None:
+        stamp = now.timestamp()
+        arriving = self.files.arriving() if self.files is not None else {}
+        for push in self._waiting_for_files():
+            if push.row.expires_at > stamp:
+                continue
+            got = total = 0
+            for manifest in push.manifests:
+                here, count = arriving.get(manifest.sha256, (0, len(manifest.chunks)))
+                got, total = got + here, total + count
+            self._give_up(push.row, "missed", _(MSG_FILES_LATE).format(got=got, total=total),
+                          stamp)
+        self._next_expiry = self._receiving_expiry()
 
     def _revoke(self, envelope: Envelope, raw: bytes, now: datetime, topic: str | None, *,
                 clock_trusted: bool) -> Taken:
@@ -260,6 +481,8 @@ class Upstream:
                                 revoked=list(revocation.keys), newly_revoked=fresh,
                                 cancelled=[entry.reference for entry in cancelled] or None)
         self._release_audio(cancelled)
+        self._let_go_of_files()
+        self._next_expiry = self._receiving_expiry()
         log.warning("upstream revocation %s by key %s: key(s) %s refused from now on (%s)",
                     envelope.id, envelope.key_id, ", ".join(revocation.keys),
                     revocation.reason)
@@ -304,6 +527,8 @@ class Upstream:
         lines = self.records.new_as_run()
         if lines:
             self._report(lines, now)
+        if self._next_expiry is not None and self._next_expiry <= now.timestamp():
+            self._expire_receiving(now)
         if self.link is not None:
             confirmed = self.link.confirmed()
             if confirmed:
@@ -354,6 +579,12 @@ class Upstream:
         waiting = self.records.waiting_count()
         inbox = _(MSG_INBOX_WAITING).format(count=waiting) if waiting else ""
         problem = f"; {self._keys_problem}" if self._keys_problem else ""
+        if self._next_expiry is not None:  # some push waits for its files
+            arriving = self.files.arriving() if self.files is not None else {}
+            inbox += _(MSG_RECEIVING).format(
+                count=len(self.records.receiving()),
+                got=sum(here for here, _total in arriving.values()),
+                total=sum(total for _here, total in arriving.values()))
         if self.link is None:
             state = _(MSG_NOT_STARTED).format(problem=self._link_problem) \
                 if self._link_problem else _(MSG_NOT_CONFIGURED)

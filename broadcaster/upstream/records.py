@@ -11,6 +11,7 @@ Times are UTC epoch seconds.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -97,8 +98,15 @@ CREATE TABLE IF NOT EXISTS upstream_revoked (
     message_id  TEXT NOT NULL,        -- the revocation's envelope
     received_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS upstream_receiving (
+    message_id  TEXT PRIMARY KEY,     -- a push taken whose recorded audio is still arriving
+    key_id      TEXT NOT NULL,
+    envelope    TEXT NOT NULL,        -- the signed message as it came: read again when complete
+    received_at REAL NOT NULL,
+    expires_at  REAL NOT NULL
+);
 """
-_LAST_TABLE = "upstream_revoked"  # present when every table of _SCHEMA is
+_TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", _SCHEMA))
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,17 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class Receiving:
+    """A push waiting for its files: `envelope` is the message as it came."""
+
+    message_id: str
+    key_id: str
+    envelope: bytes
+    received_at: float
+    expires_at: float
+
+
+@dataclass(frozen=True)
 class Receipt:
     """A receipt in the outbox: `body` is published as it is."""
 
@@ -147,7 +166,9 @@ class UpstreamRecords:
     def __init__(self, store: Store, station_id: str) -> None:
         self.store = store
         self.station_id = station_id
-        if not store.query("SELECT 1 FROM sqlite_master WHERE name = ?", (_LAST_TABLE,)):
+        present = {row[0] for row in store.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not present.issuperset(_TABLES):  # a database from before some of them
             with store.transaction() as db:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
@@ -227,22 +248,50 @@ class UpstreamRecords:
                                 " ORDER BY q.id", (key,)).fetchall()
             # what waits off air, a bulletin an emergency cut included: no more of a
             # revoked key's words goes on air (the one on air now ends as it will)
+            arriving = db.execute("SELECT message_id FROM upstream_receiving WHERE key_id = ?",
+                                  (key,)).fetchall()
+            for (arriving_id,) in arriving:  # its files may still come: it never airs now
+                db.execute("DELETE FROM upstream_receiving WHERE message_id = ?",
+                           (arriving_id,))
+                self.add_receipt(db, arriving_id, "rejected", now, reason=why)
             cancelled += self.store.cancel_waiting(
                 db, [row[0] for row in queued], now,
                 _(MSG_KEY_REVOKED_CANCELLED).format(why=why))
         return fresh, cancelled
 
+    # --- pushes waiting for their files ------------------------------------------------------
+
+    @staticmethod
+    def add_receiving(db: sqlite3.Connection, *, message_id: str, key_id: str, raw: bytes,
+                      now: float, expires_at: float) -> None:
+        db.execute("INSERT INTO upstream_receiving VALUES (?,?,?,?,?)",
+                   (message_id, key_id, raw.decode("utf-8"), now, expires_at))
+
+    def receiving(self) -> list[Receiving]:
+        """The pushes whose files are still arriving, oldest first."""
+        rows = self.store.query("SELECT message_id, key_id, envelope, received_at, expires_at"
+                                " FROM upstream_receiving ORDER BY received_at, message_id")
+        return [Receiving(row[0], row[1], str(row[2]).encode("utf-8"), row[3], row[4])
+                for row in rows]
+
+    @staticmethod
+    def done_receiving(db: sqlite3.Connection, message_id: str) -> bool:
+        """Take a push out of the waiting list (inside the caller's transaction); False
+        when it was no longer there (a revocation took it meanwhile)."""
+        return bool(db.execute("DELETE FROM upstream_receiving WHERE message_id = ?",
+                               (message_id,)).rowcount)
+
     # --- refusals --------------------------------------------------------------------------
 
     def refuse(self, db: sqlite3.Connection, *, reason: str, message_id: str | None,
                key_id: str | None, size: int, topic: str | None, now: float,
-               duplicate: bool = False) -> None:
-        """Record a refusal and queue its `rejected` receipt."""
+               duplicate: bool = False, **details: Any) -> None:
+        """Record a refusal and queue its `rejected` receipt (`details` go in it)."""
         db.execute("INSERT INTO upstream_refusals (message_id, key_id, reason, size, topic,"
                    " received_at) VALUES (?,?,?,?,?,?)",
                    (message_id, key_id, reason, size, topic, now))
         extra = {"duplicate": True} if duplicate else {}
-        self.add_receipt(db, message_id, "rejected", now, reason=reason, **extra)
+        self.add_receipt(db, message_id, "rejected", now, reason=reason, **extra, **details)
 
     def refusals(self, since: float | None = None) -> list[Refusal]:
         rows = self.store.query("SELECT * FROM upstream_refusals WHERE received_at >= ?"
@@ -369,6 +418,29 @@ class UpstreamRecords:
     def looked_at(db: sqlite3.Connection, as_run_id: int) -> None:
         db.execute("UPDATE upstream_marks SET value = max(value, ?) WHERE name = 'as_run'",
                    (as_run_id,))
+
+
+def pushes_waiting(store: Store) -> tuple[list[str], list[str]]:
+    """For queued_audio: the playlists (JSON) of pushes waiting in the inbox, and the
+    stored names (`<sha>.<suffix>`) of the files of pushes still receiving them. Empty
+    in a station database without the upstream tables."""
+    from broadcaster.upstream.files import FilesRefused, read_manifests
+
+    tables = {row[0] for row in store.query("SELECT name FROM sqlite_master WHERE name IN"
+                                            " ('upstream_inbox', 'upstream_receiving')")}
+    inbox = [str(row[0]) for row in store.query(
+        "SELECT playlist FROM upstream_inbox WHERE state = 'waiting'")] \
+        if "upstream_inbox" in tables else []
+    names: list[str] = []
+    arriving = store.query("SELECT envelope FROM upstream_receiving") \
+        if "upstream_receiving" in tables else []
+    for (text,) in arriving:
+        try:
+            names += [manifest.stored_name
+                      for manifest in read_manifests(json.loads(text).get("files"))]
+        except (FilesRefused, ValueError, AttributeError):
+            continue  # it was checked when it came: nothing here can be this
+    return inbox, names
 
 
 def as_run_data(line: AsRunEntry) -> dict[str, Any]:

@@ -80,14 +80,17 @@ class District:
     def envelope(self, *, target: str = "all", level: Level = Level.PRIORITY,
                  payload: str | dict[str, Any] = BULLETIN, issued: datetime | None = None,
                  expires: datetime | None = None, seq: int | None = None,
-                 message_id: str | None = None) -> bytes:
+                 message_id: str | None = None,
+                 files: list[dict[str, Any]] | None = None) -> bytes:
+        """A push signed with this district's key; `files`: the manifests (as JSON) of
+        the recorded audio it carries."""
         now = datetime.now(UTC)
         if seq is None:
             self.seq += 1
             seq = self.seq
         return seal(self.key, seq=seq, issued=issued or now,
                     expires=expires or now + timedelta(hours=1), target=target, level=level,
-                    payload=payload, message_id=message_id or str(uuid.uuid4()))
+                    payload=payload, message_id=message_id or str(uuid.uuid4()), files=files)
 
     def revocation(self, keys: list[str], *, reason: str = "khóa bị lộ", target: str = "all",
                    issued: datetime | None = None, expires: datetime | None = None,
