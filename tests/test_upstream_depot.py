@@ -342,6 +342,28 @@ def test_a_collector_restarted_while_serving_serves_again_when_asked(
     assert b"".join(chunks[i] for i in range(len(manifest.chunks))) == data
 
 
+def test_what_district_push_sends_the_collector_serves_on_the_same_machine(
+        tmp_path: Path, broker: AnyBroker, district: District) -> None:  # noqa: F811
+    from broadcaster.upstream.district import push
+
+    desk = Province(tmp_path / "province", broker, district)
+    data = write(desk.config.audio_dir / "ban-tin" / "bao.wav", recording(300_000)).read_bytes()
+    playlist = write(tmp_path / "ghi-am.yaml",
+                     b"title: x\nitems:\n  - file: ban-tin/bao.wav\n")
+    desk.start_collector()
+    station = FakeStation(broker, ONE)
+    try:
+        pushed = push(desk.config, playlist, target=ONE, level=Level.PRIORITY,
+                      key=district.private_path)
+        (manifest,) = pushed.files
+        assert (manifest.name, pushed.files_bytes) == ("ban-tin/bao.wav", 300_000)
+        chunks = station.fetch(manifest)
+    finally:
+        station.close()
+        desk.stop_collector()
+    assert b"".join(chunks[i] for i in range(len(manifest.chunks))) == data
+
+
 # --- the sender: district push --------------------------------------------------------------------
 
 PLAYLIST = """\

@@ -229,20 +229,21 @@ class Depot:
 
     def _serve(self) -> None:
         while True:
-            if self._up and self._turns and len(self._inflight) < self.max_inflight:
-                try:
-                    event = self._events.get_nowait()
-                except queue.Empty:
-                    self._serve_one()
-                    continue
-            else:
-                event = self._events.get()
-            if isinstance(event, _Stop):
-                return
+            event: _Event | None = None
             try:
+                if self._up and self._turns and len(self._inflight) < self.max_inflight:
+                    try:
+                        event = self._events.get_nowait()
+                    except queue.Empty:
+                        self._serve_one()
+                        continue
+                else:
+                    event = self._events.get()
+                if isinstance(event, _Stop):
+                    return
                 self._take(event)
-            except Exception:  # one bad request never ends the serving
-                log.exception("the depot could not take %r", event)
+            except Exception:  # one bad request or chunk never ends the serving
+                log.exception("the file depot could not serve %r", event)
 
     def _take(self, event: _Event) -> None:
         if isinstance(event, _Acknowledged):
