@@ -129,6 +129,17 @@ def test_a_truncated_a_changed_and_a_stray_chunk_are_each_refused(
     assert decode_chunk(encode_chunk(7, b"abc")) == (7, b"abc")
 
 
+def test_a_long_recording_travels_in_bigger_chunks_so_its_hashes_fit_the_envelope() -> None:
+    from broadcaster.upstream.files import chunk_bytes_for
+
+    assert chunk_bytes_for(2_000_000) == 64 * 1024  # a bulletin: 31 chunks
+    assert chunk_bytes_for(8 * 1024 * 1024) == 64 * 1024
+    assert chunk_bytes_for(8 * 1024 * 1024 + 1) == 128 * 1024
+    assert chunk_bytes_for(500_000_000) == 1024 * 1024  # the most a push may carry
+    for size in (10**5, 10**7, 10**8, 5 * 10**8):
+        assert -(-size // chunk_bytes_for(size)) <= max(128, -(-size // (1024 * 1024)))
+
+
 def test_the_station_asks_for_a_window_of_what_is_missing_and_not_on_its_way() -> None:
     assert next_wanted(range(40), window=16) == list(range(16))
     assert next_wanted(range(40), asked=[0, 1, 2], window=16) == list(range(3, 16))
@@ -308,7 +319,7 @@ def test_chunks_that_come_before_their_push_are_kept_a_while_then_dropped(
     moment = [1000.0]
     depot = Depot(recording, manifest)
     depot.hold = True
-    receiver, posted = receive(depot, clock=lambda: moment[0], orphan_s=60.0,
+    receiver, _posted = receive(depot, clock=lambda: moment[0], orphan_s=60.0,
                                orphan_bytes=3 * CHUNK)
     for index in range(5):  # only the last three fit
         receiver.chunk(manifest.sha256, encode_chunk(index, depot.chunks[index]))
@@ -432,7 +443,7 @@ def test_a_second_push_of_the_same_recording_is_queued_at_once(
 
 def test_a_push_whose_files_do_not_come_before_it_expires_is_missed_and_nothing_airs(
         station: Any, manifest: FileManifest) -> None:
-    upstream, district, depot, _posted = station
+    upstream, district, _depot, _posted = station
     now = datetime.now(UTC)
     taken = upstream.take(district.envelope(payload=PLAYLIST, files=[manifest.as_json()],
                                             expires=now + timedelta(minutes=1)), now)

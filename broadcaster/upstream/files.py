@@ -38,6 +38,9 @@ from broadcaster.playlist.audio_files import AUDIO_SUFFIXES, normal_name
 
 CHUNK_BYTES = 64 * 1024  # a 2 MB bulletin is 32 messages; small enough for a 4G burst
 MIN_CHUNK_BYTES, MAX_CHUNK_BYTES = 4 * 1024, 1024 * 1024
+# chunks of a file past which they grow (to MAX_CHUNK_BYTES): the hashes of 16 files of a
+# 500 MB push still fit the 256 KB envelope
+MAX_CHUNKS_AT_BASE = 128
 NEED_WINDOW = 16  # chunks asked at a time: 1 MiB in flight per station at the broker
 MAX_FILES = 16  # files in one push
 MAX_NAME_CHARS = 200
@@ -94,8 +97,19 @@ class FileManifest:
                 "chunk_bytes": self.chunk_bytes, "chunks": list(self.chunks)}
 
 
-def describe(path: Path, name: str, chunk_bytes: int = CHUNK_BYTES) -> FileManifest:
-    """The manifest of the file at `path` (read once, in chunks), to be named `name`."""
+def chunk_bytes_for(size: int) -> int:
+    """CHUNK_BYTES, doubled for a long recording until it has at most MAX_CHUNKS_AT_BASE
+    chunks (at most MAX_CHUNK_BYTES)."""
+    chunk = CHUNK_BYTES
+    while chunk < MAX_CHUNK_BYTES and size > chunk * MAX_CHUNKS_AT_BASE:
+        chunk *= 2
+    return chunk
+
+
+def describe(path: Path, name: str, chunk_bytes: int | None = None) -> FileManifest:
+    """The manifest of the file at `path` (read once, in chunks), to be named `name`;
+    chunks of `chunk_bytes`, else of `chunk_bytes_for` its size."""
+    chunk_bytes = chunk_bytes or chunk_bytes_for(path.stat().st_size)
     whole = hashlib.sha256()
     chunks = []
     size = 0
