@@ -277,66 +277,61 @@ def district_revoke(
 
 # --- slot orders: the province's slot programs at the stations ---------------------------
 
-slot_app = typer.Typer(help=_("Install, replace or remove a slot playlist (a daily or weekly "
-                              "program) at the stations. The stations show it as the "
-                              "province's; their operators cannot change it."),
-                       no_args_is_help=True)
-district_app.add_typer(slot_app, name="slot")
-
-SlotToOption = Annotated[str, typer.Option("--to", help=_("A station id, or 'all'."),
-                                           callback=text_option)]
-SlotExpiresOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
-    help=_("How long stations may still take it (default 14 days, as long as the broker "
-           "keeps an offline station's messages)."), callback=plain_option)]
+MSG_SLOT_CHOOSE = N_("choose install FILE or remove NAME")
+MSG_SLOT_NAME_ONLY_INSTALL = N_("--name goes with install (a removal names the slot itself)")
 
 
-@slot_app.command("install", help=_("Check the slot playlist FILE, sign an order installing "
-                                     "it (or replacing the province's slot of that name) and "
-                                     "publish it. Prints its message id."))
-def slot_install(
-    file: Annotated[Path, typer.Argument(help=_("A slot playlist (YAML with slot:, SPEC §5)."))],
-    to: SlotToOption = "all",
+@district_app.command("slot", help=_(
+    "Install, replace or remove a slot playlist (a daily or weekly program) at the "
+    "stations: `slot install FILE` signs an order installing the slot playlist FILE (or "
+    "replacing the province's slot of that name), `slot remove NAME` one removing the "
+    "province's slot NAME (what it queued and has not started is cancelled). The "
+    "stations show it as the province's; their operators cannot change it. Prints the "
+    "order's message id."))
+def district_slot(
+    action: Annotated[str, typer.Argument(metavar="install|remove",
+                                          help=_("install or remove."),
+                                          callback=plain_option)],
+    what: Annotated[str, typer.Argument(
+        metavar="FILE|NAME", help=_("install: a slot playlist (YAML with slot:, SPEC §5); "
+                                    "remove: the slot's name, as it was installed."),
+        callback=text_option)],
+    to: Annotated[str, typer.Option("--to", help=_("A station id, or 'all'."),
+                                    callback=text_option)] = "all",
     name: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--name", help=_("The slot's name at the stations (default: the file name without "
-                         ".yaml)."), callback=text_option)] = None,
-    expires: SlotExpiresOption = None,
+        "--name", help=_("With install: the slot's name at the stations (default: the file "
+                         "name without .yaml)."), callback=text_option)] = None,
+    expires: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help=_("How long stations may still take it (default 14 days, as long as the broker "
+               "keeps an offline station's messages)."), callback=plain_option)] = None,
     key: KeyOption = None,
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
-    from broadcaster.upstream.slot_orders import install
+    from broadcaster.upstream import slot_orders
 
-    sent = install(load(config), file, target=to, name=name, key=key,
-                   expires=_lifetime(expires))
+    if action not in ("install", "remove"):
+        raise typer.BadParameter(_(MSG_SLOT_CHOOSE), param_hint="ACTION")
+    if action == "remove" and name is not None:
+        raise typer.BadParameter(_(MSG_SLOT_NAME_ONLY_INSTALL), param_hint="--name")
+    station = load(config)
+    if action == "install":
+        sent = slot_orders.install(station, Path(what), target=to, name=name, key=key,
+                                   expires=_lifetime(expires))
+    else:
+        sent = slot_orders.remove(station, what, target=to, key=key,
+                                  expires=_lifetime(expires))
     if as_json:
         print_json(_slot_order_json(sent))
         return
-    typer.echo(_(MSG_SLOT_INSTALL_SENT).format(message_id=sent.message_id, target=to,
-                                               name=sent.name, title=sent.title,
-                                               seq=sent.seq, topic=sent.topic))
-    typer.echo(_(MSG_FOLLOW).format(message_id=sent.message_id))
-
-
-@slot_app.command("remove", help=_("Sign an order removing the province's slot NAME and "
-                                    "publish it: what it queued and has not started is "
-                                    "cancelled. Prints its message id."))
-def slot_remove(
-    name: Annotated[str, typer.Argument(metavar="NAME", callback=text_option,
-                                        help=_("The slot's name, as it was installed."))],
-    to: SlotToOption = "all",
-    expires: SlotExpiresOption = None,
-    key: KeyOption = None,
-    as_json: JsonOption = False,
-    config: ConfigOption = None,
-) -> None:
-    from broadcaster.upstream.slot_orders import remove
-
-    sent = remove(load(config), name, target=to, key=key, expires=_lifetime(expires))
-    if as_json:
-        print_json(_slot_order_json(sent))
-        return
-    typer.echo(_(MSG_SLOT_REMOVE_SENT).format(message_id=sent.message_id, target=to,
-                                              name=sent.name, seq=sent.seq, topic=sent.topic))
+    if action == "install":
+        typer.echo(_(MSG_SLOT_INSTALL_SENT).format(message_id=sent.message_id, target=to,
+                                                   name=sent.name, title=sent.title,
+                                                   seq=sent.seq, topic=sent.topic))
+    else:
+        typer.echo(_(MSG_SLOT_REMOVE_SENT).format(message_id=sent.message_id, target=to,
+                                                  name=sent.name, seq=sent.seq,
+                                                  topic=sent.topic))
     typer.echo(_(MSG_FOLLOW).format(message_id=sent.message_id))
 
 

@@ -489,6 +489,9 @@ def test_the_province_is_told_what_is_wrong_before_anything_is_signed(tmp_path: 
               "slot name 'thời sự': use 1 to 64 letters, digits, - or _ (give one with --name)")
     _one_line(desk.cli("province", "slot", "remove", "vov", "--to", "xa.tan"),
               "--to 'xa.tan': give a station id (letters, digits, - and _) or 'all'")
+    for usage in (("replace", "vov"), ("remove", "vov", "--name", "khac")):
+        wrong = desk.cli("province", "slot", *usage)
+        assert wrong.returncode == 2, wrong.stderr
     assert not key.with_name(key.name + ".seq").exists()  # no sequence number spent
 
 
