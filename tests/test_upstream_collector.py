@@ -13,7 +13,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,121 +21,40 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from broadcaster.config import Config, load_config
+from broadcaster.config import load_config
 from broadcaster.model import Level, OperatorError, Outcome
 from broadcaster.store import Store
 from broadcaster.upstream.collector import (
     MAX_MESSAGE_BYTES,
     Collector,
-    CollectorClient,
     CollectorKeys,
     collector_keys,
     open_collector,
 )
 from broadcaster.upstream.collector_db import CollectorDB, collector_db_path
-from broadcaster.upstream.collector_report import PushReport, report, station_states
-from broadcaster.upstream.district import push, settings_of
+from broadcaster.upstream.collector_report import report, station_states
 from broadcaster.upstream.pushes import Upstream
 from tests.support.broker import (  # noqa: F401  # the fixtures
     AnyBroker,
     any_broker,
     rabbitmq_node,
 )
-from tests.support.upstream import BULLETIN, PREFIX, District, LinkStation, station_config
+from tests.support.upstream import (
+    BULLETIN,
+    PREFIX,
+    District,
+    LinkStation,
+    Province,
+    collector_state,
+    online_station,
+    station_config,
+)
 from tests.support.waiting import wait_until
 
 ONE, TWO, SILENT = "tan-phong", "an-binh", "ben-canh"
 
 
 # --- the province's side -------------------------------------------------------------------------
-
-class Province:
-    """The province's machine: a config naming the broker, the district key, a collector
-    (on a thread of this process, as `district collect` runs it) and the CLI."""
-
-    def __init__(self, root: Path, broker: AnyBroker,
-                 district: District) -> None:
-        self.root = root
-        self.district = district
-        self.config_file = station_config(root, "tinh", broker.url, [district.public_path])
-        self.config: Config = load_config(self.config_file)
-        self.bulletin = root / "bulletin.yaml"
-        self.bulletin.write_text(BULLETIN, encoding="utf-8")
-        self._client: CollectorClient | None = None
-        self._thread: threading.Thread | None = None
-        self._failed: BaseException | None = None
-
-    @property
-    def db_path(self) -> Path:
-        return collector_db_path(self.config)
-
-    def start_collector(self) -> None:
-        ready = threading.Event()
-
-        def run() -> None:  # the database belongs to the thread that runs the collector
-            settings = settings_of(self.config)
-            collector = open_collector(self.db_path, settings.prefix,
-                                       collector_keys(self.config))
-            self._client = CollectorClient(settings, collector, "collector-test")
-            ready.set()
-            try:
-                self._client.run()
-            except BaseException as exc:
-                self._failed = exc
-                raise
-            finally:
-                collector.db.close()
-
-        self._thread = threading.Thread(target=run, name="collector", daemon=True)
-        self._thread.start()
-        assert ready.wait(10)
-        assert self._client is not None
-        assert self._client.subscribed.wait(10), "the collector did not subscribe"
-
-    def stop_collector(self) -> None:
-        if self._client is not None and self._thread is not None:
-            self._client.stop()
-            self._thread.join(10)
-            assert not self._thread.is_alive()
-        self._client = self._thread = None
-        if self._failed is not None:
-            raise AssertionError(f"the collector failed: {self._failed!r}")
-
-    @property
-    def collecting(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def push(self, target: str = "all", level: Level = Level.PRIORITY,
-             key: Path | None = None) -> str:
-        return push(self.config, self.bulletin, target=target, level=level,
-                    key=key or self.district.private_path).message_id
-
-    def report(self, message_id: str) -> PushReport:
-        db = CollectorDB(self.db_path)
-        try:
-            return report(db, message_id)
-        finally:
-            db.close()
-
-    def answers(self, message_id: str) -> dict[str, str]:
-        if not self.db_path.exists():
-            return {}
-        try:
-            found = self.report(message_id)
-        except Exception:  # not there yet: the push may still be on its way
-            return {}
-        return {answer.station: answer.answer for answer in found.stations}
-
-    def wait_answers(self, message_id: str, expected: dict[str, str],
-                     timeout: float = 20.0) -> None:
-        wait_until(lambda: self.answers(message_id) == expected,
-                   f"answers {expected} (last: {self.answers(message_id)})", timeout)
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "broadcaster", "district", *args,
-                               "--config", str(self.config_file)],
-                              capture_output=True, text=True, timeout=60, check=False)
-
 
 @pytest.fixture
 def broker(any_broker: AnyBroker) -> AnyBroker:  # noqa: F811
@@ -157,21 +75,6 @@ def province(tmp_path: Path, broker: AnyBroker,
     desk.start_collector()
     yield desk
     desk.stop_collector()
-
-
-def online_station(root: Path, name: str, broker: AnyBroker, district: District,
-                   province: Province) -> LinkStation:
-    station = LinkStation(root / name, name, broker, [district.public_path]).start()
-    wait_until(lambda: _state(province, name) == "online", f"{name} online at the collector")
-    return station
-
-
-def _state(province: Province, name: str) -> str | None:
-    db = CollectorDB(province.db_path)
-    try:
-        return {s.station: s.state for s in station_states(db)}.get(name)
-    finally:
-        db.close()
 
 
 def air_everything(store: Store, upstream: Upstream) -> int:
@@ -211,7 +114,7 @@ def test_two_stations_air_a_push_and_the_report_shows_them_and_the_one_that_neve
     two = online_station(tmp_path, TWO, broker, district, province)
     silent = online_station(tmp_path, SILENT, broker, district, province)
     silent.stop()  # heard from once, then off for the rest of the day
-    wait_until(lambda: _state(province, SILENT) == "offline", "the silent station offline")
+    wait_until(lambda: collector_state(province, SILENT) == "offline", "the silent station offline")
     pushed = province.cli("push", str(province.bulletin), "--to", "all", "--level",
                           "priority", "--key", str(district.private_path))
     out = ok(pushed)
@@ -371,7 +274,8 @@ def test_offline_since_is_when_the_link_died_not_a_heartbeat_before(
     sock = client.socket()
     assert sock is not None
     sock.close()
-    wait_until(lambda: _state(province, ONE) == "offline", "the last will at the collector")
+    wait_until(lambda: collector_state(province, ONE) == "offline",
+               "the last will at the collector")
     noticed = time.time()
     db = CollectorDB(province.db_path)
     try:
@@ -422,7 +326,7 @@ def test_garbage_on_the_topics_is_skipped_and_the_collector_goes_on(
     station.stop()
     assert province.collecting
     # "exploded" changed nothing; the clean stop after it did
-    wait_until(lambda: _state(province, ONE) == "offline", "the station's stop collected")
+    wait_until(lambda: collector_state(province, ONE) == "offline", "the station's stop collected")
     with sqlite3.connect(province.db_path) as db:
         assert db.execute("SELECT count(*) FROM receipts WHERE station != ?",
                           (ONE,)).fetchone() == (0,)

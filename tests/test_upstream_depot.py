@@ -33,9 +33,8 @@ from tests.support.broker import (  # noqa: F401  # the fixtures
     broker,
     rabbitmq_node,
 )
-from tests.support.upstream import PREFIX, District, station_config
+from tests.support.upstream import PREFIX, District, Province, station_config
 from tests.support.waiting import wait_until
-from tests.test_upstream_collector import Province
 
 ONE, TWO = "tan-phong", "an-binh"
 SMALL = files.MIN_CHUNK_BYTES  # many chunks from a small file

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import queue
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -26,10 +28,15 @@ from broadcaster.config import Config, load_config
 from broadcaster.model import Level
 from broadcaster.status import LiveStatus
 from broadcaster.store import Store
+from broadcaster.upstream.collector import CollectorClient, collector_keys, open_collector
+from broadcaster.upstream.collector_db import CollectorDB, collector_db_path
+from broadcaster.upstream.collector_report import PushReport, report, station_states
+from broadcaster.upstream.district import push, settings_of
 from broadcaster.upstream.envelope import load_private_key, seal, seal_revocation, write_keypair
 from broadcaster.upstream.link import BrokerSettings
 from broadcaster.upstream.pushes import Upstream
 from tests.support.broker import AnyBroker
+from tests.support.waiting import wait_until
 
 T = TypeVar("T")
 PREFIX = "test"
@@ -266,3 +273,107 @@ def stop_left_running() -> None:
     """Stop every LinkStation a test started and did not stop."""
     for station in list(LinkStation.running):
         station.stop()
+
+
+class Province:
+    """The province's machine: a config naming the broker, the district key, a collector
+    (on a thread of this process, as `district collect` runs it) and the CLI."""
+
+    def __init__(self, root: Path, broker: AnyBroker,
+                 district: District) -> None:
+        self.root = root
+        self.district = district
+        self.config_file = station_config(root, "tinh", broker.url, [district.public_path])
+        self.config: Config = load_config(self.config_file)
+        self.bulletin = root / "bulletin.yaml"
+        self.bulletin.write_text(BULLETIN, encoding="utf-8")
+        self._client: CollectorClient | None = None
+        self._thread: threading.Thread | None = None
+        self._failed: BaseException | None = None
+
+    @property
+    def db_path(self) -> Path:
+        return collector_db_path(self.config)
+
+    def start_collector(self) -> None:
+        ready = threading.Event()
+
+        def run() -> None:  # the database belongs to the thread that runs the collector
+            settings = settings_of(self.config)
+            collector = open_collector(self.db_path, settings.prefix,
+                                       collector_keys(self.config))
+            self._client = CollectorClient(settings, collector, "collector-test")
+            ready.set()
+            try:
+                self._client.run()
+            except BaseException as exc:
+                self._failed = exc
+                raise
+            finally:
+                collector.db.close()
+
+        self._thread = threading.Thread(target=run, name="collector", daemon=True)
+        self._thread.start()
+        assert ready.wait(10)
+        assert self._client is not None
+        assert self._client.subscribed.wait(10), "the collector did not subscribe"
+
+    def stop_collector(self) -> None:
+        if self._client is not None and self._thread is not None:
+            self._client.stop()
+            self._thread.join(10)
+            assert not self._thread.is_alive()
+        self._client = self._thread = None
+        if self._failed is not None:
+            raise AssertionError(f"the collector failed: {self._failed!r}")
+
+    @property
+    def collecting(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def push(self, target: str = "all", level: Level = Level.PRIORITY,
+             key: Path | None = None) -> str:
+        return push(self.config, self.bulletin, target=target, level=level,
+                    key=key or self.district.private_path).message_id
+
+    def report(self, message_id: str) -> PushReport:
+        db = CollectorDB(self.db_path)
+        try:
+            return report(db, message_id)
+        finally:
+            db.close()
+
+    def answers(self, message_id: str) -> dict[str, str]:
+        if not self.db_path.exists():
+            return {}
+        try:
+            found = self.report(message_id)
+        except Exception:  # not there yet: the push may still be on its way
+            return {}
+        return {answer.station: answer.answer for answer in found.stations}
+
+    def wait_answers(self, message_id: str, expected: dict[str, str],
+                     timeout: float = 20.0) -> None:
+        wait_until(lambda: self.answers(message_id) == expected,
+                   f"answers {expected} (last: {self.answers(message_id)})", timeout)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "broadcaster", "district", *args,
+                               "--config", str(self.config_file)],
+                              capture_output=True, text=True, timeout=60, check=False)
+
+
+def online_station(root: Path, name: str, broker: AnyBroker, district: District,
+                   province: Province) -> LinkStation:
+    station = LinkStation(root / name, name, broker, [district.public_path]).start()
+    wait_until(lambda: collector_state(province, name) == "online",
+               f"{name} online at the collector")
+    return station
+
+
+def collector_state(province: Province, name: str) -> str | None:
+    db = CollectorDB(province.db_path)
+    try:
+        return {s.station: s.state for s in station_states(db)}.get(name)
+    finally:
+        db.close()
