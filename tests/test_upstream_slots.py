@@ -406,8 +406,6 @@ def test_the_operator_cannot_change_or_remove_a_province_slot(here: ProvinceStat
     assert here.station.cli("playlist", "apply", str(elsewhere)).returncode == 0
 
 
-@pytest.mark.skip(reason="needs records.new_as_run to pass a slot occurrence's reference "
-                         "(lead: see the report)")
 def test_a_province_slot_that_airs_answers_its_order_aired(here: ProvinceStation) -> None:
     raw = slot_order(here.province, name="vov", playlist=weekly(*_open_window()))
     message_id = json.loads(raw)["id"]
@@ -495,7 +493,6 @@ def test_the_province_is_told_what_is_wrong_before_anything_is_signed(tmp_path: 
     assert not key.with_name(key.name + ".seq").exists()  # no sequence number spent
 
 
-@pytest.mark.skip(reason="needs pushes.take wiring by lead")
 def test_a_slot_order_sent_with_the_cli_is_installed_over_mosquitto(
         tmp_path: Path, broker: Broker) -> None:  # noqa: F811
     from tests.support.upstream import LinkStation, Listener

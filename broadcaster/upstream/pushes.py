@@ -58,6 +58,7 @@ from broadcaster.upstream.envelope import (
 )
 from broadcaster.upstream.files import FileManifest, FilesRefused, read_manifests
 from broadcaster.upstream.records import Receiving, UpstreamRecords, as_run_data
+from broadcaster.upstream.slots import SlotOrder, read_slot_order, take_slot_order
 
 if TYPE_CHECKING:
     from broadcaster.config import Config
@@ -247,7 +248,9 @@ class Upstream:
                 if mid is not None and self.link is not None:
                     self.link.ack(mid)  # recorded either way: the broker may let it go
             self.flush()
-            return taken.queue_id is not None or bool(taken.cancelled)
+            # a slot order changed the slots: the daemon looks again (its own writes do not
+            # move the database's data_version)
+            return taken.queue_id is not None or bool(taken.cancelled) or taken.action == SLOT
         if kind == "connected":
             if self.files is not None:
                 self.files.connected()
@@ -276,19 +279,46 @@ class Upstream:
                 return self._revoke(envelope, raw, now, topic, clock_trusted=trusted)
             manifests, provided = push_files(envelope, self.config.audio_dir,
                                              self.config.district.max_push_mb * 1_000_000)
+            missing = [manifest for manifest in manifests
+                       if not provided[manifest.name].exists()]
             if envelope.kind == SLOT:
-                raise Refused("slot orders: not wired yet", envelope.id, envelope.key_id)
+                order = read_slot_order(envelope, now, audio_dir=self.config.audio_dir,
+                                        max_text_chars=self.config.tts.max_chars,
+                                        clock_trusted=trusted, provided=provided)
+                if missing:
+                    return self._receive(envelope, raw, missing, stamp, title=order.name)
+                return self._slot(envelope, order, raw, now, topic, first=True)
             playlist, decision = examine(envelope, now, audio_dir=self.config.audio_dir,
                                          max_text_chars=self.config.tts.max_chars,
                                          clock_trusted=trusted, provided=provided)
         except Refused as refusal:
             self._refuse(refusal, raw, envelope, stamp, topic)
             return Taken("refused", refusal.message_id, reason=refusal.reason)
-        missing = [manifest for manifest in manifests
-                   if not provided[manifest.name].exists()]
         if missing:
-            return self._receive(envelope, raw, playlist, decision, missing, stamp)
+            return self._receive(envelope, raw, missing, stamp, title=playlist.title,
+                                 level=decision.level.value)
         return self._admit(envelope, playlist, decision, stamp, first=True)
+
+    def _slot(self, envelope: Envelope, order: SlotOrder, raw: bytes, now: datetime,
+              topic: str | None, *, first: bool) -> Taken:
+        """An authentic, new slot order, checked against the station's slot of that name
+        and done in one transaction (slots.py); else refused, recorded, `rejected`.
+        Without `first` it waited for its files and leaves that list in the same
+        transaction."""
+        try:
+            with self.records.store.transaction() as db:
+                if not first and not self.records.done_receiving(db, envelope.id):
+                    return Taken("refused", envelope.id, reason="no longer waiting")
+                taken = take_slot_order(self.records, db, envelope, order, now, first=first)
+        except Refused as refusal:
+            if first:
+                self._refuse(refusal, raw, envelope, now.timestamp(), topic)
+            else:
+                self._give_up_on(envelope.id, "rejected", refusal.reason, now.timestamp())
+            return Taken("refused", refusal.message_id, reason=refusal.reason)
+        self._release_audio(list(taken.cancelled))
+        log.info("upstream slot order %s: %s slot %s", envelope.id, taken.action, taken.name)
+        return Taken(SLOT, envelope.id, cancelled=tuple(entry.id for entry in taken.cancelled))
 
     def _admit(self, envelope: Envelope, playlist: Playlist, decision: Decision,
                stamp: float, *, first: bool) -> Taken:
@@ -323,15 +353,14 @@ class Upstream:
 
     # --- pushes waiting for their files ------------------------------------------------------
 
-    def _receive(self, envelope: Envelope, raw: bytes, playlist: Playlist, decision: Decision,
-                 missing: list[FileManifest], stamp: float) -> Taken:
+    def _receive(self, envelope: Envelope, raw: bytes, missing: list[FileManifest],
+                 stamp: float, *, title: str, level: str | None = None) -> Taken:
         """Seen, `received` (with what is still to come), kept until its files are here."""
         records = self.records
         with records.store.transaction() as db:
             records.mark_seen(db, message_id=envelope.id, key_id=envelope.key_id,
                               seq=envelope.seq, digest=envelope.digest, now=stamp)
-            records.add_receipt(db, envelope.id, "received", stamp, level=decision.level.value,
-                                title=playlist.title,
+            records.add_receipt(db, envelope.id, "received", stamp, level=level, title=title,
                                 files={"missing": len(missing),
                                        "bytes": sum(manifest.size for manifest in missing)})
             records.add_receiving(db, message_id=envelope.id, key_id=envelope.key_id, raw=raw,
@@ -340,9 +369,8 @@ class Upstream:
         if self.files is not None:
             for manifest in missing:
                 self.files.expect(manifest)
-        log.info("upstream push %s (%s) waits for %d file(s), %d bytes: %s", envelope.id,
-                 decision.level.value, len(missing), sum(m.size for m in missing),
-                 playlist.title)
+        log.info("upstream %s %s waits for %d file(s), %d bytes: %s", envelope.kind,
+                 envelope.id, len(missing), sum(m.size for m in missing), title)
         return Taken("receiving", envelope.id)
 
     def _waiting_for_files(self) -> list[Waiting]:
@@ -384,6 +412,19 @@ class Upstream:
         for push in self._waiting_for_files():
             if not all(path.exists() for path in push.provided.values()):
                 continue
+            if push.envelope.kind == SLOT:
+                try:
+                    order = read_slot_order(push.envelope, now,
+                                            audio_dir=self.config.audio_dir,
+                                            max_text_chars=self.config.tts.max_chars,
+                                            clock_trusted=trusted, provided=push.provided)
+                except Refused as refusal:
+                    self._give_up(push.row, "rejected", refusal.reason, now.timestamp())
+                    continue
+                taken = self._slot(push.envelope, order, push.row.envelope, now, None,
+                                   first=False)
+                changed = changed or taken.action == SLOT
+                continue
             try:
                 playlist, decision = examine(push.envelope, now,
                                              audio_dir=self.config.audio_dir,
@@ -416,13 +457,16 @@ class Upstream:
         self._next_expiry = self._receiving_expiry()
 
     def _give_up(self, row: Receiving, kind: str, reason: str, stamp: float) -> None:
+        self._give_up_on(row.message_id, kind, reason, stamp)
+
+    def _give_up_on(self, message_id: str, kind: str, reason: str, stamp: float) -> None:
         """A push waiting for its files will not air: `kind` (rejected, missed) goes
         upstream; files only it needed are let go."""
         with self.records.store.transaction() as db:
-            if not self.records.done_receiving(db, row.message_id):
+            if not self.records.done_receiving(db, message_id):
                 return
-            self.records.add_receipt(db, row.message_id, kind, stamp, reason=reason)
-        log.warning("upstream push %s will not air: %s", row.message_id, reason)
+            self.records.add_receipt(db, message_id, kind, stamp, reason=reason)
+        log.warning("upstream push %s will not air: %s", message_id, reason)
         self._let_go_of_files()
 
     def _let_go_of_files(self) -> None:

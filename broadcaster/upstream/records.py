@@ -411,7 +411,8 @@ class UpstreamRecords:
             with self.store.transaction() as db:
                 db.execute("INSERT OR IGNORE INTO upstream_marks VALUES ('as_run', ?)", (last,))
             return []
-        return [(line, reference if line.source == "upstream" else None)
+        # a province slot's occurrences carry its slot order's id (the station's own, none)
+        return [(line, reference if line.source in ("upstream", "slot") else None)
                 for line, reference in self.store.as_run_after(int(mark[0][0]))]
 
     @staticmethod

@@ -151,7 +151,7 @@ def check_slot_order(envelope: Envelope, order: SlotOrder,
 
 
 def take_slot_order(records: UpstreamRecords, db: sqlite3.Connection, envelope: Envelope,
-                    order: SlotOrder, now: datetime) -> SlotTaken:
+                    order: SlotOrder, now: datetime, *, first: bool = True) -> SlotTaken:
     """Do the slot order inside the caller's transaction `db` (its write lock held, so
     the operator cannot install the same name meanwhile): checked against the slot of
     that name (check_slot_order), the envelope marked seen, `received` queued, the slot
@@ -159,7 +159,8 @@ def take_slot_order(records: UpstreamRecords, db: sqlite3.Connection, envelope: 
     removed (its occurrences queued and not started cancelled, "removed by the
     province"), then `accepted` (with {"slot": name, "action": …}). Raises Refused
     before changing anything. The caller lets go of the cancelled entries' audio copies
-    after the commit (as for a revocation)."""
+    after the commit (as for a revocation). Without `first` (an order that waited for its
+    files) it was marked seen and `received` went when it came."""
     store = records.store
     before = store.installed_slot(order.name, connection=db)
     check_slot_order(envelope, order, before)
@@ -167,11 +168,12 @@ def take_slot_order(records: UpstreamRecords, db: sqlite3.Connection, envelope: 
         raise Refused(_(MSG_BAD_SLOT_ORDER).format(problem=_(MSG_ORDER_PLAYLIST)),
                       envelope.id, envelope.key_id)
     stamp = now.timestamp()
-    records.mark_seen(db, message_id=envelope.id, key_id=envelope.key_id, seq=envelope.seq,
-                      digest=envelope.digest, now=stamp)
     title = order.playlist.title if order.playlist is not None else None
-    records.add_receipt(db, envelope.id, "received", stamp, slot=order.name,
-                        action=order.action, title=title)
+    if first:
+        records.mark_seen(db, message_id=envelope.id, key_id=envelope.key_id,
+                          seq=envelope.seq, digest=envelope.digest, now=stamp)
+        records.add_receipt(db, envelope.id, "received", stamp, slot=order.name,
+                            action=order.action, title=title)
     if order.playlist is not None:
         replaced = before is not None
         store.install_slot(order.name, playlist_to_json(order.playlist), stamp,

@@ -328,6 +328,11 @@ class Province:
             raise AssertionError(f"the collector failed: {self._failed!r}")
 
     @property
+    def collector(self) -> CollectorClient | None:
+        """The running collector's client (its `depot` counts what it served)."""
+        return self._client
+
+    @property
     def collecting(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 

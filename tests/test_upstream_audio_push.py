@@ -1,0 +1,178 @@
+"""A recorded bulletin pushed by the province, end to end on real brokers: `district push`
+signs it and puts the recording in the depot, the collector serves each station what it
+asks for, the stations' link code fetches, checks and keeps it, and only then queues the
+push. A broker restart or a station restart in the middle loses nothing and airs
+nothing partial."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from broadcaster.model import File, Level
+from broadcaster.queued_audio import folder
+from broadcaster.store import Store
+from broadcaster.upstream.district import push
+from broadcaster.upstream.pushes import Upstream
+from tests.support.broker import (  # noqa: F401  # the fixtures
+    AnyBroker,
+    Broker,
+    any_broker,
+    broker,
+    rabbitmq_node,
+)
+from tests.support.sound import write_tone
+from tests.support.upstream import District, LinkStation, Province, online_station
+from tests.support.waiting import wait_until
+
+ONE, TWO = "tan-phong", "an-binh"
+PLAYLIST = """\
+title: Bản tin ghi âm phòng chống bão
+items:
+  - chime: default
+  - file: ban-tin/bao-so-3.wav
+"""
+
+
+@pytest.fixture
+def district(tmp_path: Path) -> District:
+    return District(tmp_path / "district")
+
+
+@pytest.fixture
+def province(tmp_path: Path, any_broker: AnyBroker,  # noqa: F811
+             district: District) -> Iterator[Province]:
+    desk = Province(tmp_path / "province", any_broker, district)
+    write_tone(recording(desk), 30.0, rate=22050)
+    (desk.root / "ghi-am.yaml").write_text(PLAYLIST, encoding="utf-8")
+    desk.start_collector()
+    yield desk
+    desk.stop_collector()
+
+
+def recording(province: Province) -> Path:
+    path = province.config.audio_dir / "ban-tin" / "bao-so-3.wav"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def queued_files(store: Store, upstream: Upstream) -> list[Path]:
+    return [item.path for entry in store.pending() for item in entry.items
+            if isinstance(item, File)]
+
+
+def test_a_recorded_bulletin_reaches_each_station_whole_and_is_queued_only_then(
+        tmp_path: Path, any_broker: AnyBroker, district: District,  # noqa: F811
+        province: Province) -> None:
+    stations = [online_station(tmp_path, name, any_broker, district, province)
+                for name in (ONE, TWO)]
+    try:
+        pushed = push(province.config, province.root / "ghi-am.yaml", target="all",
+                      level=Level.PRIORITY, key=district.private_path)
+        (manifest,) = pushed.files
+        assert len(manifest.chunks) > 16  # more than one window of chunks
+        province.wait_answers(pushed.message_id, {ONE: "accepted", TWO: "accepted"},
+                              timeout=60)
+        source = recording(province).read_bytes()
+        for station in stations:
+            (path,) = station.run(queued_files)
+            assert path.read_bytes() == source  # the station airs the very recording
+            assert path.name == f"{hashlib.sha256(source).hexdigest()}.wav"
+        assert province.collector is not None
+        served = province.collector.depot.published
+        assert served == 2 * len(manifest.chunks)  # each chunk once to each station
+
+        again = push(province.config, province.root / "ghi-am.yaml", target="all",
+                     level=Level.PRIORITY, key=district.private_path)
+        province.wait_answers(again.message_id, {ONE: "accepted", TWO: "accepted"},
+                              timeout=30)
+        assert province.collector.depot.published == served  # not sent twice
+    finally:
+        for station in stations:
+            station.stop()
+
+
+def test_a_broker_restart_in_the_middle_loses_nothing_and_airs_nothing_partial(
+        tmp_path: Path, broker: Broker, district: District) -> None:  # noqa: F811
+    desk = Province(tmp_path / "province", broker, district)
+    write_tone(recording(desk), 60.0, rate=22050)  # 2.6 MB: 41 chunks, three windows
+    (desk.root / "ghi-am.yaml").write_text(PLAYLIST, encoding="utf-8")
+    desk.start_collector()
+    station = online_station(tmp_path, ONE, broker, district, desk)
+    try:
+        pushed = push(desk.config, desk.root / "ghi-am.yaml", target=ONE,
+                      level=Level.PRIORITY, key=district.private_path)
+        (manifest,) = pushed.files
+
+        def chunks_here(_store: Store, upstream: Upstream) -> int:
+            assert upstream.files is not None
+            return sum(here for here, _all in upstream.files.arriving().values())
+
+        wait_until(lambda: station.run(chunks_here) > 0, "the first chunks at the station")
+        broker.kill()  # the broker dies mid-file (no clean goodbye to anyone)
+        assert station.run(lambda store, _u: store.pending()) == []  # nothing partial queued
+        broker.start()
+        desk.wait_answers(pushed.message_id, {ONE: "accepted"}, timeout=90)
+        (path,) = station.run(queued_files)
+        assert path.read_bytes() == recording(desk).read_bytes()
+        incoming = folder(station.config.audio_dir)
+        assert not list(incoming.glob(".*"))  # no half file, no .have left
+    finally:
+        station.stop()
+        desk.stop_collector()
+    del manifest
+
+
+def test_a_station_restarted_in_the_middle_asks_only_for_what_it_lacks(
+        tmp_path: Path, broker: Broker, district: District) -> None:  # noqa: F811
+    desk = Province(tmp_path / "province", broker, district)
+    write_tone(recording(desk), 60.0, rate=22050)
+    (desk.root / "ghi-am.yaml").write_text(PLAYLIST, encoding="utf-8")
+    desk.start_collector()
+    station = online_station(tmp_path, ONE, broker, district, desk)
+    try:
+        pushed = push(desk.config, desk.root / "ghi-am.yaml", target=ONE,
+                      level=Level.PRIORITY, key=district.private_path)
+        (manifest,) = pushed.files
+
+        def chunks_here(_store: Store, upstream: Upstream) -> int:
+            assert upstream.files is not None
+            return sum(here for here, _all in upstream.files.arriving().values())
+
+        wait_until(lambda: station.run(chunks_here) >= 16, "a window at the station")
+        station.stop()  # the power goes
+        station.start()
+        desk.wait_answers(pushed.message_id, {ONE: "accepted"}, timeout=90)
+        (path,) = station.run(queued_files)
+        assert path.read_bytes() == recording(desk).read_bytes()
+        assert desk.collector is not None
+        # what was on disk was not asked for again; what was in flight may have been
+        assert desk.collector.depot.published < len(manifest.chunks) + 16
+    finally:
+        station.stop()
+        desk.stop_collector()
+
+
+def test_station_start_fetches_the_files_of_a_push_still_waiting(
+        tmp_path: Path, broker: Broker, district: District) -> None:  # noqa: F811
+    """The station was off when the push came: its persistent session keeps the push,
+    and the files are fetched once it is back."""
+    desk = Province(tmp_path / "province", broker, district)
+    write_tone(recording(desk), 10.0, rate=22050)
+    (desk.root / "ghi-am.yaml").write_text(PLAYLIST, encoding="utf-8")
+    desk.start_collector()
+    station = online_station(tmp_path, ONE, broker, district, desk)
+    station.stop()
+    try:
+        pushed = push(desk.config, desk.root / "ghi-am.yaml", target=ONE,
+                      level=Level.PRIORITY, key=district.private_path)
+        station = LinkStation(tmp_path / ONE, ONE, broker, [district.public_path]).start()
+        desk.wait_answers(pushed.message_id, {ONE: "accepted"}, timeout=60)
+        (path,) = station.run(queued_files)
+        assert path.read_bytes() == recording(desk).read_bytes()
+    finally:
+        station.stop()
+        desk.stop_collector()
