@@ -39,7 +39,6 @@ from broadcaster.upstream.slots import (
     check_slot_order,
     is_slot_name,
     read_slot_order,
-    take_slot_order,
 )
 from tests.support.broker import Broker, broker  # noqa: F401  # the fixture
 from tests.support.station import Station, make_station
@@ -225,23 +224,16 @@ class ProvinceStation:
 
 
 def take(upstream: Upstream, raw: bytes, now: datetime) -> dict[str, Any]:
-    """What Upstream.take does with a slot order once the lead wires it (the code given in
-    the report): authenticate, read, do it in one transaction; a refusal recorded and
-    answered `rejected`. Returns {"action": …, "reason": …, "cancelled": […]}."""
-    records = upstream.records
-    envelope = None
-    try:
-        envelope = authenticate(raw, keys=upstream._keys, station_id=upstream.station_id,
-                                history=records.history, revoked=records.revoked)
-        order = read_slot_order(envelope, now, audio_dir=upstream.config.audio_dir,
-                                max_text_chars=upstream.config.tts.max_chars)
-        with records.store.transaction() as db:
-            taken = take_slot_order(records, db, envelope, order, now)
-    except Refused as refusal:
-        upstream._refuse(refusal, raw, envelope, now.timestamp(), None)
-        return {"action": "refused", "reason": refusal.reason}
-    return {"action": taken.action, "replaced": taken.replaced,
-            "cancelled": [entry.id for entry in taken.cancelled]}
+    """What Upstream.take does with a slot order: {"action": install|remove|refused,
+    "reason": …, "replaced": …, "cancelled": [queue ids]}."""
+    taken = upstream.take(raw, now)
+    if taken.action == "refused":
+        return {"action": "refused", "reason": taken.reason}
+    assert taken.message_id is not None
+    accepted = json.loads(upstream.records.receipts(taken.message_id)[-1].body)
+    assert accepted["receipt"] == "accepted"
+    return {"action": accepted["action"], "replaced": accepted.get("replaced", False),
+            "cancelled": list(taken.cancelled)}
 
 
 @pytest.fixture
@@ -361,6 +353,18 @@ def test_the_province_removes_its_slot_and_what_it_queued_is_cancelled(
         == ("accepted", "vov", "remove", [queued])
     again = here.order(slot_order(here.province, REMOVE, name="vov"))
     assert again["reason"].startswith("no slot vov from the province is installed")
+
+
+def test_a_revoked_key_s_slot_goes_with_what_it_queued(here: ProvinceStation) -> None:
+    install = slot_order(here.province, name="vov", playlist=weekly(*_open_window()))
+    here.order(install)
+    (queued,) = queue_what_is_owed(here.store)
+    assert here.upstream.take(here.province.revocation([here.province.key_id]),
+                              datetime.now(ZONE)).action == "revoke"
+    assert here.slot("vov") is None and here.store.pending() == []
+    (line,) = here.store.as_run()
+    assert line.queue_id == queued and line.outcome is Outcome.CANCELLED
+    assert (line.reason or "").startswith("its province key was revoked")
 
 
 def test_the_province_cannot_install_over_or_remove_the_operators_slot(

@@ -20,6 +20,7 @@ from typing import Any
 from broadcaster.i18n import N_, _
 from broadcaster.model import Level, OperatorError, Playlist
 from broadcaster.store import (
+    PROVINCE,
     AsRunEntry,
     Entry,
     Store,
@@ -223,6 +224,8 @@ class UpstreamRecords:
         …"; their `cancelled` receipts come from the as-run log like every final receipt).
         One on air at that moment is not cut: only an emergency cuts what is on air, and
         the operator can `cancel` it.
+        Slot playlists the key installed are removed, their airings queued and not
+        started cancelled likewise.
         Returns the keys newly revoked and the queue entries cancelled."""
         fresh: list[str] = []
         cancelled: list[Entry] = []
@@ -254,6 +257,13 @@ class UpstreamRecords:
                 db.execute("DELETE FROM upstream_receiving WHERE message_id = ?",
                            (arriving_id,))
                 self.add_receipt(db, arriving_id, "rejected", now, reason=why)
+            # the slots it installed go, their airings not started with them
+            for slot in db.execute("SELECT name FROM slots WHERE key_id = ? AND origin = ?",
+                                   (key, PROVINCE)).fetchall():
+                removed = self.store.remove_slot(
+                    slot[0], now, _(MSG_KEY_REVOKED_CANCELLED).format(why=why),
+                    origin=PROVINCE, connection=db)
+                cancelled += removed[0] if removed is not None else []
             cancelled += self.store.cancel_waiting(
                 db, [row[0] for row in queued], now,
                 _(MSG_KEY_REVOKED_CANCELLED).format(why=why))
