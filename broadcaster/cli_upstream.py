@@ -57,6 +57,7 @@ MSG_KEY_ROTATED = N_(
 MSG_REVOKED = N_("revocation {message_id} of key(s) {keys} sent to {target}, signed by key "
                  "{signer}, on {topic}")
 MSG_PUSHED = N_("pushed {message_id} to {target} ({level}, sequence {seq}) on {topic}")
+MSG_PUSHED_FILES = N_("{count} file(s), {size} MB, fetched by each station from the collector")
 MSG_SLOT_INSTALL_SENT = N_("slot order {message_id} to {target}: install slot {name} "
                            "({title}), sequence {seq}, on {topic}")
 MSG_SLOT_REMOVE_SENT = N_("slot order {message_id} to {target}: remove slot {name}, "
@@ -65,6 +66,8 @@ MSG_FOLLOW = N_("follow it with: broadcaster district report {message_id}")
 MSG_COLLECTING = N_("collecting receipts and statuses from {where} into {path}")
 MSG_REPORT_HEAD = N_("push {message_id} to {target} ({level}), sent {sent}")
 MSG_REPORT_REVOCATION = N_("revocation {message_id} to {target}, sent {sent}")
+MSG_REPORT_SLOT_ORDER = N_("slot order {message_id} to {target}, sent {sent}; a slot answers "
+                           "each day it airs")
 MSG_REPORT_UNSEEN = N_("push {message_id}: the collector did not see the push itself, only "
                        "receipts; every station it knows is listed")
 MSG_REPORT_TOTALS = N_("{targeted} targeted, {answered} answered, {accepted} accepted, "
@@ -390,13 +393,17 @@ def district_push(
                                         level=word(chosen.value), seq=pushed.seq,
                                         topic=pushed.topic),
                    err=wait)
+        if pushed.files:
+            typer.echo(_(MSG_PUSHED_FILES).format(count=len(pushed.files),
+                                                  size=f"{pushed.files_bytes / 1e6:.1f}"),
+                       err=wait)
         typer.echo(_(MSG_FOLLOW).format(message_id=pushed.message_id), err=wait)
     else:
         print_json({"message_id": pushed.message_id, "seq": pushed.seq, "topic": pushed.topic,
                      "receipts": len(pushed.receipts),
+                     "files": [manifest.as_json() for manifest in pushed.files],
                      "report": f"broadcaster district report {pushed.message_id}"})
-    rejected = {r.get("station") for r in pushed.receipts
-                if r.get("receipt") == "rejected" and not r.get("duplicate")}
+    rejected = pushed.refused_by
     if rejected:
         raise OperatorError(_(MSG_REFUSED_BY).format(count=len(rejected)))
 
@@ -530,10 +537,10 @@ def district_report(
     elif output_format == "csv":
         write_csv(rows, ["station", "name", *REPORT_COLUMNS[1:]], sys.stdout)
     else:
-        if push is not None and push.kind == "revoke":
-            typer.echo(_(MSG_REPORT_REVOCATION).format(
-                message_id=found.message_id, target=push.target,
-                sent=when(push.issued, station)))
+        if push is not None and push.kind in ("revoke", "slot"):
+            head = MSG_REPORT_REVOCATION if push.kind == "revoke" else MSG_REPORT_SLOT_ORDER
+            typer.echo(_(head).format(message_id=found.message_id, target=push.target,
+                                      sent=when(push.issued, station)))
         elif push is not None:
             typer.echo(_(MSG_REPORT_HEAD).format(
                 message_id=found.message_id, target=push.target,

@@ -228,7 +228,7 @@ def _push(payload: bytes, now: float, keys: CollectorKeys) -> Message:
     except Refused as refused:
         return Skipped(f"push {envelope.id[:64]!r} not recorded: {refused.reason}")
     kind = getattr(envelope, "kind", "push")
-    if kind not in ("push", "revoke"):
+    if kind not in ("push", "revoke", "slot"):
         return Skipped(f"an envelope of kind {str(kind)[:32]!r}")
     level = getattr(envelope.level, "value", None)
     return Push(message_id=envelope.id, target=envelope.target, level=level, kind=kind,

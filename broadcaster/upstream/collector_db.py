@@ -113,7 +113,9 @@ class Push:
     issued: float | None
     expires: float | None
     seen_at: float
-    kind: str = "push"  # or "revoke": a revocation's receipts are reported like a push's
+    # or "revoke", "slot": their receipts are reported like a push's (a slot order's
+    # `aired` comes each day its slot airs: the report shows the latest)
+    kind: str = "push"
 
 
 @dataclass(frozen=True)
