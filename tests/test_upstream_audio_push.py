@@ -25,7 +25,13 @@ from tests.support.broker import (  # noqa: F401  # the fixtures
     rabbitmq_node,
 )
 from tests.support.sound import write_tone
-from tests.support.upstream import District, LinkStation, Province, online_station
+from tests.support.upstream import (
+    District,
+    LinkStation,
+    Province,
+    collector_state,
+    online_station,
+)
 from tests.support.waiting import wait_until
 
 ONE, TWO = "tan-phong", "an-binh"
@@ -176,3 +182,39 @@ def test_station_start_fetches_the_files_of_a_push_still_waiting(
     finally:
         station.stop()
         desk.stop_collector()
+
+
+def test_a_recorded_bulletin_pushed_to_a_daemon_reaches_the_loudspeakers_sample_for_sample(
+        tmp_path: Path, broker: Broker, district: District) -> None:  # noqa: F811
+    """What the station reports is what reached the loudspeakers: the recording the
+    province pushed, every frame of it, then `aired` at the collector."""
+    import numpy as np
+    import soundfile
+
+    from broadcaster.model import Outcome
+    from tests.support.daemon import running_daemon
+    from tests.support.sound import frame_indices, runs, write_indexed
+    from tests.test_upstream_daemon import upstream_station
+
+    desk = Province(tmp_path / "province", broker, district)
+    frames = 48000 * 4
+    write_indexed(recording(desk), frames, first=1)
+    (desk.root / "ghi-am.yaml").write_text(
+        "title: Bản tin ghi âm\nitems:\n  - file: ban-tin/bao-so-3.wav\n", encoding="utf-8")
+    desk.start_collector()
+    station = upstream_station(tmp_path / ONE, ONE, broker.url, district.private_path)
+    try:
+        with running_daemon(station) as daemon:
+            wait_until(lambda: collector_state(desk, ONE) == "online", "the daemon online")
+            pushed = push(desk.config, desk.root / "ghi-am.yaml", target=ONE,
+                          level=Level.PRIORITY, key=district.private_path)
+            desk.wait_answers(pushed.message_id, {ONE: "aired"}, timeout=90)
+            (line,) = [line for line in daemon.as_run() if line.source == "upstream"]
+    finally:
+        desk.stop_collector()
+    assert line.outcome is Outcome.AIRED
+    samples, _rate = soundfile.read(str(station.root / "capture.wav"), dtype="int16",
+                                    always_2d=True)
+    played = runs(frame_indices(samples))
+    assert [(first, last) for _at, first, last in played] == [(1, frames)]
+    assert np.count_nonzero(samples.any(axis=1)) >= frames  # nothing else but silence
