@@ -9,10 +9,12 @@ import csv
 import io
 import json
 import os
+import queue
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,6 +108,45 @@ def ok(done: subprocess.CompletedProcess[str]) -> str:
 
 
 # --- with a broker --------------------------------------------------------------------------------
+
+def test_push_to_all_waits_for_every_station_the_collector_has_online(
+        tmp_path: Path, broker: AnyBroker, district: District,
+        province: Province) -> None:
+    """On RabbitMQ no retained status reaches a wildcard subscription, so `--wait` learns
+    who is online from the collector: it stops when both stations aired, not after the
+    first one's answer."""
+    one = online_station(tmp_path, ONE, broker, district, province)
+    two = online_station(tmp_path, TWO, broker, district, province)
+    release = threading.Event()
+    # two's station thread is busy (a slow SD card, a long render): it has not even said
+    # `received` when one has aired, though its link is up and the collector has it online
+    two.post("call", lambda _store, _up: release.wait(60), queue.Queue())
+    try:
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "broadcaster", "district", "push", str(province.bulletin),
+             "--to", "all", "--level", "priority", "--wait", "--timeout", "60", "--key",
+             str(district.private_path), "--config", str(province.config_file)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_until(lambda: one.run(air_everything) == 1, "the push queued at one")
+            message_id = one.run(
+                lambda _store, up: json.loads(up.records.receipts()[0].body)["message_id"])
+            province.wait_answers(message_id, {ONE: "aired", TWO: "no answer"})
+            with pytest.raises(subprocess.TimeoutExpired):  # still waiting for two
+                waiting.communicate(timeout=2)
+            release.set()
+            wait_until(lambda: two.run(air_everything) == 1, "the push queued at two")
+            out, err = waiting.communicate(timeout=30)
+        finally:
+            release.set()
+            waiting.kill()
+        assert waiting.returncode == 0, err
+        aired = [line for line in out.splitlines() if "aired" in line]
+        assert {ONE, TWO} <= {word for line in aired for word in line.split()}, out
+    finally:
+        one.stop()
+        two.stop()
+
 
 def test_two_stations_air_a_push_and_the_report_shows_them_and_the_one_that_never_answered(
         tmp_path: Path, broker: AnyBroker, district: District,

@@ -410,7 +410,9 @@ def push(config: Config, file: Path, *, target: str, level: Level, key: Path | N
             _subscribe(client, [settings.topic("stations", "+", "receipts"),
                                 settings.topic("stations", "+", "status")])
         _publish(client, settings, topic, envelope)
-        receipts = _collect(arrived, message_id, target, wait_s, on_receipt) if wait_s > 0 \
+        known = collector_online(config) if wait_s > 0 and target == "all" else set()
+        receipts = _collect(arrived, message_id, target, wait_s, on_receipt,
+                            known=known) if wait_s > 0 \
             else []
     finally:
         client.disconnect()
@@ -418,9 +420,29 @@ def push(config: Config, file: Path, *, target: str, level: Level, key: Path | N
     return Pushed(message_id, topic, signed.seq, receipts, signed.files)
 
 
+def collector_online(config: Config) -> set[str]:
+    """The stations the receipt collector (on this machine, same data_dir) has online now;
+    empty without a collector database. A clustered broker (RabbitMQ) sends no retained
+    status to a wildcard subscription, so `--wait` could not learn them from the broker."""
+    from broadcaster.upstream.collector_db import CollectorDB, collector_db_path
+    from broadcaster.upstream.collector_report import station_states
+
+    path = collector_db_path(config)
+    if not path.exists():
+        return set()
+    db = CollectorDB(path)
+    try:
+        return {state.station for state in station_states(db) if state.state == "online"}
+    finally:
+        db.close()
+
+
 def _collect(arrived: queue.Queue[tuple[str, bytes]], message_id: str, target: str,
-             wait_s: float, on_receipt: Callable[[dict[str, Any]], None] | None,
-             ) -> list[dict[str, Any]]:
+             wait_s: float, on_receipt: Callable[[dict[str, Any]], None] | None, *,
+             known: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Receipts for `message_id` until every station expected gave a final one: for
+    `all`, those online (the collector's `known`, and retained statuses seen) and those
+    that answered."""
     deadline = time.monotonic() + wait_s
     online: set[str] = set()
     answered: dict[str, bool] = {}  # station → a final receipt came
@@ -445,7 +467,7 @@ def _collect(arrived: queue.Queue[tuple[str, bytes]], message_id: str, target: s
             on_receipt(body)
         final = receipt_kind(body) in FINAL_RECEIPTS and not body.get("duplicate")
         answered[station] = answered.get(station, False) or final
-        expected = {target} if target != "all" else online | set(answered)
+        expected = {target} if target != "all" else online | known | set(answered)
         if expected and all(answered.get(name) for name in expected):
             break
     return receipts
