@@ -495,6 +495,18 @@ def test_a_refused_chunk_is_a_note_in_the_report_not_the_stations_answer(
     assert pushed.refused_by == set()  # `district push --wait` does not count it either
 
 
+def test_a_station_still_fetching_the_recording_says_so_in_the_report(
+        collector: Collector, district: District) -> None:
+    raw = district.envelope(target=ONE)
+    message_id = json.loads(raw)["id"]
+    collector.take(f"{PREFIX}/stations/{ONE}/push", raw, 1.0)
+    fetching = "fetching its recorded audio from the province: 1 file(s), 2.0 MB"
+    collector.take(f"{PREFIX}/stations/{ONE}/receipts",
+                   _receipt(receipt="received", message_id=message_id, reason=fetching), 2.0)
+    (answer,) = report(collector.db, message_id).stations
+    assert (answer.answer, answer.reason) == ("received", fetching)
+
+
 def test_the_collector_subscribes_to_needs_and_its_depot_is_beside_its_database(
         tmp_path: Path, broker: AnyBroker, district: District) -> None:  # noqa: F811
     from broadcaster.upstream.collector import CollectorClient, read_need_message

@@ -408,6 +408,8 @@ def test_a_push_with_audio_waits_for_its_file_then_is_queued_with_the_file_in_pl
     assert [r["receipt"] for r in receipts(upstream, taken.message_id)] == ["received"]
     assert receipts(upstream, taken.message_id)[0]["files"] == {"missing": 1,
                                                                "bytes": manifest.size}
+    assert receipts(upstream, taken.message_id)[0]["reason"] == \
+        "fetching its recorded audio from the province: 1 file(s), 0.1 MB"
     assert not upstream.records.store.pending()  # nothing airs before the file is whole
     assert "1 push(es) waiting for their recorded audio" in upstream.describe()
     for need in list(depot.asked):

@@ -104,6 +104,8 @@ def answer_of(station: str, row: StationRow | None, receipts: list[Receipt]) -> 
         reason = final.reason
     if reason is None and final is None and refused is not None:  # why it is taking long
         reason = _(MSG_CHUNKS_REFUSED).format(count=refused_count, reason=refused.reason or "")
+    if reason is None and furthest is received and received is not None:
+        reason = received.reason  # e.g. still fetching the push's recorded audio
     return StationAnswer(
         station=station, name=row.name if row else None,
         answer=furthest.kind if furthest else NO_ANSWER,

@@ -74,6 +74,7 @@ MSG_KEYS_UNUSABLE = N_("trusted_keys unusable ({reason}); every push is refused"
 MSG_INBOX_WAITING = N_("; inbox: {count} waiting")
 MSG_NOT_STARTED = N_("NOT started: {problem}")
 MSG_NOT_CONFIGURED = N_("not configured")
+MSG_FETCHING = N_("fetching its recorded audio from the province: {count} file(s), {size} MB")
 MSG_FILES_LATE = N_("its recorded audio did not arrive before it expired ({got} of {total} "
                     "chunks here)")
 MSG_RECEIVING = N_("; {count} push(es) waiting for their recorded audio: {got} of {total} "
@@ -361,6 +362,9 @@ class Upstream:
             records.mark_seen(db, message_id=envelope.id, key_id=envelope.key_id,
                               seq=envelope.seq, digest=envelope.digest, now=stamp)
             records.add_receipt(db, envelope.id, "received", stamp, level=level, title=title,
+                                reason=_(MSG_FETCHING).format(
+                                    count=len(missing),
+                                    size=f"{sum(m.size for m in missing) / 1e6:.1f}"),
                                 files={"missing": len(missing),
                                        "bytes": sum(manifest.size for manifest in missing)})
             records.add_receiving(db, message_id=envelope.id, key_id=envelope.key_id, raw=raw,
