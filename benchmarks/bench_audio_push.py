@@ -161,6 +161,16 @@ def session_pids(session: int, name: str) -> list[int]:
     return found
 
 
+def cpu_s(pid: int) -> float:
+    """A process's CPU time so far (user + system, all its threads), in seconds."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler:
     """The largest RSS seen of each watched process since `reset`, on a thread."""
 
@@ -188,6 +198,10 @@ class RssSampler:
             for name, pids in self.pids.items():
                 now = sum(rss_kb(pid) for pid in pids)
                 self.peak[name] = max(self.peak.get(name, 0), now)
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far of each watched group of processes."""
+        return {name: sum(cpu_s(pid) for pid in pids) for name, pids in self.pids.items()}
 
     def stop(self) -> None:
         self._stop.set()
@@ -543,6 +557,7 @@ class Run:
     fsync_s: float
     rss: dict[str, int]
     totals: dict[str, int]
+    cpu: dict[str, float]  # CPU seconds of each process (and "driver": its thread) in it
 
 
 def timed_push(kind: str, playlist: Path, province: Province, driver: Driver,
@@ -552,6 +567,8 @@ def timed_push(kind: str, playlist: Path, province: Province, driver: Driver,
     before = Traffic(**vars(hub.traffic))
     fsync_before = FSYNC.read()
     sampler.reset()
+    cpu_before = sampler.cpu()
+    driver_before = time.thread_time()
     result: list[Pushed | BaseException] = []
     published = [0.0]
 
@@ -590,6 +607,8 @@ def timed_push(kind: str, playlist: Path, province: Province, driver: Driver,
         print(f"  !! {kind} push: only {answers.accepted(pushed.message_id)} of {count} "
               f"`accepted` after {timeout:.0f} s; troubles: {hub.troubles[:5]}")
     sampler.sample()
+    cpu = {name: spent - cpu_before[name] for name, spent in sampler.cpu().items()}
+    cpu["driver"] = time.thread_time() - driver_before
     calls, seconds = FSYNC.read()
     return Run(kind=kind, wall_s=wall if finished else float("nan"),
                published_s=published[0] - began,
@@ -597,7 +616,7 @@ def timed_push(kind: str, playlist: Path, province: Province, driver: Driver,
                files_s=(marks["files"] - began) if "files" in marks else None,
                traffic=hub.traffic.minus(before), fsync_calls=calls - fsync_before[0],
                fsync_s=seconds - fsync_before[1], rss=dict(sampler.peak),
-               totals=answers.totals(pushed.message_id))
+               totals=answers.totals(pushed.message_id), cpu=cpu)
 
 
 # --- one broker -------------------------------------------------------------------------------
@@ -684,7 +703,8 @@ def describe_run(run: Run) -> str:
             f"{run.published_s:.2f} s, all `received` sent {run.taken_s:.2f} s{files}); "
             f"{traffic.messages():,} messages ({traffic.chunks:,} chunks, {traffic.needs:,} "
             f"requests, {traffic.receipts:,} receipts), {traffic.payload_bytes() / 1e6:.1f} MB;"
-            f" fsync {run.fsync_calls:,} calls, {run.fsync_s:.1f} thread-s; "
+            f" fsync {run.fsync_calls:,} calls, {run.fsync_s:.1f} thread-s; CPU s: "
+            + ", ".join(f"{name} {spent:.1f}" for name, spent in run.cpu.items()) + "; "
             f"totals {run.totals}")
 
 
@@ -751,13 +771,19 @@ def print_table(results: list[BrokerResult], size_bytes: int, stations: int) -> 
     row("text: messages/s", lambda r: f"{over(r.text, rate):,.0f}")
     row("audio: stations' fsync (calls, thread-s)", lambda r: ", ".join(
         f"{run.fsync_calls:,}, {run.fsync_s:.0f}" for run in r.audio))
+    for name, label in (("broker", "broker"), ("collector", "collector"),
+                        ("stations", "stations' process"),
+                        ("driver", "stations' MQTT loop thread (of the above)")):
+        def spent(result: BrokerResult, name: str = name) -> str:
+            return f"{over(result.audio, lambda run: run.cpu.get(name, 0.0)):.1f}"
+        row(f"audio: CPU s of the {label}", spent)
     row("broker RSS peak during audio (sampled)",
         lambda r: f"{max(run.rss.get('broker', 0) for run in r.audio) / 1024:.0f} MB")
     row("broker VmHWM (whole run)", lambda r: f"{r.broker_hwm_kb / 1024:.0f} MB")
     row("collector RSS peak during audio (sampled)",
         lambda r: f"{max(run.rss.get('collector', 0) for run in r.audio) / 1024:.0f} MB")
     row("collector VmHWM (whole run)", lambda r: f"{r.collector_hwm_kb / 1024:.0f} MB")
-    row("stations' process RSS peak (500 receivers)",
+    row(f"stations' process RSS peak ({stations} receivers)",
         lambda r: f"{max(run.rss.get('stations', 0) for run in r.audio) / 1024:.0f} MB")
 
 
