@@ -429,7 +429,7 @@ def test_recordings_over_max_push_mb_are_refused_and_nothing_changes(
     with pytest.raises(OperatorError) as refused:
         sign_push(sender, playlist, target="all", level=Level.PRIORITY,
                   key=district.private_path)
-    assert str(refused.value) == (f"{playlist}: its audio files are 1.1 MB together, more "
+    assert str(refused.value) == (f"{playlist}: its audio files are 1.10 MB together, more "
                                   "than [district] max_push_mb = 1; push shorter or more "
                                   "compressed recordings")
     assert not depot_folder(sender).exists()

@@ -309,7 +309,6 @@ def sign_push(config: Config, file: Path, *, target: str, level: Level,
     file:line) and then nothing is signed or published; the depot may keep a file copied
     before the refusal (it is named by its content: harmless)."""
     from broadcaster.playlist import load_playlist
-    from broadcaster.upstream.depot import depot_folder, put
 
     if target != "all" and not is_station_id(target):
         raise OperatorError(_(MSG_BAD_TARGET).format(value=target))
@@ -317,22 +316,12 @@ def sign_push(config: Config, file: Path, *, target: str, level: Level,
     if playlist.slot is not None:
         raise OperatorError(f"{file}: {_(MSG_SLOT_PUSH)}")
     text = file.read_text(encoding="utf-8-sig")
-    named = audio_of(file, text, playlist, config.audio_dir)
-    limit = config.district.max_push_mb
-    total = sum(path.stat().st_size for path in named.values())
-    if total > limit * 1_000_000:  # files.py counts MB as a station does: 10**6 bytes
-        raise OperatorError(_(MSG_PUSH_FILES_TOO_BIG).format(
-            path=file, size=f"{total / 1e6:.1f}", limit=limit))
+    recordings = Recordings.of(config, file, text, playlist)
     key_path = key or default_key_path(config)
     if not key_path.exists():
         raise OperatorError(_(MSG_NO_KEY).format(path=key_path))
     private = load_private_key(key_path)
-    manifests = tuple(files.describe(path, name) for name, path in named.items())
-    if manifests:
-        try:  # what every station checks, checked before anything is signed
-            files.read_manifests([manifest.as_json() for manifest in manifests])
-        except files.FilesRefused as refused:
-            raise OperatorError(f"{file}: {refused}") from None
+    manifests = recordings.manifests
     moment = now or datetime.now(UTC)
     message_id = str(uuid.uuid4())
     seq = next_sequence(key_path, moment.timestamp())
@@ -341,9 +330,44 @@ def sign_push(config: Config, file: Path, *, target: str, level: Level,
                     files=[manifest.as_json() for manifest in manifests])
     if len(envelope) > MAX_BYTES:
         raise OperatorError(_(MSG_TOO_BIG).format(path=file, size=len(envelope), limit=MAX_BYTES))
-    for manifest, path in zip(manifests, named.values(), strict=True):
-        put(depot_folder(config), path, manifest.sha256)
+    recordings.into_depot(config)
     return SignedPush(message_id, seq, envelope, manifests)
+
+
+@dataclass(frozen=True)
+class Recordings:
+    """The recorded audio a playlist brings: each file's manifest and where it is here."""
+
+    manifests: tuple[files.FileManifest, ...]
+    paths: tuple[Path, ...]
+
+    @classmethod
+    def of(cls, config: Config, file: Path, text: str, playlist: Playlist) -> Recordings:
+        """Described (hashed) and checked as every station checks them, within
+        `[district] max_push_mb`. Raises OperatorError naming the playlist `file`."""
+        named = audio_of(file, text, playlist, config.audio_dir)
+        limit = config.district.max_push_mb
+        try:
+            total = sum(path.stat().st_size for path in named.values())
+            if total > limit * 1_000_000:  # files.py counts MB as a station does: 10**6
+                raise OperatorError(_(MSG_PUSH_FILES_TOO_BIG).format(
+                    path=file, size=f"{total / 1e6:.2f}", limit=limit))
+            manifests = tuple(files.describe(path, name) for name, path in named.items())
+        except OSError as exc:  # moved or deleted since the playlist was checked
+            raise OperatorError(f"{file}: {exc.filename}: {exc.strerror}") from None
+        if manifests:
+            try:  # what every station checks, checked before anything is signed
+                files.read_manifests([manifest.as_json() for manifest in manifests])
+            except files.FilesRefused as refused:
+                raise OperatorError(f"{file}: {refused}") from None
+        return cls(manifests, tuple(named.values()))
+
+    def into_depot(self, config: Config) -> None:
+        """Copy them into the depot the collector serves them from (depot.py)."""
+        from broadcaster.upstream.depot import depot_folder, put
+
+        for manifest, path in zip(self.manifests, self.paths, strict=True):
+            put(depot_folder(config), path, manifest.sha256)
 
 
 def audio_of(file: Path, text: str, playlist: Playlist, audio_dir: Path) -> dict[str, Path]:

@@ -172,7 +172,7 @@ def read_manifests(value: object, *, max_bytes: int | None = None) -> tuple[File
         raise refuse(_("names a file twice"))
     total = sum(manifest.size for manifest in manifests)
     if max_bytes is not None and total > max_bytes:
-        raise FilesRefused(_(MSG_FILES_TOO_BIG).format(size=f"{total / 1e6:.1f}",
+        raise FilesRefused(_(MSG_FILES_TOO_BIG).format(size=f"{total / 1e6:.2f}",
                                                        limit=max_bytes // 1_000_000))
     return tuple(manifests)
 

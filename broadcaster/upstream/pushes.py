@@ -479,7 +479,7 @@ class Upstream:
             return
         wanted = {manifest.sha256 for push in self._waiting_for_files()
                   for manifest in push.manifests}
-        for sha in set(self.files.arriving()) - wanted:
+        for sha in self.files.expected() - wanted:
             self.files.forget(sha)
 
     def _receiving_expiry(self) -> float | None:

@@ -85,6 +85,7 @@ class FileReceiver:
         self._orphan_s = orphan_s
         self._work: queue.SimpleQueue[tuple[str, object, object]] = queue.SimpleQueue()
         self._arriving: dict[str, _Arriving] = {}
+        self._expected: set[str] = set()  # asked for by `expect`, not yet whole or let go
         self._orphans: dict[tuple[str, int], tuple[float, bytes]] = {}  # (sha, index)
         self._thread: threading.Thread | None = None
 
@@ -92,10 +93,12 @@ class FileReceiver:
 
     def expect(self, manifest: FileManifest) -> None:
         """A push names this file: fetch it (or say at once that it is here)."""
+        self._expected.add(manifest.sha256)
         self._work.put(("expect", manifest, None))
 
     def forget(self, sha256: str) -> None:
         """No push needs it any more: stop asking, delete what arrived of it."""
+        self._expected.discard(sha256)
         self._work.put(("forget", sha256, None))
 
     def chunk(self, sha256: str, payload: bytes) -> None:
@@ -114,6 +117,11 @@ class FileReceiver:
             self._work.put(("stop", None, None))
             self._thread.join(timeout_s)
             self._thread = None
+
+    def expected(self) -> set[str]:
+        """The files asked for by `expect` and not yet whole, failed or let go (the
+        receiver's thread may not have started on them yet); a snapshot, any thread."""
+        return set(self._expected)
 
     def arriving(self) -> dict[str, tuple[int, int]]:
         """sha → (chunks here, chunks in all), for status; a snapshot, any thread."""
@@ -150,6 +158,12 @@ class FileReceiver:
                 log.exception("receiving a push's file failed (%s)", kind)
             self._look_around()
 
+    def _tell(self, kind: str, sha: str, *rest: object) -> None:
+        """Tell the station thread; a file whole or failed is no longer expected."""
+        if kind in ("file_done", "file_failed"):
+            self._expected.discard(sha)
+        self._post("upstream", kind, sha, *rest)
+
     def _paths(self, sha: str) -> tuple[Path, Path]:
         return self.folder / f".{sha}.incoming", self.folder / f".{sha}.have"
 
@@ -158,7 +172,7 @@ class FileReceiver:
         if sha in self._arriving:
             return
         if (self.folder / manifest.stored_name).exists():
-            self._post("upstream", "file_done", sha)
+            self._tell("file_done", sha)
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         part, have_path = self._paths(sha)
@@ -173,7 +187,7 @@ class FileReceiver:
                     handle.truncate(manifest.size)
                 _write_have(have_path, have)
         except OSError as exc:
-            self._post("upstream", "file_failed", sha, _(MSG_CANNOT_WRITE).format(
+            self._tell("file_failed", sha, _(MSG_CANNOT_WRITE).format(
                 name=manifest.name, reason=exc.strerror or exc))
             return
         state = self._arriving[sha] = _Arriving(manifest, have, last_news=self._clock())
@@ -229,7 +243,7 @@ class FileReceiver:
             _write_have(have_path, state.have)
         except OSError as exc:
             self._arriving.pop(manifest.sha256, None)
-            self._post("upstream", "file_failed", manifest.sha256, _(MSG_CANNOT_WRITE).format(
+            self._tell("file_failed", manifest.sha256, _(MSG_CANNOT_WRITE).format(
                 name=manifest.name, reason=exc.strerror or exc))
             return
         state.asked.pop(index, None)
@@ -242,12 +256,12 @@ class FileReceiver:
     def _refused(self, state: _Arriving, index: int, reason: str) -> None:
         sha = state.manifest.sha256
         log.warning("refused a chunk of %s: %s", state.manifest.name, reason)
-        self._post("upstream", "chunk_refused", sha, index, reason)
+        self._tell("chunk_refused", sha, index, reason)
         count = state.bad[index] = state.bad.get(index, 0) + 1
         state.asked.pop(index, None)
         if count >= MAX_BAD:
             self._forget(sha)
-            self._post("upstream", "file_failed", sha, _(MSG_TOO_MANY_BAD).format(
+            self._tell("file_failed", sha, _(MSG_TOO_MANY_BAD).format(
                 index=index, name=state.manifest.name, count=count, reason=reason))
 
     def _complete(self, state: _Arriving) -> None:
@@ -264,12 +278,12 @@ class FileReceiver:
             from broadcaster.upstream.files import MSG_FILE_HASH
 
             self._forget(manifest.sha256)
-            self._post("upstream", "file_failed", manifest.sha256,
+            self._tell("file_failed", manifest.sha256,
                        _(MSG_FILE_HASH).format(name=manifest.name))
             return
         if not looks_like_audio(head):
             self._forget(manifest.sha256)
-            self._post("upstream", "file_failed", manifest.sha256,
+            self._tell("file_failed", manifest.sha256,
                        _(MSG_NOT_AUDIO).format(name=manifest.name))
             return
         part.replace(self.folder / manifest.stored_name)
@@ -277,7 +291,7 @@ class FileReceiver:
         have_path.unlink(missing_ok=True)
         log.info("file %s (%s) complete, %d bytes", manifest.name, manifest.sha256[:12],
                  manifest.size)
-        self._post("upstream", "file_done", manifest.sha256)
+        self._tell("file_done", manifest.sha256)
 
     def _ask_more(self, state: _Arriving) -> None:
         wanted = next_wanted(state.missing(), list(state.asked), NEED_WINDOW)

@@ -26,11 +26,10 @@ from broadcaster.upstream.broker_url import is_station_id
 from broadcaster.upstream.district import (
     MSG_BAD_TARGET,
     MSG_NO_KEY,
-    MSG_PUSH_FILES_TOO_BIG,
     MSG_TOO_BIG,
+    Recordings,
     _connected_client,
     _publish,
-    audio_of,
     default_key_path,
     next_sequence,
     push_topic,
@@ -91,7 +90,6 @@ def sign_slot_install(config: Config, file: Path, *, target: str, name: str | No
     for `target`. Its audio files are described in the envelope and copied into the
     depot, as for a push. Raises OperatorError and then nothing is signed."""
     from broadcaster.playlist import load_playlist
-    from broadcaster.upstream.depot import depot_folder, put
 
     _check_target(target)
     chosen = slot_name(name if name is not None else file.stem)
@@ -99,23 +97,12 @@ def sign_slot_install(config: Config, file: Path, *, target: str, name: str | No
     if playlist.slot is None:
         raise OperatorError(_(MSG_NOT_A_SLOT_FILE).format(path=file))
     text = file.read_text(encoding="utf-8-sig")
-    named = audio_of(file, text, playlist, config.audio_dir)
-    total = sum(path.stat().st_size for path in named.values())
-    if total > config.district.max_push_mb * 1_000_000:  # MB as a station counts them
-        raise OperatorError(_(MSG_PUSH_FILES_TOO_BIG).format(
-            path=file, size=f"{total / 1e6:.1f}", limit=config.district.max_push_mb))
-    manifests = tuple(files.describe(path, audio) for audio, path in named.items())
-    if manifests:
-        try:  # what every station checks, checked before anything is signed
-            files.read_manifests([manifest.as_json() for manifest in manifests])
-        except files.FilesRefused as refused:
-            raise OperatorError(f"{file}: {refused}") from None
+    recordings = Recordings.of(config, file, text, playlist)
     signed = _sign(config, INSTALL, chosen, text, target=target, key=key, expires=expires,
-                   now=now, manifests=manifests, source=file)
-    for manifest, path in zip(manifests, named.values(), strict=True):
-        put(depot_folder(config), path, manifest.sha256)
+                   now=now, manifests=recordings.manifests, source=file)
+    recordings.into_depot(config)
     return SignedSlotOrder(signed.message_id, signed.seq, signed.envelope, chosen,
-                           playlist.title, manifests)
+                           playlist.title, recordings.manifests)
 
 
 def sign_slot_removal(config: Config, name: str, *, target: str, key: Path | None = None,
