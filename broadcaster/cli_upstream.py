@@ -62,7 +62,7 @@ MSG_SLOT_INSTALL_SENT = N_("slot order {message_id} to {target}: install slot {n
                            "({title}), sequence {seq}, on {topic}")
 MSG_SLOT_REMOVE_SENT = N_("slot order {message_id} to {target}: remove slot {name}, "
                           "sequence {seq}, on {topic}")
-MSG_FOLLOW = N_("follow it with: broadcaster district report {message_id}")
+MSG_FOLLOW = N_("follow it with: broadcaster province report {message_id}")
 MSG_COLLECTING = N_("collecting receipts and statuses from {where} into {path}")
 MSG_REPORT_HEAD = N_("push {message_id} to {target} ({level}), sent {sent}")
 MSG_REPORT_REVOCATION = N_("revocation {message_id} to {target}, sent {sent}")
@@ -402,7 +402,7 @@ def district_push(
         print_json({"message_id": pushed.message_id, "seq": pushed.seq, "topic": pushed.topic,
                      "receipts": len(pushed.receipts),
                      "files": [manifest.as_json() for manifest in pushed.files],
-                     "report": f"broadcaster district report {pushed.message_id}"})
+                     "report": f"broadcaster province report {pushed.message_id}"})
     rejected = pushed.refused_by
     if rejected:
         raise OperatorError(_(MSG_REFUSED_BY).format(count=len(rejected)))

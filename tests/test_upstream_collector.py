@@ -160,7 +160,7 @@ def test_two_stations_air_a_push_and_the_report_shows_them_and_the_one_that_neve
                           "priority", "--key", str(district.private_path))
     out = ok(pushed)
     message_id = out.split()[1]
-    assert f"broadcaster district report {message_id}" in out  # how to follow it
+    assert f"broadcaster province report {message_id}" in out  # how to follow it
     province.wait_answers(message_id, {ONE: "accepted", TWO: "accepted",
                                        SILENT: "no answer"})
     assert one.run(air_everything) == 1 and two.run(air_everything) == 1
