@@ -20,8 +20,11 @@ from broadcaster.upstream.pushes import Upstream
 from tests.support.broker import (  # noqa: F401  # the fixtures
     AnyBroker,
     Broker,
+    RabbitCluster,
     any_broker,
     broker,
+    forget_sessions,
+    rabbitmq_cluster,
     rabbitmq_node,
 )
 from tests.support.sound import write_tone
@@ -218,3 +221,29 @@ def test_a_recorded_bulletin_pushed_to_a_daemon_reaches_the_loudspeakers_sample_
     played = runs(frame_indices(samples))
     assert [(first, last) for _at, first, last in played] == [(1, frames)]
     assert np.count_nonzero(samples.any(axis=1)) >= frames  # nothing else but silence
+
+
+def test_a_recorded_bulletin_crosses_a_two_node_rabbitmq_cluster(
+        tmp_path: Path, rabbitmq_cluster: RabbitCluster,  # noqa: F811
+        district: District) -> None:
+    """The province (sender and collector) on node 1, the communes on node 2: every need
+    and every chunk crosses the cluster; no retained message is needed anywhere."""
+    near, far = rabbitmq_cluster.nodes
+    desk = Province(tmp_path / "province", near, district)
+    write_tone(recording(desk), 30.0, rate=22050)
+    (desk.root / "ghi-am.yaml").write_text(PLAYLIST, encoding="utf-8")
+    desk.start_collector()
+    stations = [online_station(tmp_path, name, far, district, desk) for name in (ONE, TWO)]
+    try:
+        pushed = push(desk.config, desk.root / "ghi-am.yaml", target="all",
+                      level=Level.PRIORITY, key=district.private_path)
+        desk.wait_answers(pushed.message_id, {ONE: "accepted", TWO: "accepted"}, timeout=90)
+        for station in stations:
+            (path,) = station.run(queued_files)
+            assert path.read_bytes() == recording(desk).read_bytes()
+    finally:
+        for station in stations:
+            station.stop()
+        desk.stop_collector()
+        forget_sessions(far)
+        forget_sessions(near)

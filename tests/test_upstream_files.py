@@ -339,6 +339,25 @@ def test_chunks_that_come_before_their_push_are_kept_a_while_then_dropped(
     assert need.chunks[0] == 0
 
 
+def test_a_chunk_of_a_file_already_whole_has_no_effect(
+        tmp_path: Path, recording: Path, manifest: FileManifest, receive: Any) -> None:
+    """A push already aired (its file here) or a late repeat: the chunk changes nothing
+    and is not even held back."""
+    depot = Depot(recording, manifest)
+    receiver, posted = receive(depot)
+    receiver.expect(manifest)
+    posted.next("file_done")
+    stored = tmp_path / "audio" / "queued" / manifest.stored_name
+    before = stored.stat().st_mtime_ns
+    receiver.chunk(manifest.sha256, encode_chunk(0, b"not what was signed"))
+    receiver.chunk(manifest.sha256, encode_chunk(1, depot.chunks[1]))
+    receiver.expect(manifest)  # a marker: the chunks before it have been handled
+    assert posted.next("file_done") == ("file_done", manifest.sha256)
+    assert posted.messages.empty() and receiver.held_back() == 0
+    assert stored.stat().st_mtime_ns == before
+    assert stored.read_bytes() == recording.read_bytes()
+
+
 def test_no_chunk_for_a_while_asks_again_and_a_lost_link_asks_on_reconnection(
         recording: Path, manifest: FileManifest, receive: Any) -> None:
     depot = Depot(recording, manifest)
