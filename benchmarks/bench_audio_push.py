@@ -161,14 +161,15 @@ def session_pids(session: int, name: str) -> list[int]:
     return found
 
 
-def cpu_s(pid: int) -> float:
-    """A process's CPU time so far (user + system, all its threads), in seconds."""
+def cpu_s(pid: int) -> tuple[float, float]:
+    """A process's CPU time so far (all its threads), in seconds: (user, system)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
     except OSError:
-        return 0.0
+        return 0.0, 0.0
     fields = stat[stat.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 class RssSampler:
@@ -200,8 +201,14 @@ class RssSampler:
                 self.peak[name] = max(self.peak.get(name, 0), now)
 
     def cpu(self) -> dict[str, float]:
-        """CPU seconds so far of each watched group of processes."""
-        return {name: sum(cpu_s(pid) for pid in pids) for name, pids in self.pids.items()}
+        """CPU seconds so far of each watched group of processes, and of it in the kernel
+        ("NAME sys")."""
+        spent: dict[str, float] = {}
+        for name, pids in self.pids.items():
+            times = [cpu_s(pid) for pid in pids]
+            spent[name] = sum(user + system for user, system in times)
+            spent[f"{name} sys"] = sum(system for _user, system in times)
+        return spent
 
     def stop(self) -> None:
         self._stop.set()
@@ -773,6 +780,7 @@ def print_table(results: list[BrokerResult], size_bytes: int, stations: int) -> 
         f"{run.fsync_calls:,}, {run.fsync_s:.0f}" for run in r.audio))
     for name, label in (("broker", "broker"), ("collector", "collector"),
                         ("stations", "stations' process"),
+                        ("stations sys", "stations' process in the kernel (of the above)"),
                         ("driver", "stations' MQTT loop thread (of the above)")):
         def spent(result: BrokerResult, name: str = name) -> str:
             return f"{over(result.audio, lambda run: run.cpu.get(name, 0.0)):.1f}"
