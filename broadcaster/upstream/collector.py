@@ -401,8 +401,12 @@ class CollectorClient:
         client.on_subscribe = lambda *_args: self.subscribed.set()
         client.on_message = self._on_message
         self._client = client
+        inflight = max_inflight or MAX_INFLIGHT
+        # paho's own bound (20 by default) as the depot's (chunks are all the collector
+        # publishes): what the depot counts as in flight is at the broker, not inside paho
+        client.max_inflight_messages_set(inflight)
         self.depot = Depot(files or beside(collector.db.path), self._publish_chunk,
-                           settings.prefix, max_inflight=max_inflight or MAX_INFLIGHT)
+                           settings.prefix, max_inflight=inflight)
         client.on_publish = lambda _c, _u, mid, _reason, _props: self.depot.acknowledged(mid)
 
     @property
