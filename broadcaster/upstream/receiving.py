@@ -250,7 +250,9 @@ class FileReceiver:
         state.last_news = self._clock()
         if all(state.have):
             self._complete(state)
-        elif ask and not state.asked:
+        elif ask and len(state.asked) <= NEED_WINDOW // 2:
+            # half the window here: ask for the next half now, so the link never idles
+            # a round trip between windows (and never more than a window is on its way)
             self._ask_more(state)
 
     def _refused(self, state: _Arriving, index: int, reason: str) -> None:
