@@ -74,6 +74,7 @@ class Terminal:
             ["bash", "--noprofile", "--norc"], cwd=folder, env=env, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         self._pending = b""
+        self._ended = False
 
     def run(self, block: str, timeout: float = 60.0) -> Ran:
         """Source `block` in the terminal; what it printed. AssertionError when a command
@@ -91,9 +92,10 @@ class Terminal:
         out = step.with_suffix(".out").read_text(encoding="utf-8", errors="replace")
         err = step.with_suffix(".err").read_text(encoding="utf-8", errors="replace")
         if line is None:
-            raise AssertionError(f"block {self._count} failed or did not finish within "
-                                 f"{timeout:.0f} s:\n{block}\n--- stdout:\n{out}\n"
-                                 f"--- stderr:\n{err}")
+            what = f"failed (a command exited {self._process.wait(10)})" if self._ended \
+                else f"did not finish within {timeout:.0f} s"
+            raise AssertionError(f"block {self._count} {what}:\n{block}\n--- stdout:\n"
+                                 f"{out}\n--- stderr:\n{err}")
         return Ran(out, err, int(line.split()[1]))
 
     def _read_line(self, done: str, timeout: float) -> str | None:
@@ -114,7 +116,8 @@ class Terminal:
             if ready:
                 chunk = os.read(fd, 4096)
                 if not chunk:
-                    return None  # the terminal exited: `set -e` ended it
+                    self._ended = True  # the terminal exited: `set -e` ended it
+                    return None
                 self._pending += chunk
 
     def close(self) -> None:
