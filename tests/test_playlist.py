@@ -31,6 +31,7 @@ from broadcaster.model import (
 )
 from broadcaster.playlist import PlaylistError, check_playlists, load_playlist, parse_playlist
 from broadcaster.playlist.audio_files import looks_like_audio
+from broadcaster.playlist.reader import DEFAULT_MAX_TEXT_CHARS
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "playlists"
@@ -48,9 +49,10 @@ def expected_line(path: Path, audio_dir: Path = AUDIO) -> str:
     return f"{path}:{expected}"
 
 
-def refusal(text: str, audio_dir: Path = AUDIO, **options: int) -> PlaylistError:
+def refusal(text: str, audio_dir: Path = AUDIO, *,
+            max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> PlaylistError:
     with pytest.raises(PlaylistError) as caught:
-        parse_playlist(text, SOURCE, audio_dir, **options)
+        parse_playlist(text, SOURCE, audio_dir, max_text_chars=max_text_chars)
     return caught.value
 
 
