@@ -31,10 +31,14 @@ class PartResult:
     what: str  # chime, say, file, relay, pause
     aired: bool = False
     reason: str | None = None  # why it did not air (whole)
+    source: str | None = None  # which file (its name) or stream; None for speech, a pause
 
     def to_dict(self) -> dict[str, Any]:
-        return {"n": self.number, "what": self.what, "aired": self.aired,
-                "reason": self.reason}
+        fields = {"n": self.number, "what": self.what, "aired": self.aired,
+                  "reason": self.reason}
+        if self.source is not None:
+            fields["source"] = self.source
+        return fields
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,8 @@ class Progress:
 
 
 def part_from(data: dict[str, Any]) -> PartResult:
-    return PartResult(int(data["n"]), str(data["what"]), bool(data["aired"]), data.get("reason"))
+    return PartResult(int(data["n"]), str(data["what"]), bool(data["aired"]), data.get("reason"),
+                      data.get("source"))
 
 
 def interruption_from(data: dict[str, Any]) -> Interruption:
@@ -87,8 +92,25 @@ def what(item: PlaylistItem) -> str:
     return type(item).__name__.lower()
 
 
+def source_of(item: PlaylistItem) -> str | None:
+    """What a part airs, as the log names it: a file's name (a pushed or queued copy is
+    named by its content's SHA-256), a chime's, a stream's address."""
+    from pathlib import Path
+
+    from broadcaster.model import Chime, File, Relay
+
+    if isinstance(item, File):
+        return item.path.name
+    if isinstance(item, Chime):
+        return Path(item.source).name
+    if isinstance(item, Relay):
+        return item.url
+    return None
+
+
 def blank_parts(items: tuple[PlaylistItem, ...]) -> tuple[PartResult, ...]:
-    return tuple(PartResult(number, what(item)) for number, item in enumerate(items, 1))
+    return tuple(PartResult(number, what(item), source=source_of(item))
+                 for number, item in enumerate(items, 1))
 
 
 def mark(parts: tuple[PartResult, ...], index: int, *, aired: bool,

@@ -504,7 +504,7 @@ def playlist_apply(
 @playlist_app.command("list", help=_("The installed slot playlists: name, title, start, "
                                      "days, end and number of items."))
 def playlist_list(as_json: JsonOption = False, config: ConfigOption = None) -> None:
-    from broadcaster.playlist.clashes import days_text
+    from broadcaster.playlist.clashes import days_shown, days_text
     from broadcaster.programme import installed_day, installed_slots
 
     station = load(config)
@@ -519,7 +519,8 @@ def playlist_list(as_json: JsonOption = False, config: ConfigOption = None) -> N
                           day=installed_day(station, installed.installed_at))
         rows.append({
             "name": name, "title": playlist.title, "level": playlist.level.value,
-            "at": slot.at.strftime("%H:%M"), "days": days_text(slot.days),
+            "at": slot.at.strftime("%H:%M"),
+            "days": days_text(slot.days) if as_json else days_shown(slot.days),
             "until": slot.until.strftime("%H:%M") if slot.until else "",
             "items": len(playlist.items),
             "origin": "province" if installed.from_province else "operator",
@@ -558,11 +559,13 @@ def as_run_log(
     until: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help=_("Last day, YYYY-MM-DD."), callback=plain_option)] = None,
     output_format: FormatOption = "table",
+    as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
     from broadcaster.as_run_sheet import COLUMNS, as_run_rows, write_csv
     from broadcaster.desk import as_run
 
+    output_format = "json" if as_json else output_format  # as every listing takes --json
     station = load(config)
     lines = as_run(station, since, until)
     rows = as_run_rows(lines, station)

@@ -57,6 +57,8 @@ MSG_KEY_ROTATED = N_(
 MSG_REVOKED = N_("revocation {message_id} of key(s) {keys} sent to {target}, signed by key "
                  "{signer}, on {topic}")
 MSG_PUSHED = N_("pushed {message_id} to {target} ({level}, sequence {seq}) on {topic}")
+MSG_NO_ANSWER_IN_TIME = N_("no receipt from {who} within {seconds} s; `broadcaster province "
+                           "status` lists the stations and when each was last heard")
 MSG_PUSHED_FILES = N_("{count} file(s), {size} MB, fetched by each station from the collector")
 MSG_SLOT_INSTALL_SENT = N_("slot order {message_id} to {target}: install slot {name} "
                            "({title}), sequence {seq}, on {topic}")
@@ -145,7 +147,7 @@ def _name(param: typer.CallbackParam) -> str:
 
 KeyOption = Annotated[
     Optional[Path],  # noqa: UP045
-    typer.Option("--key", help=_("The district's private key (default: "
+    typer.Option("--key", help=_("The province's private key (default: "
                                  "<data_dir>/district/district.key).")),
 ]
 
@@ -160,7 +162,7 @@ def inbox(
     push_id: Annotated[Optional[int], typer.Argument(  # noqa: UP045
         metavar="ID", help=_("The push's number in the inbox list."))] = None,
     reason: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        help=_("With reject: the reason sent to the district."),
+        help=_("With reject: the reason sent to the province."),
         callback=text_option)] = None,
     refused: Annotated[bool, typer.Option(
         "--refused", help=_("List the pushes the station refused, with the reason."))] = False,
@@ -275,7 +277,7 @@ def district_revoke(
                     "revoked": sent.keys, "signed_by": sent.signed_by})
         return
     typer.echo(_(MSG_REVOKED).format(message_id=sent.message_id, keys=", ".join(sent.keys),
-                                     target=to, signer=sent.signed_by, topic=sent.topic))
+                                     target=word(to), signer=sent.signed_by, topic=sent.topic))
 
 
 # --- slot orders: the province's slot programs at the stations ---------------------------
@@ -328,11 +330,11 @@ def district_slot(
         print_json(_slot_order_json(sent))
         return
     if action == "install":
-        typer.echo(_(MSG_SLOT_INSTALL_SENT).format(message_id=sent.message_id, target=to,
+        typer.echo(_(MSG_SLOT_INSTALL_SENT).format(message_id=sent.message_id, target=word(to),
                                                    name=sent.name, title=sent.title,
                                                    seq=sent.seq, topic=sent.topic))
     else:
-        typer.echo(_(MSG_SLOT_REMOVE_SENT).format(message_id=sent.message_id, target=to,
+        typer.echo(_(MSG_SLOT_REMOVE_SENT).format(message_id=sent.message_id, target=word(to),
                                                   name=sent.name, seq=sent.seq,
                                                   topic=sent.topic))
     typer.echo(_(MSG_FOLLOW).format(message_id=sent.message_id))
@@ -353,7 +355,7 @@ def _slot_order_json(sent: SlotOrderSent) -> dict[str, Any]:
 
 
 @district_app.command("push", help=_("Validate FILE, sign it and publish it. Signed with "
-                                      "the district key; prints its message id."))
+                                      "the province key; prints its message id."))
 def district_push(
     file: Annotated[Path, typer.Argument(help=_("A one-off playlist (YAML, SPEC §5)."))],
     to: Annotated[str, typer.Option("--to", help=_("A station id, or 'all'."),
@@ -383,13 +385,20 @@ def district_push(
     lifetime = timedelta(seconds=parse_duration(expires)) if expires else None
     chosen = parse_level(level)
 
-    def show(receipt: dict[str, Any]) -> None:
-        typer.echo(json.dumps(receipt, ensure_ascii=False) if as_json else _receipt_line(receipt))
+    station = load(config)
 
-    pushed = push(load(config), file, target=to, level=chosen, key=key, expires=lifetime,
+    def show(receipt: dict[str, Any]) -> None:
+        typer.echo(json.dumps(receipt, ensure_ascii=False) if as_json
+                   else _receipt_line(receipt, station))
+
+    pushed = push(station, file, target=to, level=chosen, key=key, expires=lifetime,
                   wait_s=timeout if wait else 0.0, on_receipt=show)
+    answered = {receipt.get("station") for receipt in pushed.receipts}
+    if wait and not as_json and (to not in answered if to != "all" else not answered):
+        typer.echo(_(MSG_NO_ANSWER_IN_TIME).format(who=word(to), seconds=f"{timeout:.0f}"),
+                   err=True)
     if not as_json:
-        typer.echo(_(MSG_PUSHED).format(message_id=pushed.message_id, target=to,
+        typer.echo(_(MSG_PUSHED).format(message_id=pushed.message_id, target=word(to),
                                         level=word(chosen.value), seq=pushed.seq,
                                         topic=pushed.topic),
                    err=wait)
@@ -408,19 +417,32 @@ def district_push(
         raise OperatorError(_(MSG_REFUSED_BY).format(count=len(rejected)))
 
 
-def _receipt_line(receipt: dict[str, Any]) -> str:
+def _receipt_line(receipt: dict[str, Any], station: Config) -> str:
+    """A receipt as `push --wait` prints it, its times on the station's clock (like
+    `report`, `status` and `log`)."""
+    from datetime import datetime
+
+    def local(value: object) -> str:
+        if not value:
+            return ""
+        try:
+            return when(datetime.fromisoformat(str(value)).timestamp(), station)
+        except ValueError:
+            return str(value or "")
+
     kind = str(receipt.get("receipt"))
     detail = receipt.get("reason") or ""
     as_run = receipt.get("as_run")
     if isinstance(as_run, dict):
-        detail = f"{word(str(as_run.get('outcome')))} {as_run.get('started') or ''} → " \
-                 f"{as_run.get('ended') or ''}" + (f" ({as_run['engine']})"
-                                                    if as_run.get("engine") else "")
+        detail = f"{word(str(as_run.get('outcome')))} {local(as_run.get('started'))} → " \
+                 f"{local(as_run.get('ended'))}" + (f" ({as_run['engine']})"
+                                                     if as_run.get("engine") else "")
         if as_run.get("reason"):
             detail += f": {as_run['reason']}"
     if receipt.get("duplicate"):
         detail = _(MSG_DUPLICATE) + detail
-    return f"{receipt.get('at')}  {receipt.get('station')}  {word(kind)}  {detail}".rstrip()
+    return f"{local(receipt.get('at'))}  {receipt.get('station')}  {word(kind)}  " \
+        f"{detail}".rstrip()
 
 
 @district_app.command("status", help=_(
@@ -473,7 +495,12 @@ def district_collect(
     import logging
     import signal
 
-    from broadcaster.upstream.collector import CollectorClient, collector_keys, open_collector
+    from broadcaster.upstream.collector import (
+        CollectorClient,
+        collector_keys,
+        only_collector,
+        open_collector,
+    )
     from broadcaster.upstream.collector_db import collector_db_path
     from broadcaster.upstream.district import settings_of
 
@@ -482,15 +509,16 @@ def district_collect(
     settings = settings_of(station)
     path = collector_db_path(station)
     keys = collector_keys(station)  # before the database: no key, nothing made
-    collector = open_collector(path, settings.prefix, keys)
-    client = CollectorClient(settings, collector, client_id)
-    signal.signal(signal.SIGTERM, lambda *_: client.stop())
-    signal.signal(signal.SIGINT, lambda *_: client.stop())
-    typer.echo(_(MSG_COLLECTING).format(where=settings.describe(), path=path), err=True)
-    try:
-        client.run()
-    finally:
-        collector.db.close()
+    with only_collector(path):
+        collector = open_collector(path, settings.prefix, keys)
+        client = CollectorClient(settings, collector, client_id)
+        signal.signal(signal.SIGTERM, lambda *_: client.stop())
+        signal.signal(signal.SIGINT, lambda *_: client.stop())
+        typer.echo(_(MSG_COLLECTING).format(where=settings.describe(), path=path), err=True)
+        try:
+            client.run()
+        finally:
+            collector.db.close()
 
 
 REPORT_COLUMNS = ["station", "answer", "received", "decided", "started", "ended", "engine",
@@ -503,7 +531,7 @@ REPORT_COLUMNS = ["station", "answer", "received", "decided", "started", "ended"
     "receipt collector's database."))
 def district_report(
     message_id: Annotated[str, typer.Argument(
-        metavar="PUSH_ID", help=_("The push's message id, as `district push` printed it."),
+        metavar="PUSH_ID", help=_("The push's message id, as `province push` printed it."),
         callback=plain_option)],
     output_format: FormatOption = "table",
     as_json: JsonOption = False,
@@ -539,11 +567,11 @@ def district_report(
     else:
         if push is not None and push.kind in ("revoke", "slot"):
             head = MSG_REPORT_REVOCATION if push.kind == "revoke" else MSG_REPORT_SLOT_ORDER
-            typer.echo(_(head).format(message_id=found.message_id, target=push.target,
+            typer.echo(_(head).format(message_id=found.message_id, target=word(push.target),
                                       sent=when(push.issued, station)))
         elif push is not None:
             typer.echo(_(MSG_REPORT_HEAD).format(
-                message_id=found.message_id, target=push.target,
+                message_id=found.message_id, target=word(push.target),
                 level=word(push.level or ""), sent=when(push.issued, station)))
         else:
             typer.echo(_(MSG_REPORT_UNSEEN).format(message_id=found.message_id))

@@ -45,7 +45,7 @@ HEADINGS = {
     "created": N_("created"),
     "answer": N_("answer"), "decided": N_("decided"), "last heard": N_("last heard"),
     "faults": N_("faults"), "amplifier": N_("amplifier"), "clock": N_("clock"),
-    "software": N_("software"),
+    "software": N_("software"), "at": N_("at"), "days": N_("days"),
 }
 WORDS = {
     "normal": N_("normal"), "priority": N_("priority"), "emergency": N_("emergency"),
@@ -60,6 +60,7 @@ WORDS = {
     "thu": N_("thu"), "fri": N_("fri"), "sat": N_("sat"), "sun": N_("sun"),
     "viewer": N_("viewer"), "leader": N_("leader"),  # roles ("operator" is above)
     "no answer": N_("no answer yet"), "unknown": N_("unknown"),  # district report, status
+    "all": N_("all stations"),  # a push's target
 }
 WORD_COLUMNS = frozenset({"level", "outcome", "source", "state", "role", "answer"})
 

@@ -44,6 +44,9 @@ def test_a_notice_queued_for_three_seconds_ahead_airs_on_time(tmp_path: Path) ->
     (row,) = json.loads(logged.stdout)
     assert (row["id"], row["outcome"], row["engine"], row["source"], row["title"]) == (
         entry_id, "aired", "espeak", "operator", "Họp tổ")
+    assert json.loads(station.cli("log", "--json").stdout) == [row]  # as every listing
+    assert [(part["what"], part.get("source")) for part in row["parts"]] == [
+        ("chime", "default"), ("say", None)]  # which file aired, where there is one
     assert line.started_at is not None and line.due_at is not None
     assert abs(line.started_at - line.due_at) < 1.0  # it waited for its time, not longer
     # the chime and the speech reached the device
@@ -84,7 +87,9 @@ def test_an_emergency_cuts_into_a_file_which_then_resumes(tmp_path: Path,
     assert cut.cut_at < storm_line.ended_at <= (cut.resumed_at or 0.0) + 0.1
     logged = {row["id"]: row for row in json.loads(station.cli("log", "--format", "json").stdout)}
     assert [i["why"] for i in logged[music]["interruptions"]] == ["an emergency cut in"]
-    assert logged[music]["parts"] == [{"n": 1, "what": "file", "aired": True, "reason": None}]
+    (part,) = logged[music]["parts"]
+    assert (part["n"], part["what"], part["aired"], part["reason"]) == (1, "file", True, None)
+    assert part["source"].endswith(".wav")  # the queued copy of the music, by its content
 
     # on air: the music up to the cut, the emergency, then the music from where it was cut
     captured = null_sink.read(recording).astype(np.int32)

@@ -216,6 +216,8 @@ def test_a_recorded_bulletin_pushed_to_a_daemon_reaches_the_loudspeakers_sample_
     finally:
         desk.stop_collector()
     assert line.outcome is Outcome.AIRED
+    sha = hashlib.sha256(recording(desk).read_bytes()).hexdigest()
+    assert [(part.what, part.source) for part in line.parts] == [("file", f"{sha}.wav")]
     samples, _rate = soundfile.read(str(station.root / "capture.wav"), dtype="int16",
                                     always_2d=True)
     played = runs(frame_indices(samples))

@@ -109,6 +109,16 @@ def ok(done: subprocess.CompletedProcess[str]) -> str:
 
 # --- with a broker --------------------------------------------------------------------------------
 
+def test_a_push_to_a_station_that_never_answers_says_so_when_the_wait_is_over(
+        province: Province, district: District) -> None:
+    done = province.cli("push", str(province.bulletin), "--to", "xa-khong-co", "--level",
+                        "priority", "--wait", "--timeout", "2",
+                        "--key", str(district.private_path))
+    assert done.returncode == 0, done.stderr
+    assert "no receipt from xa-khong-co within 2 s; `broadcaster province status` lists " \
+        "the stations and when each was last heard" in done.stderr.splitlines()
+
+
 def test_push_to_all_waits_for_every_station_the_collector_has_online(
         tmp_path: Path, broker: AnyBroker, district: District,
         province: Province) -> None:
@@ -170,7 +180,7 @@ def test_two_stations_air_a_push_and_the_report_shows_them_and_the_one_that_neve
 
     table = ok(province.cli("report", message_id))
     lines = table.splitlines()
-    assert lines[0].startswith(f"push {message_id} to all (priority), sent ")
+    assert lines[0].startswith(f"push {message_id} to all stations (priority), sent ")
     assert lines[1] == ("3 targeted, 2 answered, 2 accepted, 0 rejected, 2 aired, "
                         "0 not aired, 0 not aired yet, 1 no answer yet")
     rows = {line.split()[0]: line for line in lines[3:]}
@@ -271,6 +281,11 @@ def test_the_collector_killed_and_restarted_keeps_what_it_had_and_gets_what_came
             # the station's live status at its connection, heard: the collector's
             # subscriptions are in place (its database file exists a moment before them)
             wait_until(lambda: _heard(desk, ONE) is not None, "the collector to hear it")
+            second = desk.cli("collect", "--client-id", "collector-test")  # a second shell
+            assert second.returncode == 1
+            assert second.stderr.strip().splitlines() == [
+                f"a receipt collector already runs on {desk.db_path} (pid {first.pid}); stop "
+                "it first (sudo systemctl stop broadcaster-collector)"]
             message_id = desk.push(ONE)
             desk.wait_answers(message_id, {ONE: "accepted"})
         finally:
@@ -566,7 +581,7 @@ def test_a_revocation_is_reported_like_a_push_so_the_province_sees_who_took_it(
     one.stop()
     two.stop()
     table = ok(province.cli("report", message_id))
-    assert table.startswith(f"revocation {message_id} to all, sent ")
+    assert table.startswith(f"revocation {message_id} to all stations, sent ")
     assert "2 targeted, 2 answered, 2 accepted" in table
     data = json.loads(ok(province.cli("report", message_id, "--json")))
     assert (data["kind"], data["level"]) == ("revoke", None)

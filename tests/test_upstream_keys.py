@@ -390,7 +390,7 @@ def test_the_province_rotates_its_key_and_revokes_the_old_one_over_the_broker(
                                   "xoay khóa", "--key", str(fresh), "--config", str(province))
             assert revoked.exit_code == 0, revoked.output
             revocation_id = revoked.stdout.split()[1]
-            assert f"key(s) {old.key_id} sent to all" in revoked.stdout
+            assert f"key(s) {old.key_id} sent to all stations" in revoked.stdout
             accepted = listener.receipts(revocation_id, 2)[1]
             assert (accepted["receipt"], accepted["revoked"]) == ("accepted", [old.key_id])
             # from then on the old key is refused, though still in trusted_keys

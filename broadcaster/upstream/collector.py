@@ -42,7 +42,8 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,6 +78,8 @@ _TEXT_MAX = 2000  # a reason or title longer than this is cut (the body keeps it
 SKIP_WARNING_EVERY_S = 60.0  # per topic kind: a flood of garbage is not a flood of log lines
 TOPIC_KINDS = ("push", "receipts", "status", "heartbeat", "need")  # and "other"
 
+MSG_ALREADY_COLLECTING = N_("a receipt collector already runs on {path} (pid {pid}); stop it "
+                           "first (sudo systemctl stop broadcaster-collector)")
 MSG_NO_KEYS = N_("no key to check pushes with: list the province's public keys in "
                  "[district] trusted_keys, or make its key with `broadcaster province "
                  "keygen` (its public half goes to {folder})")
@@ -489,6 +492,33 @@ def read_need_message(prefix: str, topic: str, payload: bytes) -> Need | Skipped
     if need is None:
         return Skipped("not a request for chunks (sha256, chunk_bytes, chunks)")
     return need
+
+
+@contextmanager
+def only_collector(db_path: Path) -> Iterator[None]:
+    """Held while a collector runs on `db_path`: a second one on the same database (the
+    same client id, whose sessions would take each other's place at the broker every few
+    seconds) is refused with OperatorError, naming the first one's pid."""
+    import fcntl
+    import os
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = db_path.with_name(db_path.name + ".lock")
+    with lock.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise OperatorError(_(MSG_ALREADY_COLLECTING).format(
+                path=db_path, pid=handle.read().strip() or "?")) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def open_collector(path: Path, prefix: str, keys: CollectorKeys) -> Collector:

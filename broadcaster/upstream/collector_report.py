@@ -30,8 +30,8 @@ from broadcaster.upstream.collector_db import (
 )
 
 MSG_UNKNOWN_PUSH = N_("the collector has seen no push {message_id} and no receipt for it "
-                      "(is `broadcaster district collect` running? the id is what "
-                      "`district push` printed)")
+                      "(is `broadcaster province collect` running? the id is what "
+                      "`province push` printed)")
 MSG_CHUNKS_REFUSED = N_("refused {count} chunk(s) of the push's files and asked again; "
                         "the last: {reason}")
 

@@ -23,8 +23,8 @@ MSG_REPLAYED = N_("message {id} was already received at {when} (a replay or a re
 MSG_OLD_SEQUENCE = N_("sequence {seq} is not after {last}, the last one seen from key {key_id}")
 MSG_EXPIRED = N_("expired at {expires} (station time {now})")
 MSG_FROM_FUTURE = N_("issued at {issued}, more than {skew} min ahead of station time {now}")
-MSG_SLOT_PUSH = N_("a push is a one-off bulletin; a playlist with a slot is installed by the "
-                   "station's operator with `playlist apply`")
+MSG_SLOT_PUSH = N_("a push is a one-off bulletin; a playlist with a slot is sent with "
+                   "`broadcaster province slot install FILE`")
 MSG_BAD_PLAYLIST = N_("invalid playlist: {problem}")
 MSG_REJECTED_BY_OPERATOR = N_("rejected by operator")
 MSG_KEY_REVOKED = N_("key {key_id} was revoked on {when} by key {by}: {reason}")

@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 # Operator-facing messages of this module, kept together for translation.
 MSG_NO_BROKER = N_("no broker configured; set [district] broker = \"mqtt://HOST:1883\" in "
                    "the config file")
-MSG_NO_KEY = N_("{path}: no district key here; make one with `broadcaster district keygen`")
+MSG_NO_KEY = N_("{path}: no province key here; make one with `broadcaster province keygen`")
 MSG_BAD_TARGET = N_("--to {value!r}: give a station id (letters, digits, - and _) or 'all'")
 MSG_TOO_BIG = N_("{path}: the signed push would be {size} bytes, more than the {limit} allowed")
 MSG_CANNOT_CONNECT = N_("cannot reach the broker at {where} ({reason}); check [district] broker")

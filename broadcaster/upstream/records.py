@@ -31,7 +31,7 @@ from broadcaster.upstream.decisions import Revoked, SenderHistory, pushed_due
 
 # Operator-facing messages of this module, kept together for translation.
 MSG_NOT_WAITING = N_("no push #{id} is waiting in the inbox; see `broadcaster inbox`")
-MSG_EXPIRED_IN_INBOX = N_("push #{id} expired at {when} while it waited; ask the district to "
+MSG_EXPIRED_IN_INBOX = N_("push #{id} expired at {when} while it waited; ask the province to "
                           "send it again")
 REASON_EXPIRED_IN_INBOX = "expired while it waited in the inbox"
 # The as-run reason of a queued push cancelled by the revocation of the key that signed it.
