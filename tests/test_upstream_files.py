@@ -533,3 +533,55 @@ def test_a_file_of_a_push_waiting_in_the_inbox_is_not_let_go(
     stored = folder(upstream.config.audio_dir) / manifest.stored_name
     assert release_unneeded(upstream.config.audio_dir, upstream.records.store) == []
     assert stored.exists()
+
+
+SLOT_PLAYLIST = """\
+title: Thời sự của tỉnh
+slot: {days: daily, at: "18:00", until: "18:15"}
+items:
+  - file: ban-tin/bao-so-3.wav
+"""
+
+
+def slot_order(district: District, name: str, manifest: FileManifest) -> bytes:
+    from broadcaster.upstream.envelope import seal_slot
+
+    now = datetime.now(UTC)
+    district.seq += 1
+    return seal_slot(district.key, seq=district.seq, issued=now,
+                     expires=now + timedelta(days=14), target="all", action="install",
+                     name=name, playlist=SLOT_PLAYLIST, files=[manifest.as_json()])
+
+
+def test_a_slot_order_with_audio_is_installed_once_its_file_is_whole(
+        station: Any, manifest: FileManifest) -> None:
+    upstream, district, depot, posted = station
+    depot.hold = False
+    taken = upstream.take(slot_order(district, "thoi-su", manifest), datetime.now(UTC))
+    assert taken.action == "receiving"
+    assert upstream.records.store.installed_slot("thoi-su") is None  # not before
+    deliver(upstream, posted, "file_done")
+    installed = upstream.records.store.installed_slot("thoi-su")
+    assert installed is not None and installed.from_province
+    kinds = [r["receipt"] for r in receipts(upstream, taken.message_id or "")]
+    assert kinds == ["received", "accepted"]  # `received` once, when it came
+
+
+def test_a_slot_order_that_could_never_be_done_is_refused_before_any_download(
+        station: Any, manifest: FileManifest) -> None:
+    from broadcaster.store import playlist_to_json
+
+    upstream, district, depot, _posted = station
+    own = parse_slot(upstream)
+    upstream.records.store.install_slot("thoi-su", playlist_to_json(own), 0.0)
+    taken = upstream.take(slot_order(district, "thoi-su", manifest), datetime.now(UTC))
+    assert taken.action == "refused"
+    assert "the station's operator already has a slot named thoi-su" in (taken.reason or "")
+    assert not depot.asked and not upstream.records.receiving()
+
+
+def parse_slot(upstream: Upstream) -> Any:
+    from broadcaster.playlist import parse_playlist
+
+    text = SLOT_PLAYLIST.replace("  - file: ban-tin/bao-so-3.wav\n", "  - chime: default\n")
+    return parse_playlist(text, Path("own.yaml"), upstream.config.audio_dir)

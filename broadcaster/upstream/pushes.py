@@ -58,7 +58,12 @@ from broadcaster.upstream.envelope import (
 )
 from broadcaster.upstream.files import FileManifest, FilesRefused, read_manifests
 from broadcaster.upstream.records import Receiving, UpstreamRecords, as_run_data
-from broadcaster.upstream.slots import SlotOrder, read_slot_order, take_slot_order
+from broadcaster.upstream.slots import (
+    SlotOrder,
+    check_slot_order,
+    read_slot_order,
+    take_slot_order,
+)
 
 if TYPE_CHECKING:
     from broadcaster.config import Config
@@ -267,8 +272,8 @@ class Upstream:
         return False
 
     def take(self, raw: bytes, now: datetime, *, topic: str | None = None) -> Taken:
-        """Check one push (or revocation) and record what became of it, in one
-        transaction."""
+        """Check one push (or revocation, or slot order) and record what became of it, in
+        one transaction; one whose recorded audio is still to come waits for it."""
         records = self.records
         stamp = now.timestamp()
         trusted = self._clock_trusted() is not False  # unknown counts as trusted
@@ -286,7 +291,8 @@ class Upstream:
                 order = read_slot_order(envelope, now, audio_dir=self.config.audio_dir,
                                         max_text_chars=self.config.tts.max_chars,
                                         clock_trusted=trusted, provided=provided)
-                if missing:
+                if missing:  # refused now if it could never be done, not after the download
+                    check_slot_order(envelope, order, records.store.installed_slot(order.name))
                     return self._receive(envelope, raw, missing, stamp, title=order.name)
                 return self._slot(envelope, order, raw, now, topic, first=True)
             playlist, decision = examine(envelope, now, audio_dir=self.config.audio_dir,
