@@ -144,12 +144,47 @@ PlaylistItem = Chime | Say | File | Relay | Pause
 
 @dataclass(frozen=True)
 class Slot:
-    """When a slot playlist airs: on `days` (names from WEEKDAYS) from `at` until `until`,
-    station local time. `until` is a hard end: what still airs then is faded and logged cut."""
+    """When a slot playlist airs: from `at` until `until`, station local time, on the days
+    `airs_on` says. `until` is a hard end: what still airs then is faded and logged cut.
+
+    Its days are every one of `days` (names from WEEKDAYS), each of `dates`, and each day
+    of a lunar month in `lunar_days` (1 is mùng 1, 15 rằm; of every lunar month, a leap
+    one too), except Vietnam's public holidays (`skip_holidays`) and `skip_dates`.
+    """
 
     days: tuple[str, ...]
     at: time
     until: time | None = None
+    dates: tuple[date, ...] = ()
+    lunar_days: tuple[int, ...] = ()
+    skip_holidays: bool = False
+    skip_dates: tuple[date, ...] = ()
+
+    def airs_on(self, day: date) -> bool:
+        """Whether the slot airs on `day` (a station-local date): the one decision every
+        reader of slot days calls. Pure; the calendar is computed, never fetched."""
+        return self.planned_on(day) and not self.skipped_on(day)
+
+    def planned_on(self, day: date) -> bool:
+        """Whether `day` is one of its days, before what it skips."""
+        if WEEKDAYS[day.weekday()] in self.days or day in self.dates:
+            return True
+        if not self.lunar_days:
+            return False
+        from broadcaster.schedule.vietnam_calendar import lunar_day  # a leaf: no cycle
+
+        lunar = lunar_day(day)
+        return lunar is not None and lunar.day in self.lunar_days
+
+    def skipped_on(self, day: date) -> bool:
+        """Whether it skips `day`: one of its skip dates, or a holiday it skips."""
+        if day in self.skip_dates:
+            return True
+        if not self.skip_holidays:
+            return False
+        from broadcaster.schedule.vietnam_calendar import is_holiday  # a leaf: no cycle
+
+        return is_holiday(day)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from broadcaster.model import WEEKDAYS, Playlist, Slot
+from broadcaster.model import Playlist
 from broadcaster.schedule.rules import GRACE, at
 
 CATCH_UP = timedelta(days=1)  # after a power cut, occurrences this old are still looked at
@@ -35,13 +35,11 @@ def occurrence_key(name: str, day: date) -> str:
     return f"{name}@{day.isoformat()}"
 
 
-def slot_days(slot: Slot) -> set[int]:
-    return {WEEKDAYS.index(day) for day in slot.days}
-
-
 def occurs_on(playlist: Playlist, day: date) -> bool:
+    """Whether the slot playlist airs on `day`: its slot's days (Slot.airs_on) within
+    its validity dates."""
     slot = playlist.slot
-    if slot is None or day.weekday() not in slot_days(slot):
+    if slot is None or not slot.airs_on(day):
         return False
     if playlist.valid_from and day < playlist.valid_from:
         return False
@@ -49,7 +47,7 @@ def occurs_on(playlist: Playlist, day: date) -> bool:
 
 
 def occurrence(name: str, playlist: Playlist, day: date, zone_of: datetime) -> Occurrence | None:
-    """The slot's airing on `day`, or None (not its weekday, or not valid then)."""
+    """The slot's airing on `day`, or None (not one of its days, or not valid then)."""
     slot = playlist.slot
     if slot is None or not occurs_on(playlist, day):
         return None
