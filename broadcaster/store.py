@@ -593,9 +593,7 @@ def playlist_to_json(playlist: Playlist) -> str:
     return json.dumps({
         "title": playlist.title,
         "level": playlist.level.value,
-        "slot": None if slot is None else {
-            "days": list(slot.days), "at": slot.at.strftime("%H:%M"),
-            "until": slot.until.strftime("%H:%M") if slot.until else None},
+        "slot": None if slot is None else _slot_to_dict(slot),
         "valid_from": playlist.valid_from.isoformat() if playlist.valid_from else None,
         "valid_until": playlist.valid_until.isoformat() if playlist.valid_until else None,
         "items": [item_to_dict(item) for item in playlist.items],
@@ -608,10 +606,34 @@ def playlist_from_json(text: str) -> Playlist:
     return Playlist(
         title=data["title"],
         level=Level(data["level"]),
-        slot=None if slot is None else Slot(
-            days=tuple(slot["days"]), at=time.fromisoformat(slot["at"]),
-            until=time.fromisoformat(slot["until"]) if slot["until"] else None),
+        slot=None if slot is None else _slot_from_dict(slot),
         valid_from=date.fromisoformat(data["valid_from"]) if data["valid_from"] else None,
         valid_until=date.fromisoformat(data["valid_until"]) if data["valid_until"] else None,
         items=tuple(item_from_dict(item) for item in data["items"]),
     )
+
+
+def _slot_to_dict(slot: Slot) -> dict[str, Any]:
+    """The slot's keys; the calendar ones only when used, so a weekly slot is written as
+    before the calendar existed (and older stations read it)."""
+    written: dict[str, Any] = {"days": list(slot.days), "at": slot.at.strftime("%H:%M"),
+                               "until": slot.until.strftime("%H:%M") if slot.until else None}
+    if slot.dates:
+        written["dates"] = [day.isoformat() for day in slot.dates]
+    if slot.lunar_days:
+        written["lunar_days"] = list(slot.lunar_days)
+    if slot.skip_holidays:
+        written["skip_holidays"] = True
+    if slot.skip_dates:
+        written["skip_dates"] = [day.isoformat() for day in slot.skip_dates]
+    return written
+
+
+def _slot_from_dict(data: dict[str, Any]) -> Slot:
+    """A slot as _slot_to_dict wrote it, or as written before the calendar (days only)."""
+    return Slot(days=tuple(data["days"]), at=time.fromisoformat(data["at"]),
+                until=time.fromisoformat(data["until"]) if data["until"] else None,
+                dates=tuple(date.fromisoformat(day) for day in data.get("dates", ())),
+                lunar_days=tuple(int(day) for day in data.get("lunar_days", ())),
+                skip_holidays=bool(data.get("skip_holidays", False)),
+                skip_dates=tuple(date.fromisoformat(day) for day in data.get("skip_dates", ())))

@@ -71,11 +71,20 @@ MSG_MISSING_AT = N_("the slot has no 'at'; add its start time, e.g. 'at: \"05:30
 MSG_BAD_TIME = N_("{label} \"{value}\" is not a time; write it as HH:MM, e.g. \"05:30\"")
 MSG_UNTIL_NOT_AFTER = N_("slot 'until' \"{until}\" is not after 'at' \"{at}\"; a slot ends on "
                          "the day it starts: split one that crosses midnight into two playlists")
-MSG_BAD_DAYS = N_("slot 'days' \"{value}\" is not a day; write daily, weekdays, weekends or a "
-                  "list such as [mon, wed, fri]")
-MSG_BAD_DAY = N_("slot 'days' \"{value}\" is not a day; use mon, tue, wed, thu, fri, sat or sun")
+MSG_UNKNOWN_DAY = N_("slot 'days' \"{value}\" is not a day{hint}; write daily, weekdays, "
+                     "weekends, mon to sun, a date such as 2026-12-24 or a lunar day such as "
+                     "âm 1 (mùng 1) or âm 15 (rằm)")
+MSG_BAD_LUNAR_DAY = N_("slot 'days' \"{value}\" is not a lunar day; a lunar month has days 1 "
+                       "to 30: write âm 1 for mùng 1 or âm 15 for rằm")
 MSG_NO_DAYS = N_("slot 'days' lists no day; write daily, weekdays, weekends or a list such as "
                  "[mon, wed, fri]")
+MSG_UNKNOWN_SKIP = N_("slot 'skip' \"{value}\" is neither holidays nor a date{hint}; write "
+                      "skip: holidays, a date such as 2026-12-25, or a list of them")
+MSG_NO_SKIP = N_("slot 'skip' lists nothing; write holidays or dates such as 2026-12-25, or "
+                 "remove it")
+MSG_SKIP_AT_TOP = N_("'skip' belongs to the slot; put it inside 'slot:', e.g. slot: {days: "
+                     "daily, at: \"05:30\", skip: holidays}")  # not a format string
+HINT_DID_YOU_MEAN = N_(" (did you mean '{suggestion}'?)")
 
 # --- items --------------------------------------------------------------------------------
 MSG_ITEM_NOT_A_MAPPING = N_("item {n} must be 'kind: value', e.g. '- say: ...', '- file: ...' "

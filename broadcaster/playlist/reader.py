@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from yaml.nodes import MappingNode, Node
 
 TOP_KEYS = ("title", "slot", "level", "valid_from", "valid_until", "items")
-SLOT_KEYS = ("days", "at", "until")
+SLOT_KEYS = ("days", "at", "until", "skip")
 DEFAULT_MAX_TEXT_CHARS = 20_000
 
 
@@ -105,7 +105,10 @@ def check_playlists(paths: Sequence[Path], audio_dir: Path, *,
 def _read(root: MappingNode, source: Path, context: ItemContext) -> Playlist:
     findings = Findings()
     fields = entries(root, findings)
-    explained = _unknown_keys(fields, TOP_KEYS, "", findings, allowed_elsewhere=ITEM_KEYS)
+    explained = _unknown_keys(fields, TOP_KEYS, "", findings,
+                              allowed_elsewhere=(*ITEM_KEYS, "skip"))
+    if "skip" in fields:
+        findings.note(line_of(fields["skip"][0]), _(msg.MSG_SKIP_AT_TOP))
     for key in sorted(fields.keys() & set(ITEM_KEYS)):
         findings.note(line_of(fields[key][0]), _(msg.MSG_ITEM_KEY_AT_TOP).format(key=key))
         explained.add("items")  # the items are there, only not under 'items:'
@@ -176,7 +179,9 @@ def _slot(field: tuple[Node, Node], findings: Findings) -> Slot | None:
     fields = entries(node, findings)
     explained = _unknown_keys(fields, SLOT_KEYS, _(msg.WHERE_SLOT), findings)
     days = findings.attempt(values.days, fields["days"][1]) if "days" in fields \
-        else values.DAY_GROUPS["daily"]
+        else values.SlotDays(values.DAY_GROUPS["daily"])
+    skip = findings.attempt(values.skip, fields["skip"][1]) if "skip" in fields \
+        else (False, ())
     at: time | None = None
     if "at" in fields:
         at = findings.attempt(values.time_of_day, fields["at"][1],
@@ -191,9 +196,10 @@ def _slot(field: tuple[Node, Node], findings: Findings) -> Slot | None:
         if at is not None and until is not None and until <= at:
             findings.note(line_of(until_node), _(msg.MSG_UNTIL_NOT_AFTER).format(
                 until=until.strftime("%H:%M"), at=at.strftime("%H:%M")))
-    if len(findings.refusals) != before or days is None or at is None:
+    if len(findings.refusals) != before or days is None or at is None or skip is None:
         return None
-    return Slot(days=days, at=at, until=until)
+    return Slot(days=days.weekdays, at=at, until=until, dates=days.dates,
+                lunar_days=days.lunar_days, skip_holidays=skip[0], skip_dates=skip[1])
 
 
 def _items(fields: dict[str, tuple[Node, Node]], root_line: int, explained: set[str],

@@ -4,6 +4,8 @@ durations, repeats, texts and stream addresses. Pure: no files, no clock."""
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass
 from datetime import date, time
 from typing import TYPE_CHECKING
 
@@ -21,7 +23,15 @@ DAY_GROUPS = {"daily": WEEKDAYS, "weekdays": WEEKDAYS[:5], "weekends": WEEKDAYS[
 MAX_DURATION_S = 24 * 3600.0
 MAX_REPEAT = 10
 
+HOLIDAYS = "holidays"  # skip: Vietnam's public holidays and Tết
+MAX_LUNAR_DAY = 30  # a lunar month has 29 or 30 days
+
 _TIME = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
+_LUNAR = re.compile(r"^(?:âm|am|lunar)\s*(\S*)$")
+_DATE_LIKE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+_DAY_MONTH_YEAR = re.compile(r"^([0-9]{1,2})[/.]([0-9]{1,2})[/.]([0-9]{4})$")
+# A word of `days` or `skip`: a lunar day with its number (âm 15), or anything up to a space
+_WORD = re.compile(r"(?i)(?:âm|am|lunar)(?:\s*[^\s,]+)?(?=[\s,]|$)|[^\s,]+")
 _DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 
 
@@ -52,25 +62,100 @@ def calendar_date(node: Node, label: str) -> date:
             from None
 
 
-def days(node: Node) -> tuple[str, ...]:
-    """`daily`, `weekdays`, `weekends`, one day, `mon, wed` or `[mon, wed]`, as names from
-    WEEKDAYS in week order."""
+@dataclass(frozen=True)
+class SlotDays:
+    """A slot's `days` as read: weekday names in week order, dates and lunar days in order."""
+
+    weekdays: tuple[str, ...]
+    dates: tuple[date, ...] = ()
+    lunar_days: tuple[int, ...] = ()
+
+
+def days(node: Node) -> SlotDays:
+    """`daily`, `weekdays`, `weekends`, `mon`…`sun`, dates (`2026-12-24`) and lunar days
+    (`âm 1`, `âm 15`: that day of every lunar month; `lunar 15` and `am 15` too), one of
+    them, several separated by commas or spaces, or a YAML list, mixed as the operator
+    likes."""
+    label = _(msg.LABEL_SLOT).format(key="days")
     named: set[str] = set()
-    if is_sequence(node):
-        for day_node in node.value:
-            day = scalar(day_node, _(msg.LABEL_SLOT).format(key="days")).strip().lower()
-            if day not in WEEKDAYS:
-                raise Refusal(line_of(day_node), _(msg.MSG_BAD_DAY).format(value=show(day)))
-            named.add(day)
-    else:
-        value = scalar(node, _(msg.LABEL_SLOT).format(key="days")).strip()
-        for word in filter(None, re.split(r"[,\s]+", value.lower())):
-            if word not in (*WEEKDAYS, *DAY_GROUPS):
-                raise Refusal(line_of(node), _(msg.MSG_BAD_DAYS).format(value=show(value)))
-            named.update(DAY_GROUPS.get(word, (word,)))
-    if not named:
+    dates: set[date] = set()
+    lunar: set[int] = set()
+    for word, line in _words(node, label):
+        lowered = word.lower()
+        if lowered in WEEKDAYS or lowered in DAY_GROUPS:
+            named.update(DAY_GROUPS.get(lowered, (lowered,)))
+        elif (lunar_match := _LUNAR.match(lowered)) is not None:
+            lunar.add(_lunar_day(word, lunar_match.group(1), line))
+        elif _DATE_LIKE.match(word):
+            dates.add(_date_in(word, label, line))
+        else:
+            raise Refusal(line, _(msg.MSG_UNKNOWN_DAY).format(
+                value=show(word), hint=_hint(word, (*DAY_GROUPS, *WEEKDAYS, "âm 1"))))
+    if not (named or dates or lunar):
         raise Refusal(line_of(node), _(msg.MSG_NO_DAYS))
-    return tuple(day for day in WEEKDAYS if day in named)
+    return SlotDays(tuple(day for day in WEEKDAYS if day in named), tuple(sorted(dates)),
+                    tuple(sorted(lunar)))
+
+
+def skip(node: Node) -> tuple[bool, tuple[date, ...]]:
+    """`holidays` (Vietnam's public holidays and Tết), dates (`2026-12-25`), or a list
+    of them: (whether holidays are skipped, the dates skipped, in order)."""
+    label = _(msg.LABEL_SLOT).format(key="skip")
+    holidays = False
+    dates: set[date] = set()
+    for word, line in _words(node, label):
+        if word.lower() == HOLIDAYS:
+            holidays = True
+        elif _DATE_LIKE.match(word):
+            dates.add(_date_in(word, label, line))
+        else:
+            raise Refusal(line, _(msg.MSG_UNKNOWN_SKIP).format(
+                value=show(word), hint=_hint(word, (HOLIDAYS,))))
+    if not (holidays or dates):
+        raise Refusal(line_of(node), _(msg.MSG_NO_SKIP))
+    return holidays, tuple(sorted(dates))
+
+
+def _words(node: Node, label: str) -> list[tuple[str, int]]:
+    """The words of a single value or of each entry of a list, with their lines: a lunar
+    day (`âm 15`) is one word."""
+    nodes = node.value if is_sequence(node) else [node]
+    found = []
+    for part in nodes:
+        value = unicodedata.normalize("NFC", scalar(part, label))
+        found += [(word.strip(), line_of(part)) for word in _WORD.findall(value)]
+    return found
+
+
+def _lunar_day(word: str, number: str, line: int) -> int:
+    if not number.isdigit() or not 1 <= int(number) <= MAX_LUNAR_DAY:
+        raise Refusal(line, _(msg.MSG_BAD_LUNAR_DAY).format(value=show(word)))
+    return int(number)
+
+
+def _date_in(word: str, label: str, line: int) -> date:
+    match = _DATE_LIKE.match(word)
+    try:
+        if match is None:
+            raise ValueError(word)
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        raise Refusal(line, _(msg.MSG_BAD_DATE).format(label=label, value=show(word))) \
+            from None
+
+
+def _hint(word: str, valid: tuple[str, ...]) -> str:
+    """" (did you mean 'mon'?)" when a valid word is close; a day written 24/12/2026
+    is shown as the date it means."""
+    from broadcaster.nearest import nearest_key
+
+    written = _DAY_MONTH_YEAR.match(word)
+    if written is not None:
+        day, month, year = (int(part) for part in written.groups())
+        suggestion: str | None = f"{year:04d}-{month:02d}-{day:02d}"
+    else:
+        suggestion = nearest_key(word.lower(), valid)
+    return "" if suggestion is None else _(msg.HINT_DID_YOU_MEAN).format(suggestion=suggestion)
 
 
 def level(node: Node) -> Level:
