@@ -438,10 +438,14 @@ def schedule(
     config: ConfigOption = None,
 ) -> None:
     from broadcaster.desk import parse_day
-    from broadcaster.programme import day_schedule
+    from broadcaster.programme import day_calendar, day_schedule
 
     station = load(config)
-    lines = day_schedule(station, parse_day(day, station))
+    chosen = parse_day(day, station)
+    lines = day_schedule(station, chosen)
+    if not as_json:  # JSON stays the list of lines; the calendar heads the table
+        for line in day_calendar(station, chosen).lines():
+            typer.echo(line)
     rows = [{"start": line.start.strftime("%H:%M"),
              "until": line.end.strftime("%H:%M") if line.end else "",
              "level": line.level.value, "what": line.what, "items": line.items,
@@ -484,6 +488,7 @@ def playlist_apply(
     file: Annotated[Path, typer.Argument(metavar="FILE", help=_("The playlist file."))],
     config: ConfigOption = None,
 ) -> None:
+    from broadcaster.playlist.clashes import days_shown
     from broadcaster.programme import apply_playlist
 
     applied = apply_playlist(load(config), file)
@@ -491,7 +496,7 @@ def playlist_apply(
     if playlist.slot is not None:
         typer.echo(_(MSG_INSTALLED).format(name=file.stem, title=playlist.title,
                                            at=playlist.slot.at.strftime("%H:%M"),
-                                           days=",".join(map(word, playlist.slot.days))))
+                                           days=days_shown(playlist.slot)))
         if applied.open_now:
             typer.echo(_(MSG_SLOT_OPEN_NOW))
         for warning in applied.warnings:
@@ -504,7 +509,7 @@ def playlist_apply(
 @playlist_app.command("list", help=_("The installed slot playlists: name, title, start, "
                                      "days, end and number of items."))
 def playlist_list(as_json: JsonOption = False, config: ConfigOption = None) -> None:
-    from broadcaster.playlist.clashes import days_shown, days_text
+    from broadcaster.playlist.clashes import days_shown, days_text, skip_text
     from broadcaster.programme import installed_day, installed_slots
 
     station = load(config)
@@ -520,7 +525,8 @@ def playlist_list(as_json: JsonOption = False, config: ConfigOption = None) -> N
         rows.append({
             "name": name, "title": playlist.title, "level": playlist.level.value,
             "at": slot.at.strftime("%H:%M"),
-            "days": days_text(slot.days) if as_json else days_shown(slot.days),
+            "days": days_text(slot) if as_json else days_shown(slot),
+            "skip": skip_text(slot),
             "until": slot.until.strftime("%H:%M") if slot.until else "",
             "items": len(playlist.items),
             "origin": "province" if installed.from_province else "operator",

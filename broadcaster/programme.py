@@ -18,12 +18,13 @@ from pathlib import Path
 from broadcaster import desk
 from broadcaster.clock import station_now, zone
 from broadcaster.config import Config
-from broadcaster.i18n import N_, Phrase, _
+from broadcaster.i18n import N_, Phrase, _, language
 from broadcaster.model import Level, OperatorError, Playlist, PlaylistItem
 from broadcaster.on_air import length_of
 from broadcaster.runtime import poke_daemon
 from broadcaster.schedule.rules import QuietHours, one_off_window
-from broadcaster.schedule.slots import occurrence
+from broadcaster.schedule.slots import occurrence, skips
+from broadcaster.schedule.vietnam_calendar import LunarDay
 from broadcaster.store import (
     DATABASE,
     OPERATOR,
@@ -50,6 +51,10 @@ MSG_WHAT_PROVINCE_SLOT = N_("slot {name} (from the province, {day})")
 MSG_PROVINCE_SLOT_APPLY = N_("slot {name} was installed by the province on {day}; it can be "
                              "changed only by the province; save your playlist under another "
                              "name")
+MSG_LUNAR_DATE = N_("{day}: lunar {lunar_day}/{lunar_month}{leap}, year {year}")
+LEAP_MONTH = N_(" (leap month)")
+MSG_HOLIDAY = N_("public holiday: {name}")
+MSG_SKIPPED = N_("not airing that day (the slot skips it): {names}")
 MSG_PROVINCE_SLOT_REMOVE = N_("slot {name} was installed by the province on {day}; it can be "
                               "removed only by the province")
 
@@ -293,3 +298,48 @@ def day_schedule(config: Config, day: date) -> list[ScheduleLine]:
     finally:
         store.close()
     return sorted(lines, key=lambda line: line.start)
+
+
+@dataclass(frozen=True)
+class DayCalendar:
+    """What the calendar says of a day: its lunar date (None outside 1901-2100), the public
+    holiday on it (its name in the operator's language), and the installed slots that
+    would air that day but skip it (a holiday or a date they skip)."""
+
+    day: date
+    lunar: LunarDay | None
+    holiday: str | None
+    skipped: tuple[str, ...]
+
+    def lines(self) -> list[str]:
+        """One line each, for the top of `schedule`: the lunar date ("ngày 15 tháng Giêng
+        năm Bính Ngọ" in Vietnamese, "lunar 15/1, year Bính Ngọ" in English), the
+        holiday, the slots skipped."""
+        lines = []
+        if self.lunar is not None:
+            month = self.lunar.month_name if language() == "vi" else str(self.lunar.month)
+            lines.append(_(MSG_LUNAR_DATE).format(
+                day=self.day.isoformat(), lunar_day=self.lunar.day, lunar_month=month,
+                leap=_(LEAP_MONTH) if self.lunar.leap else "", year=self.lunar.year_name))
+        if self.holiday is not None:
+            lines.append(_(MSG_HOLIDAY).format(name=self.holiday))
+        if self.skipped:
+            lines.append(_(MSG_SKIPPED).format(names=", ".join(self.skipped)))
+        return lines
+
+
+def day_calendar(config: Config, day: date) -> DayCalendar:
+    """The lunar date and holiday of `day`, and which installed slots skip it."""
+    from broadcaster.schedule.vietnam_calendar import holiday, lunar_day
+
+    skipped = []
+    store = open_store(config)
+    try:
+        for slot in store.installed_slots():
+            playlist = playlist_from_json(slot.playlist)
+            if skips(playlist, day):
+                skipped.append(slot.name)
+    finally:
+        store.close()
+    return DayCalendar(day, lunar_day(day), holiday(day, language()), tuple(sorted(skipped)))
+

@@ -449,7 +449,7 @@ def test_slots_overlapping_on_a_shared_day_name_the_overlap_and_who_airs_first()
     news = slot("06:00", "06:45", days=WEEKDAYS[:5], level=Level.PRIORITY)
     found = overlap(("tin", news), ("sang", slot("05:30", "06:30")), seconds)
     assert found is not None
-    assert (found.first, found.second, found.days, found.why) == (
+    assert (found.first, found.second, found.days.days, found.why) == (
         "sang", "tin", WEEKDAYS[:5], WHY_EARLIER)
     assert (found.start, found.end) == (time(6, 0), time(6, 30))
     assert found.message() == (

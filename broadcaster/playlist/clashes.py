@@ -35,9 +35,13 @@ WHY_NAME = N_(" (same start and level: queued in order of name)")
 DAY_WORDS = {"daily": N_("daily"), "weekdays": N_("weekdays"), "weekends": N_("weekends"),
              "mon": N_("mon"), "tue": N_("tue"), "wed": N_("wed"), "thu": N_("thu"),
              "fri": N_("fri"), "sat": N_("sat"), "sun": N_("sun")}
+LUNAR_DAY = N_("lunar {day}")  # a day of every lunar month, as `days` writes it: âm 15
+SKIPPING = N_("{days} except {skipped}")  # a slot's days and what it skips
+HOLIDAYS = N_("holidays")
 
 _RANK = {Level.EMERGENCY: 0, Level.PRIORITY: 1, Level.NORMAL: 2}
 _END_OF_DAY = time(23, 59, 59)
+ENUMERATED_DAYS = 400  # a validity this short is looked at day by day
 
 Length = Callable[[tuple[PlaylistItem, ...]], float]
 
@@ -50,7 +54,7 @@ class Overlap:
     second: str
     first_window: tuple[time, time]
     second_window: tuple[time, time]
-    days: tuple[str, ...]
+    days: SharedDays
     start: time
     end: time
     why: str
@@ -62,35 +66,102 @@ class Overlap:
             end=_hm(self.end), days=days_shown(self.days), why=_(self.why))
 
 
-def days_text(days: Sequence[str]) -> str:
-    """Days as a playlist writes them: daily, weekdays, weekends, or the names."""
-    named = tuple(days)
+@dataclass(frozen=True)
+class SharedDays:
+    """The days two slots may both air: weekday names (in week order), dates, and lunar
+    days (of every lunar month). A lunar day shared with a weekly slot is on it whenever
+    it falls on one of that slot's weekdays, which it does in time: counted as shared."""
+
+    days: tuple[str, ...] = ()
+    dates: tuple[date, ...] = ()
+    lunar_days: tuple[int, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.days or self.dates or self.lunar_days)
+
+
+def days_text(days: SharedDays | Slot) -> str:
+    """Days as a playlist writes them, in a stable English form (JSON): daily, weekdays,
+    weekends or the weekday names, then dates (2026-12-24), then lunar days (lunar 15).
+    A slot's skip is `skip_text`'s."""
+    return ",".join(_words(days))
+
+
+def days_shown(days: SharedDays | Slot) -> str:
+    """`days_text` in the operator's language, with what a slot skips, for a message or
+    a table."""
+    shown = ",".join(_(DAY_WORDS[word]) if word in DAY_WORDS else
+                     _(LUNAR_DAY).format(day=word.split()[1]) if word.startswith("lunar ")
+                     else word for word in _words(days))
+    if isinstance(days, Slot) and (skipped := _skipped(days)):
+        shown = _(SKIPPING).format(days=shown, skipped=",".join(
+            _(HOLIDAYS) if word == "holidays" else word for word in skipped))
+    return shown
+
+
+def skip_text(slot: Slot) -> str:
+    """What a slot skips, in a stable English form: holidays, then the dates; "" for none."""
+    return ",".join(_skipped(slot))
+
+
+def _words(days: SharedDays | Slot) -> list[str]:
+    named = tuple(days.days)
+    words: list[str] = []
     for group, members in (("daily", WEEKDAYS), ("weekdays", WEEKDAYS[:5]),
                            ("weekends", WEEKDAYS[5:])):
         if named == members:
-            return group
-    return ",".join(named)
+            words.append(group)
+            break
+    else:
+        words += named
+    words += [day.isoformat() for day in days.dates]
+    return words + [f"lunar {day}" for day in days.lunar_days]
 
 
-def days_shown(days: Sequence[str]) -> str:
-    """`days_text` in the operator's language, for a message."""
-    return ",".join(_(DAY_WORDS[word]) for word in days_text(days).split(","))
+def _skipped(slot: Slot) -> list[str]:
+    return ["holidays"] * slot.skip_holidays + [day.isoformat() for day in slot.skip_dates]
 
 
-def common_days(a: Playlist, b: Playlist) -> tuple[str, ...]:
-    """The weekdays on which both slots air (their validity dates considered)."""
+def common_days(a: Playlist, b: Playlist) -> SharedDays:
+    """The days on which both slots may air (their validity dates considered). Exact where
+    it can be: a date, two lunar days, a validity shorter than ENUMERATED_DAYS (looked at
+    day by day); a lunar day against a weekly slot counts (it falls on each weekday in
+    time); what a slot skips is not subtracted from its weekdays (it may skip a few)."""
     if a.slot is None or b.slot is None:
-        return ()
-    shared = set(a.slot.days) & set(b.slot.days)
+        return SharedDays()
     first = max((d for d in (a.valid_from, b.valid_from) if d is not None), default=None)
     last = min((d for d in (a.valid_until, b.valid_until) if d is not None), default=None)
     if first is not None and last is not None:
         if last < first:
-            return ()
-        if (last - first).days < 6:  # less than a week in common: only those days count
-            shared &= {WEEKDAYS[(first + timedelta(days=n)).weekday()]
-                       for n in range((last - first).days + 1)}
-    return tuple(day for day in WEEKDAYS if day in shared)
+            return SharedDays()
+        if (last - first).days < ENUMERATED_DAYS:
+            both = [day for day in (first + timedelta(days=n)
+                                    for n in range((last - first).days + 1))
+                    if a.slot.airs_on(day) and b.slot.airs_on(day)]
+            if not both:
+                return SharedDays()
+            if (last - first).days < 6:  # less than a week in common: only those days count
+                if _weekly(a.slot) and _weekly(b.slot):
+                    weekdays = {WEEKDAYS[day.weekday()] for day in both}
+                    return SharedDays(tuple(day for day in WEEKDAYS if day in weekdays))
+                return SharedDays(dates=tuple(both))
+    return _shared(a.slot, b.slot, first, last)
+
+
+def _weekly(slot: Slot) -> bool:
+    return not (slot.dates or slot.lunar_days or slot.skip_holidays or slot.skip_dates)
+
+
+def _shared(a: Slot, b: Slot, first: date | None, last: date | None) -> SharedDays:
+    weekdays = set(a.days) & set(b.days)
+    dates = {day for day in (*a.dates, *b.dates)
+             if (first is None or day >= first) and (last is None or day <= last)
+             and WEEKDAYS[day.weekday()] not in weekdays and a.airs_on(day) and b.airs_on(day)}
+    lunar = set(a.lunar_days) & set(b.lunar_days)
+    lunar |= set(a.lunar_days) if b.days else set()
+    lunar |= set(b.lunar_days) if a.days else set()
+    return SharedDays(tuple(day for day in WEEKDAYS if day in weekdays), tuple(sorted(dates)),
+                      tuple(sorted(lunar)))
 
 
 def same_slot(a: Playlist, b: Playlist) -> bool:

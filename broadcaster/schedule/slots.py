@@ -39,8 +39,19 @@ def occurs_on(playlist: Playlist, day: date) -> bool:
     """Whether the slot playlist airs on `day`: its slot's days (Slot.airs_on) within
     its validity dates."""
     slot = playlist.slot
-    if slot is None or not slot.airs_on(day):
-        return False
+    return slot is not None and slot.airs_on(day) and valid_on(playlist, day)
+
+
+def skips(playlist: Playlist, day: date) -> bool:
+    """Whether the slot playlist would air on `day` but its slot skips it (a holiday, or
+    a date it skips)."""
+    slot = playlist.slot
+    return (slot is not None and slot.planned_on(day) and slot.skipped_on(day)
+            and valid_on(playlist, day))
+
+
+def valid_on(playlist: Playlist, day: date) -> bool:
+    """Whether `day` is within the playlist's valid_from and valid_until (both kept)."""
     if playlist.valid_from and day < playlist.valid_from:
         return False
     return not (playlist.valid_until and day > playlist.valid_until)
