@@ -377,9 +377,28 @@ PASTED_TEXT = [
      "Thông báo của Ủy ban xã Hòa An về lịch tiêm."),
 ]
 
+LUNAR_DATES = [
+    ("Lễ hội đình làng khai mạc ngày 15/1 âm lịch.",
+     "Lễ hội đình làng khai mạc ngày rằm tháng Giêng."),
+    ("15/1 âm lịch", "ngày rằm tháng Giêng"),
+    ("Chúc mừng năm mới, mùng 1 Tết Bính Ngọ.", "Chúc mừng năm mới, mùng một Tết Bính Ngọ."),
+    ("Chợ nghỉ từ 1/1 âm lịch.", "Chợ nghỉ từ mùng một tháng Giêng."),
+    ("Giỗ Tổ Hùng Vương ngày 10/3 (âm lịch) là ngày nghỉ lễ.",
+     "Giỗ Tổ Hùng Vương ngày mùng mười tháng ba âm lịch là ngày nghỉ lễ."),
+    ("Lễ dâng hương 10/3 âm lịch tại đền.",
+     "Lễ dâng hương mùng mười tháng ba âm lịch tại đền."),
+    ("Cúng ông Công ông Táo ngày 23 tháng 12 âm lịch.",
+     "Cúng ông Công ông Táo ngày hai mươi ba tháng Chạp."),
+    ("Tết Trung thu 15/8/2026 ÂL.",
+     "Tết Trung thu ngày rằm tháng tám năm hai nghìn không trăm hai mươi sáu."),
+    ("Lễ Vu lan ngày 15/7 âm lịch, tức ngày 27/8.",
+     "Lễ Vu lan ngày rằm tháng bảy, tức ngày hai mươi bảy tháng tám."),
+    ("Họp thôn mùng 4/4 âm lịch.", "Họp thôn mùng bốn tháng tư âm lịch."),
+]
+
 BULLETIN = [*VACCINATION, *STORM_WARNINGS, *POWER_CUTS, *FEES_AND_MONEY, *MEETINGS,
             *DOCUMENT_CITATIONS, *PHONE_NUMBERS, *FIGURES, *TIMES_DATES_RANGES,
-            *ACRONYMS_AND_SIGNS, *PASTED_TEXT]
+            *ACRONYMS_AND_SIGNS, *PASTED_TEXT, *LUNAR_DATES]
 
 
 @pytest.mark.parametrize(("typed", "spoken"), BULLETIN)

@@ -13,6 +13,8 @@ punctuation the voice pauses on. Conventions an announcer would ask about:
   (5.900đ/con → đồng một con), after other units "trên" (tấn/ha); Đ/c, V/v, K/g are
   dictionary entries; codes (plates, boat numbers, A/H5N1, km 12+300, quý III/2025) are
   read by `codes`;
+- lunar dates (`lunar_dates`) as announcers say them: 15/1 âm lịch → ngày rằm tháng Giêng,
+  10/3 âm lịch → mùng mười tháng ba âm lịch;
 - "-" between figures is "đến", except a day and month after "ngày" (ngày 3-12) and ISO
   dates (2026-12-20); between words it is silent, and a dash standing alone is a pause;
 - a list marker (-, +, •, an emoji) at the start of a line is not read; an acronym in
@@ -47,6 +49,7 @@ from broadcaster.speech.figures import (
     read_figure,
     read_phone,
 )
+from broadcaster.speech.lunar_dates import read_lunar_dates
 from broadcaster.speech.numbers import read_cardinal, read_digits, read_ordinal, roman_value
 from broadcaster.speech.pasted import clean_lines
 from broadcaster.speech.syllables import split_glued
@@ -134,6 +137,7 @@ def _read_line(line: str, pattern: re.Pattern[str], abbreviations: Abbreviations
     line = _DOCUMENT_END.sub(".", line)
     if "#" in line:
         line = _HASHTAG.sub(_untagged, line)
+    line = read_lunar_dates(line)
     spoken = pattern.sub(lambda match: _read_match(match, abbreviations), line)
     spoken = _SIGNS.sub(_read_sign, spoken)
     spoken = _DIGITS.sub(lambda digits: f" {read_cardinal(digits.group())} ", spoken)
