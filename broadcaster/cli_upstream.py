@@ -57,6 +57,9 @@ MSG_KEY_ROTATED = N_(
 MSG_REVOKED = N_("revocation {message_id} of key(s) {keys} sent to {target}, signed by key "
                  "{signer}, on {topic}")
 MSG_PUSHED = N_("pushed {message_id} to {target} ({level}, sequence {seq}) on {topic}")
+MSG_INBOX_FETCHING = N_("and {count} push(es) still fetching their recorded audio from the "
+                        "province (they come here, or on air, once it is whole; the first "
+                        "expires {until}); `broadcaster status` shows how far")
 MSG_NO_ANSWER_IN_TIME = N_("no receipt from {who} within {seconds} s; `broadcaster province "
                            "status` lists the stations and when each was last heard")
 MSG_PUSHED_FILES = N_("{count} file(s), {size} MB, fetched by each station from the collector")
@@ -204,6 +207,10 @@ def _list_inbox(station: Config, every: bool, as_json: bool) -> None:
             for e in desk.waiting(station, every=every)]
     print_rows(rows, ["id", "received", "level", "state", "expires", "items", "title"], as_json,
                _(MSG_INBOX_EMPTY))
+    arriving = desk.fetching(station)
+    if arriving and not as_json:
+        typer.echo(_(MSG_INBOX_FETCHING).format(count=len(arriving), until=min(
+            when(push.expires_at, station) for push in arriving)))
 
 
 def _list_refusals(station: Config, as_json: bool) -> None:

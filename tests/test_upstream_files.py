@@ -585,3 +585,19 @@ def parse_slot(upstream: Upstream) -> Any:
 
     text = SLOT_PLAYLIST.replace("  - file: ban-tin/bao-so-3.wav\n", "  - chime: default\n")
     return parse_playlist(text, Path("own.yaml"), upstream.config.audio_dir)
+
+
+def test_the_operators_inbox_says_what_is_still_fetching_its_audio(
+        station: Any, manifest: FileManifest) -> None:
+    import subprocess
+    import sys
+
+    upstream, district, _depot, _posted = station
+    upstream.take(district.envelope(payload=PLAYLIST, files=[manifest.as_json()],
+                                    level=Level.NORMAL), datetime.now(UTC))
+    shown = subprocess.run([sys.executable, "-m", "broadcaster", "inbox", "--config",
+                            str(upstream.config.source)], capture_output=True, text=True,
+                           timeout=60, check=False)
+    assert shown.returncode == 0, shown.stderr
+    assert "and 1 push(es) still fetching their recorded audio from the province" \
+        in shown.stdout

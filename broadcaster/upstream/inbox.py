@@ -17,7 +17,7 @@ from broadcaster.i18n import _
 from broadcaster.runtime import poke_daemon
 from broadcaster.store import open_store
 from broadcaster.upstream.decisions import MSG_REJECTED_BY_OPERATOR
-from broadcaster.upstream.records import InboxEntry, Refusal, UpstreamRecords
+from broadcaster.upstream.records import InboxEntry, Receiving, Refusal, UpstreamRecords
 
 T = TypeVar("T")
 
@@ -39,6 +39,12 @@ def _read(config: Config, read: Callable[[UpstreamRecords], T]) -> T:
 def waiting(config: Config, *, every: bool = False) -> list[InboxEntry]:
     """Pushes waiting for the operator (with `every`, the decided ones too)."""
     return _read(config, lambda records: records.inbox(every=every))
+
+
+def fetching(config: Config) -> list[Receiving]:
+    """Pushes taken whose recorded audio is still arriving (they reach the inbox or the
+    queue once it is whole)."""
+    return _read(config, lambda records: records.receiving())
 
 
 def refusals(config: Config) -> list[Refusal]:
