@@ -8,6 +8,7 @@ The faulty corpus is `tests/data/playlists/bad/*.yaml`, checked against the audi
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import date, time
@@ -299,6 +300,81 @@ def test_days_are_normalised_to_week_order(days: str, normalised: tuple[str, ...
     slot = playlist(one_say(f'slot:\n  days: {days}\n  at: "05:30"\n')).slot
     assert slot is not None
     assert slot.days == normalised
+
+
+@pytest.mark.parametrize(("days", "weekdays", "dates", "lunar_days"), [
+    ("[âm 1, âm 15]", (), (), (1, 15)),
+    ("âm 1, âm 15", (), (), (1, 15)),
+    ('"Âm 15"', (), (), (15,)),
+    ("[lunar 1, am 15]", (), (), (1, 15)),
+    ("[mon, 2026-12-24, âm 15]", ("mon",), (date(2026, 12, 24),), (15,)),
+    ("2026-12-31, 2026-12-24", (), (date(2026, 12, 24), date(2026, 12, 31)), ()),
+    ("\n    - weekends\n    - âm 1", ("sat", "sun"), (), (1,)),
+])
+def test_days_take_dates_and_lunar_days_mixed_with_weekdays(
+        days: str, weekdays: tuple[str, ...], dates: tuple[date, ...],
+        lunar_days: tuple[int, ...]) -> None:
+    slot = playlist(one_say(f'slot:\n  days: {days}\n  at: "19:00"\n')).slot
+    assert slot is not None
+    assert (slot.days, slot.dates, slot.lunar_days) == (weekdays, dates, lunar_days)
+
+
+@pytest.mark.parametrize(("skip", "holidays", "dates"), [
+    ("holidays", True, ()),
+    ("2026-12-25", False, (date(2026, 12, 25),)),
+    ("[holidays, 2027-01-01, 2026-12-25]", True, (date(2026, 12, 25), date(2027, 1, 1))),
+])
+def test_skip_takes_holidays_and_dates(skip: str, holidays: bool,
+                                       dates: tuple[date, ...]) -> None:
+    slot = playlist(one_say(f'slot:\n  days: daily\n  skip: {skip}\n  at: "05:30"\n')).slot
+    assert slot is not None
+    assert (slot.skip_holidays, slot.skip_dates) == (holidays, dates)
+
+
+@pytest.mark.parametrize(("slot_text", "message"), [
+    ('{days: [âm 31], at: "19:00"}', "2: slot 'days' \"âm 31\" is not a lunar day; a lunar "
+     "month has days 1 to 30: write âm 1 for mùng 1 or âm 15 for rằm"),
+    ('{days: [âm 0], at: "19:00"}', "2: slot 'days' \"âm 0\" is not a lunar day; a lunar "
+     "month has days 1 to 30: write âm 1 for mùng 1 or âm 15 for rằm"),
+    ('{days: "âm", at: "19:00"}', "2: slot 'days' \"âm\" is not a lunar day; a lunar "
+     "month has days 1 to 30: write âm 1 for mùng 1 or âm 15 for rằm"),
+    ('{days: [2026-02-30], at: "19:00"}', "2: slot 'days' \"2026-02-30\" is not a date; write "
+     "it as YYYY-MM-DD, e.g. \"2026-12-01\""),
+    ('{days: [24/12/2026], at: "19:00"}', "2: slot 'days' \"24/12/2026\" is not a day (did "
+     "you mean '2026-12-24'?); write daily, weekdays, weekends, mon to sun, a date such as "
+     "2026-12-24 or a lunar day such as âm 1 (mùng 1) or âm 15 (rằm)"),
+    ('{days: [sunday], at: "19:00"}', "2: slot 'days' \"sunday\" is not a day (did you "
+     "mean 'sun'?); write daily, weekdays, weekends, mon to sun, a date such as "
+     "2026-12-24 or a lunar day such as âm 1 (mùng 1) or âm 15 (rằm)"),
+    ('{at: "19:00", skip: [holidays, 2026-13-01]}', "2: slot 'skip' \"2026-13-01\" is not a "
+     "date; write it as YYYY-MM-DD, e.g. \"2026-12-01\""),
+    ('{at: "19:00", skip: []}', "2: slot 'skip' lists nothing; write holidays or dates such "
+     "as 2026-12-25, or remove it"),
+])
+def test_a_bad_calendar_day_is_refused_in_one_line(slot_text: str, message: str) -> None:
+    with pytest.raises(PlaylistError) as caught:
+        playlist(f"title: Bản tin\nslot: {slot_text}\nitems:\n  - pause: 1s\n")
+    assert str(caught.value) == f"{SOURCE}:{message}"
+
+
+def test_skip_outside_the_slot_is_pointed_into_it() -> None:
+    with pytest.raises(PlaylistError) as caught:
+        playlist('title: Bản tin\nslot: {at: "05:30"}\nskip: holidays\nitems:\n'
+                 '  - pause: 1s\n')
+    assert str(caught.value) == (f"{SOURCE}:3: 'skip' belongs to the slot; put it inside "
+                                 "'slot:', e.g. slot: {days: daily, at: \"05:30\", skip: "
+                                 "holidays}")
+
+
+def test_calendar_days_survive_the_database_and_old_rows_still_read() -> None:
+    from broadcaster.store import playlist_from_json, playlist_to_json
+
+    read = playlist(one_say('slot: {days: [fri, 2026-12-24, âm 15], at: "19:00", '
+                            'skip: [holidays, 2026-12-25]}\n'))
+    assert playlist_from_json(playlist_to_json(read)) == read
+    weekly = playlist(one_say('slot: {days: weekdays, at: "06:00"}\n'))
+    assert json.loads(playlist_to_json(weekly))["slot"] == {
+        "days": ["mon", "tue", "wed", "thu", "fri"], "at": "06:00", "until": None}
 
 
 # --- audio files stay inside the audio folder ---------------------------------------------------
