@@ -21,6 +21,7 @@ from tests.support.broker import (  # noqa: F401  # the fixtures
     AnyBroker,
     Broker,
     RabbitCluster,
+    RabbitNode,
     any_broker,
     broker,
     forget_sessions,
@@ -249,3 +250,68 @@ def test_a_recorded_bulletin_crosses_a_two_node_rabbitmq_cluster(
         desk.stop_collector()
         forget_sessions(far)
         forget_sessions(near)
+
+
+def test_a_recording_is_fetched_through_per_station_accounts_on_rabbitmq(
+        tmp_path: Path, rabbitmq_node: RabbitNode, district: District) -> None:  # noqa: F811
+    """README's province deployment, recorded audio included: the station's account may
+    publish only its own `need` and read only its own `chunks`; the province's account
+    (sender and collector) reads every `need` and writes the chunks."""
+    import secrets
+
+    from broadcaster.config import load_config
+    from broadcaster.upstream.link import station_client_id
+
+    node = rabbitmq_node
+    if not node.running:
+        node.start()
+    prefix = "test"
+    passwords = {name: secrets.token_hex(12) for name in (ONE, "tinh")}
+    station_queue = f"mqtt-subscription-{station_client_id(ONE)}qos[01]"
+    # the README names the collector's default client id, broadcaster-collector; the test's is
+    province_queues = "mqtt-subscription-(broadcaster-district-|collector-test).*"
+    for name, password in passwords.items():
+        node.ctl("add_user", name, password)
+    try:
+        node.ctl("set_permissions", "-p", "/", ONE, f"^{station_queue}$",
+                 rf"^(amq\.topic|{station_queue})$", rf"^(amq\.topic|{station_queue})$")
+        node.ctl("set_topic_permissions", "-p", "/", ONE, "amq.topic",
+                 rf"^{prefix}\.stations\.{{username}}\.(receipts|status|heartbeat|need)$",
+                 rf"^{prefix}\.((stations\.{{username}}|all)\.push"
+                 rf"|stations\.{{username}}\.chunks\..+)$")
+        node.ctl("set_permissions", "-p", "/", "tinh", f"^{province_queues}$",
+                 rf"^(amq\.topic|{province_queues})$", rf"^(amq\.topic|{province_queues})$")
+        node.ctl("set_topic_permissions", "-p", "/", "tinh", "amq.topic",
+                 rf"^{prefix}\.(stations\.[^.]+\.(push|chunks\..+)|all\.push)$",
+                 rf"^{prefix}\.(stations\.[^.]+\.(receipts|status|heartbeat|need|push)"
+                 rf"|all\.push)$")
+
+        desk = Province(tmp_path / "province", node, district)
+        (desk.root / "tinh.password").write_text(passwords["tinh"] + "\n")
+        with desk.config_file.open("a", encoding="utf-8") as config:  # [district] is last
+            config.write('username = "tinh"\npassword_file = "tinh.password"\n')
+        desk.config = load_config(desk.config_file)
+        write_tone(recording(desk), 30.0, rate=22050)
+        (desk.root / "ghi-am.yaml").write_text(PLAYLIST, encoding="utf-8")
+        desk.start_collector()
+        (tmp_path / ONE).mkdir()
+        (tmp_path / ONE / "broker.password").write_text(passwords[ONE] + "\n")
+        station = LinkStation(tmp_path / ONE, ONE, node, [district.public_path])
+        with station.config_file.open("a", encoding="utf-8") as config:
+            config.write(f'username = "{ONE}"\npassword_file = "broker.password"\n')
+        station.config = load_config(station.config_file)
+        station.start()
+        try:
+            wait_until(lambda: collector_state(desk, ONE) == "online", "the station online")
+            pushed = push(desk.config, desk.root / "ghi-am.yaml", target=ONE,
+                          level=Level.PRIORITY, key=district.private_path)
+            desk.wait_answers(pushed.message_id, {ONE: "accepted"}, timeout=60)
+            (path,) = station.run(queued_files)
+            assert path.read_bytes() == recording(desk).read_bytes()
+        finally:
+            station.stop()
+            desk.stop_collector()
+    finally:
+        for name in passwords:
+            node.ctl("delete_user", name)
+        forget_sessions(node)
