@@ -8,7 +8,8 @@ operator's commands as subprocesses, espeak-ng, the test sound devices.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 from broadcaster.model import Level, Outcome
+from broadcaster.schedule.vietnam_calendar import LunarDay
 from tests.support.daemon import (
     ShiftedClock,
     daemon_station,
@@ -127,3 +129,61 @@ def test_quiet_hours_hold_a_notice_but_not_an_emergency(tmp_path: Path) -> None:
     assert 0 <= held.started_at - end.timestamp() < 1  # as the quiet hours ended
     with station_store(station) as store:
         assert store.pending() == []
+
+
+# --- the Vietnamese calendar (SPEC §5): a slot on mùng 1 and rằm, nothing on holidays -----
+
+LUNAR = """\
+title: {title}
+slot: {{days: {days}, at: "05:30"{skip}}}
+items:
+  - file: opening.wav
+{more}"""
+
+
+def next_day(wanted: Callable[[date], bool]) -> date:
+    """The first day after today (station time) that is `wanted`."""
+    day = datetime.now(ZONE).date() + timedelta(days=1)
+    while not wanted(day):
+        day += timedelta(days=1)
+    return day
+
+
+def apply_lunar(station: Station, name: str, title: str, days: str, skip: str = "",
+                more: str = "") -> None:
+    path = station.root / f"{name}.yaml"
+    path.write_text(LUNAR.format(title=title, days=days, skip=skip, more=more),
+                    encoding="utf-8")
+    done = station.cli("playlist", "apply", str(path))
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_slot_on_mung_1_and_ram_airs_on_ram_and_skips_tet(tmp_path: Path) -> None:
+    from broadcaster.schedule.vietnam_calendar import is_holiday, lunar_day
+
+    station = daemon_station(tmp_path / "station", "capture")
+    write_indexed(station.root / "audio" / "opening.wav", RATE // 4, first=1_000)
+    apply_lunar(station, "ram", "Bản tin ngày rằm", "[âm 1, âm 15]", ", skip: holidays")
+    apply_lunar(station, "a-hang-ngay", "Bản tin hằng ngày", "daily",  # queued first by name
+                more="  - pause: 1s\n")
+    ram = next_day(lambda day: getattr(lunar_day(day), "day", 0) == 15 and not is_holiday(day))
+    tet = next_day(lambda day: lunar_day(day) == LunarDay(1, 1, day.year if day.month < 3
+                                                            else day.year + 1))
+    assert is_holiday(tet)
+
+    def at_half_past_five(day: date) -> ShiftedClock:
+        return ShiftedClock(datetime.combine(day, time(5, 29, 57), ZONE))
+
+    with station_in_this_process(station, at_half_past_five(ram)) as air:
+        air.wait_for(lambda: {line.title for line in air.as_run()} >= {
+            "Bản tin ngày rằm", "Bản tin hằng ngày"}, "both slots to air on rằm", timeout=30)
+    with station_in_this_process(station, at_half_past_five(tet)) as air:
+        air.wait_for(lambda: [line for line in air.as_run()
+                              if line.due_at == datetime.combine(tet, time(5, 30), ZONE)
+                              .timestamp()], "the daily slot to air on Tết", timeout=30)
+        with station_store(station) as store:  # queued together with the daily one, or never
+            assert not store.has_occurrence(f"ram@{tet.isoformat()}")
+            assert store.has_occurrence(f"ram@{ram.isoformat()}")
+    schedule = station.cli("schedule", "--date", tet.isoformat())
+    assert schedule.returncode == 0, schedule.stderr
+    assert "ram" in schedule.stdout.splitlines()[2]  # lunar date, holiday, skipped slots
