@@ -310,6 +310,11 @@ def test_days_are_normalised_to_week_order(days: str, normalised: tuple[str, ...
     ("[mon, 2026-12-24, âm 15]", ("mon",), (date(2026, 12, 24),), (15,)),
     ("2026-12-31, 2026-12-24", (), (date(2026, 12, 24), date(2026, 12, 31)), ()),
     ("\n    - weekends\n    - âm 1", ("sat", "sun"), (), (1,)),
+    # as an officer writes them: Vietnamese day names (not "thứ" read as thu, Thursday)
+    ("[thứ hai, thứ 4, chủ nhật]", ("mon", "wed", "sun"), (), ()),
+    ("Thứ Bảy, T2, CN", ("mon", "sat", "sun"), (), ()),
+    ("hằng ngày", ("mon", "tue", "wed", "thu", "fri", "sat", "sun"), (), ()),
+    ("[cuối tuần, âm 15]", ("sat", "sun"), (), (15,)),
 ])
 def test_days_take_dates_and_lunar_days_mixed_with_weekdays(
         days: str, weekdays: tuple[str, ...], dates: tuple[date, ...],
@@ -323,6 +328,7 @@ def test_days_take_dates_and_lunar_days_mixed_with_weekdays(
     ("holidays", True, ()),
     ("2026-12-25", False, (date(2026, 12, 25),)),
     ("[holidays, 2027-01-01, 2026-12-25]", True, (date(2026, 12, 25), date(2027, 1, 1))),
+    ("ngày lễ", True, ()),
 ])
 def test_skip_takes_holidays_and_dates(skip: str, holidays: bool,
                                        dates: tuple[date, ...]) -> None:
@@ -350,6 +356,12 @@ def test_skip_takes_holidays_and_dates(skip: str, holidays: bool,
      "date; write it as YYYY-MM-DD, e.g. \"2026-12-01\""),
     ('{at: "19:00", skip: []}', "2: slot 'skip' lists nothing; write holidays or dates such "
      "as 2026-12-25, or remove it"),
+    ('{at: "19:00", skip: [Tết]}', "2: slot 'skip' \"Tết\" is neither holidays nor a date "
+     "(holidays skips Tết with every public holiday); write skip: holidays, a date such as "
+     "2026-12-25, or a list of them"),
+    ('{days: [thứ tám], at: "19:00"}', "2: slot 'days' \"thứ tám\" is not a day; write "
+     "daily, weekdays, weekends, mon to sun, a date such as 2026-12-24 or a lunar day such "
+     "as âm 1 (mùng 1) or âm 15 (rằm)"),
 ])
 def test_a_bad_calendar_day_is_refused_in_one_line(slot_text: str, message: str) -> None:
     with pytest.raises(PlaylistError) as caught:

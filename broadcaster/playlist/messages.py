@@ -78,6 +78,7 @@ MSG_BAD_LUNAR_DAY = N_("slot 'days' \"{value}\" is not a lunar day; a lunar mont
                        "to 30: write âm 1 for mùng 1 or âm 15 for rằm")
 MSG_NO_DAYS = N_("slot 'days' lists no day; write daily, weekdays, weekends or a list such as "
                  "[mon, wed, fri]")
+MSG_TET_IS_A_HOLIDAY = N_(" (holidays skips Tết with every public holiday)")
 MSG_UNKNOWN_SKIP = N_("slot 'skip' \"{value}\" is neither holidays nor a date{hint}; write "
                       "skip: holidays, a date such as 2026-12-25, or a list of them")
 MSG_NO_SKIP = N_("slot 'skip' lists nothing; write holidays or dates such as 2026-12-25, or "

@@ -31,7 +31,17 @@ _LUNAR = re.compile(r"^(?:âm|am|lunar)\s*(\S*)$")
 _DATE_LIKE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
 _DAY_MONTH_YEAR = re.compile(r"^([0-9]{1,2})[/.]([0-9]{1,2})[/.]([0-9]{4})$")
 # A word of `days` or `skip`: a lunar day with its number (âm 15), or anything up to a space
-_WORD = re.compile(r"(?i)(?:âm|am|lunar)(?:\s*[^\s,]+)?(?=[\s,]|$)|[^\s,]+")
+# The days as an officer says them, for the names above (two words are one day here).
+VIETNAMESE_DAYS = {
+    "thứ hai": "mon", "thứ 2": "mon", "t2": "mon", "thứ ba": "tue", "thứ 3": "tue",
+    "t3": "tue", "thứ tư": "wed", "thứ 4": "wed", "t4": "wed", "thứ năm": "thu",
+    "thứ 5": "thu", "t5": "thu", "thứ sáu": "fri", "thứ 6": "fri", "t6": "fri",
+    "thứ bảy": "sat", "thứ 7": "sat", "t7": "sat", "chủ nhật": "sun", "cn": "sun",
+    "hằng ngày": "daily", "hàng ngày": "daily", "mỗi ngày": "daily",
+    "ngày thường": "weekdays", "cuối tuần": "weekends",
+}
+_WORD = re.compile(r"(?i)(?:âm|am|lunar)(?:\s*[^\s,]+)?(?=[\s,]|$)"
+                   r"|(?:thứ|chủ|hằng|hàng|mỗi|ngày|cuối)\s+[^\s,]+|[^\s,]+")
 _DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 
 
@@ -72,7 +82,8 @@ class SlotDays:
 
 
 def days(node: Node) -> SlotDays:
-    """`daily`, `weekdays`, `weekends`, `mon`…`sun`, dates (`2026-12-24`) and lunar days
+    """`daily`, `weekdays`, `weekends`, `mon`…`sun` (or in Vietnamese: `thứ hai`, `t2`,
+    `chủ nhật`, `hằng ngày`…), dates (`2026-12-24`) and lunar days
     (`âm 1`, `âm 15`: that day of every lunar month; `lunar 15` and `am 15` too), one of
     them, several separated by commas or spaces, or a YAML list, mixed as the operator
     likes."""
@@ -81,7 +92,8 @@ def days(node: Node) -> SlotDays:
     dates: set[date] = set()
     lunar: set[int] = set()
     for word, line in _words(node, label):
-        lowered = word.lower()
+        lowered = " ".join(word.lower().split())
+        lowered = VIETNAMESE_DAYS.get(lowered, lowered)
         if lowered in WEEKDAYS or lowered in DAY_GROUPS:
             named.update(DAY_GROUPS.get(lowered, (lowered,)))
         elif (lunar_match := _LUNAR.match(lowered)) is not None:
@@ -104,13 +116,15 @@ def skip(node: Node) -> tuple[bool, tuple[date, ...]]:
     holidays = False
     dates: set[date] = set()
     for word, line in _words(node, label):
-        if word.lower() == HOLIDAYS:
+        lowered = " ".join(word.lower().split())
+        if lowered in (HOLIDAYS, "ngày lễ"):
             holidays = True
         elif _DATE_LIKE.match(word):
             dates.add(_date_in(word, label, line))
         else:
-            raise Refusal(line, _(msg.MSG_UNKNOWN_SKIP).format(
-                value=show(word), hint=_hint(word, (HOLIDAYS,))))
+            hint = _(msg.MSG_TET_IS_A_HOLIDAY) if lowered in ("tết", "tet") \
+                else _hint(word, (HOLIDAYS,))
+            raise Refusal(line, _(msg.MSG_UNKNOWN_SKIP).format(value=show(word), hint=hint))
     if not (holidays or dates):
         raise Refusal(line_of(node), _(msg.MSG_NO_SKIP))
     return holidays, tuple(sorted(dates))
