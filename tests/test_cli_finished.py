@@ -15,7 +15,7 @@ import os
 import re
 import stat
 import subprocess
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ from broadcaster.queued_audio import MAX_BYTES
 from broadcaster.schedule.slot_queue import SlotQueue
 from tests.support.daemon import daemon_station, queued, running_daemon, station_store
 from tests.support.sound import NullSink, write_tone
-from tests.support.station import Station
+from tests.support.station import Station, open_slot_window
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")  # the stations' zone (the default)
 
@@ -103,18 +103,9 @@ def test_removing_an_unknown_slot_suggests_the_nearest_name(station: Station) ->
     assert json.loads(station.cli("playlist", "list", "--json").stdout) == []
 
 
-def _open_window(minutes_left: int = 30) -> tuple[str, str]:
-    """A slot window open now (started a minute ago), or skip near midnight."""
-    now = datetime.now(HANOI)
-    start, end = now - timedelta(minutes=1), now + timedelta(minutes=minutes_left)
-    if start.date() != now.date() or end.date() != now.date():
-        pytest.skip("a slot window cannot cross midnight")
-    return start.strftime("%H:%M"), end.strftime("%H:%M")
-
-
 def test_removing_a_slot_cancels_what_it_had_queued_and_logs_it(tmp_path: Path) -> None:
     station = daemon_station(tmp_path / "station")
-    at, until = _open_window()
+    at, until = open_slot_window()
     assert station.cli("playlist", "apply",
                        str(slot_file(station.root, "sang", at=at, until=until))).returncode == 0
     with station_store(station) as store:  # the daemon's own step, while it is stopped
@@ -136,7 +127,7 @@ def test_a_slot_removed_as_the_daemon_queues_it_is_not_queued(tmp_path: Path) ->
     """The daemon read the slots a moment before `playlist remove` committed: its next
     step must not queue an occurrence of a slot that is gone."""
     station = daemon_station(tmp_path / "station")
-    at, until = _open_window()
+    at, until = open_slot_window()
     assert station.cli("playlist", "apply",
                        str(slot_file(station.root, "sang", at=at, until=until))).returncode == 0
     with station_store(station) as store:
@@ -154,7 +145,7 @@ def test_a_slot_removed_while_on_air_airs_to_its_end(tmp_path: Path,
                                                      null_sink: NullSink) -> None:
     station = daemon_station(tmp_path / "station", "nullsink")  # airs in real time
     write_tone(station.root / "audio" / "nhac-hieu.wav", 3.0)
-    at, until = _open_window()
+    at, until = open_slot_window()
     playlist = station.root / "sang.yaml"
     playlist.write_text(f'title: Nhạc hiệu\nslot: {{at: "{at}", until: "{until}"}}\n'
                         "items:\n  - file: nhac-hieu.wav\n", encoding="utf-8")

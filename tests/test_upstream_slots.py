@@ -41,7 +41,7 @@ from broadcaster.upstream.slots import (
     read_slot_order,
 )
 from tests.support.broker import Broker, broker  # noqa: F401  # the fixture
-from tests.support.station import Station, make_station
+from tests.support.station import Station, make_station, open_slot_window
 from tests.support.upstream import District
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -309,15 +309,6 @@ def test_the_province_replaces_its_slot_and_the_new_order_is_the_reference(
     assert [s.name for s in here.store.installed_slots()] == ["vov"]
 
 
-def _open_window() -> tuple[str, str]:
-    """A slot window open now (started a minute ago), or skip near midnight."""
-    now = datetime.now(ZONE)
-    start, end = now - timedelta(minutes=1), now + timedelta(minutes=30)
-    if start.date() != now.date() or end.date() != now.date():
-        pytest.skip("a slot window cannot cross midnight")
-    return start.strftime("%H:%M"), end.strftime("%H:%M")
-
-
 def queue_what_is_owed(store: Store) -> list[int]:
     """The daemon's step: queue the occurrences owed now; their queue ids."""
     slots = SlotQueue(ZONE)
@@ -328,7 +319,7 @@ def queue_what_is_owed(store: Store) -> list[int]:
 
 
 def test_an_occurrence_of_a_province_slot_carries_its_order(here: ProvinceStation) -> None:
-    raw = slot_order(here.province, name="vov", playlist=weekly(*_open_window()))
+    raw = slot_order(here.province, name="vov", playlist=weekly(*open_slot_window()))
     here.order(raw)
     (queued,) = queue_what_is_owed(here.store)
     entry = here.store.entry(queued)
@@ -338,7 +329,7 @@ def test_an_occurrence_of_a_province_slot_carries_its_order(here: ProvinceStatio
 
 def test_the_province_removes_its_slot_and_what_it_queued_is_cancelled(
         here: ProvinceStation) -> None:
-    install = slot_order(here.province, name="vov", playlist=weekly(*_open_window()))
+    install = slot_order(here.province, name="vov", playlist=weekly(*open_slot_window()))
     here.order(install)
     (queued,) = queue_what_is_owed(here.store)
     removal = slot_order(here.province, REMOVE, name="vov")
@@ -356,7 +347,7 @@ def test_the_province_removes_its_slot_and_what_it_queued_is_cancelled(
 
 
 def test_a_revoked_key_s_slot_goes_with_what_it_queued(here: ProvinceStation) -> None:
-    install = slot_order(here.province, name="vov", playlist=weekly(*_open_window()))
+    install = slot_order(here.province, name="vov", playlist=weekly(*open_slot_window()))
     here.order(install)
     (queued,) = queue_what_is_owed(here.store)
     assert here.upstream.take(here.province.revocation([here.province.key_id]),
@@ -411,7 +402,7 @@ def test_the_operator_cannot_change_or_remove_a_province_slot(here: ProvinceStat
 
 
 def test_a_province_slot_that_airs_answers_its_order_aired(here: ProvinceStation) -> None:
-    raw = slot_order(here.province, name="vov", playlist=weekly(*_open_window()))
+    raw = slot_order(here.province, name="vov", playlist=weekly(*open_slot_window()))
     message_id = json.loads(raw)["id"]
     here.order(raw)
     here.upstream.tick(datetime.now(ZONE))  # the first look sets the as-run mark

@@ -60,3 +60,19 @@ def make_station(root: Path, *, engines: str = '["espeak"]', rate: int = 48000,
     config_file.write_text(OFFLINE_CONFIG.format(rate=rate, channels=channels, lufs=lufs,
                                                  engines=engines), encoding="utf-8")
     return Station(root, config_file)
+
+
+def open_slot_window(minutes_left: int = 10) -> tuple[str, str]:
+    """A slot window open now at the stations' default zone (started a minute ago,
+    "HH:MM" to "HH:MM"), or skip the test in the few minutes before midnight: a slot
+    window does not cross it (SPEC §5)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import pytest
+
+    now = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
+    start, end = now - timedelta(minutes=1), now + timedelta(minutes=minutes_left)
+    if start.date() != now.date() or end.date() != now.date():
+        pytest.skip("a slot window cannot cross midnight")
+    return start.strftime("%H:%M"), end.strftime("%H:%M")
