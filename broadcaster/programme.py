@@ -53,6 +53,9 @@ MSG_PROVINCE_SLOT_APPLY = N_("slot {name} was installed by the province on {day}
                              "name")
 MSG_LUNAR_DATE = N_("{day}: lunar {lunar_day}/{lunar_month}{leap}, year {year}")
 LEAP_MONTH = N_(" (leap month)")
+# the lunar date under a heading that shows the day (Vietnamese: "âm lịch: …", where "ngày
+# 1 tháng Giêng" alone could be read as the solar calendar)
+MSG_LUNAR = N_("{date}")
 MSG_HOLIDAY = N_("public holiday: {name}")
 MSG_SKIPPED = N_("not airing that day (the slot skips it): {names}")
 MSG_PROVINCE_SLOT_REMOVE = N_("slot {name} was installed by the province on {day}; it can be "
@@ -311,16 +314,20 @@ class DayCalendar:
     holiday: str | None
     skipped: tuple[str, ...]
 
-    def lines(self) -> list[str]:
+    def lines(self, *, dated: bool = True) -> list[str]:
         """One line each, for the top of `schedule`: the lunar date ("ngày 15 tháng Giêng
-        năm Bính Ngọ" in Vietnamese, "lunar 15/1, year Bính Ngọ" in English), the
+        năm Bính Ngọ" in Vietnamese, "lunar 15/1, year Bính Ngọ" in English; after the
+        day's own date unless not `dated`, where a heading already shows it), the
         holiday, the slots skipped."""
         lines = []
         if self.lunar is not None:
             month = self.lunar.month_name if language() == "vi" else str(self.lunar.month)
-            lines.append(_(MSG_LUNAR_DATE).format(
+            lunar = _(MSG_LUNAR_DATE).format(
                 day=self.day.isoformat(), lunar_day=self.lunar.day, lunar_month=month,
-                leap=_(LEAP_MONTH) if self.lunar.leap else "", year=self.lunar.year_name))
+                leap=_(LEAP_MONTH) if self.lunar.leap else "", year=self.lunar.year_name)
+            undated = lunar.removeprefix(f"{self.day.isoformat()}: ")
+            lines.append(lunar if dated or undated == lunar else _(MSG_LUNAR).format(
+                date=undated))
         if self.holiday is not None:
             lines.append(_(MSG_HOLIDAY).format(name=self.holiday))
         if self.skipped:

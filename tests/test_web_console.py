@@ -429,6 +429,9 @@ def test_the_schedule_shows_each_slot_and_what_fills_it(station: Station,
     week = browser.wait_for(lambda: browser.text("main") if browser.has("day-view") else None,
                             "the week")
     assert week.count("Bản tin buổi sáng") == 7
+    browser.open("/schedule?date=2027-02-06")  # Tết Đinh Mùi: the calendar says so
+    tet = browser.wait_for_id("main")
+    assert "lunar 1/1, year Đinh Mùi" in tet and "public holiday: " in tet, tet
 
 
 def test_every_page_speaks_vietnamese_and_fits_a_phone_screen(

@@ -45,7 +45,8 @@ def schedule(visit: Visit) -> Response:
     week = visit.field("view") == "week"
     first = day - timedelta(days=day.weekday()) if week else day
     days = [first + timedelta(days=n) for n in range(7 if week else 1)]
-    plan = [(one, programme.day_schedule(visit.config, one)) for one in days]
+    plan = [(one, programme.day_schedule(visit.config, one),
+             programme.day_calendar(visit.config, one).lines(dated=False)) for one in days]
     step = timedelta(days=7 if week else 1)
     return visit.show("schedule.html", plan=plan, day=day, week=week,
                       earlier=(first - step).isoformat(), later=(first + step).isoformat(),
