@@ -317,6 +317,11 @@ def district_slot(
         help=_("How long stations may still take it (default 14 days, as long as the broker "
                "keeps an offline station's messages)."), callback=plain_option)] = None,
     key: KeyOption = None,
+    wait: Annotated[bool, typer.Option(
+        "--wait", help=_("Print the stations' receipts as they come, until each took or "
+                         "refused the order."))] = False,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", min=1, help=_("With --wait: the longest to wait, in seconds."))] = 60.0,
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
@@ -327,14 +332,23 @@ def district_slot(
     if action == "remove" and name is not None:
         raise typer.BadParameter(_(MSG_SLOT_NAME_ONLY_INSTALL), param_hint="--name")
     station = load(config)
+
+    def show(receipt: dict[str, Any]) -> None:
+        typer.echo(json.dumps(receipt, ensure_ascii=False) if as_json
+                   else _receipt_line(receipt, station))
+
+    wait_s = timeout if wait else 0.0
     if action == "install":
         sent = slot_orders.install(station, Path(what), target=to, name=name, key=key,
-                                   expires=_lifetime(expires))
+                                   expires=_lifetime(expires), wait_s=wait_s, on_receipt=show)
     else:
         sent = slot_orders.remove(station, what, target=to, key=key,
-                                  expires=_lifetime(expires))
+                                  expires=_lifetime(expires), wait_s=wait_s, on_receipt=show)
+    if wait and not as_json:
+        _said_nothing(sent.receipts, to, timeout)
     if as_json:
         print_json(_slot_order_json(sent))
+        _fail_if_refused(sent.receipts)
         return
     if action == "install":
         typer.echo(_(MSG_SLOT_INSTALL_SENT).format(message_id=sent.message_id, target=word(to),
@@ -345,6 +359,17 @@ def district_slot(
                                                   name=sent.name, seq=sent.seq,
                                                   topic=sent.topic))
     typer.echo(_(MSG_FOLLOW).format(message_id=sent.message_id))
+    _fail_if_refused(sent.receipts)
+
+
+def _fail_if_refused(receipts: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> None:
+    """Exit 1 when a station refused what --wait heard the answers of."""
+    from broadcaster.model import OperatorError
+    from broadcaster.upstream.district import refused_by
+
+    rejected = refused_by(receipts)
+    if rejected:
+        raise OperatorError(_(MSG_REFUSED_BY).format(count=len(rejected)))
 
 
 def _lifetime(expires: str | None) -> timedelta | None:
@@ -386,7 +411,6 @@ def district_push(
 
     from broadcaster.clock import parse_duration
     from broadcaster.desk import parse_level
-    from broadcaster.model import OperatorError
     from broadcaster.upstream.district import push
 
     lifetime = timedelta(seconds=parse_duration(expires)) if expires else None
@@ -400,10 +424,8 @@ def district_push(
 
     pushed = push(station, file, target=to, level=chosen, key=key, expires=lifetime,
                   wait_s=timeout if wait else 0.0, on_receipt=show)
-    answered = {receipt.get("station") for receipt in pushed.receipts}
-    if wait and not as_json and (to not in answered if to != "all" else not answered):
-        typer.echo(_(MSG_NO_ANSWER_IN_TIME).format(who=word(to), seconds=f"{timeout:.0f}"),
-                   err=True)
+    if wait and not as_json:
+        _said_nothing(pushed.receipts, to, timeout)
     if not as_json:
         typer.echo(_(MSG_PUSHED).format(message_id=pushed.message_id, target=word(to),
                                         level=word(chosen.value), seq=pushed.seq,
@@ -419,9 +441,17 @@ def district_push(
                      "receipts": len(pushed.receipts),
                      "files": [manifest.as_json() for manifest in pushed.files],
                      "report": f"broadcaster province report {pushed.message_id}"})
-    rejected = pushed.refused_by
-    if rejected:
-        raise OperatorError(_(MSG_REFUSED_BY).format(count=len(rejected)))
+    _fail_if_refused(pushed.receipts)
+
+
+def _said_nothing(receipts: list[dict[str, Any]] | tuple[dict[str, Any], ...], to: str,
+                  timeout: float) -> None:
+    """After --wait: one line when the station (or, for all, every station) never
+    answered."""
+    answered = {receipt.get("station") for receipt in receipts}
+    if to not in answered if to != "all" else not answered:
+        typer.echo(_(MSG_NO_ANSWER_IN_TIME).format(who=word(to), seconds=f"{timeout:.0f}"),
+                   err=True)
 
 
 def _receipt_line(receipt: dict[str, Any], station: Config) -> str:

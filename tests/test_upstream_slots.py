@@ -509,9 +509,19 @@ def test_a_slot_order_sent_with_the_cli_is_installed_over_mosquitto(
         assert [a["receipt"] for a in answers] == ["received", "accepted"]
         slot = station.run(lambda store, _: store.installed_slot("thoi-su"))
         assert slot is not None and slot.from_province and slot.message_id == message_id
-        removed = desk.cli("province", "slot", "remove", "thoi-su", "--to", "tan-phong")
+        removed = desk.cli("province", "slot", "remove", "thoi-su", "--to", "tan-phong",
+                           "--wait", "--timeout", "30")
         assert removed.returncode == 0, removed.stderr
+        kinds = [line.split("  ")[2] for line in removed.stdout.splitlines()
+                 if "  tan-phong  " in line]
+        assert kinds == ["received", "accepted"], removed.stdout  # it stops at the answer
         assert station.run(lambda store, _: store.installed_slot("thoi-su")) is None
+        again = desk.cli("province", "slot", "remove", "thoi-su", "--to", "tan-phong",
+                         "--wait", "--timeout", "30")
+        assert again.returncode == 1  # refused: the station has no such slot any more
+        assert "tan-phong  rejected  no slot thoi-su from the province is installed" \
+            in again.stdout, again.stdout
+        assert again.stderr.strip().splitlines()[-1] == "1 station(s) rejected the push"
     finally:
         station.stop()
         listener.close()

@@ -31,7 +31,7 @@ import os
 import queue
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -288,10 +288,14 @@ class Pushed:
 
     @property
     def refused_by(self) -> set[str]:
-        """The stations whose final answer among `receipts` is `rejected` (a duplicate
-        delivery or a chunk refused and asked again is not an answer)."""
-        return {str(receipt.get("station")) for receipt in self.receipts
-                if receipt_kind(receipt) == "rejected" and not receipt.get("duplicate")}
+        return refused_by(self.receipts)
+
+
+def refused_by(receipts: Iterable[dict[str, Any]]) -> set[str]:
+    """The stations whose answer among `receipts` is `rejected` (a duplicate delivery or
+    a chunk refused and asked again is not an answer)."""
+    return {str(receipt.get("station")) for receipt in receipts
+            if receipt_kind(receipt) == "rejected" and not receipt.get("duplicate")}
 
 
 def push_topic(settings: BrokerSettings, target: str) -> str:
@@ -423,9 +427,20 @@ def push(config: Config, file: Path, *, target: str, level: Level, key: Path | N
     receipts for it are passed to `on_receipt` as they come, until every station that
     answered (and, for a single station, that one) gave a final receipt (rejected,
     aired, missed) or `wait_s` is over."""
-    settings = settings_of(config)
+    settings_of(config)  # no broker: said before a sequence number is spent
     signed = sign_push(config, file, target=target, level=level, key=key, expires=expires)
-    message_id, envelope = signed.message_id, signed.envelope
+    topic, receipts = send(config, signed.envelope, signed.message_id, target,
+                           wait_s=wait_s, on_receipt=on_receipt)
+    return Pushed(signed.message_id, topic, signed.seq, receipts, signed.files)
+
+
+def send(config: Config, envelope: bytes, message_id: str, target: str, *,
+         wait_s: float = 0.0, on_receipt: Callable[[dict[str, Any]], None] | None = None,
+         final: tuple[str, ...] = FINAL_RECEIPTS) -> tuple[str, list[dict[str, Any]]]:
+    """Publish a signed envelope (QoS 1) on `target`'s push topic; returns once the broker
+    has it, with its topic. With `wait_s`, its receipts go to `on_receipt` as they come
+    until every station expected gave one of the `final` kinds or `wait_s` is over."""
+    settings = settings_of(config)
     topic = push_topic(settings, target)
     arrived: queue.Queue[tuple[str, bytes]] = queue.Queue()
     client = _connected_client(settings, arrived)
@@ -436,12 +451,11 @@ def push(config: Config, file: Path, *, target: str, level: Level, key: Path | N
         _publish(client, settings, topic, envelope)
         known = collector_online(config) if wait_s > 0 and target == "all" else set()
         receipts = _collect(arrived, message_id, target, wait_s, on_receipt,
-                            known=known) if wait_s > 0 \
-            else []
+                            known=known, final=final) if wait_s > 0 else []
     finally:
         client.disconnect()
         client.loop_stop()
-    return Pushed(message_id, topic, signed.seq, receipts, signed.files)
+    return topic, receipts
 
 
 def collector_online(config: Config) -> set[str]:
@@ -463,7 +477,8 @@ def collector_online(config: Config) -> set[str]:
 
 def _collect(arrived: queue.Queue[tuple[str, bytes]], message_id: str, target: str,
              wait_s: float, on_receipt: Callable[[dict[str, Any]], None] | None, *,
-             known: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+             known: set[str] | frozenset[str] = frozenset(),
+             final: tuple[str, ...] = FINAL_RECEIPTS) -> list[dict[str, Any]]:
     """Receipts for `message_id` until every station expected gave a final one: for
     `all`, those online (the collector's `known`, and retained statuses seen) and those
     that answered."""
@@ -489,8 +504,8 @@ def _collect(arrived: queue.Queue[tuple[str, bytes]], message_id: str, target: s
         receipts.append(body)
         if on_receipt is not None:
             on_receipt(body)
-        final = receipt_kind(body) in FINAL_RECEIPTS and not body.get("duplicate")
-        answered[station] = answered.get(station, False) or final
+        done = receipt_kind(body) in final and not body.get("duplicate")
+        answered[station] = answered.get(station, False) or done
         expected = {target} if target != "all" else online | known | set(answered)
         if expected and all(answered.get(name) for name in expected):
             break

@@ -11,13 +11,13 @@ files.py, the depot). Its message id is what `province report` follows.
 
 from __future__ import annotations
 
-import queue
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError
@@ -28,11 +28,9 @@ from broadcaster.upstream.district import (
     MSG_NO_KEY,
     MSG_TOO_BIG,
     Recordings,
-    _connected_client,
-    _publish,
     default_key_path,
     next_sequence,
-    push_topic,
+    send,
     settings_of,
 )
 from broadcaster.upstream.envelope import MAX_BYTES, load_private_key, seal_slot
@@ -62,6 +60,7 @@ class SlotOrderSent:
     name: str
     title: str | None = None
     files: tuple[files.FileManifest, ...] = ()
+    receipts: tuple[dict[str, Any], ...] = ()  # with `wait_s`: the stations' answers
 
 
 @dataclass(frozen=True)
@@ -116,25 +115,29 @@ def sign_slot_removal(config: Config, name: str, *, target: str, key: Path | Non
 
 
 def install(config: Config, file: Path, *, target: str = "all", name: str | None = None,
-            key: Path | None = None, expires: timedelta | None = None) -> SlotOrderSent:
+            key: Path | None = None, expires: timedelta | None = None, wait_s: float = 0.0,
+            on_receipt: Callable[[dict[str, Any]], None] | None = None) -> SlotOrderSent:
     """Sign and publish (QoS 1) an order installing the slot playlist FILE; returns once
-    the broker has it. Stations answer with receipts as for a push."""
+    the broker has it (with `wait_s`, once every station expected took or refused it,
+    or `wait_s` is over). Stations answer with receipts as for a push."""
     settings_of(config)  # no broker: said before a sequence number is spent
     signed = sign_slot_install(config, file, target=target, name=name, key=key,
                                expires=expires)
-    topic = _send(config, signed, target)
+    topic, receipts = _send(config, signed, target, wait_s, on_receipt)
     return SlotOrderSent(signed.message_id, topic, signed.seq, INSTALL, signed.name,
-                         signed.title, signed.files)
+                         signed.title, signed.files, tuple(receipts))
 
 
 def remove(config: Config, name: str, *, target: str = "all", key: Path | None = None,
-           expires: timedelta | None = None) -> SlotOrderSent:
+           expires: timedelta | None = None, wait_s: float = 0.0,
+           on_receipt: Callable[[dict[str, Any]], None] | None = None) -> SlotOrderSent:
     """Sign and publish (QoS 1) an order removing the province's slot `name`; returns
-    once the broker has it."""
+    once the broker has it (with `wait_s`, as `install`)."""
     settings_of(config)  # no broker: said before a sequence number is spent
     signed = sign_slot_removal(config, name, target=target, key=key, expires=expires)
-    topic = _send(config, signed, target)
-    return SlotOrderSent(signed.message_id, topic, signed.seq, REMOVE, signed.name)
+    topic, receipts = _send(config, signed, target, wait_s, on_receipt)
+    return SlotOrderSent(signed.message_id, topic, signed.seq, REMOVE, signed.name,
+                         receipts=tuple(receipts))
 
 
 def _check_target(target: str) -> None:
@@ -163,14 +166,14 @@ def _sign(config: Config, action: str, name: str, text: str | None, *, target: s
     return SignedSlotOrder(message_id, seq, envelope, name, files=manifests)
 
 
-def _send(config: Config, signed: SignedSlotOrder, target: str) -> str:
-    """Publish the signed order on the push topic of `target`; its topic."""
-    settings = settings_of(config)
-    topic = push_topic(settings, target)
-    client = _connected_client(settings, queue.Queue())
-    try:
-        _publish(client, settings, topic, signed.envelope)
-    finally:
-        client.disconnect()
-        client.loop_stop()
-    return topic
+# A slot order's answer: taken or refused (its airings answer it each day after).
+ORDER_ANSWERS = ("accepted", "rejected")
+
+
+def _send(config: Config, signed: SignedSlotOrder, target: str, wait_s: float,
+          on_receipt: Callable[[dict[str, Any]], None] | None,
+          ) -> tuple[str, list[dict[str, Any]]]:
+    """Publish the signed order on the push topic of `target`: its topic, and with
+    `wait_s` the stations' receipts until each took or refused it."""
+    return send(config, signed.envelope, signed.message_id, target, wait_s=wait_s,
+                on_receipt=on_receipt, final=ORDER_ANSWERS)
