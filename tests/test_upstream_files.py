@@ -34,6 +34,7 @@ from broadcaster.upstream.pushes import Upstream
 from broadcaster.upstream.receiving import FileReceiver
 from tests.support.sound import write_tone
 from tests.support.upstream import District, station_config
+from tests.support.waiting import wait_until, waited_for
 
 STATION = "tan-phong"
 CHUNK = 4096
@@ -324,18 +325,18 @@ def test_chunks_that_come_before_their_push_are_kept_a_while_then_dropped(
     for index in range(5):  # only the last three fit
         receiver.chunk(manifest.sha256, encode_chunk(index, depot.chunks[index]))
     receiver.expect(manifest)
-    first_need = _wait_for(lambda: depot.asked)[0]
+    first_need = waited_for(lambda: depot.asked, "the first need")[0]
     assert first_need.chunks[:2] == (0, 1)  # 0 and 1 were dropped for room
     assert 2 not in first_need.chunks and 4 not in first_need.chunks
     receiver.forget(manifest.sha256)
     receiver.chunk(manifest.sha256, encode_chunk(0, depot.chunks[0]))
-    _wait_for(lambda: receiver.held_back() == CHUNK)
+    wait_until(lambda: receiver.held_back() == CHUNK, "the early chunk held")
     moment[0] += 61.0  # a push that never comes: its chunks go after the bounded wait
     receiver.chunk("f" * 64, encode_chunk(0, b"x"))  # any work makes it look around
-    _wait_for(lambda: receiver.held_back() == 1)  # only the new one is held
+    wait_until(lambda: receiver.held_back() == 1, "only the new one held")
     depot.asked.clear()
     receiver.expect(manifest)
-    need = _wait_for(lambda: depot.asked)[0]
+    need = waited_for(lambda: depot.asked, "a need")[0]
     assert need.chunks[0] == 0
 
 
@@ -364,26 +365,14 @@ def test_no_chunk_for_a_while_asks_again_and_a_lost_link_asks_on_reconnection(
     depot.hold = True
     receiver, _posted = receive(depot, stall_s=0.3)
     receiver.expect(manifest)
-    _wait_for(lambda: len(depot.asked) >= 2)  # asked again after the stall
+    wait_until(lambda: len(depot.asked) >= 2, "asked again after the stall")
     assert depot.asked[0].chunks == depot.asked[1].chunks
     depot.online = False
     depot.asked.clear()
     receiver.connected()
     depot.online = True
     receiver.connected()
-    assert _wait_for(lambda: depot.asked)[0].chunks == tuple(range(NEED_WINDOW))
-
-
-def _wait_for(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError("condition not met in time")
+    assert waited_for(lambda: depot.asked, "a need")[0].chunks == tuple(range(NEED_WINDOW))
 
 
 # --- the station: a push held until its files are whole -------------------------------------------
@@ -518,7 +507,7 @@ def test_a_revocation_takes_out_a_push_still_waiting_for_its_files(
     last = receipts(upstream, taken.message_id)[-1]
     assert last["receipt"] == "rejected" and "was revoked" in last["reason"]
     assert not upstream.records.receiving()
-    _wait_for(lambda: not upstream.files.arriving())  # it stops fetching
+    wait_until(lambda: not upstream.files.arriving(), "the fetch stopped")
     del depot
 
 
