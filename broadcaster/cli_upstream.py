@@ -272,12 +272,9 @@ def district_revoke(
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
-    from datetime import timedelta
-
-    from broadcaster.clock import parse_duration
     from broadcaster.upstream.district import revoke
 
-    lifetime = timedelta(seconds=parse_duration(expires)) if expires else None
+    lifetime = _lifetime(expires)
     sent = revoke(load(config), keys, target=to, reason=reason, key=key, expires=lifetime)
     if as_json:
         print_json({"message_id": sent.message_id, "seq": sent.seq, "topic": sent.topic,
@@ -407,13 +404,10 @@ def district_push(
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
-    from datetime import timedelta
-
-    from broadcaster.clock import parse_duration
     from broadcaster.desk import parse_level
     from broadcaster.upstream.district import push
 
-    lifetime = timedelta(seconds=parse_duration(expires)) if expires else None
+    lifetime = _lifetime(expires)
     chosen = parse_level(level)
 
     station = load(config)

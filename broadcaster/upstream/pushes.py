@@ -321,7 +321,7 @@ class Upstream:
             if first:
                 self._refuse(refusal, raw, envelope, now.timestamp(), topic)
             else:
-                self._give_up_on(envelope.id, "rejected", refusal.reason, now.timestamp())
+                self._give_up(envelope.id, "rejected", refusal.reason, now.timestamp())
             return Taken("refused", refusal.message_id, reason=refusal.reason)
         self._release_audio(list(taken.cancelled))
         log.info("upstream slot order %s: %s slot %s", envelope.id, taken.action, taken.name)
@@ -429,7 +429,7 @@ class Upstream:
                                             max_text_chars=self.config.tts.max_chars,
                                             clock_trusted=trusted, provided=push.provided)
                 except Refused as refusal:
-                    self._give_up(push.row, "rejected", refusal.reason, now.timestamp())
+                    self._give_up(push.row.message_id, "rejected", refusal.reason, now.timestamp())
                     continue
                 taken = self._slot(push.envelope, order, push.row.envelope, now, None,
                                    first=False)
@@ -441,7 +441,7 @@ class Upstream:
                                              max_text_chars=self.config.tts.max_chars,
                                              clock_trusted=trusted, provided=push.provided)
             except Refused as refusal:
-                self._give_up(push.row, "rejected", refusal.reason, now.timestamp())
+                self._give_up(push.row.message_id, "rejected", refusal.reason, now.timestamp())
                 continue
             taken = self._admit(push.envelope, playlist, decision, now.timestamp(),
                                 first=False)
@@ -458,7 +458,7 @@ class Upstream:
             if not any(manifest.sha256 == sha for manifest in push.manifests):
                 continue
             if index is None:
-                self._give_up(push.row, "rejected", reason, stamp)
+                self._give_up(push.row.message_id, "rejected", reason, stamp)
                 continue
             with self.records.store.transaction() as db:
                 self.records.refuse(db, reason=reason, message_id=push.row.message_id,
@@ -466,10 +466,7 @@ class Upstream:
                                     chunk={"sha256": sha, "index": index})
         self._next_expiry = self._receiving_expiry()
 
-    def _give_up(self, row: Receiving, kind: str, reason: str, stamp: float) -> None:
-        self._give_up_on(row.message_id, kind, reason, stamp)
-
-    def _give_up_on(self, message_id: str, kind: str, reason: str, stamp: float) -> None:
+    def _give_up(self, message_id: str, kind: str, reason: str, stamp: float) -> None:
         """A push waiting for its files will not air: `kind` (rejected, missed) goes
         upstream; files only it needed are let go."""
         with self.records.store.transaction() as db:
@@ -502,8 +499,8 @@ class Upstream:
             for manifest in push.manifests:
                 here, count = arriving.get(manifest.sha256, (0, len(manifest.chunks)))
                 got, total = got + here, total + count
-            self._give_up(push.row, "missed", _(MSG_FILES_LATE).format(got=got, total=total),
-                          stamp)
+            self._give_up(push.row.message_id, "missed",
+                          _(MSG_FILES_LATE).format(got=got, total=total), stamp)
         self._next_expiry = self._receiving_expiry()
 
     def _revoke(self, envelope: Envelope, raw: bytes, now: datetime, topic: str | None, *,
