@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -54,6 +54,12 @@ _KINDS = {"int": N_("a whole number"), "float": N_("a number"), "str": N_("text 
           "bool": N_("true or false"), "array": N_("a list like [\"a\", \"b\"]"),
           "object": N_("a section")}
 MSG_OR = N_(" or ")
+MSG_BAD_ZONE_NAME = N_("zone name {value!r}: use letters, digits, spaces, '-' or '_' (at most "
+                       "40), not 'all'")
+MSG_ZONE_PINS = N_("zone {name!r}: give its relay's GPIO pin (0 to 64) or a list of pins, "
+                   "e.g. {name} = 17 or {name} = [17, 27]")
+MSG_PIN_TWICE = N_("GPIO{pin} is used twice ({first} and {second}); each relay and button "
+                   "needs its own pin")
 MSG_TEXT = N_("text")
 MSG_IN_SECTION = N_(" in [{section}]")
 ENGINE_NAMES = ("gtts", "espeak", "command")
@@ -77,6 +83,9 @@ class AudioSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_o
     channels: Annotated[int, msgspec.Meta(ge=1, le=8)] = 2
     loudness_lufs: Annotated[float, msgspec.Meta(ge=-40, le=-5)] = -16.0
     speech_filter: bool = False
+    # the microphone or line-in that `live` airs (a name or an index, as `device`);
+    # None: the system's default input
+    input_device: str | int | None = None
 
 
 class CommandEngineSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -100,6 +109,18 @@ class AmplifierSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, 
     active_high: bool = True
     warmup_s: Annotated[float, msgspec.Meta(ge=0, le=30)] = 2.0
     hold_s: Annotated[float, msgspec.Meta(ge=0, le=600)] = 5.0
+
+
+_PIN = Annotated[int, msgspec.Meta(ge=0, le=64)]
+
+
+class LiveSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """The operator's microphone: a push-to-talk button, and how long the recordings of
+    live sessions (the station's broadcast record) are kept, within a size cap."""
+
+    ptt_pin: _PIN | None = None  # a button to ground (gpiozero Button, pull-up)
+    keep_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 90
+    max_mb: Annotated[int, msgspec.Meta(ge=10, le=100_000)] = 2000
 
 
 class DistrictSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -149,6 +170,10 @@ class _ConfigFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_on
     amplifier: AmplifierSection = msgspec.field(default_factory=AmplifierSection)
     district: DistrictSection = msgspec.field(default_factory=DistrictSection)
     web: WebSection = msgspec.field(default_factory=WebSection)
+    live: LiveSection = msgspec.field(default_factory=LiveSection)
+    # a zone (cụm loa, one village's loudspeaker line) → its relay's GPIO pin(s)
+    # (checked by `_check_pins`, which can name the zone; msgspec's errors cannot)
+    zones: dict[str, object] = msgspec.field(default_factory=dict)
 
 
 class _Mistake(Exception):
@@ -176,6 +201,7 @@ def _check(parsed: _ConfigFile) -> None:
     for name in parsed.tts.engines:
         if name not in ENGINE_NAMES:
             raise _Mistake("tts", "engines", _(MSG_BAD_ENGINE).format(value=name))
+    _check_pins(parsed)
     if parsed.district.broker is not None:
         from broadcaster.upstream.broker_url import broker_url_problem, station_id_problem
 
@@ -183,6 +209,40 @@ def _check(parsed: _ConfigFile) -> None:
             raise _Mistake("district", "broker", problem)
         if problem := station_id_problem(parsed.station.id):
             raise _Mistake("station", "id", problem)
+
+
+ZONE_NAME = re.compile(r"^[^\W_][\w \-]{0,39}$")
+ALL_ZONES = "all"  # the word for every zone (say --zone all); no zone may be called so
+
+
+def _check_pins(parsed: _ConfigFile) -> None:
+    """Zone names, and every GPIO pin (amplifier, zones, push-to-talk) used once."""
+    users: dict[int, str] = {}
+
+    def use(pin: int, who: str, section: str, key: str) -> None:
+        if pin in users:
+            raise _Mistake(section, key, _(MSG_PIN_TWICE).format(pin=pin, first=users[pin],
+                                                                 second=who))
+        users[pin] = who
+
+    if parsed.amplifier.gpio_pin is not None:
+        use(parsed.amplifier.gpio_pin, "[amplifier] gpio_pin", "amplifier", "gpio_pin")
+    for name, pins in parsed.zones.items():
+        if not ZONE_NAME.match(name) or name.strip() != name or name.casefold() == ALL_ZONES:
+            raise _Mistake("zones", name, _(MSG_BAD_ZONE_NAME).format(value=name))
+        for pin in zone_pins(name, pins):
+            use(pin, f"[zones] {name}", "zones", name)
+    if parsed.live.ptt_pin is not None:
+        use(parsed.live.ptt_pin, "[live] ptt_pin", "live", "ptt_pin")
+
+
+def zone_pins(name: str, pins: object) -> tuple[int, ...]:
+    """A zone's value in the config file as its pins; _Mistake when it is not one pin
+    number (0 to 64) or a non-empty list of them."""
+    listed = pins if isinstance(pins, list) else [pins]
+    if not listed or not all(type(pin) is int and 0 <= pin <= 64 for pin in listed):
+        raise _Mistake("zones", name, _(MSG_ZONE_PINS).format(name=name))
+    return tuple(pin for pin in listed if isinstance(pin, int))
 
 
 @dataclass(frozen=True)
@@ -200,6 +260,9 @@ class Config:
     playlists_dir: Path
     audio_dir: Path
     runtime_dir: Path  # live status and the control socket: tmpfs, not the SD card
+    live: LiveSection = field(default_factory=LiveSection)
+    # zone name → the GPIO pins of its relays, in the config's order
+    zones: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def cache_dir(self) -> Path:
@@ -320,6 +383,8 @@ def _resolve(parsed: _ConfigFile, source: Path | None) -> Config:
         else data_dir / "audio",
         runtime_dir=_absolute(station.runtime_dir, base) if station.runtime_dir
         else default_runtime_dir(data_dir),
+        live=parsed.live,
+        zones={name: zone_pins(name, pins) for name, pins in parsed.zones.items()},
     )
 
 
