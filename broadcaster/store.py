@@ -46,7 +46,7 @@ MSG_CANNOT_OPEN = N_("{path}: cannot open the station database ({reason}); "
 MSG_NO_SUCH_ITEM = N_("no pending item with id {id}; see `broadcaster queue`")
 MSG_CANCELLED = N_("cancelled by operator")
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS queue (
     id          INTEGER PRIMARY KEY,
@@ -135,6 +135,12 @@ ALTER TABLE slots ADD COLUMN origin TEXT NOT NULL DEFAULT 'operator';
 ALTER TABLE slots ADD COLUMN message_id TEXT;
 ALTER TABLE slots ADD COLUMN key_id TEXT
 """
+# Version 7: zones (cụm loa). A queue entry names the zones it is for (JSON list; NULL: every
+# zone), and an as-run line the zones it went out to (NULL: the station has no zones).
+_V7 = """
+ALTER TABLE queue ADD COLUMN zones TEXT;
+ALTER TABLE as_run ADD COLUMN zones TEXT
+"""
 OPERATOR, PROVINCE = "operator", "province"  # who installed a slot playlist
 
 
@@ -156,6 +162,7 @@ class Entry:
     started_at: float | None = None  # when it first went on air
     progress: Progress = field(default_factory=Progress)
     duration_s: float | None = None
+    zones: tuple[str, ...] | None = None  # the zones (cụm loa) it is for; None: every zone
 
 
 @dataclass(frozen=True)
@@ -190,6 +197,7 @@ class AsRunEntry:
     ended_at: float
     parts: tuple[PartResult, ...] = ()
     interruptions: tuple[Interruption, ...] = ()
+    zones: tuple[str, ...] | None = None  # the zones it went out to; None: no zones
 
 
 class Store:
@@ -246,6 +254,8 @@ class Store:
                 _script(self._db, _V5)
             if version < 6:
                 _script(self._db, _V6)
+            if version < 7:
+                _script(self._db, _V7)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
@@ -277,19 +287,22 @@ class Store:
                 items: tuple[PlaylistItem, ...], due_at: float, now: float,
                 expires_at: float, hard_end: float | None = None,
                 occurrence: str | None = None, reference: str | None = None,
+                zones: tuple[str, ...] | None = None,
                 connection: sqlite3.Connection | None = None) -> int:
-        """Add an entry; returns its id. Inside `transaction()` pass its connection."""
+        """Add an entry for `zones` (None: every zone); returns its id. Inside
+        `transaction()` pass its connection."""
         db = connection or self._db
         cursor = db.execute(
             "INSERT INTO queue (title, level, source, items, due_at, expires_at, hard_end,"
-            " created_at, occurrence, reference) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            " created_at, occurrence, reference, zones) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (title, level.value, source, items_to_json(items), due_at, expires_at, hard_end,
-             now, occurrence, reference))
+             now, occurrence, reference, _zones_json(zones)))
         return int(cursor.lastrowid or 0)
 
     def enqueue_occurrence(self, slot: str, *, occurrence: str, title: str, level: Level,
                            items: tuple[PlaylistItem, ...], due_at: float, now: float,
-                           expires_at: float, hard_end: float | None) -> int | None:
+                           expires_at: float, hard_end: float | None,
+                           zones: tuple[str, ...] | None = None) -> int | None:
         """Queue one occurrence of slot `slot` if the slot is still installed (a `playlist
         remove` may have committed a moment ago); its id, else None. An occurrence of a
         province slot carries the installing slot order's message id as its reference."""
@@ -301,7 +314,7 @@ class Store:
             return self.enqueue(title=title, level=level, source="slot", items=items,
                                 due_at=due_at, now=now, expires_at=expires_at,
                                 hard_end=hard_end, occurrence=occurrence, reference=row[0],
-                                connection=db)
+                                zones=zones, connection=db)
 
     def has_occurrence(self, occurrence: str) -> bool:
         row = self._db.execute("SELECT 1 FROM queue WHERE occurrence = ?",
@@ -339,12 +352,14 @@ class Store:
 
     def finish(self, entry: Entry, outcome: Outcome, *, ended_at: float,
                started_at: float | None = None, reason: str | None = None,
-               engine: str | None = None, progress: Progress | None = None) -> bool:
-        """Close an entry and write its one as-run line, in one transaction. False (and
-        nothing written) when it was closed already (by the operator's `cancel`)."""
+               engine: str | None = None, progress: Progress | None = None,
+               zones: tuple[str, ...] | None = None) -> bool:
+        """Close an entry and write its one as-run line (`zones`: those it went out to),
+        in one transaction. False (and nothing written) when it was closed already (by the
+        operator's `cancel`)."""
         with self.transaction() as db:
             return _close(db, entry, outcome, ended_at=ended_at, started_at=started_at,
-                          reason=reason, engine=engine, progress=progress)
+                          reason=reason, engine=engine, progress=progress, zones=zones)
 
     def is_done(self, entry_id: int) -> bool:
         row = self._db.execute("SELECT state FROM queue WHERE id = ?", (entry_id,)).fetchone()
@@ -496,7 +511,8 @@ def as_run_entry(r: tuple[Any, ...]) -> AsRunEntry:
                       outcome=Outcome(r[5]), reason=r[6], engine=r[7], due_at=r[8],
                       started_at=r[9], ended_at=r[10],
                       parts=tuple(part_from(p) for p in json.loads(r[11] or "[]")),
-                      interruptions=tuple(interruption_from(i) for i in json.loads(r[12] or "[]")))
+                      interruptions=tuple(interruption_from(i) for i in json.loads(r[12] or "[]")),
+                      zones=_zones_from(r[13]))
 
 
 def open_store(config: Config) -> Store:
@@ -520,12 +536,21 @@ def _entry(row: tuple[Any, ...]) -> Entry:
                  items=items_from_json(row[4]), due_at=row[5], expires_at=row[6],
                  hard_end=row[7], state=row[8], occurrence=row[10], reference=row[11],
                  started_at=row[12], progress=Progress.from_json(row[13]),
-                 duration_s=row[14])
+                 duration_s=row[14], zones=_zones_from(row[15]))
+
+
+def _zones_json(zones: tuple[str, ...] | None) -> str | None:
+    return None if zones is None else json.dumps(list(zones), ensure_ascii=False)
+
+
+def _zones_from(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(json.loads(text))
 
 
 def _close(db: sqlite3.Connection, entry: Entry, outcome: Outcome, *, ended_at: float,
            started_at: float | None = None, reason: str | None = None,
-           engine: str | None = None, progress: Progress | None = None) -> bool:
+           engine: str | None = None, progress: Progress | None = None,
+           zones: tuple[str, ...] | None = None) -> bool:
     """Inside a transaction: the entry done and its one as-run line (see Store.finish)."""
     done = db.execute("UPDATE queue SET state = 'done' WHERE id = ? AND state != 'done'",
                       (entry.id,)).rowcount
@@ -534,12 +559,13 @@ def _close(db: sqlite3.Connection, entry: Entry, outcome: Outcome, *, ended_at: 
     kept = progress or entry.progress
     db.execute(
         "INSERT INTO as_run (queue_id, title, level, source, outcome, reason, engine,"
-        " due_at, started_at, ended_at, parts, interruptions)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        " due_at, started_at, ended_at, parts, interruptions, zones)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (entry.id, entry.title, entry.level.value, entry.source, outcome.value, reason,
          engine, entry.due_at, started_at, ended_at,
          json.dumps([p.to_dict() for p in kept.parts], ensure_ascii=False),
-         json.dumps([i.to_dict() for i in kept.interruptions], ensure_ascii=False)))
+         json.dumps([i.to_dict() for i in kept.interruptions], ensure_ascii=False),
+         _zones_json(zones)))
     return True
 
 

@@ -160,8 +160,10 @@ def test_a_version_3_database_is_upgraded_in_place(tmp_path: Path) -> None:
 def test_a_version_5_database_keeps_its_slots_as_the_operators(tmp_path: Path) -> None:
     """Version 6 says who installed a slot: every slot before it is the operator's."""
     path = tmp_path / "station.db"
-    store = Store(path)  # version 6, taken back to what version 5 had
+    store = Store(path)  # the current version, taken back to what version 5 had
     with store.transaction() as db:
+        db.execute("ALTER TABLE queue DROP COLUMN zones")
+        db.execute("ALTER TABLE as_run DROP COLUMN zones")
         db.execute("DROP TABLE slots")
         db.execute("CREATE TABLE slots (name TEXT PRIMARY KEY, playlist TEXT NOT NULL,"
                    " installed_at REAL NOT NULL)")
@@ -178,6 +180,34 @@ def test_a_version_5_database_keeps_its_slots_as_the_operators(tmp_path: Path) -
     assert store.installed_slots() == [slot]  # the province cannot overwrite it
     store.close()
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_version_6_database_keeps_its_queue_and_log_for_every_zone(tmp_path: Path) -> None:
+    """Version 7 adds zones: what was queued or logged before is for every zone."""
+    path = tmp_path / "station.db"
+    store = Store(path)
+    queued = store.enqueue(title="cũ", level=Level.NORMAL, source="operator", items=(),
+                           due_at=1.0, now=1.0, expires_at=9.0)
+    done = store.enqueue(title="xong", level=Level.NORMAL, source="operator", items=(),
+                         due_at=1.0, now=1.0, expires_at=9.0)
+    entry = store.entry(done)
+    assert entry is not None
+    store.finish(entry, Outcome.AIRED, ended_at=2.0)
+    with store.transaction() as db:
+        db.execute("ALTER TABLE queue DROP COLUMN zones")
+        db.execute("ALTER TABLE as_run DROP COLUMN zones")
+        db.execute("PRAGMA user_version=6")
+    store.close()
+    store = Store(path)
+    assert [(e.id, e.zones) for e in store.pending()] == [(queued, None)]
+    assert [(a.title, a.zones) for a in store.as_run()] == [("xong", None)]
+    zoned = store.enqueue(title="thôn Đông", level=Level.NORMAL, source="operator", items=(),
+                          due_at=1.0, now=1.0, expires_at=9.0, zones=("Thôn Đông",))
+    entry = store.entry(zoned)
+    assert entry is not None and entry.zones == ("Thôn Đông",)
+    store.finish(entry, Outcome.AIRED, ended_at=3.0, zones=("Thôn Đông",))
+    assert store.as_run()[-1].zones == ("Thôn Đông",)
+    store.close()
 
 
 def test_a_slot_is_replaced_or_removed_only_by_who_installed_it(tmp_path: Path) -> None:
