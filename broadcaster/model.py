@@ -6,7 +6,7 @@ No I/O here: everything else imports this module, it imports nothing of ours.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
 from typing import Any
@@ -103,15 +103,32 @@ MAX_TITLE = 200  # a title is one line in `queue` and `log` (SPEC §8): say, pla
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+class Fit(enum.StrEnum):
+    """What an item does when it would still be on air at a hard start after it."""
+
+    CUT = "cut"  # airs in its turn; the hard start fades it out (the default)
+    WAIT = "wait"  # waits until after the hard-start item instead (a notice, a file)
+
+
 @dataclass(frozen=True)
-class Chime:
+class Timed:
+    """What every playlist item may say about time inside a slot: `at` is a hard start
+    (station-local time on the slot's day: the item starts then, whatever is on air),
+    `fit` how it yields to a later hard start. Keyword-only, so items match by content."""
+
+    at: time | None = field(default=None, kw_only=True)
+    fit: Fit = field(default=Fit.CUT, kw_only=True)
+
+
+@dataclass(frozen=True)
+class Chime(Timed):
     """The station chime ("default") or an audio file under audio_dir."""
 
     source: str
 
 
 @dataclass(frozen=True)
-class Say:
+class Say(Timed):
     """A spoken notice: operator text, read `repeat` times with `gap_s` between."""
 
     text: str
@@ -120,14 +137,14 @@ class Say:
 
 
 @dataclass(frozen=True)
-class File:
+class File(Timed):
     """An audio file; `path` is absolute and inside audio_dir."""
 
     path: Path
 
 
 @dataclass(frozen=True)
-class Relay:
+class Relay(Timed):
     """A live stream (VOV, the provincial station) aired for `duration_s`."""
 
     url: str
@@ -135,7 +152,7 @@ class Relay:
 
 
 @dataclass(frozen=True)
-class Pause:
+class Pause(Timed):
     duration_s: float
 
 
@@ -195,3 +212,4 @@ class Playlist:
     slot: Slot | None = None  # None: a one-off, queued when applied
     valid_from: date | None = None
     valid_until: date | None = None
+    zones: tuple[str, ...] | None = None  # the loudspeaker zones it airs to; None: all

@@ -24,6 +24,7 @@ from broadcaster.i18n import N_, _
 from broadcaster.model import (
     Chime,
     File,
+    Fit,
     Level,
     OperatorError,
     Outcome,
@@ -586,6 +587,12 @@ def items_from_json(text: str) -> tuple[PlaylistItem, ...]:
 
 
 def item_to_dict(item: PlaylistItem) -> dict[str, Any]:
+    """The item's keys; a hard start (`at`) and `fit` only when it has them, so an item
+    without them is written as before (and older stations read it)."""
+    return {**_content_to_dict(item), **_timing_to_dict(item)}
+
+
+def _content_to_dict(item: PlaylistItem) -> dict[str, Any]:
     match item:
         case Chime(source):
             return {"chime": source}
@@ -600,17 +607,30 @@ def item_to_dict(item: PlaylistItem) -> dict[str, Any]:
     raise TypeError(f"not a playlist item: {item!r}")
 
 
+def _timing_to_dict(item: PlaylistItem) -> dict[str, Any]:
+    timing: dict[str, Any] = {}
+    if item.at is not None:
+        timing["at"] = item.at.strftime("%H:%M")
+    if item.fit is not Fit.CUT:
+        timing["fit"] = item.fit.value
+    return timing
+
+
 def item_from_dict(data: dict[str, Any]) -> PlaylistItem:
+    """An item as item_to_dict wrote it (with or without its `at` and `fit`)."""
+    at = time.fromisoformat(data["at"]) if data.get("at") else None
+    fit = Fit(data.get("fit", Fit.CUT.value))
     if "chime" in data:
-        return Chime(data["chime"])
+        return Chime(data["chime"], at=at, fit=fit)
     if "say" in data:
-        return Say(data["say"], int(data.get("repeat", 1)), float(data.get("gap_s", 0.0)))
+        return Say(data["say"], int(data.get("repeat", 1)), float(data.get("gap_s", 0.0)),
+                   at=at, fit=fit)
     if "file" in data:
-        return File(Path(data["file"]))
+        return File(Path(data["file"]), at=at, fit=fit)
     if "relay" in data:
-        return Relay(data["relay"], float(data["duration_s"]))
+        return Relay(data["relay"], float(data["duration_s"]), at=at, fit=fit)
     if "pause" in data:
-        return Pause(float(data["pause"]))
+        return Pause(float(data["pause"]), at=at, fit=fit)
     raise ValueError(f"not a playlist item: {data!r}")
 
 
@@ -623,6 +643,7 @@ def playlist_to_json(playlist: Playlist) -> str:
         "valid_from": playlist.valid_from.isoformat() if playlist.valid_from else None,
         "valid_until": playlist.valid_until.isoformat() if playlist.valid_until else None,
         "items": [item_to_dict(item) for item in playlist.items],
+        **({"zones": list(playlist.zones)} if playlist.zones is not None else {}),
     }, ensure_ascii=False)
 
 
@@ -636,6 +657,7 @@ def playlist_from_json(text: str) -> Playlist:
         valid_from=date.fromisoformat(data["valid_from"]) if data["valid_from"] else None,
         valid_until=date.fromisoformat(data["valid_until"]) if data["valid_until"] else None,
         items=tuple(item_from_dict(item) for item in data["items"]),
+        zones=tuple(data["zones"]) if data.get("zones") is not None else None,
     )
 
 

@@ -149,7 +149,7 @@ def test_check_is_empty_when_every_file_is_good() -> None:
      "2: item 1 must be 'kind: value', e.g. '- say: ...', '- file: ...' or '- pause: 3s'"),
     ("title: Bản tin\nitems:\n  - say: Chào.\n    colour: red\n",
      "4: unknown key 'colour' in item 1; valid keys: say, file, chime, relay, pause, repeat, "
-     "gap, duration"),
+     "gap, duration, at, fit"),
     ("title: 'Bản tin\n\nitems:\n  - pause: 1s\n",
      "1: not valid YAML (found unexpected end of stream); check the indentation, the ':' "
      "after each key and the quotes on this line"),

@@ -13,6 +13,7 @@ from broadcaster.playlist import messages as msg
 from broadcaster.playlist import values
 from broadcaster.playlist.audio_files import audio_file, normal_name
 from broadcaster.playlist.problems import Findings, Refusal, show, unknown_key
+from broadcaster.playlist.timing import TIMING_KEYS, timed
 from broadcaster.playlist.yaml_text import entries, is_empty, is_mapping, line_of
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 KINDS = ("say", "file", "chime", "relay", "pause")
 OPTIONS = {"repeat": "say", "gap": "say", "duration": "relay"}  # option → the kind it goes with
-ITEM_KEYS = (*KINDS, *OPTIONS)
+ITEM_KEYS = (*KINDS, *OPTIONS, *TIMING_KEYS)  # at, fit: any kind (fit checks its own)
 DEFAULT_CHIME = "default"
 
 
@@ -69,7 +70,10 @@ def read_item(number: int, node: Node, context: ItemContext,
     if len(findings.refusals) != before:
         return None
     values_by_key = {key: value for key, (_, value) in fields.items()}
-    return findings.attempt(_READERS[kind], number, values_by_key, fields[kind][0], context)
+    item = findings.attempt(_READERS[kind], number, values_by_key, fields[kind][0], context)
+    if item is None:
+        return None
+    return findings.attempt(timed, item, number, kind, values_by_key)
 
 
 def _label(number: int, key: str) -> str:

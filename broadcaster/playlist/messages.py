@@ -123,3 +123,22 @@ MSG_FILE_IS_FOLDER = N_("{label} \"{value}\" is a folder; name an audio file ins
 MSG_FILE_UNREADABLE = N_("{label} \"{value}\" cannot be read ({reason}); check its permissions")
 MSG_NOT_AUDIO = N_("{label} \"{value}\" is not audio (not WAV, MP3, Ogg, FLAC or AAC inside); "
                    "export it again as audio")
+
+# --- hard starts inside a slot (item 'at', 'fit') and zones -------------------------------
+MSG_AT_ONE_OFF = N_("{label} \"{at}\" is a hard start inside a slot, and this playlist has no "
+                    "slot; remove 'at', or add a slot such as slot: {{days: daily, at: "
+                    "\"05:30\", until: \"06:30\"}}")
+MSG_AT_BEFORE_SLOT = N_("{label} \"{at}\" is before the slot starts at \"{start}\"; give a time "
+                        "from \"{start}\" on")
+MSG_AT_NOT_BEFORE_UNTIL = N_("{label} \"{at}\" is not before the slot's 'until' \"{until}\"; "
+                             "give an earlier time or a later 'until'")
+MSG_AT_OUT_OF_ORDER = N_("{label} \"{at}\" is not after the hard start \"{earlier}\" of item "
+                         "{n} above it; hard starts go in time order: reorder the items or "
+                         "correct the times")
+MSG_FIT_ELSEWHERE = N_("item {n}: 'fit' goes with 'say' or 'file', not '{kind}'; remove it")
+MSG_BAD_FIT = N_("{label} \"{value}\" is not a way to fit{hint}; write fit: wait (it waits "
+                 "until after the hard start when it would not end before it) or leave it out")
+MSG_UNKNOWN_ZONE = N_("unknown zone '{name}'{hint} (zones: {names})")
+NO_ZONES = N_("none; the config has no [zones]: add them there, or remove 'zones'")
+MSG_NO_ZONES_LISTED = N_("'zones' lists no zone; name zones from the config's [zones], or "
+                         "remove it to air to every zone")

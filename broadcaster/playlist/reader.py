@@ -6,7 +6,7 @@ changed anywhere while reading.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +15,7 @@ from broadcaster.i18n import _
 from broadcaster.model import MAX_TITLE, Level, Playlist, PlaylistItem, Slot
 from broadcaster.nearest import nearest_key
 from broadcaster.playlist import messages as msg
-from broadcaster.playlist import values
+from broadcaster.playlist import timing, values
 from broadcaster.playlist.items import ITEM_KEYS, ItemContext, read_item
 from broadcaster.playlist.problems import (
     Findings,
@@ -37,13 +37,14 @@ from broadcaster.playlist.yaml_text import (
 if TYPE_CHECKING:
     from yaml.nodes import MappingNode, Node
 
-TOP_KEYS = ("title", "slot", "level", "valid_from", "valid_until", "items")
+TOP_KEYS = ("title", "slot", "level", "valid_from", "valid_until", "zones", "items")
 SLOT_KEYS = ("days", "at", "until", "skip")
 DEFAULT_MAX_TEXT_CHARS = 20_000
 
 
 def load_playlist(path: Path, audio_dir: Path, *,
-                  max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> Playlist:
+                  max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
+                  zones: Collection[str] = ()) -> Playlist:
     """Read and check the playlist file at `path` (UTF-8); see parse_playlist.
 
     A missing, unreadable or non-UTF-8 file raises PlaylistError too."""
@@ -63,17 +64,19 @@ def load_playlist(path: Path, audio_dir: Path, *,
         line = data.count(b"\n", 0, exc.start) + 1
         raise PlaylistError([Problem(path, line, _(msg.MSG_NOT_UTF8).format(
             byte=data[exc.start]))]) from None
-    return parse_playlist(text, path, audio_dir, max_text_chars=max_text_chars)
+    return parse_playlist(text, path, audio_dir, max_text_chars=max_text_chars, zones=zones)
 
 
 def parse_playlist(text: str, source: Path, audio_dir: Path, *,
                    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
-                   provided: Mapping[str, Path] | None = None) -> Playlist:
+                   provided: Mapping[str, Path] | None = None,
+                   zones: Collection[str] = ()) -> Playlist:
     """The playlist in `text` (the content of the file `source`, named in messages as
     given). Files it names must be inside `audio_dir` (they are looked at, never changed);
     spoken texts are at most `max_text_chars` characters (the config's tts.max_chars).
     `provided` maps file names (as `normal_name` writes them) to where a push's
-    files are kept: those are taken as named, not looked at.
+    files are kept: those are taken as named, not looked at. `zones` are the config's
+    zone names (`config.zones`), the only ones its `zones:` may name (none when empty).
 
     Raises PlaylistError, whose str() is the first problem as one line
     `file:line: message` and whose `problems` are all of them."""
@@ -86,23 +89,25 @@ def parse_playlist(text: str, source: Path, audio_dir: Path, *,
     if not is_mapping(root):
         raise PlaylistError([Problem(source, line_of(root),
                                      _(msg.MSG_NOT_A_MAPPING).format(found=found(root)))])
-    return _read(root, source, ItemContext(audio_dir, max_text_chars, provided or {}))
+    return _read(root, source, ItemContext(audio_dir, max_text_chars, provided or {}), zones)
 
 
 def check_playlists(paths: Sequence[Path], audio_dir: Path, *,
-                    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> list[str]:
+                    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
+                    zones: Collection[str] = ()) -> list[str]:
     """Every problem in every file, each as one line `file:line: message`, in the order
     of `paths` and then of lines; an empty list when all of them are good."""
     lines: list[str] = []
     for path in paths:
         try:
-            load_playlist(path, audio_dir, max_text_chars=max_text_chars)
+            load_playlist(path, audio_dir, max_text_chars=max_text_chars, zones=zones)
         except PlaylistError as error:
             lines.extend(str(problem) for problem in error.problems)
     return lines
 
 
-def _read(root: MappingNode, source: Path, context: ItemContext) -> Playlist:
+def _read(root: MappingNode, source: Path, context: ItemContext,
+          known_zones: Collection[str]) -> Playlist:
     findings = Findings()
     fields = entries(root, findings)
     explained = _unknown_keys(fields, TOP_KEYS, "", findings,
@@ -124,11 +129,24 @@ def _read(root: MappingNode, source: Path, context: ItemContext) -> Playlist:
     if valid_from and valid_until and valid_until < valid_from:
         findings.note(line_of(fields["valid_until"][1]), _(msg.MSG_DATES_REVERSED).format(
             until=valid_until.isoformat(), start=valid_from.isoformat()))
+    zones = findings.attempt(timing.zones, fields["zones"][1], known_zones) \
+        if "zones" in fields else None
     items = _items(fields, line_of(root), explained, context, findings)
+    if items is not None and ("slot" not in fields or slot is not None):
+        timing.check_hard_starts(items, _at_lines(fields["items"][1]), slot, findings)
     if findings.refusals or title is None or level is None or items is None:
         raise findings.failure(source)
     return Playlist(title=title, items=items, level=level, slot=slot,
-                    valid_from=valid_from, valid_until=valid_until)
+                    valid_from=valid_from, valid_until=valid_until, zones=zones)
+
+
+def _at_lines(node: Node) -> list[int | None]:
+    """The line of each item's `at` (None where it has none), for the hard-start checks."""
+    lines: list[int | None] = []
+    for item_node in node.value:
+        fields = entries(item_node, Findings()) if is_mapping(item_node) else {}
+        lines.append(line_of(fields["at"][1]) if "at" in fields else None)
+    return lines
 
 
 def _unknown_keys(fields: dict[str, tuple[Node, Node]], valid: Sequence[str], where: str,
