@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from broadcaster.asrun import Interruption
 from broadcaster.i18n import N_, _
 from broadcaster.lifecycle import DatabaseWatch, StationLock
-from broadcaster.model import Outcome
+from broadcaster.model import Level, Outcome
 from broadcaster.on_air import Book, off_reason
 from broadcaster.runtime import (
     ControlListener,
@@ -290,7 +290,8 @@ class Station:
         source = book.source(self.config, self.speech, report, wait_s, self._player.fmt, now)
         ahead = start - now
         start_at = time.monotonic() + ahead if ahead > 0 else None
-        self._player.play(source, book.entry.level, str(book.entry.id), start_at=start_at)
+        self._player.play(source, book.entry.level, str(book.entry.id), start_at=start_at,
+                          zones=book.entry.zones)
 
     def _expire(self, book: Book, reason: str) -> None:
         outcome, why = book.expiry_verdict(reason, self.speech.error(book.entry.id), self._off)
@@ -341,12 +342,21 @@ class Station:
         engines = ",".join(sorted(book.engines)) or None
         self.store.finish(book.entry, outcome, ended_at=ended_at or self.now(),
                           started_at=book.started_at, reason=reason, engine=engines,
-                          progress=book.progress())
+                          progress=book.progress(), zones=self._zones_of(book.entry))
         self._release_audio(book.entry)
         if outcome is Outcome.AIRED and not reason:
             self.board.aired_fine()  # things work again: `status` drops the last error
         else:
             log.info("#%d %s: %s (%s)", book.entry.id, book.entry.title, outcome.value, reason)
+
+    def _zones_of(self, entry: Entry) -> tuple[str, ...] | None:
+        """The zones an item goes out to, named (so the log stays true if the config's
+        zones change later); None when the station has no zones."""
+        if not self.config.zones:
+            return None
+        if entry.zones is None or entry.level is Level.EMERGENCY:
+            return tuple(self.config.zones)
+        return entry.zones
 
     def _release_audio(self, entry: Entry) -> None:
         """The copy of a played file goes once no other item needs it (queued_audio)."""

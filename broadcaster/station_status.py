@@ -15,6 +15,8 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from broadcaster.i18n import N_, _
 from broadcaster.model import Level
 from broadcaster.on_air import length_of
@@ -26,6 +28,7 @@ from broadcaster.status import (
     NextUp,
     OnAir,
     StatusWriter,
+    Zone,
     status_path,
 )
 from broadcaster.status import current_status as current_status  # what the console calls
@@ -124,6 +127,9 @@ class StatusBoard:
                            since=round(since, 1), offset_s=round(offset, 1),
                            duration_s=playing.duration_s)
             book = books.get(on_air.id) if on_air.id is not None else None
+            if book is not None and book.entry.zones is not None \
+                    and book.entry.level is not Level.EMERGENCY:
+                on_air = msgspec.structs.replace(on_air, zones=list(book.entry.zones))
             length = playing.duration_s
             if length is None and book is not None:
                 length = book.item(speech).duration_s
@@ -155,6 +161,8 @@ class StatusBoard:
             running=True, pid=os.getpid(), started=round(self.started, 1), on_air=on_air,
             next=waiting, device=self._device_name(), device_error=self.device_error,
             amplifier=player.amplifier_text(),
+            zones=[Zone(state.name, list(state.pins), state.closed, state.problem)
+                   for state in player.zone_states()],
             upstream=upstream.describe() if upstream is not None else _(MSG_NOT_CONFIGURED),
             last_error=self.last_error,
             last_error_at=round(self.last_error_at, 1) if self.last_error_at else None,
@@ -209,5 +217,6 @@ def status_from_database(config: Config) -> LiveStatus:
         running=daemon is not None, pid=daemon if daemon is not None and daemon > 0 else None,
         next=waiting, device=str(device) if device is not None else "default",
         amplifier=describe_relay(config.amplifier),
+        zones=[Zone(name, list(pins)) for name, pins in config.zones.items()],
         upstream=_(MSG_LINK_DOWN).format(broker=broker) if broker else _(MSG_NOT_CONFIGURED),
         clock_synchronized=clock_synchronized())

@@ -33,6 +33,17 @@ class OnAir(msgspec.Struct, frozen=True):
     since: float  # epoch seconds when this stretch on air began
     offset_s: float  # where in the item that stretch began
     duration_s: float | None
+    zones: list[str] | None = None  # the zones it goes out to; None: every zone
+
+
+class Zone(msgspec.Struct, frozen=True):
+    """A zone's relays: `on` when the line hears the station (None: not known, the
+    daemon is down); `problem` when a relay of it cannot be driven or failed to switch."""
+
+    name: str
+    pins: list[int]
+    on: bool | None = None
+    problem: str | None = None
 
 
 class NextUp(msgspec.Struct, frozen=True):
@@ -61,6 +72,7 @@ class LiveStatus(msgspec.Struct, frozen=True, kw_only=True):
     device: str = "default"
     device_error: str | None = None  # None: it works (or, daemon down: not tried)
     amplifier: str = "unknown"
+    zones: list[Zone] = msgspec.field(default_factory=list)  # none configured: empty
     upstream: str = "not configured"
     last_error: str | None = None  # cleared once a later item airs whole without a problem
     last_error_at: float | None = None

@@ -47,9 +47,9 @@ def air(config: Config, what: Path | RenderedProgram | Source, *, level: Level =
     """Play one thing now, in this thread, through the configured device and amplifier.
 
     Returns when it has played out and the amplifier's hold time has passed (the
-    amplifier is off by then, also on errors and Ctrl-C). Returns the events it
-    caused. Raises OperatorError (one line) when the device is missing or busy (the
-    message lists the devices) or the item cannot be played.
+    amplifier is off by then, also on errors and Ctrl-C). It goes out to every zone.
+    Returns the events it caused. Raises OperatorError (one line) when the device is
+    missing or busy (the message lists the devices) or the item cannot be played.
     """
     source = source_for(what)
     output = SoundOutput(config.audio.device, output_format(config),
@@ -63,8 +63,11 @@ def air(config: Config, what: Path | RenderedProgram | Source, *, level: Level =
 
     with output:
         output.open()  # a missing or busy device is refused before the amplifier is on
+        from broadcaster.air.zones import ZoneRelays
+
+        zones = ZoneRelays.from_config(config.zones, config.amplifier.active_high)
         with Amplifier.from_config(config.amplifier) as amplifier, \
-                Player(output, amplifier, on_event=record) as player:
+                Player(output, amplifier, on_event=record, zones=zones) as player:
             player.play(source, level)
             player.run_until_idle()
     for event in events:
@@ -74,9 +77,13 @@ def air(config: Config, what: Path | RenderedProgram | Source, *, level: Level =
 
 
 def station_player(config: Config, on_event: Callable[[AirEvent], None]) -> Player:
-    """The daemon's player: the configured device and amplifier relay."""
+    """The daemon's player: the configured device, amplifier relay and zone relays."""
+    from broadcaster.air.zones import ZoneRelays
+
     output = SoundOutput(config.audio.device, output_format(config))
-    return Player(output, Amplifier.from_config(config.amplifier), on_event=on_event)
+    zones = ZoneRelays.from_config(config.zones, config.amplifier.active_high)
+    return Player(output, Amplifier.from_config(config.amplifier), on_event=on_event,
+                  zones=zones)
 
 
 def list_devices(config: Config) -> list[SoundDevice]:

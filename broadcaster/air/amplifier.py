@@ -116,19 +116,27 @@ def switch_from_config(section: AmplifierSection) -> Switch:
     the real cause, in one line) when it cannot be driven here."""
     if section.gpio_pin is None:
         return NoSwitch()
-    advice = None
-    with warnings.catch_warnings(record=True) as fallbacks:
-        warnings.simplefilter("always")  # gpiozero tells why each pin driver failed this way
-        try:
-            return GpioSwitch(section.gpio_pin, section.active_high)
-        except ModuleNotFoundError as exc:
-            reason = _(MSG_NO_GPIOZERO) if exc.name == "gpiozero" else one_line(exc)
-        except Exception as exc:  # gpiozero raises many kinds when no GPIO chip exists
-            reason, advice = _gpio_reason(exc, [str(warning.message) for warning in fallbacks])
+    relay = gpio_switch(section.gpio_pin, section.active_high)
+    if isinstance(relay, GpioSwitch):
+        return relay
+    reason, advice = relay
     switch = BrokenSwitch(_(MSG_CANNOT_DRIVE).format(pin=section.gpio_pin, reason=reason),
                           advice)
     log.warning("amplifier %s", switch.description)
     return switch
+
+
+def gpio_switch(pin: int, active_high: bool) -> GpioSwitch | tuple[str, str | None]:
+    """A relay on `pin` (BCM), or why it cannot be driven here and what to do (None: the
+    reason says it), each in one line."""
+    with warnings.catch_warnings(record=True) as fallbacks:
+        warnings.simplefilter("always")  # gpiozero tells why each pin driver failed this way
+        try:
+            return GpioSwitch(pin, active_high)
+        except ModuleNotFoundError as exc:
+            return (_(MSG_NO_GPIOZERO) if exc.name == "gpiozero" else one_line(exc)), None
+        except Exception as exc:  # gpiozero raises many kinds when no GPIO chip exists
+            return _gpio_reason(exc, [str(warning.message) for warning in fallbacks])
 
 
 def _gpio_reason(exc: Exception, fallbacks: list[str]) -> tuple[str, str | None]:

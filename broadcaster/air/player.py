@@ -9,6 +9,10 @@ player's own thread decides, block by block, what goes to the device:
 - otherwise emergencies, then interrupted items, then priority, then normal items,
   each level first come first served.
 
+Before an item's first block the zone relays are routed to its zones (an emergency: all);
+a relay that must open waits until what is on the device has played out. They all open
+when the station goes quiet.
+
 Everything that happens is reported as an `AirEvent` through `on_event`, from the
 player's thread; the caller keeps the as-run log.
 """
@@ -29,6 +33,7 @@ from broadcaster.air.amplifier import Amplifier, NoSwitch
 from broadcaster.air.deadair import DeadAirCheck
 from broadcaster.air.events import AirEvent, EventKind, NowPlaying
 from broadcaster.air.sources import OutputFormat, Source
+from broadcaster.air.zones import ZoneRelays, ZoneState
 from broadcaster.i18n import N_, _
 from broadcaster.model import Level, OperatorError, Outcome, one_line
 
@@ -41,6 +46,7 @@ FADE_S = 0.2  # SPEC §1 asks for ≤ 300 ms
 DEVICE_RETRY_S = 5.0
 MSG_DEAD_AIR = N_("more than {seconds:.1f} s of silence on air")
 MSG_AMPLIFIER_SILENT = N_("{problem}: the loudspeakers may have stayed silent")
+MSG_ZONE_SILENT = N_("{problem}: that zone's loudspeakers may not have heard it")
 
 
 class Output(Protocol):
@@ -68,6 +74,7 @@ class _Entry:
     # the output's frame count at the cut (to tell a relay how long it was away)
     cut: tuple[int, int] | None = None
     start_at: float | None = None  # the player's clock: its first block goes out then
+    zones: tuple[str, ...] | None = None  # the zones it goes out to; None: every zone
 
     def source_to_air(self, frames_written: int) -> Source:
         if self.cut is None:
@@ -79,7 +86,8 @@ class _Entry:
 class Player:
     """Airs items through `output`, switching `amplifier` around the audio.
 
-    `clock` (seconds, monotonic) stamps events and times the amplifier's hold.
+    `clock` (seconds, monotonic) stamps events and times the amplifier's hold. `zones`
+    routes each item to its zones' loudspeaker lines (none configured: nothing to route).
     Use `start()` for a background thread (the daemon) or `run_until_idle()` to air
     what is queued in the calling thread (the `air` command); `close()` (or leaving
     the `with` block) stops, closes the device and switches the amplifier off.
@@ -89,10 +97,12 @@ class Player:
                  on_event: Callable[[AirEvent], None] | None = None,
                  clock: Callable[[], float] = time.monotonic, fade_s: float = FADE_S,
                  dead_air: DeadAirCheck | None = None,
-                 device_retry_s: float = DEVICE_RETRY_S) -> None:
+                 device_retry_s: float = DEVICE_RETRY_S,
+                 zones: ZoneRelays | None = None) -> None:
         self._output = output
         self.fmt = output.fmt
         self._amplifier = amplifier or Amplifier(NoSwitch(), clock=clock)
+        self._zones = zones or ZoneRelays()
         self._on_event = on_event
         self._clock = clock
         self._fade_frames = max(1, output.fmt.frames(fade_s))
@@ -118,14 +128,16 @@ class Player:
     # --- asking the player ----------------------------------------------------------
 
     def play(self, source: Source, level: Level = Level.NORMAL, item_id: str | None = None,
-             *, start_at: float | None = None) -> str:
-        """Queue `source` at `level`; an emergency cuts in at once. Returns the item id.
+             *, start_at: float | None = None, zones: tuple[str, ...] | None = None) -> str:
+        """Queue `source` at `level` for `zones` (None, and always for an emergency: every
+        zone); an emergency cuts in at once. Returns the item id.
 
         With `start_at` (the player's clock), an item handed over ahead of its time is
         made ready (device open, amplifier warmed up) and its first block goes to the
         device at that moment, not before; an emergency meanwhile still goes first.
         """
-        entry = _Entry(item_id or f"air-{next(self._ids)}", level, source, start_at=start_at)
+        entry = _Entry(item_id or f"air-{next(self._ids)}", level, source, start_at=start_at,
+                       zones=None if level is Level.EMERGENCY else zones)
         with self._cond:
             {Level.EMERGENCY: self._emergencies, Level.PRIORITY: self._priority,
              Level.NORMAL: self._normal}[level].append(entry)
@@ -170,6 +182,10 @@ class Player:
     def amplifier_text(self) -> str:
         """The amplifier relay and whether it is on, for `status`."""
         return self._amplifier.describe()
+
+    def zone_states(self) -> list[ZoneState]:
+        """Each zone relay: on or off, and why it cannot be driven, for `status`."""
+        return self._zones.states()
 
     def pending(self) -> list[tuple[str, Level]]:
         """Waiting items in the order they would air."""
@@ -217,6 +233,7 @@ class Player:
             self._output.close()
         finally:
             self._output_open = False
+            self._zones.release()
             self._amplifier.off()
 
     def _serve(self, until_idle: bool) -> None:
@@ -231,6 +248,7 @@ class Player:
                     continue
                 if self._output_open:  # just went quiet: let the last block play out
                     self._output.drain()
+                    self._zones.release()
                     self._amplifier.after_audio()
                     self._output_open = False
                 with self._cond:
@@ -256,7 +274,8 @@ class Player:
         source = entry.source_to_air(self._output.frames_written)
         resuming = entry.cut is not None
         if entry.start_at is not None and not resuming:
-            # the slow part first (device, amplifier warm-up), then the exact start time
+            # the slow part first (lines, device, amplifier warm-up), then the exact time
+            self._route(entry)
             if not self._device_ready(entry, source, raise_device_errors):
                 return
             if not self._held_until_start(entry):
@@ -267,6 +286,7 @@ class Player:
             source.close()
             self._fail(entry, exc)
             return
+        self._route(entry)
         if not self._device_ready(entry, source, raise_device_errors):
             source.close()
             return
@@ -286,6 +306,15 @@ class Player:
             source.close()
             with self._cond:
                 self._current = self._current_source = None
+
+    def _route(self, entry: _Entry) -> None:
+        """Connect the lines of the item's zones (before the amplifier is on: no click on
+        the others); a line that must go first waits until the device has played out."""
+        if self._output_open and self._zones.needs_opening(entry.zones):
+            self._output.drain()  # the item before it keeps its last moments on that line
+            self._output_open = False
+        for problem in self._zones.route(entry.zones):
+            self._emit(EventKind.FAILED, entry, detail=_(MSG_ZONE_SILENT).format(problem=problem))
 
     def _held_until_start(self, entry: _Entry) -> bool:
         """Wait for `entry.start_at`; False when it must not start after all: stopped
@@ -351,7 +380,8 @@ class Player:
                 break
         if ending is Outcome.INTERRUPTED and cut is not None:
             with self._cond:
-                self._interrupted.append(_Entry(entry.item_id, entry.level, source, cut))
+                self._interrupted.append(_Entry(entry.item_id, entry.level, source, cut,
+                                                zones=entry.zones))
             self._emit(EventKind.INTERRUPTED, entry, cut[0],
                        resume=source.resume_point(cut[0]))
             return
@@ -403,7 +433,8 @@ class Player:
                 self._interrupted.append(entry)
             else:
                 cut = (source.position, self._output.frames_written)
-                self._interrupted.append(_Entry(entry.item_id, entry.level, source, cut))
+                self._interrupted.append(_Entry(entry.item_id, entry.level, source, cut,
+                                                zones=entry.zones))
             self._cond.wait(timeout=self._device_retry_s)
 
     # --- queue and events -----------------------------------------------------------
