@@ -7,6 +7,7 @@ can point ALSA at their own configuration first.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, cast
@@ -27,6 +28,17 @@ MSG_CANNOT_OPEN = N_("sound device {spec} cannot be opened at {rate} Hz, {channe
 MSG_WRITE_FAILED = N_("sound device {spec} failed while playing ({reason}); {available}")
 MSG_AVAILABLE = N_("available output devices: {devices}")
 MSG_NONE_AVAILABLE = N_("no output devices are available")
+# the same for the live microphone's input ([audio] input_device)
+MSG_INPUT_NOT_FOUND = N_("input device {spec} not found; {available}; "
+                         "set [audio] input_device in the config")
+MSG_INPUT_AMBIGUOUS = N_("input device {spec} matches several devices; {available}; "
+                         "give its number")
+MSG_NO_DEFAULT_INPUT = N_("no default sound input; {available}; "
+                          "set [audio] input_device in the config")
+MSG_INPUT_CANNOT_OPEN = N_("input device {spec} cannot be opened at {rate} Hz, {channels} ch "
+                           "({reason}); it may be busy or unplugged; {available}")
+MSG_INPUTS_AVAILABLE = N_("available input devices: {devices}")
+MSG_NO_INPUTS = N_("no input devices are available")
 
 
 @dataclass(frozen=True)
@@ -71,43 +83,81 @@ def _outputs(sd: ModuleType) -> list[dict[str, Any]]:
     return [dict(info) for info in sd.query_devices() if info["max_output_channels"] > 0]
 
 
-def available_text() -> str:
+def _inputs(sd: ModuleType) -> list[dict[str, Any]]:
+    return [dict(info) for info in sd.query_devices() if info["max_input_channels"] > 0]
+
+
+@dataclass(frozen=True)
+class _Direction:
+    """Outputs or inputs: where to look and what to say."""
+
+    devices: Callable[[ModuleType], list[dict[str, Any]]]
+    default: int  # which of sounddevice's default.device pair
+    not_found: str
+    ambiguous: str
+    no_default: str
+    available: str
+    none_available: str
+
+
+_OUT = _Direction(_outputs, 1, MSG_NOT_FOUND, MSG_AMBIGUOUS, MSG_NO_DEFAULT, MSG_AVAILABLE,
+                  MSG_NONE_AVAILABLE)
+_IN = _Direction(_inputs, 0, MSG_INPUT_NOT_FOUND, MSG_INPUT_AMBIGUOUS, MSG_NO_DEFAULT_INPUT,
+                 MSG_INPUTS_AVAILABLE, MSG_NO_INPUTS)
+
+
+def available_text(direction: _Direction = _OUT) -> str:
     """'available output devices: 0 "x", 1 "y"' — the tail of every device error."""
     try:
-        outputs = _outputs(sounddevice_module())
+        found = direction.devices(sounddevice_module())
     except OperatorError as exc:
         return str(exc)
-    if not outputs:
-        return _(MSG_NONE_AVAILABLE)
-    return _(MSG_AVAILABLE).format(
-        devices=", ".join(f'{info["index"]} "{info["name"]}"' for info in outputs))
+    if not found:
+        return _(direction.none_available)
+    return _(direction.available).format(
+        devices=", ".join(f'{info["index"]} "{info["name"]}"' for info in found))
 
 
-def resolve_device(spec: str | int | None) -> int:
+def available_inputs_text() -> str:
+    """'available input devices: 0 "x", 1 "y"' — the tail of every microphone error."""
+    return available_text(_IN)
+
+
+def resolve_device(spec: str | int | None, direction: _Direction = _OUT) -> int:
     """The PortAudio index of `spec`: a number, an exact name, or a unique part of a name.
 
     None means the system's default output. Raises OperatorError listing the devices.
     """
     sd = sounddevice_module()
-    outputs = _outputs(sd)
+    found = direction.devices(sd)
     if spec is None:
-        default = sd.default.device[1]
-        if any(info["index"] == default for info in outputs):
+        default = sd.default.device[direction.default]
+        if any(info["index"] == default for info in found):
             return int(default)
-        raise OperatorError(_(MSG_NO_DEFAULT).format(available=available_text()))
+        raise OperatorError(_(direction.no_default).format(available=available_text(direction)))
     if isinstance(spec, int) or spec.strip().isdigit():
         index = int(spec)
-        if any(info["index"] == index for info in outputs):
+        if any(info["index"] == index for info in found):
             return index
-        raise OperatorError(_(MSG_NOT_FOUND).format(spec=index, available=available_text()))
-    exact = [info["index"] for info in outputs if info["name"] == spec]
+        raise OperatorError(_(direction.not_found).format(
+            spec=index, available=available_text(direction)))
+    exact = [info["index"] for info in found if info["name"] == spec]
     if exact:
         return int(exact[0])
-    partial = [info["index"] for info in outputs if spec.lower() in info["name"].lower()]
+    partial = [info["index"] for info in found if spec.lower() in info["name"].lower()]
     if len(partial) == 1:
         return int(partial[0])
-    message = _(MSG_AMBIGUOUS) if partial else _(MSG_NOT_FOUND)
-    raise OperatorError(message.format(spec=repr(spec), available=available_text()))
+    message = _(direction.ambiguous) if partial else _(direction.not_found)
+    raise OperatorError(message.format(spec=repr(spec), available=available_text(direction)))
+
+
+def resolve_input_device(spec: str | int | None) -> tuple[int, int]:
+    """The PortAudio index of the input `spec` (as `resolve_device`; None: the system's
+    default input) and how many channels it records. Raises OperatorError listing the
+    input devices."""
+    sd = sounddevice_module()
+    index = resolve_device(spec, _IN)
+    return index, int(sd.query_devices(index)["max_input_channels"])
 
 
 class SoundOutput:
@@ -125,6 +175,7 @@ class SoundOutput:
         self.latency = latency
         self._stream: Any = None
         self.frames_written = 0
+        self.underflows = 0  # writes that found the device's buffer run dry (a click)
 
     @property
     def name(self) -> str:
@@ -172,11 +223,28 @@ class SoundOutput:
 
         samples = np.clip(np.rint(block * 32768.0), -32768, 32767).astype(np.int16)
         try:
-            self._stream.write(samples)
+            underflowed = self._stream.write(samples)
         except Exception as exc:  # PortAudioError; the module may not be importable here
             raise OperatorError(_(MSG_WRITE_FAILED).format(
                 spec=repr(self.name), reason=one_line(exc), available=available_text())) from None
         self.frames_written += len(block)
+        if underflowed:
+            self.underflows += 1
+
+    def retune(self, block_frames: int, latency: float) -> None:
+        """Air from now on in blocks of `block_frames` through `latency` seconds of device
+        buffer (the live microphone's short one, or back to the usual). An open stream
+        first plays out what it holds, then opens again at once at the new settings;
+        raises OperatorError as `open` does."""
+        if (block_frames, latency) == (self.block_frames, self.latency):
+            return
+        reopen = self._stream is not None
+        if reopen:
+            self.drain()  # what is in the buffer (a fade's tail) is heard, not cut
+            self.close()
+        self.block_frames, self.latency = block_frames, latency
+        if reopen:
+            self.open()
 
     def drain(self) -> None:
         """Let what was written play out, then stop the stream (it stays open).

@@ -6,8 +6,11 @@ player's own thread decides, block by block, what goes to the device:
 - an emergency fades the item on air out (cosine, `fade_s`) and airs at once; the
   interrupted item then resumes: a file where the fade began, a notice from the
   start of the cut repetition, a relay live (each source knows how: `Source.resumed`);
-- otherwise emergencies, then interrupted items, then priority, then normal items,
-  each level first come first served.
+- the operator's live microphone (`go_live`) cuts in the same way, below an emergency:
+  it fades out anything but an emergency, and an emergency cuts it (it resumes first
+  after it: the microphone again, through a short device buffer while it is on air);
+- otherwise emergencies, then live, then interrupted items, then priority, then normal
+  items, each level first come first served.
 
 Before an item's first block the zone relays are routed to its zones (an emergency: all);
 a relay that must open waits until what is on the device has played out. They all open
@@ -54,7 +57,10 @@ class Output(Protocol):
 
     fmt: OutputFormat
     block_frames: int
+    latency: float
     frames_written: int
+
+    def retune(self, block_frames: int, latency: float) -> None: ...
 
     def open(self) -> None: ...
 
@@ -75,6 +81,7 @@ class _Entry:
     cut: tuple[int, int] | None = None
     start_at: float | None = None  # the player's clock: its first block goes out then
     zones: tuple[str, ...] | None = None  # the zones it goes out to; None: every zone
+    live: bool = False  # the operator's microphone: cuts in below an emergency
 
     def source_to_air(self, frames_written: int) -> Source:
         if self.cut is None:
@@ -110,6 +117,8 @@ class Player:
         self._device_retry_s = device_retry_s
         self._cond = threading.Condition()
         self._emergencies: deque[_Entry] = deque()
+        self._live: deque[_Entry] = deque()
+        self._usual = (output.block_frames, output.latency)  # the device buffer but for live
         self._interrupted: list[_Entry] = []  # a stack: the latest cut resumes first
         self._priority: deque[_Entry] = deque()
         self._normal: deque[_Entry] = deque()
@@ -149,6 +158,18 @@ class Player:
         """Fade out what is on air (unless it is an emergency) and air `source` next."""
         return self.play(source, Level.EMERGENCY, item_id)
 
+    def go_live(self, source: Source, item_id: str | None = None, *,
+                zones: tuple[str, ...] | None = None) -> str:
+        """Fade out what is on air (unless an emergency: then right after it) and air the
+        live `source` until `stop(item_id)`; what it cut resumes after it."""
+        entry = _Entry(item_id or f"air-{next(self._ids)}", Level.PRIORITY, source,
+                       zones=zones, live=True)
+        with self._cond:
+            self._live.append(entry)
+            self._idle.clear()
+            self._cond.notify_all()
+        return entry.item_id
+
     def stop(self, item_id: str, outcome: Outcome = Outcome.CANCELLED) -> bool:
         """Fade out `item_id` if on air, or drop it from the queue; False if unknown.
 
@@ -160,7 +181,8 @@ class Player:
                 self._stop_request = (item_id, outcome)
                 self._cond.notify_all()  # an item held for its start time ends at once
                 return True
-            for queue in (self._emergencies, self._interrupted, self._priority, self._normal):
+            for queue in (self._emergencies, self._live, self._interrupted, self._priority,
+                          self._normal):
                 for entry in list(queue):
                     if entry.item_id == item_id:
                         queue.remove(entry)
@@ -329,7 +351,7 @@ class Player:
                     if self._stop_request is not None:
                         self._emit(EventKind.ENDED, entry, outcome=self._stop_request[1])
                         return False
-                    if self._emergencies and entry.level is not Level.EMERGENCY:
+                    if self._cut_in(entry):
                         self._interrupted.append(entry)
                         return False
                     left = (entry.start_at or 0.0) - self._clock()
@@ -381,7 +403,7 @@ class Player:
         if ending is Outcome.INTERRUPTED and cut is not None:
             with self._cond:
                 self._interrupted.append(_Entry(entry.item_id, entry.level, source, cut,
-                                                zones=entry.zones))
+                                                zones=entry.zones, live=entry.live))
             self._emit(EventKind.INTERRUPTED, entry, cut[0],
                        resume=source.resume_point(cut[0]))
             return
@@ -393,9 +415,15 @@ class Player:
                 return self._stop_request[1]
             if self._closing:  # the daemon stops: it resumes when the station is back
                 return Outcome.INTERRUPTED
-            if self._emergencies and entry.level is not Level.EMERGENCY:
+            if self._cut_in(entry):
                 return Outcome.INTERRUPTED
         return None
+
+    def _cut_in(self, entry: _Entry) -> bool:
+        """An emergency waits, or live does and `entry` is neither (under `_cond`)."""
+        if entry.level is Level.EMERGENCY:
+            return False
+        return bool(self._emergencies) or (bool(self._live) and not entry.live)
 
     def _faded(self, block: Block, fade_at: int) -> Block:
         """`block` under a cosine fade from 1 to 0 that began `fade_at` frames ago."""
@@ -408,6 +436,15 @@ class Player:
     # --- the device -----------------------------------------------------------------
 
     def _device_ready(self, entry: _Entry, source: Source, raise_errors: bool) -> bool:
+        from broadcaster.air.live import LIVE_BLOCK_FRAMES, LIVE_LATENCY_S
+
+        try:  # a short device buffer while live is on air (a no-op unless that changes)
+            self._output.retune(*((LIVE_BLOCK_FRAMES, LIVE_LATENCY_S) if entry.live
+                                  else self._usual))
+        except OperatorError as exc:
+            self._output_open = False
+            self._device_lost(entry, source, exc, raise_errors, requeue_at=None)
+            return False
         if self._output_open:
             return True
         try:
@@ -434,21 +471,24 @@ class Player:
             else:
                 cut = (source.position, self._output.frames_written)
                 self._interrupted.append(_Entry(entry.item_id, entry.level, source, cut,
-                                                zones=entry.zones))
+                                                zones=entry.zones, live=entry.live))
             self._cond.wait(timeout=self._device_retry_s)
 
     # --- queue and events -----------------------------------------------------------
 
     def _in_order(self) -> list[_Entry]:
-        return [*self._emergencies, *reversed(self._interrupted), *self._priority,
-                *self._normal]
+        return [*self._emergencies, *self._live, *reversed(self._interrupted),
+                *self._priority, *self._normal]
 
     def _has_pending(self) -> bool:
-        return bool(self._emergencies or self._interrupted or self._priority or self._normal)
+        return bool(self._emergencies or self._live or self._interrupted or self._priority
+                    or self._normal)
 
     def _pop_next(self) -> _Entry | None:
         if self._emergencies:
             return self._emergencies.popleft()
+        if self._live:
+            return self._live.popleft()
         if self._interrupted:
             return self._interrupted.pop()
         for queue in (self._priority, self._normal):

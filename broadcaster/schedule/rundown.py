@@ -1,12 +1,15 @@
 """The rundown: the one air order of SPEC §6, and what the station does next.
 
 Whenever the station is free it starts, among the items already due, the first by
-level (emergency, priority, normal), then due time, then the order queued. An item cut
-by an emergency (or the live microphone, or a stop of the daemon) resumes right after
-the emergencies. Played forward over the items' known durations, the same rule gives
-each waiting item its expected start: that is what `queue`, `status` and the console
-show, and `decide` is what the station carries out. Nothing here reads a clock, touches
-a device or the database: times are epoch seconds passed in.
+level (emergency, priority, normal), then due time, then the order queued. Only an
+emergency and the operator's live microphone cut the item on air: an emergency cuts
+anything else (live too), live anything but an emergency, and goes right after the
+emergencies (a live session an emergency cut resumes first). An item cut by either (or by
+a stop of the daemon) resumes right after them. Played forward over the items' known
+durations, the same rule gives each waiting item its expected start: that is what
+`queue`, `status` and the console show, and `decide` is what the station carries out.
+Nothing here reads a clock, touches a device or the database: times are epoch seconds
+passed in.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from broadcaster.i18n import N_, _
 from broadcaster.model import Level
 from broadcaster.schedule.rules import QuietHours
 
-_RANK = {Level.EMERGENCY: 0, Level.PRIORITY: 2, Level.NORMAL: 3}
-RESUMING_RANK = 1  # after emergencies, before waiting priority items: it was on air
+_RANK = {Level.EMERGENCY: 0, Level.PRIORITY: 3, Level.NORMAL: 4}
+LIVE_RANK = 1  # the operator's microphone: below an emergency, above everything else
+RESUMING_RANK = 2  # after emergencies and live, before waiting priority items: it was on air
 UNKNOWN_DURATION_S = 60.0  # assumed for the forward plan when an item's length is unknown
 
 
@@ -47,6 +51,12 @@ class Item:
     ready: bool = True  # its speech is rendered; a notice without it waits (or an emergency
     # starts on its attention chime)
     resumes: bool = False  # it was on air when the daemon stopped: it goes first again
+    live: bool = False  # the operator's microphone: cuts in like an emergency, below it
+
+    @property
+    def cuts_in(self) -> bool:
+        """It cuts the item on air (an emergency cuts live too, live never an emergency)."""
+        return self.live or self.level is Level.EMERGENCY
 
 
 @dataclass(frozen=True)
@@ -75,8 +85,12 @@ class Rundown:
 
     def key(self, item: Item) -> tuple[int, float, int]:
         resuming = item.resumes or item.state is State.INTERRUPTED
-        rank = RESUMING_RANK if resuming and item.level is not Level.EMERGENCY \
-            else _RANK[item.level]
+        if item.live:
+            rank = LIVE_RANK
+        elif resuming and item.level is not Level.EMERGENCY:
+            rank = RESUMING_RANK
+        else:
+            rank = _RANK[item.level]
         return rank, item.due, item.id
 
     def first(self, items: Iterable[Item], moment: float) -> tuple[Item, float] | None:
@@ -101,9 +115,10 @@ class Rundown:
         left = [item for item in items if item.state in (State.WAITING, State.INTERRUPTED)]
         cued = [item for item in items if item.state is State.CUED]
         plan = []
-        # an emergency due before what is on air ends cuts into it; that resumes after
-        cut_in = sorted((item for item in left if item.level is Level.EMERGENCY
-                         and item.due < moment), key=self.key)
+        # an emergency (or live) due before what is on air ends cuts into it; that resumes
+        # after them
+        cut_in = sorted((item for item in left if item.cuts_in and item.due < moment),
+                        key=self.key)
         at = now
         for item in cut_in:
             left.remove(item)
@@ -164,8 +179,9 @@ MSG_EXPIRED_UNREADY = N_("its speech was not ready by its expiry")
 def decide(rundown: Rundown, items: Sequence[Item], now: float, lead_s: float,
            ) -> list[Action]:
     """What to do at `now` (SPEC §6), given every item the station holds with its state.
-    Items whose expiry passed before they could start expire; an emergency that is due
-    is cued at once (the player cuts in); otherwise, when the player is free (nothing
+    Items whose expiry passed before they could start expire; an emergency or a live
+    session that is due is cued at once (the player cuts in: live below an emergency,
+    after it when one is on air); otherwise, when the player is free (nothing
     cued, on air or cut and waiting to resume in it), the first ready item is cued once
     its start is within `lead_s` (the player opens the device and warms the amplifier
     up, then starts it on the dot). Unready speech keeps its place while the items
@@ -183,14 +199,13 @@ def decide(rundown: Rundown, items: Sequence[Item], now: float, lead_s: float,
             waiting.append(item)
     wake = [item.expires for item in waiting]
     for item in waiting:
-        if item.level is Level.EMERGENCY:
+        if item.cuts_in:
             if item.due - lead_s <= now:
                 actions.append(Cue(item, max(item.due, now)))  # its chime may lead its speech
             else:
                 wake.append(item.due - lead_s)
     if not busy:
-        candidates = [item for item in waiting
-                      if item.ready and item.level is not Level.EMERGENCY]
+        candidates = [item for item in waiting if item.ready and not item.cuts_in]
         found = rundown.first(candidates, now)
         if found is not None:
             item, start = found
