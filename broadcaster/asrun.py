@@ -17,6 +17,14 @@ from broadcaster.model import Outcome, PlaylistItem
 
 MSG_PART_MISSING = N_("part {number} ({what}): {reason}")
 MSG_NOT_REACHED = N_("not reached")
+# why a part did not air whole: a hard start later in the slot came first (SPEC §5)
+MSG_CUT_FOR_HARD_START = N_("cut at {at} for the hard start of part {number}; {lost} of "
+                            "{length} not aired")
+MSG_CUT_FOR_HARD_START_AFTER = N_("cut at {at} for the hard start of part {number}, after "
+                                  "{aired} on air")
+MSG_SKIPPED_FOR_HARD_START = N_("not aired: the hard start of part {number} at {at} came first")
+MSG_MINUTES = N_("{minutes} min {seconds:02d} s")
+MSG_SECONDS = N_("{seconds} s")
 FRAMING = ("chime", "pause")  # parts that carry no message of their own
 # A part's kind as a reason names it ("phần 2 (thông báo): ...").
 PART_KINDS = {"chime": N_("chime"), "say": N_("say"), "file": N_("file"), "relay": N_("relay"),
@@ -32,12 +40,15 @@ class PartResult:
     aired: bool = False
     reason: str | None = None  # why it did not air (whole)
     source: str | None = None  # which file (its name) or stream; None for speech, a pause
+    started_at: float | None = None  # a hard-start part: when its first frame went out (epoch)
 
     def to_dict(self) -> dict[str, Any]:
         fields = {"n": self.number, "what": self.what, "aired": self.aired,
                   "reason": self.reason}
         if self.source is not None:
             fields["source"] = self.source
+        if self.started_at is not None:
+            fields["started_at"] = self.started_at
         return fields
 
 
@@ -80,7 +91,7 @@ class Progress:
 
 def part_from(data: dict[str, Any]) -> PartResult:
     return PartResult(int(data["n"]), str(data["what"]), bool(data["aired"]), data.get("reason"),
-                      data.get("source"))
+                      data.get("source"), data.get("started_at"))
 
 
 def interruption_from(data: dict[str, Any]) -> Interruption:
@@ -137,3 +148,23 @@ def verdict(parts: tuple[PartResult, ...]) -> tuple[Outcome, str | None]:
         return Outcome.PARTIAL, reason
     return Outcome.FAILED, reason
 
+
+
+def span(seconds: float) -> str:
+    """A length as an as-run reason says it: "45 s", "3 min 05 s" (whole seconds)."""
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return _(MSG_SECONDS).format(seconds=whole)
+    return _(MSG_MINUTES).format(minutes=whole // 60, seconds=whole % 60)
+
+
+def cut_for_hard_start(at: str, number: int, aired_s: float, length_s: float | None) -> str:
+    """Why a part was faded out at a hard start: what it lost, when its length is known."""
+    if length_s is None or length_s <= aired_s:
+        return _(MSG_CUT_FOR_HARD_START_AFTER).format(at=at, number=number, aired=span(aired_s))
+    return _(MSG_CUT_FOR_HARD_START).format(at=at, number=number, lost=span(length_s - aired_s),
+                                            length=span(length_s))
+
+
+def skipped_for_hard_start(at: str, number: int) -> str:
+    return _(MSG_SKIPPED_FOR_HARD_START).format(at=at, number=number)

@@ -20,7 +20,7 @@ from broadcaster.schedule.rundown import Item, State
 from broadcaster.store import Entry
 
 if TYPE_CHECKING:
-    from broadcaster.air.sequence import PartReport, PartState, SequenceSource
+    from broadcaster.air.sequence import PartReport, PartState, SequenceSource, Timing
     from broadcaster.air.sources import OutputFormat
     from broadcaster.config import Config
     from broadcaster.speech.ahead import SpeechAhead
@@ -59,6 +59,9 @@ class Book:
     ending: bool = False  # asked to stop at its hard end
     on_part: int | None = None  # the part on air (started, not yet ended)
     zone: tzinfo | None = None
+    # when each hard-start part's first frame went out (epoch), by part index: written by
+    # the player's thread just before it posts that part's STARTED, read on that message
+    hard_started: dict[int, float] = field(default_factory=dict)
 
     @classmethod
     def take(cls, entry: Entry, speech: SpeechAhead, now: float,
@@ -119,7 +122,40 @@ class Book:
         cut_at = self.interruptions[-1].cut_at if self.resume and self.interruptions else None
         return program_source(config, self.entry.items, spoken, title=self.entry.title,
                               report=report, resume=self.resume, fmt=fmt,
-                              away_s=now - cut_at if cut_at is not None else 0.0)
+                              away_s=now - cut_at if cut_at is not None else 0.0,
+                              timing=self.timing(speech, now))
+
+    def timing(self, speech: SpeechAhead, now: float) -> Timing | None:
+        """Its hard starts on the slot's day and its `fit: wait` parts, on a clock that reads
+        the station's time (`now`, epoch) at real speed from here on (monotonic: a clock
+        set meanwhile does not move a hard start); None when it has neither."""
+        import time as clock_time
+
+        from broadcaster.air.sequence import HardStart, Timing
+        from broadcaster.model import Fit
+
+        items = self.entry.items
+        if not any(item.at is not None or item.fit is Fit.WAIT for item in items):
+            return None
+        day = datetime.fromtimestamp(self.entry.due_at, self.zone).date()
+        first = self.resume[0] if self.resume else 0
+        hard = tuple(HardStart(index, moment, item.at.strftime("%H:%M:%S"),
+                               armed=self.started_at is not None and self.started_at < moment)
+                     for index, item in enumerate(items) if item.at is not None and index >= first
+                     for moment in [datetime.combine(day, item.at, self.zone).timestamp()])
+        spoken = speech.spoken(self.entry.id)
+        waits = {index: length_of((item,), {0: spoken[index]} if index in spoken else None,
+                                  probe=True)[0]
+                 for index, item in enumerate(items) if item.fit is Fit.WAIT}
+        offset = now - clock_time.monotonic()
+
+        def station_clock() -> float:
+            return clock_time.monotonic() + offset
+
+        def started(index: int, moment: float) -> None:
+            self.hard_started[index] = moment  # before its STARTED reaches the station
+
+        return Timing(hard, waits, station_clock, started)
 
     # --- what happened on air ---------------------------------------------------------
 
@@ -143,6 +179,10 @@ class Book:
             return
         if state is PartState.STARTED:
             self.on_part = index
+            moment = self.hard_started.pop(index, None)
+            if moment is not None:
+                self.parts = (*self.parts[:index], replace(self.parts[index], started_at=moment),
+                              *self.parts[index + 1:])
             return
         self.parts = mark(self.parts, index, aired=state is PartState.AIRED, reason=reason)
         if self.on_part == index:

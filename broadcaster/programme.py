@@ -58,6 +58,16 @@ LEAP_MONTH = N_(" (leap month)")
 MSG_LUNAR = N_("{date}")
 MSG_HOLIDAY = N_("public holiday: {name}")
 MSG_SKIPPED = N_("not airing that day (the slot skips it): {names}")
+# the plan of a slot's items under it in `schedule` (SPEC §5 hard starts)
+MSG_PLAN_HEADING = N_("{start} {what}, item by item:")
+MSG_PLAN_ITEM = N_("  {start}  {number}. {what}")
+MSG_PLAN_HARD_START = N_("  {start}  {number}. {what} (hard start)")
+MSG_PLAN_CUT = N_("  {start}  {number}. {what}: will not fit, cut by {lost} for the hard start "
+                  "of item {by}")
+MSG_PLAN_MOVED = N_("  {start}  {number}. {what}: will not fit, moved after the hard start of "
+                    "item {by}")
+MSG_PLAN_SKIPPED = N_("  --:--:--  {number}. {what}: will not air, the hard start of item {by} "
+                      "comes first")
 MSG_PROVINCE_SLOT_REMOVE = N_("slot {name} was installed by the province on {day}; it can be "
                               "removed only by the province")
 
@@ -80,7 +90,8 @@ def apply_playlist(config: Config, path: Path) -> Applied:
     from broadcaster.playlist import clashes, load_playlist
     from broadcaster.schedule.slots import owed
 
-    playlist = load_playlist(path, config.audio_dir, max_text_chars=config.tts.max_chars)
+    playlist = load_playlist(path, config.audio_dir, max_text_chars=config.tts.max_chars,
+                             zones=config.zones)
     warnings: tuple[str, ...] = ()
     if playlist.slot is not None:
         every = installed_slots(config)
@@ -182,7 +193,8 @@ def slot_warnings(config: Config, paths: list[Path]) -> list[str]:
     checked = []
     for path in paths:
         try:
-            playlist = load_playlist(path, config.audio_dir, max_text_chars=config.tts.max_chars)
+            playlist = load_playlist(path, config.audio_dir,
+                                     max_text_chars=config.tts.max_chars, zones=config.zones)
         except PlaylistError:
             continue  # its problems are told on their own
         if playlist.slot is not None:
@@ -350,3 +362,43 @@ def day_calendar(config: Config, day: date) -> DayCalendar:
         store.close()
     return DayCalendar(day, lunar_day(day), holiday(day, language()), tuple(sorted(skipped)))
 
+
+
+def slot_plan(line: ScheduleLine) -> list[str]:
+    """For `schedule`, under a slot's line: when each of its items should start (from
+    known lengths, files probed, speech estimated from its words) and which will not fit
+    before a hard start (cut by how much, or moved after it). [] for a queued item."""
+    from broadcaster.asrun import span
+    from broadcaster.playlist.plan import Fate, plan
+
+    if line.origin is None or not line.contents:
+        return []
+    items = line.contents
+    lengths = [length_of((item,), probe=True)[0] for item in items]
+    lines = [_(MSG_PLAN_HEADING).format(start=line.start.strftime("%H:%M"), what=line.what)]
+    for part in plan(items, lengths, line.start):
+        fields = {"start": part.start.strftime("%H:%M:%S") if part.start else "",
+                  "number": part.index + 1, "what": _item_shown(items[part.index]),
+                  "by": (part.by or 0) + 1, "lost": span(part.cut_s)}
+        message = {Fate.CUT: MSG_PLAN_CUT, Fate.MOVED: MSG_PLAN_MOVED,
+                   Fate.SKIPPED: MSG_PLAN_SKIPPED}.get(part.fate, MSG_PLAN_ITEM)
+        if part.fate is Fate.AIRS and items[part.index].at is not None:
+            message = MSG_PLAN_HARD_START
+        lines.append(_(message).format(**fields))
+    return lines
+
+
+def _item_shown(item: PlaylistItem) -> str:
+    """An item in a few words: its kind and what it airs ("say: Đài truyền thanh…")."""
+    from broadcaster.asrun import PART_KINDS, source_of, what
+    from broadcaster.model import Pause, Say
+    from broadcaster.playlist.problems import show
+
+    kind = _(PART_KINDS.get(what(item), what(item)))
+    if isinstance(item, Say):
+        text = show(item.text)
+        return f"{kind}: {text if len(text) <= 40 else text[:39] + '…'}"
+    if isinstance(item, Pause):
+        return f"{kind} {item.duration_s:g} s"
+    source = source_of(item)
+    return f"{kind}: {source}" if source else kind

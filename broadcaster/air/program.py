@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from broadcaster.air.relay import RelaySource
-from broadcaster.air.sequence import Part, PartReport, SequenceSource, no_report
+from broadcaster.air.sequence import Part, PartReport, SequenceSource, Timing, no_report
 from broadcaster.air.sources import FileSource, OutputFormat, PauseSource, ProgramSource, Source
 from broadcaster.model import Chime, File, Pause, PlaylistItem, Relay, RenderedProgram, Say
 
@@ -27,14 +27,16 @@ Speech = Callable[[int, Say], RenderedProgram]
 def program_source(config: Config, items: tuple[PlaylistItem, ...], speech: Speech, *,
                    title: str = "", report: PartReport = no_report,
                    resume: tuple[int, int] | None = None, away_s: float = 0.0,
-                   fmt: OutputFormat | None = None) -> SequenceSource:
+                   fmt: OutputFormat | None = None, timing: Timing | None = None,
+                   ) -> SequenceSource:
     """The item's parts in order. `resume` (part index, frame inside it) starts it where
     a stop of the daemon cut it, `away_s` later: a notice from the start of the
-    repetition that was cut, a file at that frame, a relay live."""
+    repetition that was cut, a file at that frame, a relay live. `timing` holds its hard
+    starts and `fit: wait` parts (a slot's)."""
     parts = [part_for(config, item, index, speech, title)
              for index, item in enumerate(items)]
     if resume is None or resume == (0, 0):
-        return SequenceSource(parts, title=title, report=report)
+        return SequenceSource(parts, title=title, report=report, timing=timing)
     index, frame = resume
     first = parts[index]()
     first.fmt = fmt or first.fmt  # resumed() measures frames at the output's rate
@@ -42,7 +44,7 @@ def program_source(config: Config, items: tuple[PlaylistItem, ...], speech: Spee
     # its position counts from the resumed part's start: the item's own start when that is
     # its first part; earlier parts' lengths are not known before they are opened
     return SequenceSource(parts, title=title, index=index, report=report,
-                          first=first.resumed(frame, away))
+                          first=first.resumed(frame, away), timing=timing)
 
 
 def part_for(config: Config, item: PlaylistItem, index: int, speech: Speech,
