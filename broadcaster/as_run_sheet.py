@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from broadcaster.store import AsRunEntry
 
 COLUMNS = ["id", "due", "started", "ended", "outcome", "level", "source", "engine",
-           "title", "reason", "interruptions"]
+           "title", "reason", "interruptions", "zones"]
 BOM = "\ufeff"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MSG_CUT = N_("cut {at} ({why}){back}")
@@ -46,7 +46,8 @@ def as_run_rows(lines: Iterable[AsRunEntry], config: Config) -> list[dict[str, o
          "level": line.level.value, "source": line.source, "engine": line.engine or "",
          "title": line.title, "reason": line.reason or "",
          "interruptions": joined("; ", [interruption_text(cut, config)
-                                        for cut in line.interruptions])}
+                                        for cut in line.interruptions]),
+         "zones": ", ".join(line.zones) if line.zones is not None else ""}
         for line in lines]
 
 

@@ -23,6 +23,7 @@ from broadcaster.cli_upstream import (
     district_app,
     inbox,
     plain_option,
+    plain_options,
     text_option,
 )
 from broadcaster.cli_web import user_app, web
@@ -86,6 +87,10 @@ MSG_NEXT = N_("next:   {name} {expected} {level} {title}{note}")
 MSG_DEVICE_OK = N_("device: {device} - ok")
 MSG_DEVICE_ERROR = N_("device: {device} - ERROR: {error}")
 MSG_AMPLIFIER = N_("amplifier: {amplifier}")
+MSG_EVERY_ZONE = N_("every zone")
+MSG_ZONE_LINE = N_("zone {name} (GPIO{pins}): {state}")
+MSG_ZONE_STATE = {True: N_("on"), False: N_("off"), None: N_("not switched (daemon stopped)")}
+MSG_ON_AIR_ZONES = N_("        for zones: {zones}")
 MSG_UPSTREAM = N_("upstream: {upstream}")
 MSG_CLOCK = {True: N_("clock: synchronized (NTP)"), False: N_("clock: NOT synchronized"),
              None: N_("clock: unknown")}
@@ -288,6 +293,10 @@ LevelOption = Annotated[str, typer.Option(
                       "(cuts in at once)."), callback=plain_option)]
 
 
+ZoneOption = Annotated[list[str], typer.Option(
+    "--zone", help=_("A zone (cụm loa) from the config's [zones] to air it to; repeat it, "
+                     "or separate names with commas. Default: every zone."),
+    callback=plain_options)]
 ExpiresOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--expires", help=_("The latest it may still start, like --at (default: by level; "
                         "normal ends with the broadcasting day)."), callback=plain_option)]
@@ -307,13 +316,15 @@ def say(
         help=_("A short title for the queue and the log (default: its first words)."),
         callback=text_option)] = None,
     expires: ExpiresOption = None,
+    zone: ZoneOption = [],  # noqa: B006  # Typer reads the default; it is never changed
     config: ConfigOption = None,
 ) -> None:
     from broadcaster.clock import parse_duration
     from broadcaster.desk import queue_notice
 
     _tell(queue_notice(load(config), _text(text), at=at, repeat=repeat,
-                       gap_s=parse_duration(gap), level=level, title=title, expires=expires))
+                       gap_s=parse_duration(gap), level=level, title=title, expires=expires,
+                       zones=zone))
 
 
 @app.command(help=_("Queue an audio file. Prints its id and when it should start."))
@@ -326,11 +337,13 @@ def play(
         help=_("A short title for the queue and the log (default: the file's name)."),
         callback=text_option)] = None,
     expires: ExpiresOption = None,
+    zone: ZoneOption = [],  # noqa: B006  # Typer reads the default; it is never changed
     config: ConfigOption = None,
 ) -> None:
     from broadcaster.desk import queue_file
 
-    _tell(queue_file(load(config), file, at=at, level=level, expires=expires, title=title))
+    _tell(queue_file(load(config), file, at=at, level=level, expires=expires, title=title,
+                     zones=zone))
 
 
 def _tell(queued: Queued) -> None:
@@ -362,8 +375,13 @@ def queue(as_json: JsonOption = False, config: ConfigOption = None) -> None:
               else Phrase(MSG_EXPIRES_WAITING), "due": when(e.due_at, station),
               "level": e.level.value, "source": e.source, "title": e.title}
              for e, p in waiting]
-    print_rows(rows, ["id", "expected", "due", "level", "source", "title"], as_json,
-               _(MSG_QUEUE_EMPTY))
+    columns = ["id", "expected", "due", "level", "source", "title"]
+    if station.zones:  # which villages hear each item
+        for row, entry in zip(rows, [*([on_air] if on_air else []), *(e for e, _p in waiting)],
+                              strict=True):
+            row["zones"] = ", ".join(entry.zones) if entry.zones else Phrase(MSG_EVERY_ZONE)
+        columns.insert(-1, "zones")
+    print_rows(rows, columns, as_json, _(MSG_QUEUE_EMPTY))
 
 
 @app.command(help=_("Remove a pending item, or stop it if it is on air."))
@@ -406,6 +424,8 @@ def status(as_json: JsonOption = False, config: ConfigOption = None) -> None:
         typer.echo(_(MSG_ON_AIR).format(id=on_air.id, title=on_air.title,
                                         level=word(on_air.level), position=position,
                                         length=length))
+        if on_air.zones:
+            typer.echo(_(MSG_ON_AIR_ZONES).format(zones=", ".join(on_air.zones)))
     elif live.running:
         typer.echo(_(MSG_ON_AIR_NOTHING))
     for up in live.next:
@@ -421,6 +441,9 @@ def status(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     else:
         typer.echo(_(MSG_DEVICE_OK).format(device=live.device))
     typer.echo(_(MSG_AMPLIFIER).format(amplifier=live.amplifier))
+    for zone in live.zones:
+        typer.echo(_(MSG_ZONE_LINE).format(name=zone.name, pins=",".join(map(str, zone.pins)),
+                                           state=zone.problem or _(MSG_ZONE_STATE[zone.on])))
     typer.echo(_(MSG_UPSTREAM).format(upstream=live.upstream))
     typer.echo(_(MSG_CLOCK[live.clock_synchronized]))
     if live.last_error and live.last_error_at:
@@ -471,7 +494,8 @@ def playlist_check(
     from broadcaster.programme import slot_warnings
 
     station = load(config)
-    problems = check_playlists(files, station.audio_dir, max_text_chars=station.tts.max_chars)
+    problems = check_playlists(files, station.audio_dir, max_text_chars=station.tts.max_chars,
+                               zones=station.zones)
     for problem in problems:
         typer.echo(problem, err=True)
     for warning in slot_warnings(station, files):
@@ -584,8 +608,9 @@ def as_run_log(
         print_json(rows)
     elif output_format == "csv":
         write_csv(rows, COLUMNS, sys.stdout)
-    else:
-        print_rows(rows, COLUMNS, False, _(MSG_LOG_EMPTY))
+    else:  # which villages heard it, where the station has zones
+        shown = COLUMNS if station.zones else [c for c in COLUMNS if c != "zones"]
+        print_rows(rows, shown, False, _(MSG_LOG_EMPTY))
 
 
 app.command(help=_(INBOX_HELP))(inbox)

@@ -122,6 +122,11 @@ def plain_option(value: str | None, param: typer.CallbackParam) -> str | None:
     raise OperatorError(_(MSG_OPTION_NOT_UTF8).format(option=_name(param), value=f"'{shown}'"))
 
 
+def plain_options(values: list[str], param: typer.CallbackParam) -> list[str]:
+    """`plain_option` for an option given several times."""
+    return [plain_option(value, param) or "" for value in values]
+
+
 def output_format(value: str, param: typer.CallbackParam) -> str:
     """Typer callback of `--format`: table, csv or json, in any case ("CSV" as the help
     writes it is fine); anything else is a usage error."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+import unicodedata
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -17,7 +19,7 @@ import msgspec
 
 from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError
-from broadcaster.nearest import did_you_mean
+from broadcaster.nearest import MSG_DID_YOU_MEAN, did_you_mean, nearest_key
 
 ENV_VAR = "BROADCASTER_CONFIG"
 SYSTEM_CONFIG = Path("/etc/broadcaster/broadcaster.toml")
@@ -243,6 +245,69 @@ def zone_pins(name: str, pins: object) -> tuple[int, ...]:
     if not listed or not all(type(pin) is int and 0 <= pin <= 64 for pin in listed):
         raise _Mistake("zones", name, _(MSG_ZONE_PINS).format(name=name))
     return tuple(pin for pin in listed if isinstance(pin, int))
+
+
+MSG_UNKNOWN_ZONE = N_("unknown zone {name!r}{hint} (this station's zones: {names})")
+MSG_NO_ZONES = N_("this station has no zones: add them under [zones] in the config, or leave "
+                  "out the zone to air to the whole commune")
+MSG_EMERGENCY_ZONES = N_("an emergency always goes to every zone; leave out the zone")
+
+
+class _AnyZone(Collection[str]):
+    """Every zone name, for a playlist read where the zones are not this machine's to
+    check: the province signs pushes for stations whose [zones] it does not know (each
+    station checks the names against its own), and an emergency goes to every zone."""
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+ANY_ZONE: Collection[str] = _AnyZone()
+
+
+def zones_named(names: Iterable[str], known: Iterable[str]) -> tuple[str, ...] | None:
+    """The zones an operator named (`--zone`, several or comma-separated), as the config
+    spells them (case and accents need not match); None for every zone ("all", or none
+    named). OperatorError (one line, with did-you-mean) for a name the config lacks."""
+    spelled = {_folded(name): name for name in known}
+    plain: dict[str, list[str]] = {}  # typed without accents, on a keyboard that has none
+    for name in spelled.values():
+        plain.setdefault(_unaccented(name), []).append(name)
+    chosen: list[str] = []
+    for part in (piece.strip() for name in names for piece in name.split(",")):
+        if not part:
+            continue
+        if _folded(part) in (ALL_ZONES, "tất cả"):
+            return None
+        if not spelled:
+            raise OperatorError(_(MSG_NO_ZONES))
+        matches = [spelled[_folded(part)]] if _folded(part) in spelled \
+            else plain.get(_unaccented(part), [])
+        if len(matches) != 1:
+            suggestion = nearest_key(part, list(spelled.values()))
+            hint = _(MSG_DID_YOU_MEAN).format(suggestion=suggestion) if suggestion else ""
+            raise OperatorError(_(MSG_UNKNOWN_ZONE).format(
+                name=part, hint=hint, names=", ".join(spelled.values())))
+        if matches[0] not in chosen:
+            chosen.append(matches[0])
+    return tuple(chosen) or None
+
+
+def _folded(name: str) -> str:
+    """A zone name for matching: NFC, case-folded, single spaces."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+def _unaccented(name: str) -> str:
+    """"Thôn Đông" → "thon dong"."""
+    letters = unicodedata.normalize("NFD", _folded(name).replace("đ", "d"))
+    return "".join(c for c in letters if not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -159,12 +160,14 @@ def when_to_air(config: Config, level: Level, at: str, expires: str | None,
 
 def queue_notice(config: Config, text: str, *, at: str = "now", repeat: int = 1,
                  gap_s: float = 0.0, level: str = "normal", title: str | None = None,
-                 expires: str | None = None) -> Queued:
-    """Queue a spoken notice (with the chime). Refuses unreadable text and impossible
-    times before anything changes."""
+                 expires: str | None = None, zones: Sequence[str] = ()) -> Queued:
+    """Queue a spoken notice (with the chime) for `zones` (names as the operator typed
+    them; none: every zone). Refuses unreadable text, unknown zones and impossible times
+    before anything changes."""
     from broadcaster.speech.render import reading_form
 
     chosen = parse_level(level)
+    for_zones = _zones_for(config, chosen, zones)
     if gap_s > MAX_GAP_S:
         raise OperatorError(_(MSG_GAP_TOO_LONG).format(gap=f"{gap_s:.0f} s", most="10m"))
     _check_title(title)
@@ -172,19 +175,22 @@ def queue_notice(config: Config, text: str, *, at: str = "now", repeat: int = 1,
     items = (Chime("default"), Say(text.strip(), repeat=repeat, gap_s=gap_s))
     store = open_store(config)
     try:
-        return _enqueue(config, store, title or _title_from(text), chosen, items, at, expires)
+        return _enqueue(config, store, title or _title_from(text), chosen, items, at, expires,
+                        zones=for_zones)
     finally:
         store.close()
 
 
 def queue_file(config: Config, path: str, *, at: str = "now", level: str = "normal",
-               expires: str | None = None, title: str | None = None) -> Queued:
+               expires: str | None = None, title: str | None = None,
+               zones: Sequence[str] = ()) -> Queued:
     """Queue an audio file. A file outside the audio folder is copied in first (one copy
     per content, see `queued_audio`), so the daemon can read it and it stays there even if
     the original goes; the copy is deleted once no item needs it."""
     from broadcaster import queued_audio
 
     chosen = parse_level(level)
+    for_zones = _zones_for(config, chosen, zones)
     _check_title(title)
     if not path.strip():
         raise OperatorError(_(MSG_NO_FILE))
@@ -194,7 +200,8 @@ def queue_file(config: Config, path: str, *, at: str = "now", level: str = "norm
     store = open_store(config)
     try:
         if source.is_relative_to(config.audio_dir.resolve()):
-            return _enqueue(config, store, name, chosen, (File(source),), at, expires)
+            return _enqueue(config, store, name, chosen, (File(source),), at, expires,
+                            zones=for_zones)
         for _attempt in range(3):  # `cancel` or the daemon may delete an unneeded copy
             try:
                 copy = queued_audio.copy_in(config.audio_dir, source, store)
@@ -203,12 +210,23 @@ def queue_file(config: Config, path: str, *, at: str = "now", level: str = "norm
                     path=path, reason=exc.strerror or one_line(exc))) from None
             try:
                 return _enqueue(config, store, name, chosen, (File(copy),), at, expires,
-                                needs=copy)
+                                needs=copy, zones=for_zones)
             except _CopyGone:
                 continue
         raise OperatorError(_(MSG_COPY_GONE).format(path=path))
     finally:
         store.close()
+
+
+def _zones_for(config: Config, level: Level, names: Sequence[str]) -> tuple[str, ...] | None:
+    """The zones an item is for, as the config names them; None: every zone. An emergency
+    goes to every zone: naming zones for one is refused."""
+    from broadcaster.config import MSG_EMERGENCY_ZONES, zones_named
+
+    chosen = zones_named(names, config.zones)
+    if chosen is not None and level is Level.EMERGENCY:
+        raise OperatorError(_(MSG_EMERGENCY_ZONES))
+    return chosen
 
 
 def _check_title(title: str | None) -> None:
@@ -222,7 +240,7 @@ class _CopyGone(Exception):
 
 def _enqueue(config: Config, store: Store, title: str, level: Level,
              items: tuple[PlaylistItem, ...], at: str, expires: str | None,
-             needs: Path | None = None) -> Queued:
+             needs: Path | None = None, zones: tuple[str, ...] | None = None) -> Queued:
     """Queue it; raises _CopyGone (nothing queued) when the file it `needs` is gone."""
     now = station_now(config)
     due, latest, notes = when_to_air(config, level, at, expires, now)
@@ -231,7 +249,7 @@ def _enqueue(config: Config, store: Store, title: str, level: Level,
             raise _CopyGone(needs)
         entry_id = store.enqueue(title=title, level=level, source="operator", items=items,
                                  due_at=due.timestamp(), now=now.timestamp(),
-                                 expires_at=latest.timestamp(), connection=db)
+                                 expires_at=latest.timestamp(), zones=zones, connection=db)
     return told(config, entry_id, expected_start(config, store, entry_id, now), notes)
 
 
@@ -296,7 +314,7 @@ def _slots_ahead(store: Store, now: datetime) -> list[Entry]:
                 items=playlist.items, due_at=ahead.start.timestamp(),
                 expires_at=ahead.expires.timestamp(),
                 hard_end=ahead.hard_end.timestamp() if ahead.hard_end else None,
-                state="pending", occurrence=ahead.key, reference=None))
+                state="pending", occurrence=ahead.key, reference=None, zones=playlist.zones))
     return found
 
 

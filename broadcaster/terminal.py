@@ -45,7 +45,7 @@ HEADINGS = {
     "created": N_("created"),
     "answer": N_("answer"), "decided": N_("decided"), "last heard": N_("last heard"),
     "faults": N_("faults"), "amplifier": N_("amplifier"), "clock": N_("clock"),
-    "software": N_("software"), "at": N_("at"), "days": N_("days"),
+    "software": N_("software"), "at": N_("at"), "days": N_("days"), "zones": N_("zones"),
 }
 WORDS = {
     "normal": N_("normal"), "priority": N_("priority"), "emergency": N_("emergency"),

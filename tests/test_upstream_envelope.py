@@ -392,3 +392,46 @@ def test_a_station_older_than_revocations_refuses_one_cleanly(
     with pytest.raises(Refused, match=r"^envelope has unknown field\(s\): kind$") as refused:
         open_envelope(district.revocation(["ab" * 16]))
     assert refused.value.key_id == district.key_id  # recorded with the sender's key
+
+
+def test_the_province_signs_a_push_for_zones_it_does_not_have_itself(tmp_path: Path) -> None:
+    """Zone names are each station's own: the province's config has none to check them."""
+    from broadcaster.upstream.district import sign_push
+
+    config = load_config(station_config(tmp_path / "province", "province",
+                                        "mqtt://127.0.0.1:1", []))
+    keygen(config)
+    file = tmp_path / "hop.yaml"
+    file.write_text(BULLETIN + "zones: [Thôn Đông]\n", encoding="utf-8")
+    signed = sign_push(config, file, target="all", level=Level.PRIORITY)
+    assert "zones: [Thôn Đông]" in json.loads(signed.envelope)["payload"]
+
+
+def test_a_push_for_some_zones_is_queued_for_them_and_one_naming_unknown_zones_refused(
+        tmp_path: Path, district: District) -> None:
+    config_file = station_config(tmp_path / "zoned", STATION, "mqtt://127.0.0.1:1",
+                                 [district.public_path])
+    config_file.write_text(config_file.read_text(encoding="utf-8")
+                           + '\n[zones]\n"Thôn Đông" = 22\n"Thôn Tây" = 23\n', encoding="utf-8")
+    config = load_config(config_file)
+    store = Store(config.data_dir / "station.db")
+    upstream = Upstream(config, store, clock_trusted=lambda: True)
+
+    def for_zones(*names: str) -> str:
+        return BULLETIN + f"zones: [{', '.join(names)}]\n"
+
+    east = upstream.take(district.envelope(payload=for_zones("Thôn Đông")), now())
+    unknown = upstream.take(district.envelope(payload=for_zones("Thôn Bắc")), now())
+    storm = upstream.take(district.envelope(level=Level.EMERGENCY,
+                                            payload=for_zones("Thôn Bắc")), now())
+    waiting = upstream.take(district.envelope(level=Level.NORMAL,
+                                              payload=for_zones("Thôn Tây")), now())
+    assert (east.action, unknown.action, storm.action, waiting.action) == (
+        "schedule", "refused", "air", "inbox")
+    assert "unknown zone 'Thôn Bắc'" in (unknown.reason or "")
+    assert waiting.inbox_id is not None
+    _entry, accepted = upstream.records.accept(waiting.inbox_id, now())
+    zones = {entry.id: entry.zones for entry in store.pending()}
+    assert zones == {east.queue_id: ("Thôn Đông",), storm.queue_id: None,  # every zone
+                     accepted: ("Thôn Tây",)}
+    store.close()

@@ -24,7 +24,10 @@ from broadcaster.air import (
 from broadcaster.air.amplifier import switch_from_config
 from broadcaster.air.zones import ZoneRelays
 from broadcaster.config import AmplifierSection
+from broadcaster.model import Outcome
+from tests.support.daemon import daemon_station, queued, running_daemon
 from tests.support.sound import NullSink, write_indexed, write_tone
+from tests.support.station import Station
 
 RATE = 48000
 AMPLIFIER = 17
@@ -173,3 +176,52 @@ def test_a_relay_pin_that_cannot_be_driven_leaves_the_other_zones_working(
                                                       "be driven: ")
     (failed,) = [e for e in events if e.kind is EventKind.FAILED]
     assert failed.detail.startswith(problem)
+
+
+# --- through the command line and the daemon --------------------------------------------------
+
+DAEMON_ZONES = '\n[zones]\n"Thôn Đông" = 22\n"Thôn Tây" = [23, 24]\n"Xóm Bãi" = 60\n'
+
+
+def zoned_station(root: Path) -> Station:
+    station = daemon_station(root, amplifier="gpio_pin = 17\nwarmup_s = 0\nhold_s = 0")
+    station.write_config(station.config_file.read_text(encoding="utf-8") + DAEMON_ZONES)
+    return station
+
+
+def test_say_refuses_a_zone_the_station_lacks_and_an_emergency_for_some_zones(
+        tmp_path: Path) -> None:
+    station = zoned_station(tmp_path)
+    before = station.files()
+    unknown = station.cli("say", "Họp thôn lúc 8 giờ", "--zone", "Thôn Bắc")
+    emergency = station.cli("say", "Bão số 3", "--level", "emergency", "--zone", "Thôn Tây")
+    for refused in (unknown, emergency):
+        assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1
+    assert "'Thôn Bắc'" in unknown.stderr and "Thôn Đông, Thôn Tây, Xóm Bãi" in unknown.stderr
+    assert station.files() == before  # nothing queued, no database made
+
+
+@pytest.mark.slow
+def test_the_daemon_airs_each_item_to_its_zones_and_logs_them(tmp_path: Path,
+                                                              capture: Path) -> None:
+    station = zoned_station(tmp_path)
+    write_tone(tmp_path / "audio" / "tone.wav", 0.3)
+    mock = {"GPIOZERO_PIN_FACTORY": "mock"}
+    with running_daemon(station, env=mock) as daemon:
+        status = daemon.status()
+        assert status is not None
+        zones = {zone["name"]: zone for zone in status["zones"]}
+        assert zones["Thôn Đông"] == {"name": "Thôn Đông", "pins": [22], "on": False,
+                                      "problem": None}
+        assert zones["Xóm Bãi"]["problem"].startswith("zone Xóm Bãi: relay on GPIO60 cannot")
+        east = queued(station, "play", "audio/tone.wav", "--zone", "thon dong")  # no accents
+        every = queued(station, "play", "audio/tone.wav")
+        aired = daemon.wait_finished(east, every)
+        shown = station.cli("status")
+    by_id = {line.queue_id: line for line in aired}
+    assert by_id[east].zones == ("Thôn Đông",)
+    assert by_id[every].zones == ("Thôn Đông", "Thôn Tây", "Xóm Bãi")
+    assert by_id[east].outcome is Outcome.AIRED and by_id[east].reason is None
+    reason = by_id[every].reason  # it aired, but Xóm Bãi's line never closed: said so
+    assert reason is not None and "Xóm Bãi" in reason and "GPIO60" in reason
+    assert "Thôn Tây (GPIO23,24)" in shown.stdout

@@ -41,7 +41,8 @@ class SlotQueue:
                     level=playlist.level, items=playlist.items,
                     due_at=occurrence.start.timestamp(), now=now,
                     expires_at=occurrence.expires.timestamp(),
-                    hard_end=occurrence.hard_end.timestamp() if occurrence.hard_end else None)
+                    hard_end=occurrence.hard_end.timestamp() if occurrence.hard_end else None,
+                    zones=playlist.zones)
                 self._queued.add(occurrence.key)
                 added = added or queued is not None
         return added

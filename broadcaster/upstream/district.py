@@ -316,7 +316,11 @@ def sign_push(config: Config, file: Path, *, target: str, level: Level,
 
     if target != "all" and not is_station_id(target):
         raise OperatorError(_(MSG_BAD_TARGET).format(value=target))
-    playlist = load_playlist(file, config.audio_dir, max_text_chars=config.tts.max_chars)
+    from broadcaster.config import ANY_ZONE
+
+    # zone names are each station's own: every station checks them against its [zones]
+    playlist = load_playlist(file, config.audio_dir, max_text_chars=config.tts.max_chars,
+                             zones=ANY_ZONE)
     if playlist.slot is not None:
         raise OperatorError(f"{file}: {_(MSG_SLOT_PUSH)}")
     text = file.read_text(encoding="utf-8-sig")

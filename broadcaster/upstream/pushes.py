@@ -24,15 +24,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from broadcaster.i18n import N_, _
-from broadcaster.model import OperatorError, Outcome, Playlist
+from broadcaster.model import Level, OperatorError, Outcome, Playlist
 from broadcaster.store import AsRunEntry, Entry, Store
 from broadcaster.upstream.decisions import (
     MSG_BAD_PLAYLIST,
@@ -123,21 +123,27 @@ def authenticate(raw: bytes, *, keys: TrustedKeys, station_id: str,
 
 
 def examine(envelope: Envelope, now: datetime, *, audio_dir: Path, max_text_chars: int,
-            clock_trusted: bool = True,
-            provided: dict[str, Path] | None = None) -> tuple[Playlist, Decision]:
+            clock_trusted: bool = True, provided: dict[str, Path] | None = None,
+            zones: Collection[str] = ()) -> tuple[Playlist, Decision]:
     """The remaining checks of an authentic push — its times, its playlist (SPEC §5) —
     and what to do with it. Raises Refused; the reason for a bad playlist is the
     playlist's own `payload:line: message`. `provided`: the push's files (name → where
-    the station keeps them), see `push_files`."""
+    the station keeps them), see `push_files`. `zones`: the station's zone names, the
+    only ones a push may name; an emergency goes to every zone whatever it names."""
+    from broadcaster.config import ANY_ZONE
     from broadcaster.playlist import PlaylistError, parse_playlist
 
     check_time(envelope, now, clock_trusted=clock_trusted)
+    emergency = envelope.level is Level.EMERGENCY
     try:
         playlist = parse_playlist(envelope.playlist_text(), PAYLOAD_NAME, audio_dir,
-                                  max_text_chars=max_text_chars, provided=provided)
+                                  max_text_chars=max_text_chars, provided=provided,
+                                  zones=ANY_ZONE if emergency else zones)
     except PlaylistError as error:
         raise Refused(_(MSG_BAD_PLAYLIST).format(problem=error), envelope.id,
                       envelope.key_id) from None
+    if emergency:
+        playlist = replace(playlist, zones=None)
     return playlist, decide_push(envelope, playlist, now)
 
 
@@ -290,14 +296,16 @@ class Upstream:
             if envelope.kind == SLOT:
                 order = read_slot_order(envelope, now, audio_dir=self.config.audio_dir,
                                         max_text_chars=self.config.tts.max_chars,
-                                        clock_trusted=trusted, provided=provided)
+                                        clock_trusted=trusted, provided=provided,
+                                        zones=self.config.zones)
                 if missing:  # refused now if it could never be done, not after the download
                     check_slot_order(envelope, order, records.store.installed_slot(order.name))
                     return self._receive(envelope, raw, missing, stamp, title=order.name)
                 return self._slot(envelope, order, raw, now, topic, first=True)
             playlist, decision = examine(envelope, now, audio_dir=self.config.audio_dir,
                                          max_text_chars=self.config.tts.max_chars,
-                                         clock_trusted=trusted, provided=provided)
+                                         clock_trusted=trusted, provided=provided,
+                                         zones=self.config.zones)
         except Refused as refusal:
             self._refuse(refusal, raw, envelope, stamp, topic)
             return Taken("refused", refusal.message_id, reason=refusal.reason)
@@ -352,7 +360,7 @@ class Upstream:
                     title=playlist.title, level=decision.level, source="upstream",
                     items=playlist.items, due_at=decision.due.timestamp(), now=stamp,
                     expires_at=decision.expires.timestamp(),
-                    reference=envelope.id, connection=db)
+                    reference=envelope.id, zones=playlist.zones, connection=db)
                 records.add_receipt(db, envelope.id, "accepted", stamp, queue_id=queue_id)
         log.info("upstream push %s (%s) %s: %s", envelope.id, decision.level.value,
                  decision.action, playlist.title)
@@ -427,7 +435,8 @@ class Upstream:
                     order = read_slot_order(push.envelope, now,
                                             audio_dir=self.config.audio_dir,
                                             max_text_chars=self.config.tts.max_chars,
-                                            clock_trusted=trusted, provided=push.provided)
+                                            clock_trusted=trusted, provided=push.provided,
+                                            zones=self.config.zones)
                 except Refused as refusal:
                     self._give_up(push.row.message_id, "rejected", refusal.reason, now.timestamp())
                     continue
@@ -439,7 +448,8 @@ class Upstream:
                 playlist, decision = examine(push.envelope, now,
                                              audio_dir=self.config.audio_dir,
                                              max_text_chars=self.config.tts.max_chars,
-                                             clock_trusted=trusted, provided=push.provided)
+                                             clock_trusted=trusted, provided=push.provided,
+                                             zones=self.config.zones)
             except Refused as refusal:
                 self._give_up(push.row.message_id, "rejected", refusal.reason, now.timestamp())
                 continue

@@ -344,7 +344,7 @@ class UpstreamRecords:
             queue_id = self.store.enqueue(
                 title=entry.title, level=entry.level, source="upstream",
                 items=entry.playlist.items, due_at=due, now=now, expires_at=entry.expires_at,
-                reference=entry.message_id, connection=db)
+                reference=entry.message_id, zones=entry.playlist.zones, connection=db)
             db.execute("UPDATE upstream_inbox SET state = 'accepted', decided_at = ?,"
                        " queue_id = ? WHERE id = ?", (now, queue_id, inbox_id))
             self.add_receipt(db, entry.message_id, "accepted", now, queue_id=queue_id)
@@ -463,7 +463,8 @@ def as_run_data(line: AsRunEntry) -> dict[str, Any]:
             "parts": [part.to_dict() for part in line.parts],
             "interruptions": [{"cut_at": _utc(cut.cut_at), "why": cut.why,
                                "resumed_at": _utc(cut.resumed_at)}
-                              for cut in line.interruptions]}
+                              for cut in line.interruptions],
+            "zones": list(line.zones) if line.zones is not None else None}
 
 
 def _utc(timestamp: float | None) -> str | None:

@@ -92,7 +92,10 @@ def sign_slot_install(config: Config, file: Path, *, target: str, name: str | No
 
     _check_target(target)
     chosen = slot_name(name if name is not None else file.stem)
-    playlist = load_playlist(file, config.audio_dir, max_text_chars=config.tts.max_chars)
+    from broadcaster.config import ANY_ZONE
+
+    playlist = load_playlist(file, config.audio_dir, max_text_chars=config.tts.max_chars,
+                             zones=ANY_ZONE)  # each station checks the names it knows
     if playlist.slot is None:
         raise OperatorError(_(MSG_NOT_A_SLOT_FILE).format(path=file))
     text = file.read_text(encoding="utf-8-sig")

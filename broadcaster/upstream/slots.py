@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -86,12 +86,14 @@ def is_slot_name(name: object) -> bool:
 
 def read_slot_order(envelope: Envelope, now: datetime, *, audio_dir: Path,
                     max_text_chars: int, clock_trusted: bool = True,
-                    provided: Mapping[str, Path] | None = None) -> SlotOrder:
+                    provided: Mapping[str, Path] | None = None,
+                    zones: Collection[str] = ()) -> SlotOrder:
     """What the authentic slot order `envelope` asks: its times checked (decisions.
     check_time), its payload's keys exact, its name a slot name, an install's playlist
     text parsed (files inside `audio_dir`, or among `provided`: playlist file name →
     where the station keeps the order's recorded audio) and with a `slot:`. Raises
-    Refused; a bad playlist's reason is the playlist's own `slot:line: message`."""
+    Refused; a bad playlist's reason is the playlist's own `slot:line: message`, a zone
+    not among the station's `zones` included."""
     from broadcaster.playlist import PlaylistError, parse_playlist
 
     def refuse(reason: str) -> Refused:
@@ -123,7 +125,8 @@ def read_slot_order(envelope: Envelope, now: datetime, *, audio_dir: Path,
         raise refuse(_(MSG_BAD_SLOT_ORDER).format(problem=_(MSG_ORDER_PLAYLIST)))
     try:
         playlist = parse_playlist(text, PAYLOAD_NAME, audio_dir,
-                                  max_text_chars=max_text_chars, provided=provided)
+                                  max_text_chars=max_text_chars, provided=provided,
+                                  zones=zones)
     except PlaylistError as error:
         raise refuse(_(MSG_BAD_PLAYLIST).format(problem=error)) from None
     if playlist.slot is None:
