@@ -47,10 +47,11 @@ def sessions(store: Store) -> list[Entry]:
     return [entry for entry in store.pending() if entry.source == LIVE]
 
 
-def start(store: Store, who: str, now: float, zone: datetime | None = None) -> int:
-    """Queue a live session started by `who`, due now; returns its id. Refused (one line,
-    nothing queued) while another one is queued or on air. `zone`: any aware moment in
-    the station's zone, for the time the refusal names."""
+def start(store: Store, who: str, now: float, zone: datetime | None = None, *,
+          zones: tuple[str, ...] | None = None) -> int:
+    """Queue a live session started by `who` for `zones` (None: every zone), due now;
+    returns its id. Refused (one line, nothing queued) while another one is queued or on
+    air. `zone`: any aware moment in the station's zone, for the time the refusal names."""
     with store.transaction() as db:
         for entry in sessions(store):
             if entry.state == "cancel":
@@ -62,7 +63,7 @@ def start(store: Store, who: str, now: float, zone: datetime | None = None) -> i
                                                   title=entry.title))
         return store.enqueue(title=live_title(who), level=Level.PRIORITY, source=LIVE,
                              items=(), due_at=now, now=now, expires_at=now + LIVE_WAIT_S,
-                             connection=db)
+                             zones=zones, connection=db)
 
 
 def stop(store: Store, now: float, entry_id: int | None = None) -> Entry:

@@ -25,7 +25,9 @@ from zoneinfo import ZoneInfo
 from broadcaster.asrun import Interruption
 from broadcaster.i18n import N_, _
 from broadcaster.lifecycle import DatabaseWatch, StationLock
-from broadcaster.model import Level, Outcome
+from broadcaster.live_desk import LIVE
+from broadcaster.live_sessions import LiveSessions, is_live, rundown_item
+from broadcaster.model import Level, OperatorError, Outcome
 from broadcaster.on_air import Book, off_reason
 from broadcaster.runtime import (
     ControlListener,
@@ -36,12 +38,21 @@ from broadcaster.runtime import (
 from broadcaster.schedule.rules import QuietHours
 from broadcaster.schedule.rundown import Cue, Expire, Rundown, State, WakeAt, decide
 from broadcaster.schedule.slot_queue import SlotQueue
-from broadcaster.station_messages import Aired, FromUpstream, Look, Message, PartDone, Wake
+from broadcaster.station_messages import (
+    Aired,
+    FromUpstream,
+    Look,
+    Message,
+    PartDone,
+    PushToTalk,
+    Wake,
+)
 from broadcaster.station_status import StatusBoard
 from broadcaster.store import DATABASE, Entry, Store
 
 if TYPE_CHECKING:
     from broadcaster.air import AirEvent, Player
+    from broadcaster.air.ptt import PushToTalk as PushToTalkButton
     from broadcaster.air.sequence import PartState
     from broadcaster.config import Config
     from broadcaster.model import RenderedProgram
@@ -82,6 +93,8 @@ class Station:
         self._upstream: Upstream | None = None
         self.speech = SpeechAhead(config, lambda: self.post(Wake()), render)
         self.board = StatusBoard(config, self.rundown)
+        self.live = self.board.live = LiveSessions(config, self._clock)
+        self._button_session: int | None = None  # the live session the button started
         self._wake = 0.0
         self._db_ok = True
         self._stopping = False
@@ -123,9 +136,11 @@ class Station:
         player.start()
         listener = ControlListener(control_socket_path(self.config), lambda: self.post(Look()))
         listener.start()
+        button = self.board.push_to_talk = self._push_to_talk_button()
         status = 0
         try:
             self._recover()
+            self.live.prune()
             upstream.start(lambda *message: self.post(FromUpstream(tuple(message[1:]))))
             notify("READY=1")
             watchdog = watchdog_interval()
@@ -154,10 +169,13 @@ class Station:
             self._stopping = True
             upstream.close()  # retained status `offline`; unacked pushes come again
             listener.close()
+            if button is not None:
+                button.close()
             player.close()  # fades out (what was on air resumes next time), amplifier off
             self._drain()
             if self._db_ok:
                 self._keep_unfinished()
+            self.live.close()
             self.speech.close()
             self.board.remove()
             if self._db_ok:
@@ -188,9 +206,12 @@ class Station:
                 self._handle(message)
 
     def _keep_unfinished(self) -> None:
-        """On the way out: an item an emergency had cut keeps where to resume."""
-        for book in self._books.values():
-            if book.state is State.INTERRUPTED:
+        """On the way out: an item an emergency had cut keeps where to resume; a live
+        session never resumes after a stop of the daemon: it ends interrupted."""
+        for book in list(self._books.values()):
+            if is_live(book) and book.started_at is not None:
+                self._finish(book, Outcome.INTERRUPTED, _(MSG_STOPPED))
+            elif book.state is State.INTERRUPTED:
                 self.store.set_progress(book.entry.id, book.progress(), state="pending")
 
     def _handle(self, message: Message) -> None:
@@ -206,6 +227,8 @@ class Station:
             case FromUpstream(payload):
                 if self._upstream is not None and self._upstream.handle(payload, self._clock()):
                     self._look()  # a push was queued: an emergency goes to the player now
+            case PushToTalk(pressed):
+                self._push_to_talk(pressed)
             case Wake():
                 pass  # `_decide` runs after every batch of messages
 
@@ -217,7 +240,11 @@ class Station:
         are queued, and the rundown airs or expires them."""
         last_seen, back = self._off
         for entry in self.store.pending():
-            if entry.state == "on_air":  # no clean stop: it resumes from its start
+            if entry.source == LIVE:  # the microphone is not to go back on air by itself
+                self.store.finish(entry, Outcome.INTERRUPTED if entry.started_at
+                                  else Outcome.MISSED, ended_at=back, started_at=entry.started_at,
+                                  reason=off_reason(last_seen, back, self.zone))
+            elif entry.state == "on_air":  # no clean stop: it resumes from its start
                 cut = Interruption(None, off_reason(last_seen, back, self.zone))
                 progress = Book.restarted(entry, cut)
                 self.store.set_progress(entry.id, progress, state="pending")
@@ -241,8 +268,9 @@ class Station:
                 book.entry = entry
                 if book.state is State.WAITING:
                     self._finish(book, Outcome.CANCELLED, "cancelled by operator")
-                elif self._player is not None:
-                    self._player.stop(str(entry.id), Outcome.CANCELLED)
+                elif self._player is not None:  # live: `live stop` ends it, aired
+                    self._player.stop(str(entry.id), Outcome.AIRED if is_live(book)
+                                      else Outcome.CANCELLED)
 
     # --- deciding -------------------------------------------------------------------------
 
@@ -254,7 +282,7 @@ class Station:
         retry = self.speech.retry_due(now)
         if retry is not None:
             wake.append(retry)
-        items = [book.item(self.speech) for book in self._books.values()]
+        items = [rundown_item(book, self.speech) for book in self._books.values()]
         for book in self._books.values():  # its length, once known, for `queue`'s plan
             if book.duration_s is not None and book.entry.duration_s is None:
                 self.store.set_duration(book.entry.id, book.duration_s)
@@ -281,6 +309,9 @@ class Station:
         if self._player is None:
             return
         book.state = State.CUED
+        if is_live(book):  # the microphone, in place of the item on air (not an emergency)
+            self._player.go_live(self.live.cue(book), str(book.entry.id), zones=book.entry.zones)
+            return
         wait_s = SPEECH_WAIT_S
         entry_id = book.entry.id
 
@@ -316,6 +347,8 @@ class Station:
                 self.start_errors_ms.append((wall - book.entry.due_at) * 1000)
             resuming = book.resume is not None  # after a stop of the daemon
             book.on_air(wall)
+            if is_live(book):
+                self.live.on_air(book)
             self.store.set_on_air(book.entry.id, wall)  # its first start is kept
             if resuming:
                 self.store.set_progress(book.entry.id, book.progress())
@@ -324,13 +357,17 @@ class Station:
         elif kind is EventKind.INTERRUPTED:
             stopping = self._stopping
             book.cut(wall, _(MSG_STOPPED) if stopping else _(MSG_EMERGENCY_CUT), event.resume)
+            if stopping and is_live(book):  # never back on air by itself after a restart
+                self._finish(book, Outcome.INTERRUPTED, _(MSG_STOPPED), ended_at=wall)
+                return
             if stopping:
                 self.store.set_progress(book.entry.id, book.progress(), state="pending")
         elif kind in (EventKind.FAILED, EventKind.DEAD_AIR, EventKind.STREAM_LOST):
             book.problems.append(event.detail)
             self.board.last_error = event.detail
         if event.outcome is not None:
-            outcome, reason = book.ended_verdict(event.outcome)
+            outcome, reason = (self.live.verdict(book, event.outcome) if is_live(book)
+                               else book.ended_verdict(event.outcome))
             self._finish(book, outcome, reason, ended_at=wall)
 
     # --- bookkeeping ----------------------------------------------------------------------------
@@ -344,6 +381,8 @@ class Station:
                           started_at=book.started_at, reason=reason, engine=engines,
                           progress=book.progress(), zones=self._zones_of(book.entry))
         self._release_audio(book.entry)
+        if is_live(book):
+            self.live.end(book.entry.id)  # the recording is complete, old ones pruned
         if outcome is Outcome.AIRED and not reason:
             self.board.aired_fine()  # things work again: `status` drops the last error
         else:
@@ -357,6 +396,36 @@ class Station:
         if entry.zones is None or entry.level is Level.EMERGENCY:
             return tuple(self.config.zones)
         return entry.zones
+
+    # --- the push-to-talk button ------------------------------------------------------------
+
+    def _push_to_talk_button(self) -> PushToTalkButton | None:
+        """The button on `[live] ptt_pin`, if configured (one that cannot be used says why
+        in `status`); it only posts the station a message."""
+        pin = self.config.live.ptt_pin
+        if pin is None:
+            return None
+        from broadcaster.air.ptt import PushToTalk as Button
+
+        return Button(pin, lambda: self.post(PushToTalk(True)),
+                      lambda: self.post(PushToTalk(False)))
+
+    def _push_to_talk(self, pressed: bool) -> None:
+        """Pressed: a live session by the button (none while one is on air already); let
+        go: the session it started ends."""
+        from broadcaster import live_desk
+
+        try:
+            if pressed:
+                self._button_session = live_desk.start(
+                    self.store, _(live_desk.MSG_BY_BUTTON), self.now(), self._clock())
+            elif self._button_session is not None:
+                entry_id, self._button_session = self._button_session, None
+                live_desk.stop(self.store, self.now(), entry_id)
+        except OperatorError as exc:  # live already (by `live start`), or it ended already
+            log.info("push-to-talk: %s", exc)
+            return
+        self._look()
 
     def _release_audio(self, entry: Entry) -> None:
         """The copy of a played file goes once no other item needs it (queued_audio)."""

@@ -41,4 +41,11 @@ class FromUpstream:
     message: tuple[Any, ...]
 
 
-Message = Look | Wake | Aired | PartDone | FromUpstream
+@dataclass(frozen=True)
+class PushToTalk:
+    """The push-to-talk button was pressed (live starts) or let go (live ends)."""
+
+    pressed: bool
+
+
+Message = Look | Wake | Aired | PartDone | FromUpstream | PushToTalk

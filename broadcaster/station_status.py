@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from broadcaster.i18n import N_, _
+from broadcaster.live_sessions import rundown_item
 from broadcaster.model import Level
 from broadcaster.on_air import length_of
 from broadcaster.runtime import clock_synchronized
@@ -35,7 +36,9 @@ from broadcaster.status import current_status as current_status  # what the cons
 
 if TYPE_CHECKING:
     from broadcaster.air import Player
+    from broadcaster.air.ptt import PushToTalk
     from broadcaster.config import Config
+    from broadcaster.live_sessions import LiveSessions
     from broadcaster.on_air import Book
     from broadcaster.schedule.slot_queue import SlotQueue
     from broadcaster.speech.ahead import SpeechAhead
@@ -65,6 +68,8 @@ class StatusBoard:
         self._due = 0.0
         self._stretch: tuple[tuple[str, float], float, float] | None = None
         self._synced: tuple[float, bool | None] = (0.0, None)
+        self.live: LiveSessions | None = None  # the station's live sessions
+        self.push_to_talk: PushToTalk | None = None  # the button, when one is configured
 
     @property
     def last_error(self) -> str | None:
@@ -137,7 +142,7 @@ class StatusBoard:
                 busy_until = since + length - offset
             if book is not None and book.entry.hard_end is not None:  # a slot's `until`
                 busy_until = min(busy_until or book.entry.hard_end, book.entry.hard_end)
-        items = [book.item(speech) for book in books.values()
+        items = [rundown_item(book, speech) for book in books.values()
                  if book.state is not State.ON_AIR]
         ahead = {-number: found for number, found in enumerate(slots.ahead(now), 1)}
         items += [Item(key, playlist.level, found.start.timestamp(),
@@ -163,6 +168,9 @@ class StatusBoard:
             amplifier=player.amplifier_text(),
             zones=[Zone(state.name, list(state.pins), state.closed, state.problem)
                    for state in player.zone_states()],
+            live=self.live.status(books) if self.live is not None else None,
+            push_to_talk=self.push_to_talk.describe() if self.push_to_talk is not None
+            else None,
             upstream=upstream.describe() if upstream is not None else _(MSG_NOT_CONFIGURED),
             last_error=self.last_error,
             last_error_at=round(self.last_error_at, 1) if self.last_error_at else None,
@@ -197,6 +205,7 @@ def status_from_database(config: Config) -> LiveStatus:
     amplifier relay and upstream broker, the clock. A daemon that holds the station but
     has written no status yet (starting or stopping) is `running` with its pid."""
     from broadcaster.air.amplifier import describe_relay
+    from broadcaster.air.ptt import describe_button
     from broadcaster.clock import station_now
     from broadcaster.desk import pending, station_rundown
     from broadcaster.lifecycle import holder
@@ -218,5 +227,7 @@ def status_from_database(config: Config) -> LiveStatus:
         next=waiting, device=str(device) if device is not None else "default",
         amplifier=describe_relay(config.amplifier),
         zones=[Zone(name, list(pins)) for name, pins in config.zones.items()],
+        push_to_talk=describe_button(config.live.ptt_pin)
+        if config.live.ptt_pin is not None else None,
         upstream=_(MSG_LINK_DOWN).format(broker=broker) if broker else _(MSG_NOT_CONFIGURED),
         clock_synchronized=clock_synchronized())

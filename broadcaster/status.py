@@ -46,6 +46,25 @@ class Zone(msgspec.Struct, frozen=True):
     problem: str | None = None
 
 
+class Live(msgspec.Struct, frozen=True):
+    """The operator's live microphone session. `state`: waiting (asked for while an
+    emergency airs), on_air, interrupted (an emergency cut in: the microphone resumes
+    after it) or stopping. `since`: when it first went on air (None: not yet);
+    `seconds` of microphone aired; `recording`: its file under `<audio_dir>/live/`. The
+    counts say what the way from the microphone dropped or filled (see air/live.py)."""
+
+    id: int
+    title: str
+    state: str
+    since: float | None
+    device: str
+    recording: str | None
+    seconds: float = 0.0
+    overruns: int = 0
+    underruns: int = 0
+    skipped: int = 0
+
+
 class NextUp(msgspec.Struct, frozen=True):
     """A waiting item in air order, with its expected start (from the rundown); a slot
     occurrence not queued yet has no id, its `slot` names it."""
@@ -73,6 +92,8 @@ class LiveStatus(msgspec.Struct, frozen=True, kw_only=True):
     device_error: str | None = None  # None: it works (or, daemon down: not tried)
     amplifier: str = "unknown"
     zones: list[Zone] = msgspec.field(default_factory=list)  # none configured: empty
+    live: Live | None = None  # the live microphone's session, while there is one
+    push_to_talk: str | None = None  # the button on [live] ptt_pin (None: none configured)
     upstream: str = "not configured"
     last_error: str | None = None  # cleared once a later item airs whole without a problem
     last_error_at: float | None = None
