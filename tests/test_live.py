@@ -10,7 +10,9 @@ the time (a microphone never stops delivering) and the test plays its rising ton
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +22,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 import soundfile
+from gpiozero import Button, Device
+from gpiozero.pins.mock import MockFactory
 
 from broadcaster.air import (
     AirEvent,
@@ -31,10 +35,12 @@ from broadcaster.air import (
     SoundOutput,
 )
 from broadcaster.air.live import LIVE_BLOCK_FRAMES, LiveLimiter, LiveSession, NoiseGate, Ring
+from broadcaster.air.ptt import PushToTalk
 from broadcaster.live_record import Recording, prune, recording_name
 from broadcaster.model import Level, Outcome
 from broadcaster.schedule.rules import QuietHours
 from broadcaster.schedule.rundown import Cue, Item, Rundown, State, decide
+from tests.support.daemon import daemon_station, queued, running_daemon, station_store
 from tests.support.sound import (
     NullSink,
     frame_indices,
@@ -43,6 +49,7 @@ from tests.support.sound import (
     write_indexed,
     write_tone,
 )
+from tests.support.station import Station
 from tests.support.waiting import wait_until
 
 RATE = 48000
@@ -358,3 +365,130 @@ def test_live_stopped_during_the_emergency_ends_and_the_item_resumes_after_it(
         ("storm", EventKind.ENDED, Outcome.AIRED), ("music", EventKind.RESUMED, None),
         ("music", EventKind.ENDED, Outcome.AIRED)]
     assert LIVE_BLOCK_FRAMES == 256
+
+
+# --- the push-to-talk button --------------------------------------------------------------------
+
+
+@pytest.fixture
+def gpio() -> Iterator[MockFactory]:
+    previous = Device.pin_factory
+    Device.pin_factory = MockFactory()
+    try:
+        yield Device.pin_factory
+    finally:
+        Device.pin_factory.reset()
+        Device.pin_factory = previous
+
+
+def test_the_button_pressed_starts_live_and_released_ends_it(gpio: MockFactory) -> None:
+    told: list[str] = []
+    button = PushToTalk(17, lambda: told.append("pressed"), lambda: told.append("released"))
+    try:
+        assert button.problem is None and "released" in button.describe()
+        pin = gpio.pin(17)
+        pin.drive_low()  # pulled up: pressing connects it to ground
+        wait_until(lambda: told == ["pressed"], "the press")
+        assert "pressed" in button.describe()
+        pin.drive_high()
+        wait_until(lambda: told == ["pressed", "released"], "the release")
+    finally:
+        button.close()
+
+
+def test_a_button_pin_that_cannot_be_used_is_reported_not_a_crash(gpio: MockFactory) -> None:
+    taken = Button(17)  # another device holds the pin
+    try:
+        button = PushToTalk(17, lambda: None, lambda: None)
+        assert button.problem is not None and "17" in button.problem
+        assert button.describe().startswith("push-to-talk on GPIO17 cannot be used: ")
+        assert not button.pressed
+        button.close()
+    finally:
+        taken.close()
+
+
+# --- the command line and the daemon ------------------------------------------------------------
+
+
+LIVE_CLI = """\
+import sys
+from broadcaster import cli
+from broadcaster.cli_live import live_app
+if not any(group.name == "live" for group in cli.app.registered_groups):
+    cli.app.add_typer(live_app, name="live")  # until cli.py mounts it
+sys.argv = ["broadcaster", *sys.argv[1:]]
+cli.main()
+"""
+
+
+def live_cli(station: Station, *args: str,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`broadcaster live ARGS` as the operator types it."""
+    return subprocess.run([sys.executable, "-c", LIVE_CLI, "live", *args], capture_output=True,
+                          text=True, cwd=station.root, timeout=60, check=False,
+                          env={**os.environ, "BROADCASTER_CONFIG": str(station.config_file),
+                               **(env or {})})
+
+
+def live_station(root: Path, input_device: str = "pulse") -> Station:
+    station = daemon_station(root, device="nullsink")
+    text = station.config_file.read_text(encoding="utf-8")
+    station.write_config(text.replace("channels = 2\n",
+                                      f'channels = 2\ninput_device = "{input_device}"\n'))
+    return station
+
+
+@pytest.mark.slow
+def test_live_start_and_stop_through_the_daemon_log_and_record_the_session(
+        tmp_path: Path, microphone: Microphone, null_sink: NullSink) -> None:
+    station = live_station(tmp_path / "station")
+    write_sweep(tmp_path / "voice.wav", 1.0)
+    write_tone(station.root / "audio" / "music.wav", 30.0, channels=2)
+    down = live_cli(station, "start", env=microphone.env)
+    assert down.returncode == 1 and "daemon is not running" in down.stderr
+
+    with running_daemon(station, env=microphone.env) as daemon:
+        music = queued(station, "play", str(station.root / "audio" / "music.wav"))
+        daemon.wait_on_air(music)
+        started = live_cli(station, "start", env=microphone.env)
+        assert started.returncode == 0, started.stderr
+        assert "is on air since" in started.stdout
+        status = daemon.status() or {}
+        assert status["live"]["state"] == "on_air"
+        assert [(up["id"], up["state"]) for up in status["next"]] == [(music, "interrupted")]
+        again = live_cli(station, "start", env=microphone.env)
+        assert again.returncode == 1 and again.stderr.startswith("already live since ")
+        assert "`broadcaster live stop` ends it" in again.stderr
+        microphone.say(tmp_path / "voice.wav")
+        stopped = live_cli(station, "stop", env=microphone.env)
+        assert stopped.returncode == 0, stopped.stderr
+        assert stopped.stdout.startswith("live ended: ") and ".ogg" in stopped.stdout
+        daemon.wait_on_air(music)  # it resumes after live
+        nothing = live_cli(station, "stop", env=microphone.env)
+        assert nothing.returncode == 1 and "nothing is live" in nothing.stderr
+
+    (line,) = [line for line in daemon.as_run() if line.source == "live"]
+    assert line.outcome is Outcome.AIRED and line.reason is None
+    assert line.title.startswith("live microphone, started by ")
+    assert line.started_at is not None and line.ended_at > line.started_at
+    (part,) = line.parts
+    assert part.aired and part.source is not None
+    recording = station.root / "audio" / "live" / part.source
+    info = soundfile.info(str(recording))
+    assert (info.format, info.subtype) == ("OGG", "VORBIS")
+    assert 1.0 <= info.duration <= line.ended_at - line.started_at + 0.1
+    with station_store(station) as store:
+        assert not [entry for entry in store.pending() if entry.source == "live"]
+
+
+@pytest.mark.slow
+def test_live_start_refuses_a_missing_input_device_naming_the_inputs(
+        tmp_path: Path, microphone: Microphone, null_sink: NullSink) -> None:
+    station = live_station(tmp_path / "station", input_device="nosuchmic")
+    with running_daemon(station, env=microphone.env):
+        refused = live_cli(station, "start", env=microphone.env)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("input device 'nosuchmic' not found; available input "
+                                     "devices: ")
+    assert '"pulse"' in refused.stderr and len(refused.stderr.splitlines()) == 1
