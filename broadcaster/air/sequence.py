@@ -9,14 +9,18 @@ A part may have a hard start (`HardStart`: the VOV news at 06:00:00). Each `read
 the clock: the part on air fades out (the player's cosine) to end exactly at that
 moment, the block is cut there and the hard-start part begins inside it; parts between
 are skipped, a `fit: wait` part that would not end in time airs after it, and silence
-fills what the earlier parts leave before it. The clock, not a count of frames, says
-where the moment falls, so a sound card's drifting clock does not move it.
+fills what the earlier parts leave before it. The clock, not a count of frames since the
+start, says where the moment falls, so a sound card's drifting clock does not move it;
+only over the last `WINDOW_S` are frames counted, because a device takes blocks in bursts
+(two at once every other block through PulseAudio) and the second of a burst is handed
+over a block's time after the clock read at its read.
 """
 
 from __future__ import annotations
 
 import enum
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
 Part = Callable[[], Source]
 FADE_S = 0.2  # the player's fade (air/player.py FADE_S), ending on the hard start
 GAP_LEAD_S = 0.5  # silence before a hard start runs at most this far ahead of the clock
+WINDOW_S = 1.0  # reads this recent say where the stream is (a card drifts < 0.1 ms in it)
 
 
 class PartState(enum.StrEnum):
@@ -126,6 +131,8 @@ class SequenceSource(Source):
         self._fade_s = self.timing.fade_s
         self._began = False
         self._gap: tuple[float, int] | None = None  # silence before a hard start: since, frames
+        self._reads: deque[tuple[float, int]] = deque()  # recent reads: clock, frames before
+        self._emitted = 0
 
     @property
     def may_be_silent(self) -> bool:  # type: ignore[override]  # varies with the part on air
@@ -148,7 +155,7 @@ class SequenceSource(Source):
     def read(self, frames: int) -> Block:
         import numpy as np
 
-        now = self._clock()
+        now = self._stream_time()
         if not self._began:  # a slot that begins after its hard start airs in order
             self._began = True
             self._hard = [replace(hard, armed=True) for hard in self._hard
@@ -174,9 +181,20 @@ class SequenceSource(Source):
             self.position += len(block)
             filled += len(block)
             blocks.append(block)
+        self._emitted += filled
         if not blocks:
             return np.zeros((0, self.fmt.channels), dtype=np.float32)
         return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+
+    def _stream_time(self) -> float:
+        """When the block about to be read goes out, on the clock: the latest of the recent
+        reads' clock readings carried forward by the frames read since each."""
+        clock = self._clock()
+        self._reads.append((clock, self._emitted))
+        while self._reads[0][0] < clock - WINDOW_S:
+            self._reads.popleft()
+        rate = self.fmt.sample_rate
+        return max(then + (self._emitted - before) / rate for then, before in self._reads)
 
     def _flow(self, frames: int, moment: float, hard: HardStart | None) -> Block:
         """Up to `frames` of the parts in order (fewer where one ends), silence while the
