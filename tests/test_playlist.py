@@ -237,7 +237,7 @@ def test_the_morning_sample_is_the_daily_05_30_slot_with_vov() -> None:
     morning = load_playlist(REPOSITORY / "playlists" / "buoi-sang.yaml", REPOSITORY / "audio")
     assert morning.slot == Slot(days=WEEKDAYS, at=time(5, 30), until=time(6, 30))
     assert morning.items[0] == Chime("default")
-    assert Relay("http://stream.example/vov1", 1800.0) in morning.items
+    assert Relay("http://stream.example/vov1", 1500.0, at=time(6, 0)) in morning.items
     assert any(isinstance(item, Say) and item.repeat == 2 and item.gap_s == 20.0
                for item in morning.items)
     one_off = load_playlist(REPOSITORY / "playlists" / "thong-bao-tiem-phong.yaml",
