@@ -45,7 +45,7 @@ MSG_LOG_IN_AGAIN = N_("Your session has ended; log in again.")
 MSG_BAD_FORM = N_("The form could not be read; reload the page and try again.")
 
 CSRF_FIELD = "csrf"
-MAX_FIELDS = 40
+MAX_FIELDS = 40  # a form's own fields; one more per zone (a box each)
 
 Endpoint = Callable[["Request"], Awaitable[Response]]
 
@@ -89,7 +89,8 @@ class Console:
 
     def draw(self, request: Request, template: str, *, visitor: Visitor | None,
              status: int = 200, version: int = 0, **context: object) -> HTMLResponse:
-        """A whole page from `template` (which extends base.html)."""
+        """A whole page from `template` (which extends base.html). Every page knows the
+        station's zones (`station_zones`, config order; empty: it has none)."""
         now = self.clock()
         offset = now.utcoffset()
         html = self.templates.get_template(template).render(
@@ -98,7 +99,8 @@ class Console:
             offset_min=int(offset.total_seconds() // 60) if offset is not None else 0,
             nav=[(item.path, _(item.label)) for item in NAV
                  if visitor is not None and visitor.may(item.action)],
-            here=request.url.path, **{"csrf": visitor.csrf if visitor else "", **context})
+            here=request.url.path, station_zones=list(self.config.zones),
+            **{"csrf": visitor.csrf if visitor else "", **context})
         return HTMLResponse(html, status_code=status)
 
     def refusal(self, request: Request, message: str, status: int,
@@ -131,6 +133,13 @@ class Visit:
         is missing or a file."""
         value = self.form.get(name) if self.form is not None else self.query.get(name)
         return value.strip() if isinstance(value, str) else default
+
+    def values(self, name: str) -> list[str]:
+        """Every value of a field the form repeats (ticked boxes), in the form's order;
+        files and empty values left out."""
+        given = (self.form.getlist(name) if self.form is not None
+                 else self.request.query_params.getlist(name))
+        return [value.strip() for value in given if isinstance(value, str) and value.strip()]
 
     def upload(self, name: str) -> UploadFile | None:
         value = self.form.get(name) if self.form is not None else None
@@ -167,7 +176,8 @@ def page(action: str) -> Callable[[Callable[[Visit], Response]], Endpoint]:
             form = None
             if request.method == "POST":
                 try:
-                    form = await request.form(max_files=1, max_fields=MAX_FIELDS)
+                    form = await request.form(
+                        max_files=1, max_fields=MAX_FIELDS + len(console.config.zones))
                 except MultiPartException:
                     return console.refusal(request, _(MSG_BAD_FORM), 400, visitor)
                 token = form.get(CSRF_FIELD)

@@ -4,7 +4,8 @@ Before a notice is queued the operator sees its reading form and every rewrite t
 normalizer made, with why (what `broadcaster normalize --explain` prints): queueing a text
 that was not checked, or changed since, shows the check instead. **Nghe thử** renders the
 notice once, after the chime, in the render worker the daemon uses, and plays it in the
-browser. Queueing calls `desk.queue_notice`, as `broadcaster say` does.
+browser. Queueing calls `desk.queue_notice`, as `broadcaster say` does, for the zones
+(cụm loa) ticked: none ticked is every zone, as `say` without `--zone`.
 
 An emergency cuts into what is on air, so it takes a second, explicit step: the operator
 sees the text as it will be read and confirms.
@@ -13,13 +14,15 @@ sees the text as it will be read and confirms.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from broadcaster import desk
+from broadcaster.config import zones_named
 from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError
 from broadcaster.speech.changes import Change
@@ -35,11 +38,13 @@ MSG_REPEATS = N_("Readings")
 MSG_GAP = N_("Gap between readings (seconds)")
 MAX_REPEAT = 10
 LEVELS = ("normal", "priority")
+ZONE_FIELD = "zone"  # one box per zone; the ticked ones come back, each its own value
 
 
 @dataclass(frozen=True)
 class Draft:
-    """The compose form as the operator filled it in."""
+    """The compose form as the operator filled it in; `zones` as ticked (none: every
+    zone), checked against the station's own by `for_zones`."""
 
     text: str
     title: str
@@ -49,6 +54,7 @@ class Draft:
     repeat: int
     gap_s: int
     checked: str
+    zones: tuple[str, ...] = ()
 
     @classmethod
     def read(cls, visit: Visit, *, repeat: int = 2, gap_s: int = 30) -> Draft:
@@ -58,7 +64,7 @@ class Draft:
                    day=visit.field("day"), time=visit.field("time"),
                    repeat=_number(visit.field("repeat", str(repeat)), repeat),
                    gap_s=_number(visit.field("gap", str(gap_s)), gap_s),
-                   checked=visit.field("checked"))
+                   checked=visit.field("checked"), zones=tuple(visit.values(ZONE_FIELD)))
 
     def check_numbers(self) -> None:
         if not 1 <= self.repeat <= MAX_REPEAT:
@@ -77,10 +83,21 @@ class Draft:
             return "now"
         return f"{self.day} {self.time}" if self.day else self.time
 
+    def for_zones(self, visit: Visit) -> Draft:
+        """This draft with its zones as the config spells them (none: every zone).
+        OperatorError: a zone the station lacks (a crafted form), as `say --zone` says."""
+        return replace(self, zones=chosen_zones(visit, self.zones) or ())
+
     @property
     def digest(self) -> str:
         """Names the text that was checked: queueing another text shows the check again."""
         return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def chosen_zones(visit: Visit, names: Sequence[str]) -> tuple[str, ...] | None:
+    """The zones ticked, as the config names them; None: every zone (none ticked, or
+    the station has no zones). OperatorError for a name the station lacks."""
+    return zones_named(names, visit.config.zones)
 
 
 def _number(value: str, default: int) -> int:
@@ -120,6 +137,7 @@ def compose(visit: Visit) -> Response:
 def check(visit: Visit) -> Response:
     draft = Draft.read(visit)
     try:
+        draft = draft.for_zones(visit)
         checked = reading(visit, draft.text)
     except OperatorError as refused:
         return _compose(visit, draft, status=400, error=refused.on_a_form)
@@ -133,6 +151,7 @@ def preview(visit: Visit) -> Response:
 
     draft = Draft.read(visit)
     try:
+        draft = draft.for_zones(visit)
         checked = reading(visit, draft.text)
         program = render_in_worker(visit.config, Notice(draft.text, chime="default"))
     except OperatorError as refused:
@@ -148,21 +167,22 @@ def queue(visit: Visit) -> Response:
         if draft.level not in LEVELS:
             raise OperatorError(_(MSG_USE_EMERGENCY))
         draft.check_numbers()
+        draft = draft.for_zones(visit)
         checked = reading(visit, draft.text)
         if draft.checked != draft.digest:
             return _compose(visit, _checked(draft), checked=checked, note=_(MSG_CHECK_FIRST))
         queued = desk.queue_notice(visit.config, draft.text, at=draft.at(),
                                    repeat=draft.repeat, gap_s=float(draft.gap_s),
-                                   level=draft.level, title=draft.title or None)
+                                   level=draft.level, title=draft.title or None,
+                                   zones=draft.zones)
     except OperatorError as refused:
         return _compose(visit, draft, status=400, error=refused.on_a_form)
     return visit.show("queued.html", queued=queued, title=draft.title or draft.text,
-                      level=draft.level)
+                      level=draft.level, zones=draft.zones or None)
 
 
 def _checked(draft: Draft) -> Draft:
-    return Draft(draft.text, draft.title, draft.level, draft.day, draft.time, draft.repeat,
-                 draft.gap_s, draft.digest)
+    return replace(draft, checked=draft.digest)
 
 
 async def preview_audio(request: Request) -> Response:
@@ -190,14 +210,15 @@ def emergency(visit: Visit) -> Response:
         if visit.field("confirm") != "yes":
             return visit.show("emergency.html", draft=draft, step="confirm", error="",
                               spoken=checked[0])
+        # the page offers no zones (it goes to every zone): desk refuses a crafted one
         queued = desk.queue_notice(visit.config, draft.text, level="emergency",
                                    repeat=draft.repeat, gap_s=float(draft.gap_s),
-                                   title=draft.title or None)
+                                   title=draft.title or None, zones=draft.zones)
     except OperatorError as refused:
         return visit.show("emergency.html", status=400, draft=draft, step="write",
                           error=refused.on_a_form)
     return visit.show("queued.html", queued=queued, title=draft.title or draft.text,
-                      level="emergency")
+                      level="emergency", zones=None)
 
 
 ROUTES = [

@@ -1,5 +1,6 @@
 """The console's pages as Jinja2 templates (autoescaped) and what they may call: `_` (the
-operator's language), the words for levels, outcomes and sources, and the station's clock.
+operator's language), the words for levels, outcomes and sources, the zones (cụm loa) an
+item is for and a zone relay's state, and the station's clock.
 
 Template text is marked `{{ _("...") }}`; `scripts/i18n extract` finds it through the
 `[jinja2: ...]` line of babel.cfg.
@@ -7,7 +8,7 @@ Template text is marked `{{ _("...") }}`; `scripts/i18n extract` finds it throug
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +35,9 @@ WORDS = {
     "rejected": N_("rejected"), "expired": N_("expired"),
 }
 ROLES = {"viewer": N_("viewer"), "operator": N_("operator"), "leader": N_("leader")}
+MSG_ALL_ZONES = N_("all")  # "Zones: all", as the operator may type it (say --zone all)
+# a zone relay's state as `broadcaster status` says it (cli.py), so the catalog has one of each
+ZONE_STATES = {True: N_("on"), False: N_("off"), None: N_("not switched (daemon stopped)")}
 WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"),
             N_("Saturday"), N_("Sunday"))
 
@@ -48,6 +52,19 @@ def status_note(note: str) -> str:
     """A waiting item's note in the live status: "speech not ready" is kept in English (a
     key `desk` compares); the daemon writes other notes in the station's language."""
     return _(MSG_SPEECH_NOT_READY) if note == MSG_SPEECH_NOT_READY else note
+
+
+def zones_shown(zones: Collection[str] | None, every: Collection[str] = ()) -> str:
+    """The zones an item is for (or went out to), as the operator reads them: "all" for
+    None (every zone) or for all of the station's zones `every`, else their names."""
+    if not zones or (every and set(every) <= set(zones)):
+        return _(MSG_ALL_ZONES)
+    return ", ".join(zones)
+
+
+def zone_state(on: bool | None) -> str:
+    """A zone relay's state in the live status: on, off, or not known (daemon down)."""
+    return _(ZONE_STATES[on])
 
 
 def shown(value: object) -> str:
@@ -86,6 +103,7 @@ def environment(tz: ZoneInfo, today: Callable[[], date]) -> jinja2.Environment:
                 else f"{rest // 60}:{rest % 60:02d}")
 
     env.globals.update(_=_, word=word, shown=shown, language=language, status_note=status_note,
+                       zones_shown=zones_shown, zone_state=zone_state,
                        role_name=lambda role: _(ROLES.get(str(getattr(role, "value", role)),
                                                           str(role))))
     env.filters.update(moment=moment, when=when, day_name=day_name, duration=duration)

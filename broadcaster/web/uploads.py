@@ -1,7 +1,8 @@
 """**Tải tệp lên**: an audio file from the officer's phone or PC, queued as `broadcaster
 play` queues it (`desk.queue_file`: the same format check, the same shared copy in the
-audio folder, the same cap). The upload is written under the data directory first (not
-/tmp, which may be RAM on the box) and removed once queued or refused."""
+audio folder, the same cap, the same zones: none ticked is every zone). The upload is
+written under the data directory first (not /tmp, which may be RAM on the box) and
+removed once queued or refused."""
 
 from __future__ import annotations
 
@@ -18,7 +19,13 @@ from broadcaster import desk
 from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError
 from broadcaster.web.console import Visit, page
-from broadcaster.web.notices import LEVELS, MSG_DAY_WITHOUT_TIME, MSG_USE_EMERGENCY
+from broadcaster.web.notices import (
+    LEVELS,
+    MSG_DAY_WITHOUT_TIME,
+    MSG_USE_EMERGENCY,
+    ZONE_FIELD,
+    chosen_zones,
+)
 
 MAX_UPLOAD_MB = 300  # 30 min of 48 kHz stereo WAV; an MP3 of a whole morning's programme
 FOLDER = "uploads"
@@ -35,7 +42,8 @@ def upload_form(visit: Visit) -> Response:
 def _form(visit: Visit, *, error: str = "", status: int = 200) -> Response:
     return visit.show("upload.html", status=status, error=error, levels=LEVELS,
                       max_mb=MAX_UPLOAD_MB, level=visit.field("level", "normal") or "normal",
-                      day=visit.field("day"), time=visit.field("time"))
+                      day=visit.field("day"), time=visit.field("time"),
+                      zones=visit.values(ZONE_FIELD))
 
 
 @page("upload")
@@ -43,6 +51,7 @@ def upload(visit: Visit) -> Response:
     received = visit.upload("audio")
     level = visit.field("level", "normal") or "normal"
     day, time = visit.field("day"), visit.field("time")
+    zones = visit.values(ZONE_FIELD)
     if received is None or not received.filename:
         return _form(visit, error=_(MSG_NO_FILE), status=400)
     if level not in LEVELS:
@@ -54,12 +63,13 @@ def upload(visit: Visit) -> Response:
     try:
         saved = _save(received.file, folder / name)
         queued = desk.queue_file(visit.config, str(saved), level=level, title=name,
-                                 at=f"{day} {time}".strip() if time else "now")
+                                 at=f"{day} {time}".strip() if time else "now", zones=zones)
     except OperatorError as refused:  # it names the file as the officer knows it
         return _form(visit, error=refused.on_a_form.replace(str(folder / name), name), status=400)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return visit.show("queued.html", queued=queued, title=name, level=level)
+    return visit.show("queued.html", queued=queued, title=name, level=level,
+                      zones=chosen_zones(visit, zones))
 
 
 def file_name(given: str) -> str:
