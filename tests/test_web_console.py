@@ -23,7 +23,7 @@ from broadcaster.model import File, Level, Outcome
 from broadcaster.store import Store
 from broadcaster.upstream.pushes import Upstream
 from tests.support.daemon import Daemon, daemon_station, queued, running_daemon, station_store
-from tests.support.sound import write_tone
+from tests.support.sound import NullSink, null_sink, write_tone  # noqa: F401  # fixture
 from tests.support.station import Station
 from tests.support.upstream import District
 from tests.support.web import (
@@ -563,6 +563,136 @@ def _slot_times(station: Station) -> tuple[str, str]:
     if (start + timedelta(minutes=30)).date() != now.date():
         start = now - timedelta(hours=3)  # today's window has passed instead
     return start.strftime("%H:%M"), (start + timedelta(minutes=30)).strftime("%H:%M")
+
+
+# --- zones (cụm loa) --------------------------------------------------------------------------
+
+ZONES = '\n[zones]\n"Thôn Đông" = 22\n"Thôn Tây" = [23, 24]\n"Xóm Bãi" = 60\n'  # no GPIO60
+
+
+def _zoned(station: Station) -> Station:
+    """The station with three village lines; Xóm Bãi's relay pin does not exist."""
+    station.write_config(station.config_file.read_text(encoding="utf-8") + ZONES)
+    return station
+
+
+def test_an_operator_composes_a_notice_for_one_zone_and_the_queue_says_which(
+        station: Station, phone: Phone) -> None:  # noqa: F811
+    _zoned(station)
+    with web_console(station) as running:
+        phone.base = running.url
+        phone.log_in("vanhanh", PASSWORDS["operator"])
+        phone.wait_for_id("on-air")
+        phone.open("/compose")
+        assert "every zone" in phone.wait_for_id("zone-hint")  # none ticked: said in words
+        phone.fill("text", "Thôn Tây cắt điện từ 7 giờ đến 11 giờ sáng mai.")
+        phone.driver.find_element("id", "zone-2").click()  # Thôn Tây
+        phone.press("check")
+        phone.wait_for_id("spoken")
+        ticked = [box.get_attribute("value") for box in phone.driver.find_elements(
+            "css selector", "#zone-choice input:checked")]
+        assert ticked == ["Thôn Tây"]  # kept through the check
+        assert not phone.overflows()
+        phone.screenshot("soan-thong-bao-cum-loa")
+        phone.press("queue")
+        assert phone.wait_for_id("queued-zones") == "Zones: Thôn Tây"
+        [entry] = _queued(station)
+        notice = int(str(entry["id"]))
+        with station_store(station) as store:
+            stored = store.entry(notice)
+        assert stored is not None and stored.zones == ("Thôn Tây",)
+
+        every = queued(station, "say", "Họp toàn xã lúc 19 giờ.", "--at", "+30m")
+        phone.open("/queue")
+        assert "Zones: Thôn Tây" in phone.wait_for(lambda: _row(phone, "queue", notice),
+                                                   "the notice in the queue")
+        assert "Zones: all" in _row(phone, "queue", every)
+        phone.open("/emergency")
+        assert "every zone" in phone.wait_for_id("every-zone")  # no choosing
+        assert not phone.has("zone-choice")
+
+
+def test_a_zone_the_station_lacks_is_refused_on_the_form_and_nothing_is_queued(
+        station: Station) -> None:
+    _zoned(station)
+    with web_console(station) as running:
+        client = Client(running)
+        client.log_in("vanhanh", PASSWORDS["operator"])
+        form = {"text": "Họp thôn lúc 19 giờ.", "level": "normal", "repeat": "1", "gap": "30",
+                "zone": "Thôn Bắc"}  # what no box of the page sends
+        for path in ("/compose/check", "/compose/queue"):
+            status, page = client.request("POST", path, {**form, "csrf": client.csrf(
+                "/compose")})
+            assert status == 400, page
+            [problem] = re.findall(r'id="problem">([^<]*)<', page)
+            assert problem.startswith("unknown zone &#39;Thôn Bắc&#39;"), problem
+            assert "Thôn Đông, Thôn Tây, Xóm Bãi" in problem
+        status, page = client.request("POST", "/emergency", {
+            "csrf": client.csrf("/emergency"), "text": STORM, "repeat": "1", "gap": "10",
+            "confirm": "yes", "zone": "Thôn Tây"})
+        assert status == 400 and "an emergency always goes to every zone" in page, page
+        assert _queued(station) == []
+
+
+def test_the_on_air_page_says_each_zone_relay_is_not_switched_while_the_station_is_down(
+        station: Station) -> None:
+    _zoned(station)
+    with web_console(station) as running:
+        client = Client(running)
+        client.log_in("vanhanh", PASSWORDS["operator"])
+        status, page = client.request("GET", "/")
+    assert status == 200
+    relays = re.findall(r'data-zone="([^"]+)" data-on="">\1 <small>(GPIO[\d,]+)</small>\s*'
+                        r'<span class="quiet">([^<]+)<', page)
+    assert relays == [("Thôn Đông", "GPIO22", "not switched (daemon stopped)"),
+                      ("Thôn Tây", "GPIO23,24", "not switched (daemon stopped)"),
+                      ("Xóm Bãi", "GPIO60", "not switched (daemon stopped)")]  # as `status`
+
+
+def test_a_station_without_zones_shows_no_zone_controls(station: Station,
+                                                        console: WebConsole) -> None:
+    queued(station, "say", "Họp tổ dân phố lúc 19 giờ tối nay.", "--at", "+30m")
+    client = Client(console)
+    client.log_in("vanhanh", PASSWORDS["operator"])
+    for path in ("/", "/compose", "/upload", "/emergency", "/queue", "/log"):
+        status, page = client.request("GET", path)
+        assert status == 200, (path, page)
+        assert 'name="zone"' not in page and "Zones" not in page and 'id="zones"' not in page
+
+
+@pytest.mark.slow
+def test_the_on_air_page_shows_which_zones_hear_the_item_on_air(
+        tmp_path: Path, null_sink: NullSink, phone: Phone) -> None:  # noqa: F811
+    station = _zoned(daemon_station(tmp_path / "station", "nullsink",  # airs in real time
+                                    amplifier="gpio_pin = 17\nwarmup_s = 0\nhold_s = 0"))
+    add_account(station, "vanhanh", "operator")
+    write_tone(station.root / "audio" / "tone.wav", 60.0)  # on air until cancelled
+    with running_daemon(station, env={"GPIOZERO_PIN_FACTORY": "mock"}) as daemon, \
+            web_console(station) as running:
+        phone.base = running.url
+        phone.log_in("vanhanh", PASSWORDS["operator"])
+        phone.wait_for_id("on-air")
+        east = queued(station, "play", "audio/tone.wav", "--zone", "thon dong")
+        daemon.wait_on_air(east)
+        assert phone.wait_for_id("on-air-zones") == "Zones: Thôn Đông"  # the page updated
+
+        def relays() -> dict[str, tuple[str, str]] | None:
+            found = {li.get_attribute("data-zone"): (li.get_attribute("data-on"), li.text)
+                     for li in phone.driver.find_elements("css selector", "#zones li")}
+            return found if found.get("Thôn Đông", ("",))[0] == "true" else None
+
+        shown = phone.wait_for(relays, "Thôn Đông's relay on")
+        assert shown["Thôn Tây"] == ("false", "Thôn Tây GPIO23,24 off")
+        assert "GPIO60 cannot be driven" in shown["Xóm Bãi"][1]  # in the problem style
+        assert phone.driver.find_element(
+            "css selector", '#zones li[data-zone="Xóm Bãi"] .bad').is_displayed()
+        assert not phone.overflows()
+        phone.screenshot("dang-phat-cum-loa")
+        assert station.cli("cancel", str(east)).returncode == 0
+        daemon.wait_finished(east)
+        phone.open("/log")
+        assert "Zones: Thôn Đông" in phone.wait_for(lambda: _row(phone, "log", east),
+                                                    "the log line")
 
 
 def test_with_a_certificate_the_console_speaks_https_and_its_cookies_are_secure(
