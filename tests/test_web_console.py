@@ -612,6 +612,28 @@ def test_an_operator_composes_a_notice_for_one_zone_and_the_queue_says_which(
         assert not phone.has("zone-choice")
 
 
+def test_an_audio_file_uploaded_for_two_zones_is_queued_for_them(
+        tmp_path: Path, station: Station, phone: Phone) -> None:  # noqa: F811
+    _zoned(station)
+    recording = tmp_path / "Thông báo thôn.wav"
+    write_tone(recording, 1.0)
+    with web_console(station) as running:
+        phone.base = running.url
+        phone.log_in("vanhanh", PASSWORDS["operator"])
+        phone.wait_for_id("on-air")
+        phone.open("/upload")
+        phone.wait_for_id("zone-choice")
+        for box in ("zone-1", "zone-3"):  # Thôn Đông, Xóm Bãi
+            phone.driver.find_element("id", box).click()
+        phone.driver.find_element("id", "audio").send_keys(str(recording))
+        phone.press("upload")
+        assert phone.wait_for_id("queued-zones") == "Zones: Thôn Đông, Xóm Bãi"
+    [entry] = _queued(station)
+    with station_store(station) as store:
+        stored = store.entry(int(str(entry["id"])))
+    assert stored is not None and stored.zones == ("Thôn Đông", "Xóm Bãi")
+
+
 def test_a_zone_the_station_lacks_is_refused_on_the_form_and_nothing_is_queued(
         station: Station) -> None:
     _zoned(station)
