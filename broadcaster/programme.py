@@ -66,6 +66,7 @@ MSG_PLAN_CUT = N_("  {start}  {number}. {what}: will not fit, cut by {lost} for 
                   "of item {by}")
 MSG_PLAN_MOVED = N_("  {start}  {number}. {what}: will not fit, moved after the hard start of "
                     "item {by}")
+MSG_PLAN_GAP = N_("  {start}  silence until the hard start, {gap}")
 MSG_PLAN_SKIPPED = N_("  --:--:--  {number}. {what}: will not air, the hard start of item {by} "
                       "comes first")
 MSG_PROVINCE_SLOT_REMOVE = N_("slot {name} was installed by the province on {day}; it can be "
@@ -376,7 +377,13 @@ def slot_plan(line: ScheduleLine) -> list[str]:
     items = line.contents
     lengths = [length_of((item,), probe=True)[0] for item in items]
     lines = [_(MSG_PLAN_HEADING).format(start=line.start.strftime("%H:%M"), what=line.what)]
+    ended = line.start
     for part in plan(items, lengths, line.start):
+        if part.start is not None and part.start - ended >= timedelta(seconds=1):
+            lines.append(_(MSG_PLAN_GAP).format(start=ended.strftime("%H:%M:%S"),
+                                                gap=span((part.start - ended).total_seconds())))
+        if part.start is not None:
+            ended = part.start + timedelta(seconds=part.length_s - part.cut_s)
         fields = {"start": part.start.strftime("%H:%M:%S") if part.start else "",
                   "number": part.index + 1, "what": _item_shown(items[part.index]),
                   "by": (part.by or 0) + 1, "lost": span(part.cut_s)}

@@ -409,6 +409,36 @@ def test_the_plan_shows_each_start_and_what_the_hard_start_cuts_or_moves() -> No
     assert all(p.fate == "airs" for p in late)
 
 
+def test_schedule_lists_a_slots_items_with_their_planned_starts(station: Station) -> None:
+    from datetime import date
+
+    from broadcaster.programme import day_schedule, slot_plan
+    from tests.support.sound import write_tone
+
+    write_tone(station.root / "audio" / "nhac.wav", 90.0, rate=8000)  # probed: 90 s
+    path = station.root / "sang.yaml"
+    path.write_text("""\
+title: Bản tin buổi sáng
+slot: {days: daily, at: "05:30", until: "06:30"}
+items:
+  - say: Xin chào bà con.
+  - file: nhac.wav
+    fit: wait
+  - relay: http://stream.example/vov1
+    duration: 20m
+    at: "05:31"
+""", encoding="utf-8")
+    done = station.cli("playlist", "apply", str(path))
+    assert done.returncode == 0, done.stderr
+    (line,) = day_schedule(station.config(), date.today())
+    assert slot_plan(line) == [
+        "05:30 slot sang, item by item:",
+        "  05:30:00  1. say: Xin chào bà con.",
+        "  05:30:01  silence until the hard start, 58 s",
+        "  05:31:00  3. relay: http://stream.example/vov1 (hard start)",
+        "  05:51:00  2. file: nhac.wav: will not fit, moved after the hard start of item 3"]
+
+
 # --- one real-time run through the daemon --------------------------------------------------
 
 @pytest.mark.slow
@@ -416,10 +446,11 @@ def test_the_daemon_fades_the_file_and_starts_the_hard_start_item_on_its_moment(
         tmp_path: Path, null_sink: object) -> None:
     from broadcaster.air import BLOCK_FRAMES, LATENCY_S
     from tests.support.daemon import ShiftedClock, daemon_station, station_in_this_process
-    from tests.support.sound import NullSink, frame_indices, write_indexed
+    from tests.support.sound import NullSink, frame_indices, heard_between, write_indexed
 
     assert isinstance(null_sink, NullSink)
     rate = 48000
+    fade = round(FADE_S * rate)  # the fade, where the indices blur
     station = daemon_station(tmp_path / "station", "nullsink")
     audio = station.root / "audio"
     write_indexed(audio / "long.wav", 30 * rate, first=1_000)
@@ -456,16 +487,19 @@ items:
     # its first frame was handed to the device at T (the as-run part keeps the moment) ...
     started = line.parts[2].started_at
     assert started is not None and started == pytest.approx(hard.timestamp(), abs=0.005)
-    # ... and the captured frames are the truth: it is heard (T − the slot's start) after the
-    # first file's first frame, later only by what the device holds (its latency, 0.1 s, and
-    # a block or two): the slot's first frame went to an empty device and was heard at once
-    late = (vov[0] - starts[0]) / rate - (hard.timestamp() - line.started_at)
-    assert 0 <= late <= LATENCY_S + 3 * BLOCK_FRAMES / rate
-    # the long file played untouched until its fade, faded out to the hard start
+    # ... and the captured frames are the truth: the long file went on, untouched, for the
+    # time from the slot's first frame to T (less the fade), wherever a dropout of the sound
+    # server under load may have moved it in the capture. Plus what the device holds (0.1 s
+    # and a block or two): the slot's first frame went to an empty device, the hard-start
+    # block to a full one, so it is heard that much after T. Less when the player itself was
+    # starved of the CPU (under load): the hard start keeps to the clock, not to the frames.
+    played = heard_between(indices, int(starts[0]), int(vov[0]) - fade)
+    assert played[0][1] == 1_000
+    aired_s = (played[-1][2] - 1_000) / rate
+    expected_s = hard.timestamp() - line.started_at - FADE_S
+    assert expected_s - 0.3 <= aired_s <= expected_s + LATENCY_S + 3 * BLOCK_FRAMES / rate
     before = captured[starts[0]:vov[0]]
-    assert np.abs(before[-10:]).max() < 200  # faded to almost nothing
-    untouched = frame_indices(before[:len(before) - rate // 4]) - 1_000
-    assert np.array_equal(untouched, np.arange(untouched.size))
+    assert np.abs(before[-10:]).max() < 200  # faded out to almost nothing
     reason = line.reason or ""
     assert "part 1 (file): cut at " in reason and "for the hard start of part 3" in reason
     assert "part 2 (pause): not aired: the hard start of part 3" in reason
