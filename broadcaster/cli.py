@@ -15,6 +15,7 @@ import typer
 from typer.core import TyperArgument
 
 import broadcaster.command_language  # noqa: F401 - first: sets the language for help texts
+from broadcaster.cli_live import MSG_LIVE_HELP, live_app
 from broadcaster.cli_upstream import (
     DISTRICT_HELP,
     INBOX_HELP,
@@ -88,6 +89,9 @@ MSG_DEVICE_OK = N_("device: {device} - ok")
 MSG_DEVICE_ERROR = N_("device: {device} - ERROR: {error}")
 MSG_AMPLIFIER = N_("amplifier: {amplifier}")
 MSG_EVERY_ZONE = N_("every zone")
+MSG_LIVE = N_("live: {title}, {state} since {since}, {seconds:.0f} s of microphone; "
+              "recording {recording}; {overruns} overruns, {underruns} underruns")
+MSG_PUSH_TO_TALK = N_("push-to-talk: {button}")
 MSG_ZONE_LINE = N_("zone {name} (GPIO{pins}): {state}")
 MSG_ZONE_STATE = {True: N_("on"), False: N_("off"), None: N_("not switched (daemon stopped)")}
 MSG_ON_AIR_ZONES = N_("        for zones: {zones}")
@@ -441,6 +445,15 @@ def status(as_json: JsonOption = False, config: ConfigOption = None) -> None:
     else:
         typer.echo(_(MSG_DEVICE_OK).format(device=live.device))
     typer.echo(_(MSG_AMPLIFIER).format(amplifier=live.amplifier))
+    if live.live is not None:
+        typer.echo(_(MSG_LIVE).format(title=live.live.title, state=word(live.live.state),
+                                      since=when(live.live.since, station),
+                                      seconds=live.live.seconds,
+                                      recording=live.live.recording or "-",
+                                      overruns=live.live.overruns,
+                                      underruns=live.live.underruns))
+    if live.push_to_talk is not None:
+        typer.echo(_(MSG_PUSH_TO_TALK).format(button=live.push_to_talk))
     for zone in live.zones:
         typer.echo(_(MSG_ZONE_LINE).format(name=zone.name, pins=",".join(map(str, zone.pins)),
                                            state=zone.problem or _(MSG_ZONE_STATE[zone.on])))
@@ -461,7 +474,7 @@ def schedule(
     config: ConfigOption = None,
 ) -> None:
     from broadcaster.desk import parse_day
-    from broadcaster.programme import day_calendar, day_schedule
+    from broadcaster.programme import day_calendar, day_schedule, slot_plan
 
     station = load(config)
     chosen = parse_day(day, station)
@@ -475,6 +488,10 @@ def schedule(
              "title": line.title, "origin": line.origin} for line in lines]
     print_rows(rows, ["start", "until", "level", "what", "items", "title"], as_json,
                _(MSG_NOTHING_SCHEDULED))
+    if not as_json:  # under the table: each slot's items, when they should start
+        for slot_line in lines:
+            for text in slot_plan(slot_line):
+                typer.echo(text)
 
 
 playlist_app = typer.Typer(help=_("Check or install playlist files (YAML)."),
@@ -616,6 +633,7 @@ def as_run_log(
 app.command(help=_(INBOX_HELP))(inbox)
 app.add_typer(district_app, name="province", help=_(PROVINCE_HELP))
 app.add_typer(district_app, name="district", help=_(DISTRICT_HELP))  # before July 2025
+app.add_typer(live_app, name="live", help=_(MSG_LIVE_HELP))
 app.add_typer(user_app, name="user", help=_("The web console's accounts and their roles."))
 app.command("web", help=_("The LAN web console: run the station from a phone, in Vietnamese."))(web)
 
