@@ -130,7 +130,7 @@ def apply_playlist(config: Config, path: Path) -> Applied:
             entry_id = store.enqueue(
                 title=playlist.title, level=playlist.level, source="operator",
                 items=playlist.items, due_at=due.timestamp(), now=now.timestamp(),
-                expires_at=latest.timestamp())
+                expires_at=latest.timestamp(), zones=playlist.zones)
             expected = desk.expected_start(config, store, entry_id, now)
             notes = [_(MSG_FROM_VALID_FROM).format(when=desk.clock(due))] if due > now else []
             result = Applied(playlist, queued=desk.Queued(entry_id, expected, notes))

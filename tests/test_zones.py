@@ -25,6 +25,7 @@ from broadcaster.air.amplifier import switch_from_config
 from broadcaster.air.zones import ZoneRelays
 from broadcaster.config import AmplifierSection
 from broadcaster.model import Outcome
+from broadcaster.store import DATABASE, Store
 from tests.support.daemon import daemon_station, queued, running_daemon
 from tests.support.sound import NullSink, write_indexed, write_tone
 from tests.support.station import Station
@@ -225,3 +226,19 @@ def test_the_daemon_airs_each_item_to_its_zones_and_logs_them(tmp_path: Path,
     reason = by_id[every].reason  # it aired, but Xóm Bãi's line never closed: said so
     assert reason is not None and "Xóm Bãi" in reason and "GPIO60" in reason
     assert "Thôn Tây (GPIO23,24)" in shown.stdout
+
+
+def test_a_one_off_playlist_for_one_zone_is_queued_for_that_zone_only(tmp_path: Path) -> None:
+    station = zoned_station(tmp_path)
+    write_tone(tmp_path / "audio" / "tone.wav", 0.3)
+    notice = tmp_path / "hop-thon.yaml"
+    notice.write_text("title: Họp thôn Đông\nzones: [Thôn Đông]\n"
+                      "items:\n  - file: tone.wav\n", encoding="utf-8")
+    applied = station.cli("playlist", "apply", str(notice))
+    assert applied.returncode == 0, applied.stderr
+    store = Store(station.root / "data" / DATABASE)
+    try:
+        (entry,) = store.pending()
+    finally:
+        store.close()
+    assert entry.zones == ("Thôn Đông",)
