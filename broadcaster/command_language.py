@@ -3,6 +3,13 @@ text or message is built (see `broadcaster.i18n`), and what Typer and the Click 
 write themselves (section names, `default:`, the usage line, the help option, usage
 errors) is in that language too.
 
+Typer 0.29 converts every value it parses through a pydantic TypeAdapter, and importing
+pydantic to build them costs more than the rest of a `queue` (a Raspberry Pi waits a third
+of a second for it). The plain values the commands take (a text, a whole number within its
+limits, a path, a list of texts) are converted here as pydantic would; anything else, and
+every value pydantic would refuse, still goes through Typer's adapter, so a usage error
+carries pydantic's facts as before.
+
 Typer asks gettext for its section names; its Click writes "Usage:", "Show this message
 and exit." and every usage error as plain English literals. The command classes here
 write the first two through the catalog, and `usage_error` turns a usage error into the
@@ -12,10 +19,15 @@ parameter, what value, what pydantic found wrong), not from Click's English sent
 
 from __future__ import annotations
 
+import re
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer.core
+from typer import _coercion
+from typer._param_types import coerce_cli_path
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 from typer.models import DefaultPlaceholder
 
@@ -25,6 +37,7 @@ if TYPE_CHECKING:
     from typer._click.core import Context
     from typer._click.exceptions import UsageError
     from typer._click.formatting import HelpFormatter
+    from typer.core import _TyperParameter
 
 # What Typer itself writes on a help page or a usage error (typer/core.py asks gettext).
 TYPER_WORDS = (N_("Arguments"), N_("Options"), N_("Commands"), N_("default: {default}"),
@@ -53,6 +66,72 @@ startup_language(sys.argv)
 # Typer imports gettext.gettext as `_` (a module global, not exported): the catalog answers
 # instead, so the system LANG does not choose the language of a help page.
 typer.core._ = _  # type: ignore[attr-defined]
+
+_WHOLE_NUMBER = re.compile(r"0|[1-9][0-9]{0,17}")  # what int() and pydantic read alike
+_DECIMAL = re.compile(r"(0|[1-9][0-9]{0,17})(\.[0-9]{1,17})?")
+_UNSURE = object()  # a value left to Typer's pydantic adapter
+
+
+@dataclass(frozen=True)
+class _PlainValue(_coercion.RuntimeParam):
+    """A parameter's value converted without pydantic when it is plainly valid; else as
+    Typer converts it (pydantic imported then), refusals and their facts included."""
+
+    descriptor: _coercion.TypeDescriptor
+
+    def _coerce_value(self, value: Any, param: _TyperParameter, ctx: Context) -> Any:
+        many = isinstance(value, (list, tuple)) and self.descriptor.is_list
+        if many:
+            kind = self.annotation.__args__[0]
+            plain = [_plain(kind, self.parameter_info, one, param, ctx) for one in value]
+            if _UNSURE not in plain:
+                return plain
+        elif not self.descriptor.is_list:
+            plain_value = _plain(self.annotation, self.parameter_info, value, param, ctx)
+            if plain_value is not _UNSURE:
+                return plain_value
+        return _coercion.build_runtime_param(self.descriptor)._coerce_value(
+            value, param=param, ctx=ctx)
+
+
+def _plain(kind: Any, info: Any, value: Any, param: _TyperParameter, ctx: Context) -> Any:
+    """`value` as Typer's adapter would give it for a parameter of type `kind`, or
+    _UNSURE when only the adapter can say (or refuse it)."""
+    if kind is str:
+        return value if isinstance(value, str) else _UNSURE
+    if kind is bool:  # a flag's (Typer converts neither, but asks for its converter)
+        return value if isinstance(value, bool) else _UNSURE
+    if kind is int or kind is float:
+        if type(value) is str and (_WHOLE_NUMBER if kind is int else _DECIMAL).fullmatch(value):
+            value = kind(value)
+        elif type(value) is not kind:
+            return _UNSURE
+        inside = (info.min is None or value >= info.min) and \
+            (info.max is None or value <= info.max)
+        return value if inside else _UNSURE
+    if kind is Path and info.path_type is None:
+        if isinstance(value, str) and value and "\0" not in value:
+            value = Path(value)
+        if not isinstance(value, Path):
+            return _UNSURE
+        # exists, dir_okay, … checked as Typer does (its refusals are its own, not pydantic's)
+        return coerce_cli_path(value, info, path_type=Path, param=param, ctx=ctx)
+    return _UNSURE
+
+
+def _runtime_param(descriptor: _coercion.TypeDescriptor) -> _coercion.RuntimeParam:
+    info = descriptor.parameter_info
+    kinds = descriptor.annotation.__args__ if descriptor.is_list else (descriptor.annotation,)
+    if descriptor.file_annotation is None and info.parser is None and not info.clamp \
+            and len(kinds) == 1 and kinds[0] in (str, bool, int, float, Path):
+        return _PlainValue(annotation=descriptor.annotation, parameter_info=info,
+                           descriptor=descriptor)
+    return _coercion.build_runtime_param(descriptor)
+
+
+# Typer's parameters build their converter with this on first use (typer/core.py); it is
+# imported there, not exported (pyproject.toml pins the Typer line this was read from).
+typer.core.build_runtime_param = _runtime_param  # type: ignore[attr-defined]
 
 
 class _OperatorWords:
