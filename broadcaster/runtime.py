@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
+import functools
 import logging
 import os
 import socket
@@ -66,14 +66,23 @@ _STA_UNSYNC = 0x0040
 _TIME_ERROR = 5
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library already loaded into this process (no `ldconfig -p` child, which
+    `ctypes.util.find_library` would start at every call)."""
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
 def clock_synchronized() -> bool | None:
     """Whether the kernel's clock is disciplined by NTP (any client: timesyncd, chrony,
     ntpd), from adjtimex(2); None when that cannot be asked."""
-    name = ctypes.util.find_library("c")
-    if name is None:
+    libc = _libc()
+    if libc is None:
         return None
     try:
-        libc = ctypes.CDLL(name, use_errno=True)
         timex = _Timex()
         state = libc.adjtimex(ctypes.byref(timex))
     except (OSError, AttributeError):

@@ -121,7 +121,6 @@ class Station:
         was deleted or replaced underneath. Raises OperatorError when another daemon holds
         the data directory. The amplifier is off on every way out."""
         from broadcaster.air import station_player
-        from broadcaster.upstream.pushes import Upstream
 
         lock = StationLock(self.config.data_dir)
         lock.acquire()
@@ -130,7 +129,7 @@ class Station:
         watch = DatabaseWatch(path)
         run_id, last_seen = store.run_started(os.getpid(), self.now())
         self._off = (last_seen, self.now())
-        upstream = self._upstream = Upstream(self.config, store)
+        upstream = self._upstream = self._upstream_side(store)
         player = self._player = self._player or station_player(
             self.config, lambda event: self.post(Aired(event)))
         player.start()
@@ -141,7 +140,8 @@ class Station:
         try:
             self._recover()
             self.live.prune()
-            upstream.start(lambda *message: self.post(FromUpstream(tuple(message[1:]))))
+            if upstream is not None:
+                upstream.start(lambda *message: self.post(FromUpstream(tuple(message[1:]))))
             notify("READY=1")
             watchdog = watchdog_interval()
             next_ping = 0.0
@@ -158,7 +158,8 @@ class Station:
                     version = store.data_version()
                     self._look()
                 self._decide()
-                upstream.tick(self._clock())
+                if upstream is not None:
+                    upstream.tick(self._clock())
                 self.board.write(self._books, player, upstream, self.now(), self.speech,
                                  self._slots)
                 if watchdog is not None and time.monotonic() >= next_ping:
@@ -167,7 +168,8 @@ class Station:
         finally:
             notify("STOPPING=1")
             self._stopping = True
-            upstream.close()  # retained status `offline`; unacked pushes come again
+            if upstream is not None:
+                upstream.close()  # retained status `offline`; unacked pushes come again
             listener.close()
             if button is not None:
                 button.close()
@@ -185,6 +187,17 @@ class Station:
                 store.let_go_of_replaced()
             lock.release()
         return status
+
+    def _upstream_side(self, store: Store) -> Upstream | None:
+        """Pushes, inbox and receipts, when the station has or had a link (else None:
+        `status` says "not configured", as the link would)."""
+        from broadcaster.upstream import needed_by_daemon
+
+        if not needed_by_daemon(self.config, store):
+            return None
+        from broadcaster.upstream.pushes import Upstream
+
+        return Upstream(self.config, store)
 
     def _next_messages(self) -> None:
         timeout = min(POLL_S, max(0.0, self._wake - self.now()))

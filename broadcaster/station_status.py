@@ -126,7 +126,7 @@ class StatusBoard:
             if self._stretch is None or self._stretch[0] != key:  # once per stretch on air
                 elapsed = time.monotonic() - playing.since
                 self._stretch = (key, now - elapsed, playing.position_s - elapsed)
-            _, since, offset = self._stretch
+            _stretch_key, since, offset = self._stretch
             on_air = OnAir(id=int(playing.item_id) if playing.item_id.isdigit() else None,
                            title=playing.title, level=playing.level.value, kind=playing.kind,
                            since=round(since, 1), offset_s=round(offset, 1),

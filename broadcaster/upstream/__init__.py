@@ -18,3 +18,35 @@ the operator's inbox, receipts and status.
 Their commands (`broadcaster inbox`, `broadcaster district …`) are in cli_upstream.py,
 beside cli.py: nothing here imports Typer or prints to a terminal.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from broadcaster.config import Config
+    from broadcaster.store import Store
+
+# what a station that never had a link holds none of: pushes seen or refused (their
+# receipts may wait in the outbox), pushes waiting for the operator or for their files
+_HISTORY = {
+    "upstream_seen": "SELECT EXISTS (SELECT 1 FROM upstream_seen)",
+    "upstream_outbox": "SELECT EXISTS (SELECT 1 FROM upstream_outbox)",
+    "upstream_inbox": "SELECT EXISTS (SELECT 1 FROM upstream_inbox)",
+    "upstream_receiving": "SELECT EXISTS (SELECT 1 FROM upstream_receiving)",
+}
+
+
+def needed_by_daemon(config: Config, store: Store) -> bool:
+    """Whether the daemon runs the upstream side (pushes.py and what it imports): a
+    `[district]` broker or trusted keys are configured, or the database holds upstream
+    work from a link configured before (receipts still to send, an inbox, files
+    arriving). A station without any keeps paho, the signature code and the playlist
+    reader out of its memory."""
+    district = config.district
+    if district.broker or district.trusted_keys:
+        return True
+    present = {row[0] for row in store.query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'upstream_%'")}
+    return any(store.query(query)[0][0] for table, query in _HISTORY.items()
+               if table in present)
