@@ -94,7 +94,8 @@ class _PlainValue(_coercion.RuntimeParam):
             value, param=param, ctx=ctx)
 
 
-def _plain(kind: Any, info: Any, value: Any, param: _TyperParameter, ctx: Context) -> Any:
+def _plain(kind: Any, info: Any, value: Any, param: _TyperParameter | None,
+           ctx: Context | None) -> Any:
     """`value` as Typer's adapter would give it for a parameter of type `kind`, or
     _UNSURE when only the adapter can say (or refuse it)."""
     if kind is str:

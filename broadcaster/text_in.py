@@ -10,6 +10,9 @@ draw, so the text does not say what is a capital, and "UBND" would reach the lou
 as the word "ubnd". Audio, images, office files and anything else are refused in one line.
 Control characters inside text are kept: the normalizer reads them as spaces.
 
+`surely_read` tells cheaply whether a text has words to read aloud, so that queueing an
+ordinary notice need not load the normalizer and its dictionary (most of a `say`).
+
 A guessed reading (UTF-16 without a mark, Windows-1258, TCVN3) is taken only when it looks
 like the language: Latin script for UTF-16; for the 8-bit code pages, nine in ten words
 with a letter outside ASCII must be Vietnamese syllables (the spelling rules of
@@ -25,6 +28,7 @@ two or three words can still happen to spell other Vietnamese words in Windows-1
 from __future__ import annotations
 
 import codecs
+import re
 import string
 import unicodedata
 
@@ -256,3 +260,20 @@ def _letter_runs(word: str) -> list[str]:
             runs.append(run)
             run = ""
     return [*runs, run] if run else runs
+
+
+# A word read as written wherever it stands (or expanded into words): two or more lower-case
+# letters of the Vietnamese alphabet, not a hashtag's (#phongchongbao is not read).
+_VIETNAMESE_LOWER = ("a-zàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ")
+_PLAIN_WORD = re.compile(rf"(?<![#\w])[{_VIETNAMESE_LOWER}]{{2,}}(?!\w)")
+
+
+def surely_read(text: str) -> bool:
+    """Whether the reading form of `text` surely has words to read aloud: a line that the
+    normalizer keeps (`speech.pasted.clean_lines`: not a caption, page number or HTML tag)
+    holds a plain lower-case word. Cheap: neither the normalizer nor its dictionary is
+    loaded. False does not refuse: only the reading form can say then."""
+    from broadcaster.speech.pasted import clean_lines
+
+    return any(_PLAIN_WORD.search(unicodedata.normalize("NFC", line))
+               for line in clean_lines(text))
