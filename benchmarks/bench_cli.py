@@ -9,7 +9,10 @@ process each time) against a throw-away station, with the daemon stopped (what a
 (the same interpreter, so the same site-packages) is timed in the same rounds, each round
 running every command once in turn, so a busy moment of the machine costs all of them
 alike; the ratio is the median of a command over the median of `python -c pass`.
-The daemon is a real `broadcaster run` with nothing to air.
+The daemon is a real `broadcaster run` with nothing to air. An emergency `say` is also
+timed to its poke of the daemon (a stand-in socket bound where the daemon listens): the
+command line's share of SPEC §9's ≤ 350 ms to the first emergency block (about 110 ms of
+it in issue 13's budget).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from broadcaster.config import load_config
+from broadcaster.runtime import control_socket_path
 from tests.support.sound import write_asoundrc
 
 CONFIG = """\
@@ -50,12 +56,14 @@ SAY = ["say", "Họp tổ dân phố lúc 19h30 tại nhà văn hóa.", "--at", 
 # typed with the daemon stopped it waits in the queue: the same work as on a running
 # station, whose daemon is then poked (measured by benchmarks.bench_emergency)
 EMERGENCY = ["say", "Bão số 3 đổ bộ: bà con vào nơi trú ẩn ngay.", "--level", "emergency"]
+POKED = "say --level emergency: typed → daemon poked"
 
 
-def timed_rounds(commands: dict[str, list[str]], env: dict[str, str],
-                 runs: int) -> dict[str, list[float]]:
+def timed_rounds(commands: dict[str, list[str]], env: dict[str, str], runs: int,
+                 poked: Path | None = None) -> dict[str, list[float]]:
     """Milliseconds of each command (and of `python -c pass`), `runs` rounds each
-    running every command once in turn."""
+    running every command once in turn; with `poked` (where the daemon listens), also
+    from starting an emergency `say` to its poke arriving there."""
     times: dict[str, list[float]] = {REFERENCE: [], **{name: [] for name in commands}}
     argvs = {REFERENCE: [sys.executable, "-c", "pass"],
              **{name: [str(SCRIPT), *args] for name, args in commands.items()}}
@@ -64,7 +72,31 @@ def timed_rounds(commands: dict[str, list[str]], env: dict[str, str],
             start = time.perf_counter()
             subprocess.run(argv, env=env, check=True, capture_output=True)
             times[name].append((time.perf_counter() - start) * 1000)
+        if poked is not None:
+            times.setdefault(POKED, []).append(poke_time(poked, env))
     return times
+
+
+def poke_time(poked: Path, env: dict[str, str]) -> float:
+    """Milliseconds from starting `say --level emergency` to its poke on the control
+    socket `poked` (a stand-in for the daemon, bound only meanwhile): the command line's
+    share of an emergency's latency (benchmarks.bench_emergency measures the whole way,
+    to the first block handed to the device)."""
+    poked.parent.mkdir(parents=True, exist_ok=True)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(str(poked))
+        listener.settimeout(30)
+        try:
+            start = time.perf_counter()
+            say = subprocess.Popen([str(SCRIPT), *EMERGENCY], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            listener.recv(64)
+            arrived = time.perf_counter()
+            if say.wait(timeout=30) != 0:
+                raise SystemExit("the emergency say failed")
+        finally:
+            poked.unlink()
+    return (arrived - start) * 1000
 
 
 def cpu_seconds(pid: int) -> float:
@@ -146,10 +178,11 @@ def main() -> None:
             subprocess.run([str(SCRIPT), "say", f"Thông báo số {index}.", "--at", "+3h"],
                            env=env, check=True, capture_output=True)
         stopped = timed_rounds({"say": SAY, "say --level emergency": EMERGENCY,
-                                "queue": ["queue"], "status": ["status"]}, env, options.runs)
+                                "queue": ["queue"], "status": ["status"]}, env, options.runs,
+                               poked=control_socket_path(load_config(config)))
         idle = {}
         if not options.commands_only:
-            for index in range(len(stopped["say"]) + len(stopped["say --level emergency"])):
+            for index in range(2 * len(stopped["say"]) + len(stopped[POKED])):
                 subprocess.run([str(SCRIPT), "cancel", str(21 + index)], env=env, check=True,
                                capture_output=True)  # what remains is the 20 to list
             idle = {
@@ -180,6 +213,9 @@ def main() -> None:
     for name, values in stopped.items():
         if name == REFERENCE:
             print(timing(REFERENCE, values, None))
+        elif name == POKED:
+            print(row(name, f"{statistics.median(values):.0f} ms (max {max(values):.0f})",
+                      "~110 ms"))
         else:
             print(timing(f"broadcaster {name}, daemon stopped", values, passed))
     for setup, (memory, cpu, times) in idle.items():
