@@ -1,11 +1,16 @@
 """Speech rendered ahead of air time, for the daemon, and retried until it is there.
 
-Each `say:` of a queued item is rendered in a worker process (the daemon never loads
-the audio-analysis libraries) as soon as the daemon sees the item. A render that fails
-(no network for gTTS and no other engine, the worker killed) is tried again, the whole
-engine chain each time, with a growing pause, until the item's expiry: the station
-never airs a notice as a chime alone. A notice that a fallback engine spoke is rendered
-again by the first engine while there is time; whichever is cached at air time airs.
+Each `say:` of a queued item is rendered in a worker process as soon as the daemon sees
+the item; one already in the speech cache is the worker's answer at once. The daemon
+never loads the audio-analysis libraries nor the reading-form rules (the worker looks
+the cache up: a cache key is of the reading form), so a long notice costs the airing
+process neither memory nor the CPU its player thread needs, and the station thread
+never waits for a render or a lookup (an emergency reaches the player in milliseconds).
+A render that fails (no network for gTTS and no other engine, the worker killed) is
+tried again, the whole engine chain each time, with a growing pause, until the item's
+expiry: the station never airs a notice as a chime alone. A notice that a fallback
+engine spoke is rendered again by the first engine while there is time; once that
+render came, it is what airs.
 
 `done` is called (from a render thread) whenever a render ends, so the station can
 decide again; the station asks `program`/`error`/`ready` from its own thread, and the
@@ -82,16 +87,13 @@ class SpeechAhead:
 
     def want(self, key: Key, say: Say, due: float, expires: float, now: float,
              level: Level = Level.NORMAL) -> None:
-        """Render `say` for the item due at `due` (once; a cached render is taken at once).
-        Renders go by level, then due time."""
+        """Render `say` for the item due at `due` (once; the worker answers a cached one
+        at once). Renders go by level, then due time. Returns at once: the render and
+        the cache lookup happen on the render thread."""
         with self._lock:
             if key in self._wanted:
                 return
             speech = self._wanted[key] = _Speech(say, due, expires, _RANK[level])
-        cached = self._cached(say)
-        if cached is not None:
-            self._settle(speech, cached, None, now)
-            return
         self._start(key, speech, now)
 
     def forget(self, entry_id: int) -> None:
@@ -122,8 +124,8 @@ class SpeechAhead:
                     if k[0] == entry_id and s.program is not None}
 
     def program(self, key: Key, wait_s: float = 0.0) -> RenderedProgram:
-        """The speech to air now: the best in the cache (the first engine's, if it came
-        since), else what was rendered. `wait_s`: how long to wait for a render still
+        """The speech to air now: the first engine's, if its render came since a fallback
+        spoke, else what was rendered. `wait_s`: how long to wait for a render still
         running (an emergency's chime already plays). Raises OperatorError with why not."""
         with self._lock:
             speech = self._wanted.get(key)
@@ -133,8 +135,7 @@ class SpeechAhead:
             self._lock.wait_for(lambda: speech.program is not None or key not in self._wanted
                                 or not (speech.rendering or speech.retry_at is not None),
                                 timeout=wait_s)
-        best = self._cached(speech.say) if speech.program is not None else None
-        program = best or speech.program
+        program = speech.program
         if program is None:
             raise OperatorError(speech.error or _(MSG_NOT_READY))
         return program
@@ -161,16 +162,19 @@ class SpeechAhead:
         return min(upcoming, default=None)
 
     def _prefer(self, key: Key, speech: _Speech, started: float) -> None:
-        """Render by the first engine into the cache; whichever is cached at air time airs."""
+        """Render by the first engine (into the cache too); once it came, it airs."""
         preferred = self.config.tts.engines[0]
+        program: RenderedProgram | None = None
         try:
-            self._render(self._notice(speech.say), preferred)
+            program = self._render(self._notice(speech.say), preferred)
         except Exception as exc:  # still unreachable: try again later while there is time
             log.info("%s still cannot speak #%d: %s", preferred, key[0], one_line(exc))
             again = started + PREFER_EVERY_S
             speech.prefer_at = again if speech.due - again > PREFER_MARGIN_S else None
         with self._lock:
             speech.rendering = False
+            if program is not None:
+                speech.program, speech.error = program, None
             self._lock.notify_all()
         self._done()
 
@@ -225,14 +229,6 @@ class SpeechAhead:
                 speech.error = error
             self._lock.notify_all()
         self._done()
-
-    def _cached(self, say: Say) -> RenderedProgram | None:
-        from broadcaster.speech.render import cached_notice
-
-        try:
-            return cached_notice(self.config, self._notice(say))
-        except OperatorError:
-            return None
 
     def _in_worker(self, notice: Notice, engine: str) -> RenderedProgram:
         from broadcaster.speech.worker import render_in_worker
