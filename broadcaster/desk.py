@@ -7,7 +7,9 @@ They work whether or not the daemon runs: the database is the source of truth, a
 running daemon is poked to look at once. Nothing here renders or plays audio, so these
 commands stay fast; the daemon renders speech ahead as soon as it sees a new notice.
 Every due time and expiry comes from `schedule.rules`, every air order and expected
-start from `schedule.rundown`: the same rules the daemon follows.
+start from `schedule.rundown`: the same rules the daemon follows. An item is committed
+and the daemon poked before the rundown (and what it needs) is even imported: an
+emergency waits for nothing the operator is told after.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from broadcaster.clock import parse_at, station_now, zone
 from broadcaster.config import Config
@@ -35,12 +38,8 @@ from broadcaster.model import (
     Say,
     one_line,
 )
-from broadcaster.on_air import length_of
 from broadcaster.runtime import poke_daemon
 from broadcaster.schedule.rules import QuietHours, due_now, expiry
-from broadcaster.schedule.rundown import Item, Planned, Rundown, State
-from broadcaster.schedule.slots import upcoming
-from broadcaster.status import MSG_SPEECH_NOT_READY, LiveStatus, read_status
 from broadcaster.store import (
     AsRunEntry,
     Entry,
@@ -48,6 +47,10 @@ from broadcaster.store import (
     open_store,
     playlist_from_json,
 )
+
+if TYPE_CHECKING:  # the rundown's side is imported once an item is queued and the daemon poked
+    from broadcaster.schedule.rundown import Item, Planned, Rundown
+    from broadcaster.status import LiveStatus
 
 # Operator-facing messages of this module, kept together for translation.
 MSG_BAD_LEVEL = N_("{value!r} is not a level; choose normal, priority or emergency")
@@ -120,6 +123,8 @@ def parse_level(value: str) -> Level:
 
 
 def station_rundown(config: Config) -> Rundown:
+    from broadcaster.schedule.rundown import Rundown
+
     return Rundown(QuietHours.parse(config.station.quiet_hours), zone(config))
 
 
@@ -265,14 +270,19 @@ def _enqueue(config: Config, store: Store, title: str, level: Level,
         entry_id = store.enqueue(title=title, level=level, source="operator", items=items,
                                  due_at=due.timestamp(), now=now.timestamp(),
                                  expires_at=latest.timestamp(), zones=zones, connection=db)
-    return told(config, entry_id, expected_start(config, store, entry_id, now), notes)
+    poked = poke_daemon(config)  # at once: an emergency waits for nothing below
+    return told(config, entry_id, expected_start(config, store, entry_id, now), notes,
+                poked=poked)
 
 
-def told(config: Config, entry_id: int, expected: datetime | None,
-         notes: list[str]) -> Queued:
-    """What the operator is told of a queued item: pokes the daemon, and adds a note
-    when it is not running (nothing airs until it starts)."""
-    if not poke_daemon(config) and holder(config.data_dir) is None:
+def told(config: Config, entry_id: int, expected: datetime | None, notes: list[str],
+         poked: bool | None = None) -> Queued:
+    """What the operator is told of a queued item: pokes the daemon (unless `poked` says
+    how poking it went already), and adds a note when it is not running (nothing airs
+    until it starts)."""
+    if poked is None:
+        poked = poke_daemon(config)
+    if not poked and holder(config.data_dir) is None:
         notes.append(_(MSG_DAEMON_DOWN))
     return Queued(entry_id, expected, notes)
 
@@ -280,8 +290,14 @@ def told(config: Config, entry_id: int, expected: datetime | None,
 def expected_start(config: Config, store: Store, entry_id: int,
                    now: datetime) -> datetime | None:
     """When the waiting item `entry_id` is expected to start, in the station's zone (None:
-    it would expire waiting, at the rate things air now)."""
-    for entry, planned in air_order(config, store, now):
+    it would expire waiting, at the rate things air now); when the daemon, poked, has
+    put it on air already: when it started."""
+    from broadcaster.status import read_status
+
+    status = read_status(config)
+    if status is not None and status.on_air is not None and status.on_air.id == entry_id:
+        return _moment(status.on_air.since, config)
+    for entry, planned in air_order(config, store, now, status):
         if entry.id == entry_id:
             return _moment(planned.start, config)
     return None
@@ -291,12 +307,15 @@ def _moment(stamp: float | None, config: Config) -> datetime | None:
     return datetime.fromtimestamp(stamp, zone(config)) if stamp is not None else None
 
 
-def air_order(config: Config, store: Store, now: datetime) -> list[tuple[Entry, Planned]]:
+def air_order(config: Config, store: Store, now: datetime,
+              status: LiveStatus | None) -> list[tuple[Entry, Planned]]:
     """Waiting items in the order the station will start them, each with its expected
     start: the rundown played forward from the end of what is on air now (an emergency
-    cuts in; what it cut resumes after it)."""
+    cuts in; what it cut resumes after it). `status`: the daemon's live status
+    (`status.read_status`; None: it is not running)."""
+    from broadcaster.status import MSG_SPEECH_NOT_READY
+
     entries = {entry.id: entry for entry in store.pending()}
-    status = read_status(config)
     on_air_id = status.on_air.id if status is not None and status.on_air is not None else None
     ready = {up.id: up.note != MSG_SPEECH_NOT_READY for up in status.next} if status else {}
     items = []
@@ -318,6 +337,8 @@ def air_order(config: Config, store: Store, now: datetime) -> list[tuple[Entry, 
 def _slots_ahead(store: Store, now: datetime) -> list[Entry]:
     """Slot occurrences of the next 24 h not queued yet, as the entries they will be
     (ids are negative: they have none yet)."""
+    from broadcaster.schedule.slots import upcoming
+
     found = []
     for name, text, _installed in store.slots():
         playlist = playlist_from_json(text)
@@ -335,6 +356,8 @@ def _slots_ahead(store: Store, now: datetime) -> list[Entry]:
 
 def _busy_until(status: LiveStatus | None, entry: Entry | None) -> float | None:
     """When what is on air should end: its length, its slot's `until` if sooner."""
+    from broadcaster.on_air import length_of
+
     on_air = status.on_air if status is not None else None
     if on_air is None:
         return None
@@ -348,6 +371,9 @@ def _busy_until(status: LiveStatus | None, entry: Entry | None) -> float | None:
 
 
 def _item(entry: Entry, ready: bool, cut: bool, running: bool) -> Item:
+    from broadcaster.on_air import length_of
+    from broadcaster.schedule.rundown import Item, State
+
     interruptions = entry.progress.interruptions
     resumes = (bool(interruptions) and interruptions[-1].resumed_at is None) or \
         (cut and not running)
@@ -398,11 +424,13 @@ def pending(config: Config) -> tuple[Entry | None, list[tuple[Entry, Planned]]]:
     pending items in the order the station will start them."""
     store = open_store(config)
     try:
+        from broadcaster.status import read_status
+
         now = station_now(config)
         status = read_status(config)
         on_air_id = status.on_air.id if status and status.on_air else None
         on_air = store.entry(on_air_id) if on_air_id is not None else None
-        return on_air, air_order(config, store, now)
+        return on_air, air_order(config, store, now, status)
     finally:
         store.close()
 
