@@ -41,6 +41,18 @@ def test_sound_above_the_threshold_resets_the_count() -> None:
     assert not any(check.feed(block) for block in stream)
 
 
+def test_16_bit_blocks_are_measured_on_the_same_scale() -> None:
+    check = DeadAirCheck(RATE)
+    quiet = round(10 ** (-55 / 20) * 32768)  # 58 of 32768
+    audible = round(10 ** (-45 / 20) * 32768)
+    stream = [np.full((1000, 2), quiet, dtype=np.int16)] * 300 \
+        + [np.full((1000, 2), audible, dtype=np.int16)] \
+        + [np.full((1000, 2), quiet, dtype=np.int16)] * 500
+    said = [check.feed(block) for block in stream]
+    assert said.count(True) == 1
+    assert said.index(True) == 301 + 480  # the audible block began the count again
+
+
 def test_a_pause_is_exempt() -> None:
     check = DeadAirCheck(RATE)
     assert not any(check.feed(block, exempt=True) for block in blocks(0.0, 20))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 
 from broadcaster.air import (
     AirEvent,
@@ -90,6 +91,36 @@ def test_emergency_cuts_into_a_file_which_resumes_at_the_frame_it_reached(
     # ... and the file again from exactly the frame where the fade began, to its end
     assert after[0][1] == cut_at
     assert after[-1][2] == FIRST + frames - 1
+
+
+def test_the_emergency_follows_the_last_frame_of_the_fade_at_once(tmp_path: Path,
+                                                                  capture: Path) -> None:
+    music = write_indexed(tmp_path / "music.wav", RATE, first=FIRST)
+    storm = np.full((RATE // 10, 2), 12345, dtype=np.int16)
+    soundfile.write(str(tmp_path / "storm.wav"), storm, RATE, subtype="PCM_16")
+    events: list[AirEvent] = []
+    player: Player
+
+    def record(event: AirEvent) -> None:
+        events.append(event)
+        if (event.title, event.kind) == ("music.wav", EventKind.STARTED):  # music on air:
+            player.request_emergency(FileSource(tmp_path / "storm.wav"))
+
+    output = SoundOutput("capture", OutputFormat(RATE, 2), block_frames=1024)
+    with Player(output, on_event=record) as player:
+        player.play(FileSource(tmp_path / "music.wav"))
+        player.run_until_idle()
+
+    captured, _rate = soundfile.read(str(capture), dtype="int16")
+    cut = round(next(e for e in events if e.kind is EventKind.INTERRUPTED).position_s * RATE)
+    assert cut == 1024  # the block on air when it was asked for, then the fade
+    assert np.array_equal(captured[:cut], music[:cut])
+    gain = 0.5 * (1 + np.cos(np.pi * np.arange(FADE) / FADE))
+    faded = np.rint(music[cut:cut + FADE] * gain[:, None])
+    assert np.abs(captured[cut:cut + FADE] - faded).max() <= 1
+    # no silence between: the fade's last block ends with it
+    assert np.array_equal(captured[cut + FADE:cut + FADE + len(storm)], storm)
+    assert np.array_equal(captured[cut + FADE + len(storm):][:RATE - cut], music[cut:])
 
 
 def test_an_emergency_does_not_cut_another_emergency(tmp_path: Path, capture: Path) -> None:

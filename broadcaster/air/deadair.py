@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from broadcaster.air.sources import Block
+    from broadcaster.air.sources import Samples
 
 THRESHOLD_DBFS = -50.0
 LIMIT_S = 10.0
@@ -20,7 +20,9 @@ class DeadAirCheck:
 
     def __init__(self, sample_rate: int, *, threshold_dbfs: float = THRESHOLD_DBFS,
                  limit_s: float = LIMIT_S) -> None:
-        self._threshold = 10 ** (threshold_dbfs / 20)  # as an RMS amplitude, full scale 1.0
+        threshold = 10 ** (threshold_dbfs / 20)  # as an RMS amplitude, full scale 1.0
+        # as a mean square, for float and for 16-bit samples (full scale 32768)
+        self._floor = {"f": threshold ** 2, "i": (threshold * 32768) ** 2}
         self._limit = round(limit_s * sample_rate)
         self._silent = 0
         self._reported = False
@@ -30,15 +32,15 @@ class DeadAirCheck:
         self._silent = 0
         self._reported = False
 
-    def feed(self, block: Block, *, exempt: bool = False) -> bool:
+    def feed(self, block: Samples, *, exempt: bool = False) -> bool:
         """True exactly when this block makes the silence longer than the limit."""
         import numpy as np
 
         if exempt or len(block) == 0:
             self.reset()
             return False
-        rms = float(np.sqrt(np.mean(np.square(block, dtype=np.float64))))
-        if rms >= self._threshold:
+        flat = block.reshape(-1).astype(np.float32, copy=False)
+        if float(np.dot(flat, flat)) >= self._floor[block.dtype.kind] * flat.size:
             self.reset()
             return False
         self._silent += len(block)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
+from broadcaster.air.sources import as_pcm16
 from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError, one_line
 
 if TYPE_CHECKING:
-    from broadcaster.air.sources import Block, OutputFormat
+    from broadcaster.air.sources import OutputFormat, Samples
 
 MSG_NO_PORTAUDIO = N_("cannot use the sound system: the PortAudio library is missing; "
                       "install the Debian package 'libportaudio2'")
@@ -161,10 +162,10 @@ def resolve_input_device(spec: str | int | None) -> tuple[int, int]:
 
 
 class SoundOutput:
-    """The output stream: blocking writes of 16-bit blocks, converted here from float.
+    """The output stream: blocking writes of 16-bit blocks, float ones converted here.
 
-    Converting ourselves (round, clip) keeps PortAudio from dithering, so what is
-    written is exactly the source's samples when the source is 16-bit at the same rate.
+    16-bit blocks (a 16-bit file at the output's rate) go to the device as they are;
+    converting float ourselves (round, clip) keeps PortAudio from dithering.
     """
 
     def __init__(self, spec: str | int | None, fmt: OutputFormat, *, block_frames: int = 1024,
@@ -174,6 +175,7 @@ class SoundOutput:
         self.block_frames = block_frames
         self.latency = latency
         self._stream: Any = None
+        self._buffer_frames = 0  # what the device's buffer holds (more than its latency)
         self.frames_written = 0
         self.underflows = 0  # writes that found the device's buffer run dry (a click)
 
@@ -207,21 +209,26 @@ class SoundOutput:
     def _open_stream(self, sd: ModuleType) -> Any:
         index = resolve_device(self.spec)
         try:
-            stream = sd.OutputStream(device=index, samplerate=self.fmt.sample_rate,
-                                     channels=self.fmt.channels, dtype="int16",
-                                     blocksize=self.block_frames, latency=self.latency)
+            # raw: the blocks are checked here once, not again by sounddevice at each write
+            stream = sd.RawOutputStream(device=index, samplerate=self.fmt.sample_rate,
+                                        channels=self.fmt.channels, dtype="int16",
+                                        blocksize=self.block_frames, latency=self.latency)
             stream.start()
+            self._buffer_frames = int(stream.write_available)  # all of it: nothing written yet
         except (sd.PortAudioError, ValueError) as exc:
             raise OperatorError(_(MSG_CANNOT_OPEN).format(
                 spec=repr(self.name), rate=self.fmt.sample_rate, channels=self.fmt.channels,
                 reason=one_line(exc), available=available_text())) from None
         return stream
 
-    def write(self, block: Block) -> None:
-        """Hand one block to the device; blocks while its buffer is full."""
-        import numpy as np
-
-        samples = np.clip(np.rint(block * 32768.0), -32768, 32767).astype(np.int16)
+    def write(self, block: Samples) -> None:
+        """Hand one block (frames, channels) to the device; blocks while its buffer is
+        full."""
+        if block.ndim != 2 or block.shape[1] != self.fmt.channels:
+            raise ValueError(f"a block of {block.shape} for {self.fmt.channels} channels")
+        samples = block if block.dtype.kind == "i" else as_pcm16(block)
+        if not samples.flags.c_contiguous:
+            samples = samples.copy()
         try:
             underflowed = self._stream.write(samples)
         except Exception as exc:  # PortAudioError; the module may not be importable here
@@ -250,13 +257,15 @@ class SoundOutput:
         """Let what was written play out, then stop the stream (it stays open).
 
         PortAudio's stop does not wait for ALSA plugins (PulseAudio) to play their buffer
-        out, so one buffer of silence goes after the audio: the end is never clipped.
+        out, so a whole buffer of silence and a block go after the audio: the end is never
+        clipped (the buffer holds more than the latency says: 6144 frames for 4096).
         A device that went away meanwhile is closed (the next `open` looks for it again).
         """
         import numpy as np
 
         if self._stream is not None and self._stream.active:
-            tail = round(self._stream.latency * self.fmt.sample_rate) + self.block_frames
+            held = max(self._buffer_frames, round(self._stream.latency * self.fmt.sample_rate))
+            tail = held + self.block_frames
             try:
                 self._stream.write(np.zeros((tail, self.fmt.channels), dtype=np.int16))
                 self._stream.stop()

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from broadcaster.air.sources import Block
+    from broadcaster.air.sources import Block, Samples
     from broadcaster.live_record import Recording
 
 log = logging.getLogger(__name__)
@@ -350,7 +350,7 @@ class LiveSource(Source):
         self._drift_at = time.monotonic() + DRIFT_CHECK_S
         self._lowest = 1 << 62
 
-    def read(self, frames: int) -> Block:
+    def read(self, frames: int) -> Samples:
         import numpy as np
 
         live = self._input

@@ -35,13 +35,13 @@ from typing import TYPE_CHECKING, Protocol
 from broadcaster.air.amplifier import Amplifier, NoSwitch
 from broadcaster.air.deadair import DeadAirCheck
 from broadcaster.air.events import AirEvent, EventKind, NowPlaying
-from broadcaster.air.sources import OutputFormat, Source
+from broadcaster.air.sources import OutputFormat, Source, as_float
 from broadcaster.air.zones import ZoneRelays, ZoneState
 from broadcaster.i18n import N_, _
 from broadcaster.model import Level, OperatorError, Outcome, one_line
 
 if TYPE_CHECKING:
-    from broadcaster.air.sources import Block
+    from broadcaster.air.sources import Block, Samples
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class Output(Protocol):
 
     def open(self) -> None: ...
 
-    def write(self, block: Block) -> None: ...
+    def write(self, block: Samples) -> None: ...
 
     def drain(self) -> None: ...
 
@@ -127,6 +127,9 @@ class Player:
         self._since = 0.0
         self._stop_request: tuple[str, Outcome] | None = None
         self._closing = False
+        # counts requests (play, live, stop, close): the loop on air looks for a reason to
+        # stop only when it has moved, not under the lock at every block
+        self._requests = 0
         self._output_open = False
         self._ids = itertools.count(1)
         self._thread: threading.Thread | None = None
@@ -150,6 +153,7 @@ class Player:
         with self._cond:
             {Level.EMERGENCY: self._emergencies, Level.PRIORITY: self._priority,
              Level.NORMAL: self._normal}[level].append(entry)
+            self._requests += 1
             self._idle.clear()
             self._cond.notify_all()
         return entry.item_id
@@ -166,6 +170,7 @@ class Player:
                        zones=zones, live=True)
         with self._cond:
             self._live.append(entry)
+            self._requests += 1
             self._idle.clear()
             self._cond.notify_all()
         return entry.item_id
@@ -179,6 +184,7 @@ class Player:
         with self._cond:
             if self._current is not None and self._current.item_id == item_id:
                 self._stop_request = (item_id, outcome)
+                self._requests += 1
                 self._cond.notify_all()  # an item held for its start time ends at once
                 return True
             for queue in (self._emergencies, self._live, self._interrupted, self._priority,
@@ -237,6 +243,7 @@ class Player:
         """Fade out what is on air, close the device, switch the amplifier off."""
         with self._cond:
             self._closing = True
+            self._requests += 1
             self._cond.notify_all()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
@@ -363,18 +370,22 @@ class Player:
 
     def _air_blocks(self, entry: _Entry, source: Source, resuming: bool,
                     raise_device_errors: bool) -> None:
+        output, dead_air, fade_frames = self._output, self._dead_air, self._fade_frames
+        read, write, frames = source.read, output.write, output.block_frames
         fade_at: int | None = None  # frames into the fade, once it has begun
         cut: tuple[int, int] | None = None
         ending = Outcome.AIRED
         first = True
+        seen = -1  # the request count last looked at
         while True:
-            if fade_at is None:
+            if fade_at is None and self._requests != seen:
+                seen = self._requests
                 why = self._reason_to_stop(entry)
                 if why is not None:
                     fade_at, ending = 0, why
-                    cut = (source.position, self._output.frames_written)
-            try:
-                block = source.read(self._output.block_frames)
+                    cut = (source.position, output.frames_written)
+            try:  # the fade's last block ends with it: what cut in follows at once
+                block = read(frames if fade_at is None else min(frames, fade_frames - fade_at))
             except Exception as exc:  # a decoder that breaks mid-item fails the item
                 self._fail(entry, exc, source.position)
                 return
@@ -386,7 +397,7 @@ class Player:
                 block = self._faded(block, fade_at)
                 fade_at += len(block)
             try:
-                self._output.write(block)
+                write(block)
             except OperatorError as exc:
                 self._device_lost(entry, source, exc, raise_device_errors)
                 return
@@ -394,11 +405,11 @@ class Player:
                 first = False
                 self._emit(EventKind.RESUMED if resuming else EventKind.STARTED, entry,
                            source.position)
-            if self._dead_air.feed(block, exempt=source.may_be_silent):
+            if dead_air.feed(block, exempt=source.may_be_silent):
                 self._emit(EventKind.DEAD_AIR, entry, source.position,
-                           detail=_(MSG_DEAD_AIR).format(seconds=self._dead_air.silent_frames
+                           detail=_(MSG_DEAD_AIR).format(seconds=dead_air.silent_frames
                                                       / self.fmt.sample_rate))
-            if fade_at is not None and fade_at >= self._fade_frames:
+            if fade_at is not None and fade_at >= fade_frames:
                 break
         if ending is Outcome.INTERRUPTED and cut is not None:
             with self._cond:
@@ -425,13 +436,13 @@ class Player:
             return False
         return bool(self._emergencies) or (bool(self._live) and not entry.live)
 
-    def _faded(self, block: Block, fade_at: int) -> Block:
+    def _faded(self, block: Samples, fade_at: int) -> Block:
         """`block` under a cosine fade from 1 to 0 that began `fade_at` frames ago."""
         import numpy as np
 
         k = np.arange(fade_at, fade_at + len(block), dtype=np.float64)
         gain = 0.5 * (1.0 + np.cos(np.pi * np.minimum(k, self._fade_frames) / self._fade_frames))
-        return (block * gain[:, None]).astype(np.float32)
+        return (as_float(block) * gain[:, None]).astype(np.float32)
 
     # --- the device -----------------------------------------------------------------
 

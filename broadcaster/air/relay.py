@@ -28,7 +28,7 @@ from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError
 
 if TYPE_CHECKING:
-    from broadcaster.air.sources import Block
+    from broadcaster.air.sources import Block, Samples
 
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 MSG_LOST = N_("relay {url}: stream lost ({reason}); airing the fallback and reconnecting")
@@ -171,7 +171,7 @@ class RelaySource(Source):
         """True while the stream itself is on air (not the fallback)."""
         return self._state == "live"
 
-    def read(self, frames: int) -> Block:
+    def read(self, frames: int) -> Samples:
         import numpy as np
 
         if self._pump is None or self._fill is None:
@@ -180,6 +180,7 @@ class RelaySource(Source):
         if count == 0:
             return np.zeros((0, self.fmt.channels), dtype=np.float32)
         pump = self._pump
+        block: Samples
         if self._state != "live" and pump.buffered >= self.fmt.frames(self._prebuffer_s):
             if self._state == "lost":
                 self._report_gap()

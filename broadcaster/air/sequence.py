@@ -25,13 +25,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from broadcaster.air.sources import Emit, OutputFormat, Source, _ignore
+from broadcaster.air.sources import Emit, OutputFormat, Source, _ignore, as_float, joined
 from broadcaster.asrun import cut_for_hard_start, skipped_for_hard_start
 from broadcaster.i18n import N_, _
 from broadcaster.model import one_line
 
 if TYPE_CHECKING:
-    from broadcaster.air.sources import Block
+    from broadcaster.air.sources import Samples
 
 Part = Callable[[], Source]
 FADE_S = 0.2  # the player's fade (air/player.py FADE_S), ending on the hard start
@@ -152,16 +152,15 @@ class SequenceSource(Source):
         self.fmt = fmt
         self._emit = emit
 
-    def read(self, frames: int) -> Block:
-        import numpy as np
-
-        now = self._stream_time()
+    def read(self, frames: int) -> Samples:
+        # the clock matters only while a hard start is to come
+        now = self._stream_time() if self._hard else 0.0
         if not self._began:  # a slot that begins after its hard start airs in order
             self._began = True
             self._hard = [replace(hard, armed=True) for hard in self._hard
                           if hard.armed or hard.at > now]
         rate = self.fmt.sample_rate
-        blocks: list[Block] = []
+        blocks: list[Samples] = []
         filled = 0
         while filled < frames:
             hard = self._hard[0] if self._hard else None
@@ -182,9 +181,7 @@ class SequenceSource(Source):
             filled += len(block)
             blocks.append(block)
         self._emitted += filled
-        if not blocks:
-            return np.zeros((0, self.fmt.channels), dtype=np.float32)
-        return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+        return joined(blocks, self.fmt.channels)
 
     def _stream_time(self) -> float:
         """When the block about to be read goes out, on the clock: the latest of the recent
@@ -196,7 +193,7 @@ class SequenceSource(Source):
         rate = self.fmt.sample_rate
         return max(then + (self._emitted - before) / rate for then, before in self._reads)
 
-    def _flow(self, frames: int, moment: float, hard: HardStart | None) -> Block:
+    def _flow(self, frames: int, moment: float, hard: HardStart | None) -> Samples:
         """Up to `frames` of the parts in order (fewer where one ends), silence while the
         parts before a pending hard start are done; empty once every part has aired."""
         import numpy as np
@@ -205,7 +202,7 @@ class SequenceSource(Source):
             current = self._current or self._next_part(moment, hard)
             if current is None:
                 if hard is None:
-                    return np.zeros((0, self.fmt.channels), dtype=np.float32)
+                    return np.zeros((0, self.fmt.channels), dtype=np.int16)
                 return self._silence(frames)
             self._gap = None
             block = current.source.read(frames)
@@ -215,7 +212,7 @@ class SequenceSource(Source):
             self._current = None
             self.report(current.index, PartState.AIRED, None)
 
-    def _silence(self, frames: int) -> Block:
+    def _silence(self, frames: int) -> Samples:
         """Silence before a hard start. A device that takes blocks faster than real time
         (a file) would make it endless: it is held to the clock, `GAP_LEAD_S` ahead."""
         import numpy as np
@@ -226,9 +223,9 @@ class SequenceSource(Source):
         if ahead > GAP_LEAD_S:
             self.timing.sleep(ahead - GAP_LEAD_S)
         self._gap = (since, emitted + frames)
-        return np.zeros((frames, self.fmt.channels), dtype=np.float32)
+        return np.zeros((frames, self.fmt.channels), dtype=np.int16)
 
-    def _faded(self, block: Block, edge: int) -> Block:
+    def _faded(self, block: Samples, edge: int) -> Samples:
         """`block` under the cosine fade that reaches 0 `edge` frames after its start (the
         hard start); untouched where the fade has not begun."""
         import numpy as np
@@ -238,7 +235,7 @@ class SequenceSource(Source):
             return block
         left = np.arange(edge, edge - len(block), -1, dtype=np.float64)  # frames to go
         gain = 0.5 * (1.0 - np.cos(np.pi * np.minimum(left, fade) / fade))
-        return (block * gain[:, None]).astype(np.float32)
+        return (as_float(block) * gain[:, None]).astype(np.float32)
 
     def _next_part(self, moment: float, hard: HardStart | None) -> _Started | None:
         """The next part in order, started; None at the end, or while a hard start is

@@ -1,10 +1,12 @@
 """What the player can put on air, each decoded in small blocks at the output's format.
 
-A source hands the player float32 blocks shaped (frames, channels) at the output
-sample rate; an empty block means it has ended. Nothing here loads a whole file:
-soundfile reads WAV/FLAC/OGG/MP3 block by block, ffmpeg decodes anything else
-through a pipe, and a stateful resampler (soxr) converts the rate between blocks
-without clicks. Relays live in `relay.py`.
+A source hands the player blocks shaped (frames, channels) at the output sample rate,
+`Samples`: 16-bit integers (full scale 32768) from files, float32 (full scale 1.0) where
+it computes them (fades, silence, relays, the microphone); an empty block means it has
+ended. A 16-bit file at the output's rate goes to the device sample for sample, never
+through float. Nothing here loads a whole file: soundfile reads WAV/FLAC/OGG/MP3 a chunk
+at a time, ffmpeg decodes anything else through a pipe, and a stateful resampler (soxr)
+converts the rate between chunks without clicks. Relays live in `relay.py`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError, RenderedProgram
@@ -24,8 +26,13 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    Block = npt.NDArray[np.float32]
+    Block = npt.NDArray[np.float32]  # float samples, full scale 1.0
+    Pcm16 = npt.NDArray[np.int16]  # 16-bit samples, full scale 32768
+    Samples = Block | Pcm16  # what a source hands the player
 
+# Decoded at once: a decoder call's overhead is spread over many blocks, and a chunk of
+# 16-bit stereo is 64 KB (0.37 s at 44.1 kHz)
+CHUNK_FRAMES = 16384
 MSG_MISSING = N_("{path}: audio file not found; check the path")
 MSG_UNREADABLE = N_("{path}: cannot read the audio file ({reason}); check its permissions")
 MSG_UNSUPPORTED = N_("{path}: not an audio format this station can play ({reason})")
@@ -77,8 +84,9 @@ class Source(abc.ABC):
         """Prepare to read; raises OperatorError (one line) when it cannot play."""
 
     @abc.abstractmethod
-    def read(self, frames: int) -> Block:
-        """Up to `frames` frames; fewer only at the end; empty once ended."""
+    def read(self, frames: int) -> Samples:
+        """Up to `frames` frames; fewer only at the end; empty once ended. The block may be
+        a view of the source's buffer: valid until the next `read`; copy it to keep it."""
 
     def close(self) -> None:  # noqa: B027  # most sources have something to release
         """Release files and processes; safe to call twice."""
@@ -105,30 +113,67 @@ class Source(abc.ABC):
 # --- decoding ---------------------------------------------------------------------------
 
 
+def as_float(samples: Samples) -> Block:
+    """`samples` as float32 at full scale 1.0 (16-bit ones divided by 32768, exactly)."""
+    import numpy as np
+
+    if samples.dtype == np.float32:
+        return samples  # type: ignore[return-value]  # the dtype says which of the two
+    return np.multiply(samples, np.float32(1 / 32768), dtype=np.float32)
+
+
+def as_pcm16(samples: Samples) -> Pcm16:
+    """`samples` as 16-bit integers: float ones scaled by 32768, rounded to the nearest
+    and clipped (no dither), so a 16-bit source through float comes back unchanged."""
+    import numpy as np
+
+    if samples.dtype == np.int16:
+        return samples  # type: ignore[return-value]  # the dtype says which of the two
+    scaled = np.multiply(samples, np.float32(32768))
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, -32768, 32767, out=scaled)
+    return scaled.astype(np.int16)
+
+
+def joined(blocks: list[Samples], channels: int) -> Samples:
+    """The blocks one after the other: 16-bit if they all are, else float."""
+    import numpy as np
+
+    if not blocks:
+        return np.zeros((0, channels), dtype=np.float32)
+    if len(blocks) == 1:
+        return blocks[0]
+    if all(block.dtype == np.int16 for block in blocks):
+        return cast("Pcm16", np.concatenate(blocks))
+    return np.concatenate([as_float(block) for block in blocks])
+
+
 class _Decoder(Protocol):
     sample_rate: int
     channels: int
 
-    def read(self, frames: int) -> Block: ...
+    def read(self, frames: int) -> Samples: ...
 
     def close(self) -> None: ...
 
 
 class _SoundfileDecoder:
-    """WAV, FLAC, OGG, MP3 and the other formats libsndfile reads, seekable."""
+    """WAV, FLAC, OGG, MP3 and the other formats libsndfile reads, seekable; 16-bit
+    samples from a 16-bit file with `pcm16`, else float."""
 
-    def __init__(self, path: Path, start_frame: int) -> None:
+    def __init__(self, path: Path, start_frame: int, *, pcm16: bool = False) -> None:
         import soundfile
 
         self._file = soundfile.SoundFile(str(path))
+        self._dtype = "int16" if pcm16 else "float32"
         self.sample_rate = int(self._file.samplerate)
         self.channels = int(self._file.channels)
         self.frames = int(self._file.frames)
         if start_frame > 0:
             self._file.seek(min(start_frame, self.frames))
 
-    def read(self, frames: int) -> Block:
-        return self._file.read(frames, dtype="float32", always_2d=True)  # type: ignore[no-any-return]  # soundfile is untyped
+    def read(self, frames: int) -> Samples:
+        return self._file.read(frames, dtype=self._dtype, always_2d=True)  # type: ignore[no-any-return]  # soundfile is untyped
 
     def close(self) -> None:
         self._file.close()
@@ -188,33 +233,37 @@ class FfmpegDecoder:
                 pipe.close()
 
 
-def map_channels(block: Block, channels: int) -> Block:
-    """Mono → many by duplication, many → mono by averaging, else keep or drop the extras."""
+def map_channels(block: Samples, channels: int) -> Samples:
+    """Mono → many by duplication, many → mono by averaging (float), else keep or drop the
+    extras, or add silent ones."""
     import numpy as np
 
     have = block.shape[1]
     if have == channels:
         return block
     if have == 1:
-        return np.repeat(block, channels, axis=1)
+        return cast("Samples", np.repeat(block, channels, axis=1))
     if channels == 1:
-        mono: Block = block.mean(axis=1, keepdims=True, dtype=np.float32)
+        mono: Block = as_float(block).mean(axis=1, keepdims=True, dtype=np.float32)
         return mono
     if have > channels:
-        return np.ascontiguousarray(block[:, :channels])
-    pad = np.zeros((block.shape[0], channels - have), dtype=np.float32)
-    return np.concatenate([block, pad], axis=1)
+        return cast("Samples", np.ascontiguousarray(block[:, :channels]))
+    pad = np.zeros((block.shape[0], channels - have), dtype=block.dtype)
+    return cast("Samples", np.concatenate([block, pad], axis=1))
 
 
 class _Converter:
-    """Turns a decoder's blocks into exactly-sized blocks at the output format."""
+    """A decoder's output as 16-bit blocks of exactly the size asked for, at the output
+    format: decoded, mapped, resampled and converted a chunk at a time, handed out as
+    views of the chunk (a new chunk each time: a block kept stays valid)."""
 
     def __init__(self, decoder: _Decoder, fmt: OutputFormat) -> None:
         import numpy as np
 
         self._decoder = decoder
         self._fmt = fmt
-        self._pending = np.zeros((0, fmt.channels), dtype=np.float32)
+        self._chunk: Pcm16 = np.zeros((0, fmt.channels), dtype=np.int16)
+        self._at = 0  # frames of the chunk handed out
         self._ended = False
         self._resampler = None
         if decoder.sample_rate != fmt.sample_rate:
@@ -226,23 +275,44 @@ class _Converter:
             self._resampler = soxr.ResampleStream(
                 decoder.sample_rate, fmt.sample_rate, fmt.channels, dtype="float32")
 
-    def read(self, frames: int) -> Block:
+    def read(self, frames: int) -> Pcm16:
+        at = self._at
+        if at + frames > len(self._chunk) and not self._ended:
+            self._refill(frames)
+            at = 0
+        block = self._chunk[at:at + frames]
+        self._at = at + len(block)
+        return block
+
+    def prime(self) -> bool:
+        """Decode the first chunk now (a decoder that fails does so here); False when the
+        input holds no audio at all."""
+        self._refill(1)
+        return len(self._chunk) > 0
+
+    def _refill(self, frames: int) -> None:
+        """A new chunk: what is left of the old one, then decoded frames, at least
+        `frames` in all unless the input ends."""
         import numpy as np
 
-        while len(self._pending) < frames and not self._ended:
-            # read enough input for about one output block
-            wanted = max(256, frames * self._decoder.sample_rate // self._fmt.sample_rate)
+        parts: list[Pcm16] = [self._chunk[self._at:]]
+        have = len(parts[0])
+        while have < frames and not self._ended:
+            wanted = max(CHUNK_FRAMES, frames - have)
+            if self._resampler is not None:  # about that many output frames
+                wanted = wanted * self._decoder.sample_rate // self._fmt.sample_rate + 1
             raw = self._decoder.read(wanted)
             self._ended = len(raw) == 0
             block = map_channels(raw, self._fmt.channels) if len(raw) else raw
             if self._resampler is not None:
                 if self._ended:
                     block = np.zeros((0, self._fmt.channels), dtype=np.float32)
-                block = self._resampler.resample_chunk(block, last=self._ended)
+                block = self._resampler.resample_chunk(as_float(block), last=self._ended)
             if len(block):
-                self._pending = np.concatenate([self._pending, block.astype(np.float32)])
-        out, self._pending = self._pending[:frames], self._pending[frames:]
-        return out
+                parts.append(as_pcm16(block))
+                have += len(block)
+        self._chunk = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        self._at = 0
 
     def close(self) -> None:
         self._decoder.close()
@@ -268,7 +338,9 @@ def open_audio(path: Path, fmt: OutputFormat, start_frame: int = 0) -> tuple[_Co
     except (soundfile.LibsndfileError, RuntimeError):
         return _open_with_ffmpeg(path, fmt, start_frame), 0
     ratio = info.samplerate / fmt.sample_rate
-    decoder = _SoundfileDecoder(path, round(start_frame * ratio))
+    # 16-bit samples go through untouched unless they must be averaged down to mono
+    pcm16 = info.subtype == "PCM_16" and not (fmt.channels == 1 < info.channels)
+    decoder = _SoundfileDecoder(path, round(start_frame * ratio), pcm16=pcm16)
     return _Converter(decoder, fmt), round(decoder.frames / ratio)
 
 
@@ -276,13 +348,14 @@ def _open_with_ffmpeg(path: Path, fmt: OutputFormat, start_frame: int) -> _Conve
     seek = ["-ss", f"{start_frame / fmt.sample_rate:.6f}"] if start_frame else []
     decoder = FfmpegDecoder([*seek, "-i", str(path)], fmt, str(path))
     reader = _Converter(decoder, fmt)
-    first = reader.read(1)  # fail now, on open, rather than on air
-    if len(first) == 0:
+    try:
+        audio = reader.prime()  # fail now, on open, rather than on air
+    except OperatorError:
+        decoder.close()
+        raise
+    if not audio:
         decoder.close()
         raise OperatorError(_(MSG_UNSUPPORTED).format(path=path, reason=_("ffmpeg found no audio")))
-    import numpy as np
-
-    reader._pending = np.concatenate([first, reader._pending])
     return reader
 
 
@@ -307,7 +380,7 @@ class FileSource(Source):
         self._reader, self._frames = open_audio(self.path, fmt, self.start_frame)
         self.position = self.start_frame
 
-    def read(self, frames: int) -> Block:
+    def read(self, frames: int) -> Samples:
         if self._reader is None:
             raise RuntimeError("read() before open()")
         block = self._reader.read(frames)
@@ -347,7 +420,7 @@ class ProgramSource(Source):
         self._file.open(fmt, emit)
         self.position = start
 
-    def read(self, frames: int) -> Block:
+    def read(self, frames: int) -> Samples:
         if self._file is None:
             raise RuntimeError("read() before open()")
         block = self._file.read(frames)
@@ -389,12 +462,12 @@ class PauseSource(Source):
         self.fmt = fmt
         self._total = fmt.frames(self.seconds)
 
-    def read(self, frames: int) -> Block:
+    def read(self, frames: int) -> Samples:
         import numpy as np
 
         count = max(0, min(frames, self._total - self.position))
         self.position += count
-        return np.zeros((count, self.fmt.channels), dtype=np.float32)
+        return np.zeros((count, self.fmt.channels), dtype=np.int16)
 
     @property
     def duration_s(self) -> float | None:
@@ -416,7 +489,7 @@ class Looped:
         self._index = 0
         self._reader: _Converter | None = None
 
-    def read(self, frames: int) -> Block:
+    def read(self, frames: int) -> Samples:
         import numpy as np
 
         for _attempt in range(2 * len(self._paths)):
@@ -434,9 +507,9 @@ class Looped:
             self._reader.close()
             self._reader = None
             if len(block):
-                rest = np.zeros((frames - len(block), self._fmt.channels), dtype=np.float32)
+                rest = np.zeros((frames - len(block), self._fmt.channels), dtype=block.dtype)
                 return np.concatenate([block, rest])
-        return np.zeros((frames, self._fmt.channels), dtype=np.float32)
+        return np.zeros((frames, self._fmt.channels), dtype=np.int16)
 
     def close(self) -> None:
         if self._reader is not None:
