@@ -96,6 +96,7 @@ class Station:
         self.live = self.board.live = LiveSessions(config, self._clock)
         self._button_session: int | None = None  # the live session the button started
         self._wake = 0.0
+        self._version = -1  # the database's data_version when the station last looked
         self._db_ok = True
         self._stopping = False
         self._off: tuple[float | None, float] = (None, 0.0)  # last seen alive, back since
@@ -121,6 +122,7 @@ class Station:
         was deleted or replaced underneath. Raises OperatorError when another daemon holds
         the data directory. The amplifier is off on every way out."""
         from broadcaster.air import station_player
+        from broadcaster.speech.chime import make_ahead
 
         lock = StationLock(self.config.data_dir)
         lock.acquire()
@@ -138,6 +140,7 @@ class Station:
         button = self.board.push_to_talk = self._push_to_talk_button()
         status = 0
         try:
+            make_ahead(self.config)  # the first emergency's chime: a file, not synthesised then
             self._recover()
             self.live.prune()
             if upstream is not None:
@@ -145,7 +148,6 @@ class Station:
             notify("READY=1")
             watchdog = watchdog_interval()
             next_ping = 0.0
-            version = store.data_version()
             while not stop.is_set():
                 self._next_messages()
                 problem = watch.problem()
@@ -154,8 +156,7 @@ class Station:
                     self.board.last_error = problem
                     self._db_ok, status = False, 1
                     break
-                if store.data_version() != version:
-                    version = store.data_version()
+                if store.data_version() != self._version:  # a change nobody poked about
                     self._look()
                 self._decide()
                 if upstream is not None:
@@ -264,6 +265,7 @@ class Station:
         self._look()
 
     def _look(self) -> None:
+        self._version = self.store.data_version()  # read before what it covers
         now = self.now()
         self._slots.installed(self.store.slots())
         pending = {entry.id: entry for entry in self.store.pending()}

@@ -7,6 +7,7 @@ writes it to a WAV file (that is how `audio/chime.wav` was made).
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,8 @@ NOTES_HZ = (392.00, 523.25, 659.25, 783.99)
 STRIKE_INTERVAL_S = 0.42
 RING_S = 1.6
 STATION_CHIME = "chime.wav"  # a station's own chime, in its audio folder
+MADE_CHIME = "chime-default.wav"  # the synthesised one, in the cache folder
+MAKE_TIMEOUT_S = 60.0
 # (frequency ratio, relative amplitude, decay time constant in s) of a struck bar
 PARTIALS = ((1.0, 1.0, 0.55), (2.76, 0.35, 0.22), (5.40, 0.12, 0.10), (2.0, 0.18, 0.35))
 
@@ -63,11 +66,27 @@ def chime_file(config: Config, source: str = "default") -> Path:
     own = config.audio_dir / STATION_CHIME
     if own.is_file():
         return own
-    made = config.cache_dir / "chime-default.wav"
+    made = config.cache_dir / MADE_CHIME
     if not made.is_file():
         made.parent.mkdir(parents=True, exist_ok=True)
         write_chime(made)
     return made
+
+
+def make_ahead(config: Config) -> None:
+    """For the daemon's start: the synthesised chime written into the cache if the station
+    rings it and it is not there yet, by a child process (the daemon need not load numpy
+    for it), so the first emergency's chime is a file already, not synthesised on its way
+    to air. A child that fails changes nothing: `chime_file` makes it when it is asked."""
+    made = config.cache_dir / MADE_CHIME
+    if (config.audio_dir / STATION_CHIME).is_file() or made.is_file():
+        return
+    try:
+        made.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "broadcaster.speech.chime", str(made)],
+                       capture_output=True, check=False, timeout=MAKE_TIMEOUT_S)
+    except (OSError, subprocess.SubprocessError):
+        return
 
 
 def main(argv: list[str]) -> int:
