@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,12 +71,17 @@ _DECIMAL = re.compile(r"(0|[1-9][0-9]{0,17})(\.[0-9]{1,17})?")
 _UNSURE = object()  # a value left to Typer's pydantic adapter
 
 
-@dataclass(frozen=True)
 class _PlainValue(_coercion.RuntimeParam):
     """A parameter's value converted without pydantic when it is plainly valid; else as
-    Typer converts it (pydantic imported then), refusals and their facts included."""
+    Typer converts it (pydantic imported then), refusals and their facts included. (Not
+    a dataclass of its own: making one costs most of a millisecond at every start.)"""
 
     descriptor: _coercion.TypeDescriptor
+
+    def __init__(self, descriptor: _coercion.TypeDescriptor) -> None:
+        super().__init__(annotation=descriptor.annotation,
+                         parameter_info=descriptor.parameter_info)
+        object.__setattr__(self, "descriptor", descriptor)  # frozen, as Typer's are
 
     def _coerce_value(self, value: Any, param: _TyperParameter, ctx: Context) -> Any:
         many = isinstance(value, (list, tuple)) and self.descriptor.is_list
@@ -125,8 +129,7 @@ def _runtime_param(descriptor: _coercion.TypeDescriptor) -> _coercion.RuntimePar
     kinds = descriptor.annotation.__args__ if descriptor.is_list else (descriptor.annotation,)
     if descriptor.file_annotation is None and info.parser is None and not info.clamp \
             and len(kinds) == 1 and kinds[0] in (str, bool, int, float, Path):
-        return _PlainValue(annotation=descriptor.annotation, parameter_info=info,
-                           descriptor=descriptor)
+        return _PlainValue(descriptor)
     return _coercion.build_runtime_param(descriptor)
 
 

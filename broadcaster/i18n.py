@@ -8,13 +8,19 @@ message without its translation shows in English (and a test fails).
 
 The language is `[station] language` ("vi" or "en"); `BROADCASTER_LANG=en` switches it
 for one command. The system's LANG does not: most boxes run an English locale.
+
+A message is looked up in the compiled catalog where it lies (`_Catalog`), not through
+gettext's reader, which decodes all ~1,000 messages first: ~4 ms of every command, a
+sixth of Python's own start.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import gettext
 import os
+import struct
 from pathlib import Path
 
 LANGUAGES = ("vi", "en")
@@ -38,7 +44,7 @@ def _(message: str) -> str:
         return message.shown()
     if not message:  # gettext("") is the catalog's header
         return message
-    return _translations(language()).gettext(message)
+    return _catalog(language()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
@@ -116,3 +122,34 @@ def _translations(code: str) -> gettext.NullTranslations:
     if code == "en":
         return gettext.NullTranslations()
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[code], fallback=True)
+
+
+class _Catalog:
+    """A compiled catalog (GNU `.mo`, UTF-8, as Babel writes it: messages sorted by their
+    English) whose messages are found by binary search and decoded one at a time."""
+
+    def __init__(self, data: bytes) -> None:
+        self._order = "<" if data[:4] == b"\xde\x12\x04\x95" else ">"
+        self._count, self._originals, self._translations = struct.unpack_from(
+            self._order + "3I", data, 8)
+        self._data = data
+
+    def _text(self, table: int, at: int) -> bytes:
+        length, offset = struct.unpack_from(self._order + "2I", self._data, table + 8 * at)
+        return self._data[offset:offset + length]
+
+    def gettext(self, message: str) -> str:
+        wanted = message.encode()
+        at = bisect.bisect_left(range(self._count), wanted,
+                                key=lambda index: self._text(self._originals, index))
+        if at < self._count and self._text(self._originals, at) == wanted:
+            return self._text(self._translations, at).decode()
+        return message
+
+
+@functools.cache
+def _catalog(code: str) -> _Catalog | gettext.NullTranslations:
+    try:
+        return _Catalog((LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.mo").read_bytes())
+    except OSError:  # English, or a catalog not compiled: the messages as written
+        return gettext.NullTranslations()

@@ -136,3 +136,21 @@ def test_a_text_surely_read_has_words_in_its_reading_form(
         pieces: list[tuple[str, str]]) -> None:
     text = "".join(piece + gap for piece, gap in pieces)
     assert not surely_read(text) or reads_words(text), text
+
+
+# --- the catalog, looked up where it lies -------------------------------------------------
+
+def test_every_message_reads_as_gettext_reads_it() -> None:
+    """The compiled catalog looked up by binary search says what gettext's reader says,
+    for every message in it, and gives back what it lacks as written."""
+    from broadcaster import i18n
+
+    ours, theirs = i18n._catalog("vi"), i18n._translations("vi")
+    catalog: dict[object, str] = theirs._catalog  # type: ignore[attr-defined]
+    messages = [message for message in catalog if isinstance(message, str) and message]
+    assert len(messages) > 500
+    assert [ours.gettext(message) for message in messages] == \
+        [theirs.gettext(message) for message in messages]
+    for missing in ("no such message", "zzz", "!", "nothing is queued "):
+        assert ours.gettext(missing) == missing
+    assert i18n._catalog("en").gettext("nothing is queued") == "nothing is queued"
