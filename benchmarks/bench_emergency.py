@@ -68,6 +68,9 @@ def measure(folder: Path, tries: int, split: bool) -> list[Try]:
     write_tone(music, 600.0, channels=2)
     log = folder / "probe.log"
     extra = probe_env(log) if split else {}
+    # as installed: compiled modules written and read, whatever this shell says (the
+    # daemon's environment is built from os.environ, so it is left out there too)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     env = {**os.environ, "BROADCASTER_CONFIG": str(station.config_file), **extra}
     results: list[Try] = []
     daemon = Daemon(station, extra)

@@ -117,7 +117,9 @@ def main() -> None:
         config = root / "broadcaster.toml"
         config.write_text(CONFIG.format(root=root, run=run, audio=AUDIO), encoding="utf-8")
         write_asoundrc(root)  # the `capture` file device; plain_alsa keeps it
-        env = {**os.environ, "BROADCASTER_CONFIG": str(config),
+        # as installed: compiled modules written and read, whatever this shell says
+        env = {**{name: value for name, value in os.environ.items()
+                  if name != "PYTHONDONTWRITEBYTECODE"}, "BROADCASTER_CONFIG": str(config),
                "ALSA_CONFIG_PATH": str(plain_alsa(root)), "PYTHONPROFILEIMPORTTIME": "1"}
         moments = {"just started, nothing aired": watch(env, root, options.idle_seconds, False),
                    "after one notice, 20 queued for later": watch(env, root,
