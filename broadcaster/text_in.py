@@ -262,18 +262,20 @@ def _letter_runs(word: str) -> list[str]:
     return [*runs, run] if run else runs
 
 
-# A word read as written wherever it stands (or expanded into words): two or more lower-case
-# letters of the Vietnamese alphabet, not a hashtag's (#phongchongbao is not read).
-_VIETNAMESE_LOWER = ("a-zàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ")
-_PLAIN_WORD = re.compile(rf"(?<![#\w])[{_VIETNAMESE_LOWER}]{{2,}}(?!\w)")
+# A word the normalizer reads as written or turns into words: two or more letters of the
+# Vietnamese alphabet, either case, not a hashtag's (#phongchongbao is not read). Addresses
+# are left out whole: a link's "https" or "www" is not read.
+_VIETNAMESE = "a-zàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ"
+_PLAIN_WORD = re.compile(rf"(?<![#\w])[{_VIETNAMESE}{_VIETNAMESE.upper()}]{{2,}}(?!\w)")
+_ADDRESS = re.compile(r"\S*(?://|www\.|@|\w\.\w)\S*", re.IGNORECASE)
 
 
 def surely_read(text: str) -> bool:
     """Whether the reading form of `text` surely has words to read aloud: a line that the
     normalizer keeps (`speech.pasted.clean_lines`: not a caption, page number or HTML tag)
-    holds a plain lower-case word. Cheap: neither the normalizer nor its dictionary is
-    loaded. False does not refuse: only the reading form can say then."""
+    holds a plain word outside any address. Cheap: neither the normalizer nor its
+    dictionary is loaded. False does not refuse: only the reading form can say then."""
     from broadcaster.speech.pasted import clean_lines
 
-    return any(_PLAIN_WORD.search(unicodedata.normalize("NFC", line))
+    return any(_PLAIN_WORD.search(_ADDRESS.sub(" ", unicodedata.normalize("NFC", line)))
                for line in clean_lines(text))

@@ -99,10 +99,12 @@ NOTICES = [
     "<p>Lịch cắt điện</p>",
     "#phongchongbao bà con chú ý",
     "Xem tại https://xa.gov.vn/thong-bao",
+    "KHẨN CẤP: BÃO SỐ 3 ĐỔ BỘ",
+    "Họp",
 ]
 REFUSED_OR_UNSURE = ["", "   ", "!!! ???", "5", "1\n2\n3", "Trang 2", "Ảnh minh họa",
                      "Chia sẻ", "<b></b>", "#phongchongbao", "(DTLCP)", "UBND", "A.", "%",
-                     "H5N1", "19h30", "Bình luận", "- 3 -"]
+                     "H5N1", "19h30", "Bình luận", "- 3 -", "https://–", "www.x.vn"]
 
 
 def reads_words(text: str) -> bool:
@@ -126,10 +128,13 @@ PIECES = ["họp", "bà con", "xã", "Họp", "UBND", "TP.", "5", "19h30", "5/6"
           "<b>", "</b>", "<p class='x'>", "&amp;", "&", "#", "#bão", "#tag_x", "@", "a@b.vn",
           "https://", "www.", ".vn", "-", "–", "•", "*", "1.", "a)", "II.", "(DTLCP)",
           "dịch tả lợn châu phi", "(DTLCP)", "\u200b", "\u00ad", "'", "H'Mông", "km", "kg",
-          "âm lịch", "15/8", "image not found or type unknown", "ĐT.741", "QL1A", "ư", "đ"]
+          "âm lịch", "15/8", "image not found or type unknown", "ĐT.741", "QL1A", "ư", "đ",
+          "THÔNG BÁO", "KHẨN", "Bão", "XYZ", "IV", "#BÃO", "CHIA SẺ", "TRANG 3", "ẢNH:",
+          "Đ/c", "TT-BTTTT", "123/QĐ-UBND", "COVID-19", "H5N1", "USD", "PAGE 2", "Q.", "Tp",
+          "°C", "m²", "http://x.vn/a-b", "abc.vn", "www.–", "a@–", "HTTPS://–", "mailto:x"]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(PIECES), st.sampled_from([" ", "", "\n", "\n\n"])),
                 max_size=8))
 def test_a_text_surely_read_has_words_in_its_reading_form(
