@@ -238,6 +238,15 @@ class SoundOutput:
         if underflowed:
             self.underflows += 1
 
+    def seconds_until_room(self, frames: int) -> float:
+        """How long until `frames` fit in the device's buffer: 0 when they fit now (or
+        the device cannot tell: the write will)."""
+        try:
+            missing = frames - int(self._stream.write_available)
+        except Exception:  # PortAudioError: the write that follows says what is wrong
+            return 0.0
+        return missing / self.fmt.sample_rate if missing > 0 else 0.0
+
     def retune(self, block_frames: int, latency: float) -> None:
         """Air from now on in blocks of `block_frames` through `latency` seconds of device
         buffer (the live microphone's short one, or back to the usual). An open stream

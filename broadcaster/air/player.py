@@ -22,6 +22,7 @@ player's thread; the caller keeps the as-run log.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import threading
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 FADE_S = 0.2  # SPEC §1 asks for ≤ 300 ms
 DEVICE_RETRY_S = 5.0
+ROOM_WAITS = 8  # PulseAudio takes blocks in pairs: two or three waits make room
 MSG_DEAD_AIR = N_("more than {seconds:.1f} s of silence on air")
 MSG_AMPLIFIER_SILENT = N_("{problem}: the loudspeakers may have stayed silent")
 MSG_ZONE_SILENT = N_("{problem}: that zone's loudspeakers may not have heard it")
@@ -65,6 +67,8 @@ class Output(Protocol):
     def open(self) -> None: ...
 
     def write(self, block: Samples) -> None: ...
+
+    def seconds_until_room(self, frames: int) -> float: ...
 
     def drain(self) -> None: ...
 
@@ -130,6 +134,10 @@ class Player:
         # counts requests (play, live, stop, close): the loop on air looks for a reason to
         # stop only when it has moved, not under the lock at every block
         self._requests = 0
+        # rung at each request: wakes the loop on air while it waits for room in the
+        # device, so an emergency begins its fade at once, not after a blocking write
+        self._doorbell = threading.Lock()
+        self._doorbell.acquire()
         self._output_open = False
         self._ids = itertools.count(1)
         self._thread: threading.Thread | None = None
@@ -154,6 +162,7 @@ class Player:
             {Level.EMERGENCY: self._emergencies, Level.PRIORITY: self._priority,
              Level.NORMAL: self._normal}[level].append(entry)
             self._requests += 1
+            self._ring()
             self._idle.clear()
             self._cond.notify_all()
         return entry.item_id
@@ -171,6 +180,7 @@ class Player:
         with self._cond:
             self._live.append(entry)
             self._requests += 1
+            self._ring()
             self._idle.clear()
             self._cond.notify_all()
         return entry.item_id
@@ -185,6 +195,7 @@ class Player:
             if self._current is not None and self._current.item_id == item_id:
                 self._stop_request = (item_id, outcome)
                 self._requests += 1
+                self._ring()
                 self._cond.notify_all()  # an item held for its start time ends at once
                 return True
             for queue in (self._emergencies, self._live, self._interrupted, self._priority,
@@ -244,6 +255,7 @@ class Player:
         with self._cond:
             self._closing = True
             self._requests += 1
+            self._ring()
             self._cond.notify_all()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
@@ -378,12 +390,6 @@ class Player:
         first = True
         seen = -1  # the request count last looked at
         while True:
-            if fade_at is None and self._requests != seen:
-                seen = self._requests
-                why = self._reason_to_stop(entry)
-                if why is not None:
-                    fade_at, ending = 0, why
-                    cut = (source.position, output.frames_written)
             try:  # the fade's last block ends with it: what cut in follows at once
                 block = read(frames if fade_at is None else min(frames, fade_frames - fade_at))
             except Exception as exc:  # a decoder that breaks mid-item fails the item
@@ -393,6 +399,14 @@ class Player:
                 if fade_at is not None and ending is Outcome.INTERRUPTED:
                     ending = Outcome.AIRED  # it ended on its own while fading: nothing to resume
                 break
+            if fade_at is None:
+                self._wait_for_room(len(block), seen)
+                if self._requests != seen:
+                    seen = self._requests
+                    why = self._reason_to_stop(entry)
+                    if why is not None:  # the fade begins with this block
+                        fade_at, ending = 0, why
+                        cut = (source.position - len(block), output.frames_written)
             if fade_at is not None:
                 block = self._faded(block, fade_at)
                 fade_at += len(block)
@@ -419,6 +433,21 @@ class Player:
                        resume=source.resume_point(cut[0]))
             return
         self._emit(EventKind.ENDED, entry, source.position, outcome=ending)
+
+    def _wait_for_room(self, frames: int, seen: int) -> None:
+        """Wait while a write of `frames` would wait for room in the device's buffer, or
+        until a request (counted past `seen`) rings the doorbell."""
+        wait = self._output.seconds_until_room(frames)
+        for _wait in range(ROOM_WAITS):  # a device that never makes room: the write tells
+            if wait <= 0 or self._requests != seen:
+                return
+            self._doorbell.acquire(timeout=wait)
+            wait = self._output.seconds_until_room(frames)
+
+    def _ring(self) -> None:
+        """Wake the loop on air if it waits for room (a no-op if it was rung already)."""
+        with contextlib.suppress(RuntimeError):  # not held: rung already, not yet answered
+            self._doorbell.release()
 
     def _reason_to_stop(self, entry: _Entry) -> Outcome | None:
         with self._cond:
