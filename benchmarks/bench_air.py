@@ -1,8 +1,10 @@
 """Playout: memory of airing a 60-minute file, and emergency cut-in latency.
 
-SPEC §9 targets: peak RSS of the process airing a 60-min 44.1 kHz stereo file ≤ 80 MB
-(pydub loading it whole, measured beside it: about 1.25 GB); emergency, request →
-first emergency block handed to the device while another item airs, ≤ 500 ms.
+SPEC §9 targets: peak RSS of the process airing a 60-min 44.1 kHz stereo file ≤ 55 MB
+(pydub loading it whole, measured beside it: about 1.25 GB); emergency, command → first
+emergency block handed to the device while another item airs, median ≤ 350 ms, of which
+the player's part (request → first block, the 200 ms fade included) measured here has
+about 220 ms (issue 13's budget; benchmarks.bench_emergency measures the whole path).
 
 Run: `PYTHONPATH=. python -m benchmarks.bench_air [--minutes 60] [--tries 10]`.
 It uses the test sound devices (tests/support/sound.py): the ALSA capture file for the
@@ -106,7 +108,7 @@ def memory(folder: Path, minutes: float) -> list[tuple[str, str, str]]:
     label = f"{minutes:g}-min 44.1 kHz stereo WAV"
     return [
         (f"peak RSS, broadcaster air, {label}", f"{ours:.0f} MB ({ours_s:.0f} s)",
-         "≤ 80 MB" + ("" if equal else "  CAPTURE DIFFERS FROM SOURCE")),
+         "≤ 55 MB" + ("" if equal else "  CAPTURE DIFFERS FROM SOURCE")),
         (f"peak RSS, pydub AudioSegment.from_file, {label}", f"{pydub:.0f} MB ({pydub_s:.0f} s)",
          "(comparison)"),
         ("captured audio equals the source", "yes" if equal else "NO", "yes"),
@@ -125,7 +127,7 @@ def latency(folder: Path, tries: int) -> list[tuple[str, str, str]]:
 
     missing = NullSink.available()
     if missing:
-        return [("emergency latency", f"not measured: {missing}", "≤ 500 ms")]
+        return [("emergency latency", f"not measured: {missing}", "≤ ~220 ms")]
     write_tone(folder / "music.wav", 30.0, hz=330, channels=2)
     write_tone(folder / "storm.wav", 0.3, hz=880, channels=2)
     sink = NullSink(use_test_sound_devices())
@@ -158,10 +160,10 @@ def latency(folder: Path, tries: int) -> list[tuple[str, str, str]]:
     finally:
         sink.stop()
     if not measured:
-        return [("emergency latency", "no emergency reached the device", "≤ 500 ms")]
+        return [("emergency latency", "no emergency reached the device", "≤ ~220 ms")]
     ms = [m * 1000 for m in measured]
     return [(f"emergency request → first block to device ({len(ms)} tries, null sink)",
-             f"median {statistics.median(ms):.0f} ms, max {max(ms):.0f} ms", "≤ 500 ms")]
+             f"median {statistics.median(ms):.0f} ms, max {max(ms):.0f} ms", "≤ ~220 ms")]
 
 
 def main() -> None:
