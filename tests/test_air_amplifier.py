@@ -18,7 +18,7 @@ from broadcaster.config import AmplifierSection
 from tests.support.sound import station_config, write_tone
 
 if TYPE_CHECKING:
-    from broadcaster.air.sources import Block
+    from broadcaster.air.sources import Samples
 
 PIN = 17
 
@@ -86,7 +86,7 @@ class _PowerCutAt(Source):
     def open(self, fmt: OutputFormat, emit: Emit | None = None) -> None:
         self.inner.open(fmt)
 
-    def read(self, frames: int) -> Block:
+    def read(self, frames: int) -> Samples:
         if self.inner.position >= self.frames:
             raise KeyboardInterrupt
         block = self.inner.read(frames)
