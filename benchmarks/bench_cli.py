@@ -34,8 +34,8 @@ from tests.support.sound import write_asoundrc
 
 CONFIG = """\
 [station]
-data_dir = "data"
-runtime_dir = "run"
+data_dir = "{root}/data"
+runtime_dir = "{run}"
 audio_dir = "{audio}"
 [audio]
 device = "capture"
@@ -168,7 +168,7 @@ def main() -> None:
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "broadcaster.toml"
-        config.write_text(CONFIG.format(audio=AUDIO), encoding="utf-8")
+        config.write_text(CONFIG.format(root=".", run="run", audio=AUDIO), encoding="utf-8")
         # the test sound card: an ALSA file device, so the daemon airs something for real
         asoundrc = write_asoundrc(Path(tmp))
         # as installed: Python's compiled modules are written (and then read), whatever

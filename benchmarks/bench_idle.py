@@ -18,29 +18,13 @@ import argparse
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.bench_cli import cpu_seconds, memory_mb, plain_alsa
+from benchmarks.bench_cli import AUDIO, CONFIG, SCRIPT, cpu_seconds, memory_mb, plain_alsa
 from tests.support.sound import write_asoundrc
 
-CONFIG = """\
-[station]
-data_dir = "{root}/data"
-runtime_dir = "{run}"
-audio_dir = "{audio}"
-[audio]
-device = "capture"
-[tts]
-engines = ["espeak"]
-[amplifier]
-warmup_s = 0
-hold_s = 0
-"""
-AUDIO = Path(__file__).resolve().parent.parent / "audio"
-SCRIPT = Path(sys.executable).parent / "broadcaster"
 RSS_TARGET_MB = 50.0
 HEAVY = ("numpy", "sounddevice", "soundfile", "typer", "pydantic", "hashlib",
          "broadcaster.speech.render", "broadcaster.speech.normalize",
