@@ -140,7 +140,10 @@ class Station:
         button = self.board.push_to_talk = self._push_to_talk_button()
         status = 0
         try:
-            make_ahead(self.config)  # the first emergency's chime: a file, not synthesised then
+            # the first emergency's chime made a file beside the start, not before it: a child
+            # process on a loaded box must not hold back what resumes after a power cut
+            threading.Thread(target=make_ahead, args=(self.config,), name="chime-ahead",
+                             daemon=True).start()
             self._recover()
             self.live.prune()
             if upstream is not None:

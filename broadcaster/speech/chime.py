@@ -7,8 +7,10 @@ writes it to a WAV file (that is how `audio/chime.wav` was made).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,7 +54,7 @@ def write_chime(path: Path, rate: int = 48000) -> None:
     """The chime as a 16-bit mono WAV, written to a temporary name and renamed into place."""
     import soundfile
 
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # two writers
     soundfile.write(str(tmp), chime(rate), rate, subtype="PCM_16", format="WAV")
     tmp.replace(path)
 
