@@ -1,12 +1,14 @@
 """The sound output at the edge: list devices, find the configured one, write blocks to it.
 
-sounddevice (PortAudio) is imported only when needed, so the CLI starts fast and tests
-can point ALSA at their own configuration first.
+Blocks go to ALSA directly (`air.alsa`); sounddevice (PortAudio) lists the devices and
+is imported only when needed, so the CLI starts fast, the airing process stays small
+and tests can point ALSA at their own configuration first.
 """
 
 from __future__ import annotations
 
-import contextlib
+import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
@@ -17,6 +19,7 @@ from broadcaster.i18n import N_, _
 from broadcaster.model import OperatorError, one_line
 
 if TYPE_CHECKING:
+    from broadcaster.air.alsa import Pcm
     from broadcaster.air.sources import OutputFormat, Samples
 
 MSG_NO_PORTAUDIO = N_("cannot use the sound system: the PortAudio library is missing; "
@@ -40,6 +43,8 @@ MSG_INPUT_CANNOT_OPEN = N_("input device {spec} cannot be opened at {rate} Hz, {
                            "({reason}); it may be busy or unplugged; {available}")
 MSG_INPUTS_AVAILABLE = N_("available input devices: {devices}")
 MSG_NO_INPUTS = N_("no input devices are available")
+# how PortAudio names a card's device: "bcm2835 Headphones: - (hw:0,0)"
+_CARD_DEVICE = re.compile(r"\(hw:(\d+,\d+)\)$")
 
 
 @dataclass(frozen=True)
@@ -162,10 +167,13 @@ def resolve_input_device(spec: str | int | None) -> tuple[int, int]:
 
 
 class SoundOutput:
-    """The output stream: blocking writes of 16-bit blocks, float ones converted here.
+    """The output: blocking writes of 16-bit blocks to one ALSA PCM, float ones converted
+    here (round, clip: no dither), 16-bit ones (a 16-bit file at the output's rate) as
+    they are.
 
-    16-bit blocks (a 16-bit file at the output's rate) go to the device as they are;
-    converting float ourselves (round, clip) keeps PortAudio from dithering.
+    The device is opened through libasound by its ALSA name (`air.alsa`); PortAudio is
+    asked only to make sense of a name ALSA does not define (a number or a name as
+    `broadcaster devices` lists it) and to list the devices when something is wrong.
     """
 
     def __init__(self, spec: str | int | None, fmt: OutputFormat, *, block_frames: int = 1024,
@@ -174,8 +182,8 @@ class SoundOutput:
         self.fmt = fmt
         self.block_frames = block_frames
         self.latency = latency
-        self._stream: Any = None
-        self._buffer_frames = 0  # what the device's buffer holds (more than its latency)
+        self._pcm: Pcm | None = None
+        self._drained = False  # stopped after playing out: prepare before the next write
         self.frames_written = 0
         self.underflows = 0  # writes that found the device's buffer run dry (a click)
 
@@ -184,77 +192,92 @@ class SoundOutput:
         return "default" if self.spec is None else str(self.spec)
 
     def open(self) -> None:
-        """Open and start the stream; raises OperatorError listing the devices.
+        """Open the device, or ready it again after `drain`; raises OperatorError listing
+        the devices.
 
-        After a failure PortAudio is asked for its devices again, so a device that was
-        missing or went away (unplugged, sound server restarted) is used once it is back.
+        A device that was missing or went away (unplugged, sound server restarted) is
+        used once it is back: each `open` after a failure looks for it afresh.
         """
-        sd = sounddevice_module()
-        if self._stream is not None:
-            try:
-                if not self._stream.active:
-                    self._stream.start()
+        from broadcaster.air.alsa import AlsaError
+
+        if self._pcm is not None:
+            if not self._drained:
                 return
-            except sd.PortAudioError:
+            try:
+                self._pcm.prepare()
+                self._drained = False
+                return
+            except AlsaError:
                 self.close()  # the device went away since: open it afresh
         try:
-            self._stream = self._open_stream(sd)
+            self._pcm = self._open_pcm()
         except OperatorError as first:
-            _rescan(sd)
+            if "sounddevice" not in sys.modules:
+                raise
+            _rescan(sounddevice_module())  # PortAudio lists what is there now
             try:
-                self._stream = self._open_stream(sd)
+                self._pcm = self._open_pcm()
             except OperatorError:
                 raise first from None  # what was wrong before looking again says most
+        self._drained = False
 
-    def _open_stream(self, sd: ModuleType) -> Any:
-        index = resolve_device(self.spec)
+    def _open_pcm(self) -> Pcm:
+        from broadcaster.air.alsa import AlsaError, Pcm
+
+        name = alsa_name(self.spec)
         try:
-            # raw: the blocks are checked here once, not again by sounddevice at each write
-            stream = sd.RawOutputStream(device=index, samplerate=self.fmt.sample_rate,
-                                        channels=self.fmt.channels, dtype="int16",
-                                        blocksize=self.block_frames, latency=self.latency)
-            stream.start()
-            self._buffer_frames = int(stream.write_available)  # all of it: nothing written yet
-        except (sd.PortAudioError, ValueError) as exc:
+            return Pcm(name, self.fmt.sample_rate, self.fmt.channels, self.latency)
+        except AlsaError as exc:
             raise OperatorError(_(MSG_CANNOT_OPEN).format(
                 spec=repr(self.name), rate=self.fmt.sample_rate, channels=self.fmt.channels,
                 reason=one_line(exc), available=available_text())) from None
-        return stream
 
     def write(self, block: Samples) -> None:
         """Hand one block (frames, channels) to the device; blocks while its buffer is
-        full."""
+        full. Raises OperatorError when the device fails (it is closed then)."""
+        from broadcaster.air.alsa import AlsaError
+
         if block.ndim != 2 or block.shape[1] != self.fmt.channels:
             raise ValueError(f"a block of {block.shape} for {self.fmt.channels} channels")
         samples = block if block.dtype.kind == "i" else as_pcm16(block)
         if not samples.flags.c_contiguous:
             samples = samples.copy()
+        pcm = self._pcm
+        if pcm is None:
+            raise OperatorError(_(MSG_WRITE_FAILED).format(
+                spec=repr(self.name), reason="not open", available=available_text()))
+        before = pcm.underruns
         try:
-            underflowed = self._stream.write(samples)
-        except Exception as exc:  # PortAudioError; the module may not be importable here
+            pcm.write(samples)
+        except AlsaError as exc:
+            self.close()
             raise OperatorError(_(MSG_WRITE_FAILED).format(
                 spec=repr(self.name), reason=one_line(exc), available=available_text())) from None
         self.frames_written += len(block)
-        if underflowed:
-            self.underflows += 1
+        self.underflows += pcm.underruns - before
 
     def seconds_until_room(self, frames: int) -> float:
         """How long until `frames` fit in the device's buffer: 0 when they fit now (or
         the device cannot tell: the write will)."""
+        from broadcaster.air.alsa import AlsaError
+
+        pcm = self._pcm
+        if pcm is None:
+            return 0.0
         try:
-            missing = frames - int(self._stream.write_available)
-        except Exception:  # PortAudioError: the write that follows says what is wrong
+            missing = min(frames, pcm.buffer_frames) - pcm.room()
+        except AlsaError:  # the write that follows says what is wrong
             return 0.0
         return missing / self.fmt.sample_rate if missing > 0 else 0.0
 
     def retune(self, block_frames: int, latency: float) -> None:
         """Air from now on in blocks of `block_frames` through `latency` seconds of device
-        buffer (the live microphone's short one, or back to the usual). An open stream
+        buffer (the live microphone's short one, or back to the usual). An open device
         first plays out what it holds, then opens again at once at the new settings;
         raises OperatorError as `open` does."""
         if (block_frames, latency) == (self.block_frames, self.latency):
             return
-        reopen = self._stream is not None
+        reopen = self._pcm is not None
         if reopen:
             self.drain()  # what is in the buffer (a fade's tail) is heard, not cut
             self.close()
@@ -263,32 +286,23 @@ class SoundOutput:
             self.open()
 
     def drain(self) -> None:
-        """Let what was written play out, then stop the stream (it stays open).
+        """Let what was written play out, then stop (the device stays open; `open`
+        readies it again). A device that went away meanwhile is closed (the next `open`
+        looks for it again)."""
+        from broadcaster.air.alsa import AlsaError
 
-        PortAudio's stop does not wait for ALSA plugins (PulseAudio) to play their buffer
-        out, so a whole buffer of silence and a block go after the audio: the end is never
-        clipped (the buffer holds more than the latency says: 6144 frames for 4096).
-        A device that went away meanwhile is closed (the next `open` looks for it again).
-        """
-        import numpy as np
-
-        if self._stream is not None and self._stream.active:
-            held = max(self._buffer_frames, round(self._stream.latency * self.fmt.sample_rate))
-            tail = held + self.block_frames
+        if self._pcm is not None and not self._drained:
             try:
-                self._stream.write(np.zeros((tail, self.fmt.channels), dtype=np.int16))
-                self._stream.stop()
-            except Exception:  # PortAudioError: nothing is left to play out
+                self._pcm.drain()
+                self._drained = True
+            except AlsaError:  # nothing is left to play out
                 self.close()
 
     def close(self) -> None:
-        """Close the stream; quietly, when its device is gone already."""
-        if self._stream is not None:
-            stream, self._stream = self._stream, None
-            with contextlib.suppress(Exception):  # PortAudioError from a vanished device
-                stream.abort()
-            with contextlib.suppress(Exception):
-                stream.close()
+        """Stop at once and let the device go; quietly, when it is gone already."""
+        if self._pcm is not None:
+            pcm, self._pcm = self._pcm, None
+            pcm.close()
 
     def __enter__(self) -> SoundOutput:
         return self
@@ -296,6 +310,25 @@ class SoundOutput:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  traceback: TracebackType | None) -> None:
         self.close()
+
+
+def alsa_name(spec: str | int | None) -> str:
+    """The ALSA PCM to open for `spec`: an ALSA name as it is ("default", "hw:0,0",
+    "plughw:CARD=Headphones"); a number or a name as PortAudio lists it looked up there
+    (a card's "bcm2835 Headphones: - (hw:0,0)" opens as "plughw:0,0", so a rate the
+    card cannot take is converted). None is ALSA's default. Raises OperatorError
+    listing the devices when nothing matches."""
+    from broadcaster.air.alsa import is_defined
+
+    if spec is None:
+        return "default"
+    text = str(spec).strip()
+    if not text.isdigit() and is_defined(text):
+        return text
+    index = resolve_device(spec)
+    listed = str(sounddevice_module().query_devices(index)["name"])
+    card = _CARD_DEVICE.search(listed)
+    return f"plughw:{card.group(1)}" if card else listed
 
 
 def _rescan(sd: ModuleType) -> None:
