@@ -13,7 +13,6 @@ is never deleted between `play` making it and queueing the item that needs it.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -159,6 +158,8 @@ def _make_folder(into: Path, audio_dir: Path) -> None:
 
 
 def _digest(path: Path) -> str:
+    import hashlib  # here: OpenSSL's library costs an idle daemon ~3 MB it never needs
+
     sha = hashlib.sha256()
     with path.open("rb") as source:
         while block := source.read(_BLOCK):
@@ -168,6 +169,8 @@ def _digest(path: Path) -> str:
 
 def _copy(source: Path, part: Path) -> str:
     """Copy `source` to `part` (on disk before it is renamed); the SHA-256 of what was copied."""
+    import hashlib
+
     sha = hashlib.sha256()
     with source.open("rb") as reading, part.open("xb") as writing:
         while block := reading.read(_BLOCK):

@@ -26,6 +26,8 @@ NOT_WHEN_IDLE = {
     "broadcaster.upstream.envelope": "signatures, without [district]",
     "paho": "the MQTT client, without [district]",
     "broadcaster.web.app": "the web console (`broadcaster web`, its own process)",
+    "hashlib": "OpenSSL's library, ~3 MB (cache keys are the worker's)",
+    "_hashlib": "OpenSSL's library, ~3 MB (cache keys are the worker's)",
 }
 _IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$")
 

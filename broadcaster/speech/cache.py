@@ -9,7 +9,6 @@ either the whole entry or none of it.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import tempfile
@@ -21,6 +20,8 @@ FORMAT_VERSION = 2  # bump when what is stored under a key changes meaning
 
 def cache_key(*parts: object) -> str:
     """A stable key for the given JSON-serialisable parts."""
+    import hashlib  # here: OpenSSL's library costs an idle daemon ~3 MB it never needs
+
     blob = json.dumps([FORMAT_VERSION, *parts], ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
