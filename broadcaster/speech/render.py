@@ -96,34 +96,43 @@ def engine_chain(config: Config, choice: str = "auto") -> list[SpeechEngine]:
 def render_notice(config: Config, notice: Notice, engine: str = "auto") -> RenderedProgram:
     """Render `notice` (operator text) for air; cached, so a repeat costs a lookup.
 
-    Raises OperatorError (one line) when the text is unsuitable or no engine can speak.
+    Any engine of the chain whose copy is cached answers first, in the chain's order:
+    with `auto`, a notice the fallback spoke while the network was down is ready at once
+    after a restart instead of after gTTS's timeout (the daemon asks the first engine
+    again while there is time). The program says which engine spoke it. Raises
+    OperatorError (one line) when the text is unsuitable or no engine can speak.
     """
     spoken = reading_form(config, notice.text)
     cache = _cache(config)
     chime = _chime_spec(config, notice.chime)
+    chain = engine_chain(config, engine)
+    cached = _first_cached(config, cache, chain, spoken, notice, chime)
+    if cached is not None:
+        return cached
 
     def attempt(speaker: SpeechEngine) -> RenderedProgram:
         key = _program_key(config, speaker, spoken, notice, chime)
-        cached = _cachedprogram(cache, key)
-        if cached is not None:
-            return cached
         survey = _Survey(config.audio.speech_filter)
         speech = speak_with(speaker, spoken, cache, survey.hear)
         return _render(config, cache, key, speech, survey, notice, chime)
 
-    return first_engine(engine_chain(config, engine), attempt, listed=config.tts.engines)
+    return first_engine(chain, attempt, listed=config.tts.engines)
 
 
 def cached_notice(config: Config, notice: Notice, engine: str = "auto") -> RenderedProgram | None:
     """The notice as already rendered by the first engine of the chain that has it, or None.
 
-    Cheap (no audio libraries are imported): the daemon asks this before it starts a
-    render worker. Raises OperatorError when the text is unsuitable.
+    Cheap (no audio libraries are imported). Raises OperatorError when the text is
+    unsuitable.
     """
     spoken = reading_form(config, notice.text)
-    cache = _cache(config)
-    chime = _chime_spec(config, notice.chime)
-    for speaker in engine_chain(config, engine):
+    return _first_cached(config, _cache(config), engine_chain(config, engine), spoken, notice,
+                         _chime_spec(config, notice.chime))
+
+
+def _first_cached(config: Config, cache: SpeechCache, chain: list[SpeechEngine], spoken: str,
+                  notice: Notice, chime: str | None) -> RenderedProgram | None:
+    for speaker in chain:
         program = _cachedprogram(cache, _program_key(config, speaker, spoken, notice, chime))
         if program is not None:
             return program
