@@ -45,6 +45,9 @@ const char *snd_strerror(int errnum);
 int snd_config_update_ref(snd_config_t **top);
 void snd_config_unref(snd_config_t *top);
 int snd_config_search(snd_config_t *config, const char *key, snd_config_t **result);
+typedef void (*snd_lib_error_handler_t)(const char *file, int line, const char *function,
+                                        int err, const char *fmt, ...);
+int snd_lib_error_set_handler(snd_lib_error_handler_t handler);
 """
 _STREAM_PLAYBACK = 0
 _FORMAT_S16_LE = 2
@@ -53,13 +56,30 @@ _SOFT_RESAMPLE = 1  # a card that cannot take the station's rate gets it convert
 
 _lock = threading.Lock()
 _binding: tuple[Any, Any] | None = None
+_quiet: Any = None  # the handler that keeps ALSA's own messages off stderr (kept alive here)
+
+
+# what the usual failures mean to whoever stands by the box (ALSA's own words otherwise)
+MSG_NO_SUCH_DEVICE = N_("no such sound card or device")
+MSG_BUSY = N_("another program is using it")
+MSG_NO_SERVER = N_("the sound server is not running")
+MSG_UNPLUGGED = N_("it was unplugged")
+MSG_NO_PERMISSION = N_("no permission: add the station's user to the 'audio' group")
+MSG_UNSUPPORTED = N_("it does not take this rate or number of channels")
+_REASONS = {errno.ENOENT: MSG_NO_SUCH_DEVICE, errno.ENXIO: MSG_NO_SUCH_DEVICE,
+            errno.EBUSY: MSG_BUSY,
+            errno.ECONNREFUSED: MSG_NO_SERVER, errno.ENODEV: MSG_UNPLUGGED,
+            errno.EACCES: MSG_NO_PERMISSION, errno.EPERM: MSG_NO_PERMISSION,
+            errno.EINVAL: MSG_UNSUPPORTED}
 
 
 class AlsaError(Exception):
-    """A libasound call failed; `code` is the negative errno it returned."""
+    """A libasound call failed; `code` is the negative errno it returned, the message
+    what it means to an operator (translated), or ALSA's own words."""
 
     def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
+        known = _REASONS.get(-code)
+        super().__init__(_(known) if known else reason)
         self.code = code
 
 
@@ -77,7 +97,28 @@ def _alsa() -> tuple[Any, Any]:
             except OSError:
                 raise OperatorError(_(MSG_NO_LIBASOUND)) from None
             _binding = ffi, lib
+            _keep_quiet(ffi, lib)
         return _binding
+
+
+def _keep_quiet(ffi: Any, lib: Any) -> None:
+    """Keep libasound's own lines ("ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) Unknown
+    PCM ...") off stderr: the operator reads one line from us, with ALSA's reason in it.
+
+    The handler is variadic in C; cffi cannot make a variadic callback, so it takes the
+    named arguments only, which the x86-64 and arm64 calling conventions allow. Where
+    callbacks cannot be made (a hardened kernel), ALSA keeps talking.
+    """
+    global _quiet
+    def ignore(file: Any, line: int, function: Any, err: int, fmt: Any) -> None:
+        return None
+
+    try:
+        _quiet = ffi.callback("void(const char *, int, const char *, int, const char *)",
+                              ignore)
+    except (MemoryError, RuntimeError):
+        return
+    lib.snd_lib_error_set_handler(ffi.cast("snd_lib_error_handler_t", _quiet))
 
 
 def _failed(lib: Any, ffi: Any, code: int) -> AlsaError:

@@ -326,7 +326,14 @@ def alsa_name(spec: str | int | None) -> str:
     if not text.isdigit() and is_defined(text):
         return text
     index = resolve_device(spec)
-    listed = str(sounddevice_module().query_devices(index)["name"])
+    return listed_alsa_name(str(sounddevice_module().query_devices(index)["name"]))
+
+
+def listed_alsa_name(listed: str) -> str:
+    """The ALSA PCM behind a device's name as PortAudio lists it: a card's device
+    ("bcm2835 Headphones: - (hw:0,0)") through ALSA's plug ("plughw:0,0"), which
+    converts only what the card cannot take; a PCM the ALSA configuration defines
+    ("capture", "dmix") by its own name."""
     card = _CARD_DEVICE.search(listed)
     return f"plughw:{card.group(1)}" if card else listed
 

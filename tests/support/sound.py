@@ -1,6 +1,7 @@
 """Test sound devices (there is no sound card here) and audio made to be recognised.
 
-Two devices, both reached through the real sounddevice → PortAudio → ALSA path:
+Two devices, both real ALSA PCMs: the player opens them through libasound
+(`broadcaster.air.alsa`), PortAudio lists them and records the live microphone:
 
 - `capture`: an ALSA `type file` PCM behind a `plug` that forces S16_LE, writing a
   WAV to the path in $BROADCASTER_TEST_CAPTURE (read at each open). Faster than
@@ -9,8 +10,8 @@ Two devices, both reached through the real sounddevice → PortAudio → ALSA pa
   test run (`NullSink`), recorded from its monitor with parec. Real time: for fades,
   cut-ins and relays.
 
-`ALSA_CONFIG_PATH` must point at `write_asoundrc`'s file before sounddevice is
-first imported; tests/conftest.py does that at start-up.
+`ALSA_CONFIG_PATH` must point at `write_asoundrc`'s file before libasound or
+sounddevice is first used; tests/conftest.py does that at start-up.
 """
 
 from __future__ import annotations
