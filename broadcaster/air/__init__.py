@@ -1,30 +1,37 @@
 """Air: the player (one owner of the sound output), its sources, the amplifier relay.
 
 `air()` and `list_devices()` are what the `air` and `devices` commands call; the
-daemon builds a `Player` and feeds it. Heavy modules (numpy, soundfile, sounddevice)
-are imported only when audio is actually handled.
+daemon builds a `Player` and feeds it. Heavy modules (numpy, soundfile, the sound
+output) are imported only when audio is actually handled, and the names below only when
+first asked for: importing `broadcaster.air.amplifier` alone loads no player.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from broadcaster.air.amplifier import Amplifier
-from broadcaster.air.devices import SoundDevice, SoundOutput, output_devices
-from broadcaster.air.events import AirEvent, EventKind, NowPlaying
-from broadcaster.air.player import Player
-from broadcaster.air.program import program_source, source_for
-from broadcaster.air.relay import RelaySource
-from broadcaster.air.sources import (
-    FileSource,
-    OutputFormat,
-    PauseSource,
-    ProgramSource,
-    Source,
-)
-from broadcaster.config import Config
-from broadcaster.model import Level, OperatorError, RenderedProgram
+from broadcaster.model import Level, OperatorError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from broadcaster.air.amplifier import Amplifier
+    from broadcaster.air.devices import SoundDevice, SoundOutput
+    from broadcaster.air.events import AirEvent, EventKind, NowPlaying
+    from broadcaster.air.player import Player
+    from broadcaster.air.program import program_source, source_for
+    from broadcaster.air.relay import RelaySource
+    from broadcaster.air.sources import (
+        FileSource,
+        OutputFormat,
+        PauseSource,
+        ProgramSource,
+        Source,
+    )
+    from broadcaster.config import Config
+    from broadcaster.model import RenderedProgram
 
 __all__ = [
     "AirEvent", "Amplifier", "EventKind", "FileSource", "NowPlaying", "OutputFormat",
@@ -32,12 +39,37 @@ __all__ = [
     "Source", "air", "list_devices", "output_format", "program_source", "source_for",
     "station_player",
 ]
+# The module of each name exported from a submodule: imported when first asked for, so
+# that `status` (the relays' descriptions in air.amplifier and air.ptt) loads no player.
+_EXPORTED = {
+    "Amplifier": "amplifier", "SoundDevice": "devices", "SoundOutput": "devices",
+    "AirEvent": "events", "EventKind": "events", "NowPlaying": "events", "Player": "player",
+    "program_source": "program", "source_for": "program", "RelaySource": "relay",
+    "FileSource": "sources", "OutputFormat": "sources", "PauseSource": "sources",
+    "ProgramSource": "sources", "Source": "sources",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """`broadcaster.air.Player` and the other names of `__all__`, from their submodule."""
+    if name not in _EXPORTED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_EXPORTED[name]}"), name)
+    globals()[name] = value  # asked once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 BLOCK_FRAMES = 1024  # 21 ms at 48 kHz: an emergency waits at most one block to start fading
 LATENCY_S = 0.1
 
 
 def output_format(config: Config) -> OutputFormat:
+    from broadcaster.air.sources import OutputFormat
+
     return OutputFormat(config.audio.sample_rate, config.audio.channels)
 
 
@@ -51,6 +83,12 @@ def air(config: Config, what: Path | RenderedProgram | Source, *, level: Level =
     Returns the events it caused. Raises OperatorError (one line) when the device is
     missing or busy (the message lists the devices) or the item cannot be played.
     """
+    from broadcaster.air.amplifier import Amplifier
+    from broadcaster.air.devices import SoundOutput
+    from broadcaster.air.events import EventKind
+    from broadcaster.air.player import Player
+    from broadcaster.air.program import source_for
+
     source = source_for(what)
     output = SoundOutput(config.audio.device, output_format(config),
                          block_frames=block_frames, latency=latency_s)
@@ -78,6 +116,9 @@ def air(config: Config, what: Path | RenderedProgram | Source, *, level: Level =
 
 def station_player(config: Config, on_event: Callable[[AirEvent], None]) -> Player:
     """The daemon's player: the configured device, amplifier relay and zone relays."""
+    from broadcaster.air.amplifier import Amplifier
+    from broadcaster.air.devices import SoundOutput
+    from broadcaster.air.player import Player
     from broadcaster.air.zones import ZoneRelays
 
     output = SoundOutput(config.audio.device, output_format(config))
@@ -88,4 +129,6 @@ def station_player(config: Config, on_event: Callable[[AirEvent], None]) -> Play
 
 def list_devices(config: Config) -> list[SoundDevice]:
     """Every sound output, the configured one marked `configured`."""
+    from broadcaster.air.devices import output_devices
+
     return output_devices(config.audio.device)
