@@ -64,11 +64,12 @@ MSG_NO_SUCH_DEVICE = N_("no such sound card or device")
 MSG_BUSY = N_("another program is using it")
 MSG_NO_SERVER = N_("the sound server is not running")
 MSG_UNPLUGGED = N_("it was unplugged")
+MSG_STOPPED = N_("it stopped answering (unplugged, or its sound server stopped)")
 MSG_NO_PERMISSION = N_("no permission: add the station's user to the 'audio' group")
 MSG_UNSUPPORTED = N_("it does not take this rate or number of channels")
 _REASONS = {errno.ENOENT: MSG_NO_SUCH_DEVICE, errno.ENXIO: MSG_NO_SUCH_DEVICE,
             errno.EBUSY: MSG_BUSY,
-            errno.ECONNREFUSED: MSG_NO_SERVER, errno.ENODEV: MSG_UNPLUGGED,
+            errno.ECONNREFUSED: MSG_NO_SERVER, errno.ENODEV: MSG_UNPLUGGED, errno.EIO: MSG_STOPPED,
             errno.EACCES: MSG_NO_PERMISSION, errno.EPERM: MSG_NO_PERMISSION,
             errno.EINVAL: MSG_UNSUPPORTED}
 
