@@ -5,9 +5,7 @@ NTP state. Nothing here touches the SD card."""
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
-import logging
 import os
 import socket
 import threading
@@ -16,10 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import ctypes
+
     from broadcaster.config import Config
 
+# ctypes and logging are imported where used: `say` and `queue` only poke the daemon.
 CONTROL_SOCKET = "control"
-log = logging.getLogger(__name__)
 
 
 def control_socket_path(config: Config) -> Path:
@@ -56,20 +56,30 @@ def watchdog_interval() -> float | None:
     return int(usec) / 2_000_000
 
 
-class _Timex(ctypes.Structure):
-    _fields_ = [("modes", ctypes.c_uint), ("offset", ctypes.c_long), ("freq", ctypes.c_long),
-                ("maxerror", ctypes.c_long), ("esterror", ctypes.c_long),
-                ("status", ctypes.c_int), ("padding", ctypes.c_byte * 200)]
-
-
 _STA_UNSYNC = 0x0040
 _TIME_ERROR = 5
+
+
+@functools.cache
+def _timex() -> type[ctypes.Structure]:
+    """struct timex of adjtimex(2), as far as it is read here."""
+    import ctypes
+
+    class Timex(ctypes.Structure):
+        _fields_ = [("modes", ctypes.c_uint), ("offset", ctypes.c_long),
+                    ("freq", ctypes.c_long), ("maxerror", ctypes.c_long),
+                    ("esterror", ctypes.c_long), ("status", ctypes.c_int),
+                    ("padding", ctypes.c_byte * 200)]
+
+    return Timex
 
 
 @functools.cache
 def _libc() -> ctypes.CDLL | None:
     """The C library already loaded into this process (no `ldconfig -p` child, which
     `ctypes.util.find_library` would start at every call)."""
+    import ctypes
+
     try:
         return ctypes.CDLL(None, use_errno=True)
     except OSError:
@@ -79,11 +89,13 @@ def _libc() -> ctypes.CDLL | None:
 def clock_synchronized() -> bool | None:
     """Whether the kernel's clock is disciplined by NTP (any client: timesyncd, chrony,
     ntpd), from adjtimex(2); None when that cannot be asked."""
+    import ctypes
+
     libc = _libc()
     if libc is None:
         return None
     try:
-        timex = _Timex()
+        timex = _timex()()
         state = libc.adjtimex(ctypes.byref(timex))
     except (OSError, AttributeError):
         return None
@@ -109,7 +121,10 @@ class ControlListener:
             sock.bind(str(self.path))
             self.path.chmod(0o660)  # the 'broadcaster' group may poke
         except OSError as exc:  # the poll still picks changes up within a second
-            log.warning("control socket %s unavailable: %s", self.path, exc)
+            import logging
+
+            logging.getLogger(__name__).warning("control socket %s unavailable: %s",
+                                                self.path, exc)
             return
         self._sock = sock
         threading.Thread(target=self._serve, name="control", daemon=True).start()
