@@ -5,8 +5,10 @@ typed message: the control socket the CLI pokes after a change (`Look`), the ren
 threads and timers (`Wake`), the player's events (`Aired`, `PartDone`), the upstream
 link (`FromUpstream`). After each message, and at least four times a second, the
 station asks `schedule.rundown.decide` what to do and does it: hand an item to the
-player, expire one, sleep until the next moment that matters. What happens on air is
-kept per item (`Book`) and written as one as-run line when the item ends.
+player, expire one, sleep until the next moment that matters. A slot's `until` is
+not among them: `schedule.hard_ends` asks the player for that cut from a thread of its
+own, so a slow write here never makes it late. What happens on air is kept per item
+(`Book`) and written as one as-run line when the item ends.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from broadcaster.runtime import (
     notify,
     watchdog_interval,
 )
+from broadcaster.schedule.hard_ends import HardEnds
 from broadcaster.schedule.rules import QuietHours
 from broadcaster.schedule.rundown import Cue, Expire, Rundown, State, WakeAt, decide
 from broadcaster.schedule.slot_queue import SlotQueue
@@ -89,6 +92,8 @@ class Station:
         self._books: dict[int, Book] = {}
         self._slots = SlotQueue(self.zone)
         self._player = player
+        # a slot's `until` is cut from a thread of its own: never behind a slow write here
+        self._hard_ends = HardEnds(self.now, self._cut_at_hard_end)
         self._store: Store | None = None
         self._upstream: Upstream | None = None
         self.speech = SpeechAhead(config, lambda: self.post(Wake()), render)
@@ -135,6 +140,7 @@ class Station:
         player = self._player = self._player or station_player(
             self.config, lambda event: self.post(Aired(event)))
         player.start()
+        self._hard_ends.start()
         listener = ControlListener(control_socket_path(self.config), lambda: self.post(Look()))
         listener.start()
         button = self.board.push_to_talk = self._push_to_talk_button()
@@ -177,6 +183,7 @@ class Station:
             listener.close()
             if button is not None:
                 button.close()
+            self._hard_ends.close()  # before the player's: a stop resumes, it is not cut
             player.close()  # fades out (what was on air resumes next time), amplifier off
             self._drain()
             if self._db_ok:
@@ -313,14 +320,6 @@ class Station:
                     self._expire(self._books[item.id], reason)
                 case WakeAt(moment):
                     wake.append(moment + 0.01)
-        for book in list(self._books.values()):
-            end = book.entry.hard_end
-            if end is not None and book.state is not State.WAITING and not book.ending:
-                if end <= now and self._player is not None:
-                    book.ending = True
-                    self._player.stop(str(book.entry.id), Outcome.CUT)
-                else:
-                    wake.append(end)
         self._wake = min(wake)
 
     def _cue(self, book: Book, start: float, now: float) -> None:
@@ -341,6 +340,14 @@ class Station:
         start_at = time.monotonic() + ahead if ahead > 0 else None
         self._player.play(source, book.entry.level, str(book.entry.id), start_at=start_at,
                           zones=book.entry.zones)
+        if book.entry.hard_end is not None:  # cut then, cued, on air or cut in on
+            self._hard_ends.arm(str(entry_id), book.entry.hard_end)
+
+    def _cut_at_hard_end(self, item_id: str) -> bool:
+        """From the hard ends' thread: the player fades the item out (its ENDED event,
+        `cut`, closes the books here); False while the player does not hold it."""
+        player = self._player
+        return player is not None and player.stop(item_id, Outcome.CUT)
 
     def _expire(self, book: Book, reason: str) -> None:
         outcome, why = book.expiry_verdict(reason, self.speech.error(book.entry.id), self._off)
@@ -393,6 +400,7 @@ class Station:
     def _finish(self, book: Book, outcome: Outcome, reason: str | None,
                 ended_at: float | None = None) -> None:
         self._books.pop(book.entry.id, None)
+        self._hard_ends.disarm(str(book.entry.id))
         self.speech.forget(book.entry.id)
         engines = ",".join(sorted(book.engines)) or None
         self.store.finish(book.entry, outcome, ended_at=ended_at or self.now(),

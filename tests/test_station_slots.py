@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from broadcaster.model import Level, Outcome
+from broadcaster.model import File, Level, Outcome
 from broadcaster.schedule.vietnam_calendar import LunarDay
 from tests.support.daemon import (
     ShiftedClock,
@@ -106,6 +106,36 @@ def test_until_cuts_what_overruns_its_slot(tmp_path: Path, null_sink: NullSink) 
     assert line.started_at is not None
     assert line.started_at - start.timestamp() == pytest.approx(55, abs=1)
     assert line.ended_at - start.timestamp() == pytest.approx(60, abs=0.5)
+
+
+@pytest.mark.slow
+def test_until_cuts_on_time_while_the_station_waits_for_the_database(
+        tmp_path: Path, null_sink: NullSink) -> None:
+    """The station's thread waits on a write (here a transaction of another process, as
+    it may on a slow SD card): the slot's hard end does not wait with it."""
+    station = daemon_station(tmp_path / "station", "nullsink")
+    music = station.root / "audio" / "music.wav"
+    write_tone(music, 30.0)
+    start = minute_ahead()
+    until = start + timedelta(minutes=1)
+    install_slot(station, "buoi-sang", start, items="  - file: music.wav\n", until=until)
+    with station_store(station) as store:  # behind the slot; its expiry a second before the
+        # slot's end is a write the station then waits to make
+        behind = store.enqueue(title="Nhạc chờ", level=Level.NORMAL, source="operator",
+                               items=(File(path=music),), due_at=start.timestamp() + 1,
+                               now=start.timestamp(), expires_at=until.timestamp() - 1)
+    clock = ShiftedClock(until - timedelta(seconds=5))
+    with station_in_this_process(station, clock) as air:
+        slot = air.wait_for(lambda: next((entry.id for entry in air.pending()
+                                          if entry.state == "on_air"), None), "the slot on air")
+        with station_store(station) as store, store.transaction():  # across the hard end
+            assert clock() < until - timedelta(seconds=1), "locked too late to test anything"
+            air.wait_for(lambda: clock() >= until + timedelta(seconds=1.5),
+                         "the hard end to pass", timeout=10)
+        lines = air.wait_finished(slot, behind, timeout=10)
+    cut, missed = sorted(lines, key=lambda line: line.queue_id != slot)
+    assert (cut.outcome, missed.outcome) == (Outcome.CUT, Outcome.MISSED)
+    assert cut.ended_at - until.timestamp() == pytest.approx(0.2, abs=0.3)  # its fade
 
 
 def test_quiet_hours_hold_a_notice_but_not_an_emergency(tmp_path: Path) -> None:
