@@ -168,7 +168,7 @@ class Pcm:
             raise
         self.buffer_frames = int(buffer[0])
         self.period_frames = int(period[0])
-        self._frame_bytes = 2 * channels
+        self._bytes = 2 * channels  # a frame's
 
     def _check(self, code: int) -> int:
         if code < 0:
@@ -178,11 +178,11 @@ class Pcm:
     def write(self, samples: Any) -> None:
         """Write a C-contiguous int16 array of (frames, channels), all of it."""
         frames = len(samples)
-        pointer = self._ffi.cast("char *", self._ffi.from_buffer(samples))
+        buffer = self._ffi.from_buffer(samples)
         done = 0
-        while done < frames:
-            written = self._lib.snd_pcm_writei(self._pcm, pointer + done * self._frame_bytes,
-                                               frames - done)
+        while done < frames:  # all at once, but for a signal or an underrun on the way
+            at = buffer if not done else self._ffi.cast("char *", buffer) + done * self._bytes
+            written = self._lib.snd_pcm_writei(self._pcm, at, frames - done)
             if written >= 0:
                 done += written
             elif written in (-errno.EPIPE, -errno.ESTRPIPE, -errno.EINTR):
