@@ -7,7 +7,6 @@ Heavy modules (audio, TTS, pydantic) are imported inside the commands so that
 from __future__ import annotations
 
 import copy
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -37,7 +36,7 @@ from broadcaster.command_language import (
     usage_error,
 )
 from broadcaster.i18n import N_, Phrase, _
-from broadcaster.model import OperatorError, one_line
+from broadcaster.model import OperatorError
 from broadcaster.terminal import (
     ConfigOption,
     JsonOption,
@@ -59,8 +58,6 @@ MSG_NO_CHANGES = N_("No changes: every word is read as written.")
 MSG_CHANGE = N_("  {written} → {reading}: {why}")
 MSG_NOT_READ = N_("(not read)")
 MSG_NO_TEXT = N_("no text given; pass the text as an argument or on standard input")
-MSG_UNEXPECTED = N_("unexpected error ({kind}: {detail}); "
-                    "run again with BROADCASTER_DEBUG=1 and report it")
 MSG_SPOKEN = N_("spoken by {engine}: {out} ({seconds:.1f} s)")
 MSG_AIRED_NOTICE = N_("aired the notice spoken by {engine} ({seconds:.1f} s)")
 MSG_AIRED_FILE = N_("aired {file}")
@@ -643,19 +640,9 @@ app.command("web", help=_("The LAN web console: run the station from a phone, in
 @app.command(help=_("The station daemon (what systemd starts). Airs the slots and the "
                     "queue."))
 def run(config: ConfigOption = None) -> None:
-    import logging
-    import signal
-    import threading
+    from broadcaster.__main__ import run_daemon  # also run without Typer: see there
 
-    from broadcaster.station import Station
-
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    status = Station(load(config)).run(stop)
-    if status:
-        raise SystemExit(status)
+    run_daemon(config)
 
 
 class SpecUsage(OperatorCommand):
@@ -700,27 +687,21 @@ def main() -> None:
     usage errors one line and exit status 2."""
     from typer._click.exceptions import ClickException, UsageError
 
+    from broadcaster.__main__ import one_line_errors
+
     in_operator_words(app, SpecUsage)
-    try:
-        code = only_the_command(app, sys.argv[1:])(standalone_mode=False,
-                                                   prog_name="broadcaster")
-    except OperatorError as exc:
-        typer.echo(str(exc), err=True)
-        raise SystemExit(1) from None
-    except UsageError as exc:
-        typer.echo(usage_error(exc), err=True)
-        raise SystemExit(exc.exit_code) from None
-    except ClickException as exc:
-        typer.echo(exc.format_message(), err=True)
-        raise SystemExit(exc.exit_code) from None
-    except (KeyboardInterrupt, typer.Abort):
-        typer.echo(_(MSG_STOPPED), err=True)
-        raise SystemExit(130) from None
-    except Exception as exc:
-        if os.environ.get("BROADCASTER_DEBUG"):
-            raise
-        typer.echo(_(MSG_UNEXPECTED).format(kind=type(exc).__name__, detail=one_line(exc)),
-                   err=True)
-        raise SystemExit(1) from None
+    with one_line_errors():  # an OperatorError, or one unexpected
+        try:
+            code = only_the_command(app, sys.argv[1:])(standalone_mode=False,
+                                                       prog_name="broadcaster")
+        except UsageError as exc:
+            typer.echo(usage_error(exc), err=True)
+            raise SystemExit(exc.exit_code) from None
+        except ClickException as exc:
+            typer.echo(exc.format_message(), err=True)
+            raise SystemExit(exc.exit_code) from None
+        except (KeyboardInterrupt, typer.Abort):
+            typer.echo(_(MSG_STOPPED), err=True)
+            raise SystemExit(130) from None
     # a command's `typer.Exit(code)` (and `--help`) come back as the exit status
     raise SystemExit(code if isinstance(code, int) else 0)

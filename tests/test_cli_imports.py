@@ -42,7 +42,11 @@ def imported(station: Station, *args: str) -> set[str]:
     """The modules `broadcaster ARGS` imports, from `python -X importtime`."""
     done = station.cli(*args, env={"PYTHONPROFILEIMPORTTIME": "1"})
     assert done.returncode == 0, done.stderr[-800:]
-    return {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+    return names_in(done.stderr)
+
+
+def names_in(import_log: str) -> set[str]:
+    return {line.rsplit("|", 1)[1].strip() for line in import_log.splitlines()
             if line.startswith("import time:") and "|" in line} - {"package"}
 
 
@@ -96,3 +100,19 @@ def test_python_m_broadcaster_is_the_same_command_line(station: Station) -> None
     done = subprocess.run([sys.executable, "-m", "broadcaster", "--version"],
                           capture_output=True, text=True, check=False)
     assert (done.returncode, done.stdout.startswith("broadcaster ")) == (0, True)
+
+
+def test_the_daemon_starts_without_the_command_line(station: Station) -> None:
+    """`broadcaster run` as systemd starts it leaves Typer, the command tree and the web
+    console's accounts out of the airing process, and what stops it is still one line with
+    exit status 1. Any other `run` (here `--help`) is Typer's."""
+    missing = station.root / "missing.toml"
+    for args in (["run", "--config", str(missing)], ["run", f"--config={missing}"]):
+        done = station.cli(*args, env={"PYTHONPROFILEIMPORTTIME": "1"})
+        said = [line for line in done.stderr.splitlines() if not line.startswith("import time:")]
+        assert (done.returncode, len(said), str(missing) in said[0]) == (1, 1, True), said
+        names = names_in(done.stderr)
+        assert "broadcaster.station" in names  # the measure works
+        assert not under(names, ("typer", "broadcaster.cli", "broadcaster.web"))
+    helped = station.cli("run", "--help")
+    assert (helped.returncode, "broadcaster run" in helped.stdout) == (0, True)

@@ -1,9 +1,10 @@
 """The idle daemon stays small (SPEC §9): what it has not needed, it has not imported.
 
-A real `broadcaster run` with Python's import log (PYTHONPROFILEIMPORTTIME, as `-X
-importtime`) airs one notice and goes idle: the reading-form rules, the audio analysis
-and the upstream side (a station without `[district]`) are never in its memory; the
-worker renders and looks the speech cache up.
+A real `broadcaster run` (as `python -m broadcaster run`) with Python's import log
+(PYTHONPROFILEIMPORTTIME, as `-X importtime`) airs one notice and goes idle: the command
+line's parser, the reading-form rules, the audio analysis, OpenSSL and the upstream side
+(a station without `[district]`) are never in its memory; the worker renders and looks
+the speech cache up (its keys are SHA-256s).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ NOT_WHEN_IDLE = {
     "broadcaster.upstream.envelope": "signatures, without [district]",
     "paho": "the MQTT client, without [district]",
     "broadcaster.web.app": "the web console (`broadcaster web`, its own process)",
+    "typer": "the command line's parser (`broadcaster run` takes no commands)",
+    "broadcaster.cli": "the command tree (`broadcaster run` starts without it)",
+    "broadcaster.web.accounts": "the console's accounts, a command of the command line",
     "hashlib": "OpenSSL's library, ~3 MB (cache keys are the worker's)",
     "_hashlib": "OpenSSL's library, ~3 MB (cache keys are the worker's)",
 }
