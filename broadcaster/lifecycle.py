@@ -7,6 +7,9 @@ file never blocks a restart); a second daemon is refused with the first one's pi
 so `air` and the daemon never mix two programs on the loudspeakers.
 `DatabaseWatch` notices the database file deleted or replaced under the daemon: the
 daemon then reports it and exits non-zero, and systemd starts it again on the new state.
+`ClockSteps` notices the station's clock being set under it (NTP's first fix on a box
+without a real-time clock, a machine paused and set right): the daemon says so in its
+log, since every time it logs from then on is on the new clock.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ MSG_DB_GONE = N_("the station database {path} was deleted under the running daem
                  "restarting on the new state")
 MSG_DB_REPLACED = N_("the station database {path} was replaced under the running daemon; "
                      "restarting on the new state")
+MSG_CLOCK_SET = N_("the station's clock was set {seconds:+.1f} s (by NTP, or the machine "
+                   "was paused); slots, expiries and the as-run log follow the new time")
+CLOCK_STEP_S = 1.0  # the wall clock moved this much against the monotonic one: it was set
 
 
 class StationLock:
@@ -151,3 +157,19 @@ class DatabaseWatch:
             return None
         message = _(MSG_DB_GONE) if now is None else _(MSG_DB_REPLACED)
         return message.format(path=self.path)
+
+
+class ClockSteps:
+    """The station's wall clock against the monotonic one: tells when it was set."""
+
+    def __init__(self) -> None:
+        self._offset: float | None = None
+
+    def seen(self, wall: float, monotonic: float) -> str | None:
+        """Given both clocks read now (seconds): one line saying by how much the wall clock
+        was set since the last look, or None when it ran on steadily."""
+        offset = wall - monotonic
+        last, self._offset = self._offset, offset
+        if last is None or abs(offset - last) <= CLOCK_STEP_S:
+            return None
+        return _(MSG_CLOCK_SET).format(seconds=offset - last)

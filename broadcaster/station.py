@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from broadcaster.asrun import Interruption
 from broadcaster.i18n import N_, _
-from broadcaster.lifecycle import DatabaseWatch, StationLock
+from broadcaster.lifecycle import ClockSteps, DatabaseWatch, StationLock
 from broadcaster.live_desk import LIVE
 from broadcaster.live_sessions import LiveSessions, is_live, rundown_item
 from broadcaster.model import Level, OperatorError, Outcome
@@ -157,8 +157,12 @@ class Station:
             notify("READY=1")
             watchdog = watchdog_interval()
             next_ping = 0.0
+            clock_steps = ClockSteps()
             while not stop.is_set():
                 self._next_messages()
+                clock_set = clock_steps.seen(self.now(), time.monotonic())
+                if clock_set is not None:  # the times logged before and after it differ so
+                    log.warning("%s", clock_set)
                 problem = watch.problem()
                 if problem is not None:
                     log.error("%s", problem)
@@ -294,6 +298,7 @@ class Station:
                 if book.state is State.WAITING:
                     self._finish(book, Outcome.CANCELLED, "cancelled by operator")
                 elif self._player is not None:  # live: `live stop` ends it, aired
+                    self._hard_ends.disarm(str(entry.id))  # the operator's end, not the slot's
                     self._player.stop(str(entry.id), Outcome.AIRED if is_live(book)
                                       else Outcome.CANCELLED)
 
@@ -468,4 +473,5 @@ class Station:
             self._books.pop(entry_id, None)
             self.speech.forget(entry_id)
         else:
+            self._hard_ends.disarm(str(entry_id))  # it ends as `outcome` says, not cut
             self._player.stop(str(entry_id), outcome)  # its ENDED event closes the books

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -136,6 +137,42 @@ def test_until_cuts_on_time_while_the_station_waits_for_the_database(
     cut, missed = sorted(lines, key=lambda line: line.queue_id != slot)
     assert (cut.outcome, missed.outcome) == (Outcome.CUT, Outcome.MISSED)
     assert cut.ended_at - until.timestamp() == pytest.approx(0.2, abs=0.3)  # its fade
+
+
+class SettableClock:
+    """The station's clock at real speed from `start` (on the monotonic clock), set forward
+    when the test says, as NTP sets a box's clock."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self.made = monotonic()
+        self.set_by = timedelta()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=monotonic() - self.made) + self.set_by
+
+
+@pytest.mark.slow
+def test_a_clock_set_past_until_cuts_at_once_and_says_so(
+        tmp_path: Path, null_sink: NullSink, caplog: pytest.LogCaptureFixture) -> None:
+    """What the suite once saw (ended 91.7 s into a slot ending at 60 s): the machine's
+    clock set forward 31.7 s while the slot aired. The cut comes as the clock passes
+    `until`, and the log says the clock was set."""
+    station = daemon_station(tmp_path / "station", "nullsink")
+    write_tone(station.root / "audio" / "music.wav", 30.0)
+    start = minute_ahead()
+    until = start + timedelta(minutes=1)
+    install_slot(station, "buoi-sang", start, items="  - file: music.wav\n", until=until)
+    clock = SettableClock(until - timedelta(seconds=3))
+    with station_in_this_process(station, clock) as air:
+        air.wait_for(lambda: any(entry.state == "on_air" for entry in air.pending()),
+                     "the slot on air")
+        clock.set_by = timedelta(seconds=31.7)
+        set_at = clock().timestamp()
+        (line,) = air.wait_for(air.as_run, "the slot to be cut", timeout=15)
+    assert line.outcome is Outcome.CUT
+    assert set_at > until.timestamp() and 0 <= line.ended_at - set_at < 1
+    assert "the station's clock was set +31.7 s" in caplog.text
 
 
 def test_quiet_hours_hold_a_notice_but_not_an_emergency(tmp_path: Path) -> None:
