@@ -1,7 +1,7 @@
 """Slots and timing rules on the station's own clock (SPEC §5, §6).
 
 A slot starts on a minute (`at: "05:30"`), so these tests run the station in this process
-with a clock set a few seconds before one (`ShiftedClock`, real speed) instead of
+with a clock set a few seconds before one (`SteadyClock`, real speed) instead of
 waiting up to a minute; everything else is as in the daemon: the real database, the
 operator's commands as subprocesses, espeak-ng, the test sound devices.
 """
@@ -20,7 +20,6 @@ import pytest
 from broadcaster.model import File, Level, Outcome
 from broadcaster.schedule.vietnam_calendar import LunarDay
 from tests.support.daemon import (
-    ShiftedClock,
     daemon_station,
     queued,
     station_in_this_process,
@@ -37,6 +36,21 @@ slot: {{days: daily, at: "{at:%H:%M}"{until}}}
 items:
 {items}
 """
+
+
+class SteadyClock:
+    """The station's clock at real speed from `start`, on the monotonic clock: the machine's
+    own clock being set (NTP, a virtual machine paused and set right on resume: the suite
+    once saw a slot cut 91.7 s into a slot ending at 60 s) does not move it. `set_by`
+    sets it, as NTP sets a box's clock."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self.made = monotonic()
+        self.set_by = timedelta()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=monotonic() - self.made) + self.set_by
 
 
 def minute_ahead(minutes: int = 2) -> datetime:
@@ -62,7 +76,7 @@ def test_a_slot_applied_seconds_ahead_airs_in_order(tmp_path: Path) -> None:
     write_indexed(audio / "opening.wav", RATE // 2, first=1_000)
     write_indexed(audio / "closing.wav", RATE // 2, first=1_000_000)
     start = minute_ahead()
-    with station_in_this_process(station, ShiftedClock(start - timedelta(seconds=4))) as air:
+    with station_in_this_process(station, SteadyClock(start - timedelta(seconds=4))) as air:
         install_slot(station, "buoi-sang", start, items="""\
   - chime: default
   - file: opening.wav
@@ -100,7 +114,7 @@ def test_until_cuts_what_overruns_its_slot(tmp_path: Path, null_sink: NullSink) 
     # still airs (within its grace) until its hard end 5 s later
     install_slot(station, "buoi-sang", start, items="  - file: music.wav\n",
                  until=start + timedelta(minutes=1))
-    clock = ShiftedClock(start + timedelta(seconds=55))
+    clock = SteadyClock(start + timedelta(seconds=55))
     with station_in_this_process(station, clock) as air:
         (line,) = air.wait_for(air.as_run, "the slot to be cut", timeout=15)
     assert (line.source, line.outcome) == ("slot", Outcome.CUT)
@@ -125,7 +139,7 @@ def test_until_cuts_on_time_while_the_station_waits_for_the_database(
         behind = store.enqueue(title="Nhạc chờ", level=Level.NORMAL, source="operator",
                                items=(File(path=music),), due_at=start.timestamp() + 1,
                                now=start.timestamp(), expires_at=until.timestamp() - 1)
-    clock = ShiftedClock(until - timedelta(seconds=5))
+    clock = SteadyClock(until - timedelta(seconds=5))
     with station_in_this_process(station, clock) as air:
         slot = air.wait_for(lambda: next((entry.id for entry in air.pending()
                                           if entry.state == "on_air"), None), "the slot on air")
@@ -139,31 +153,18 @@ def test_until_cuts_on_time_while_the_station_waits_for_the_database(
     assert cut.ended_at - until.timestamp() == pytest.approx(0.2, abs=0.3)  # its fade
 
 
-class SettableClock:
-    """The station's clock at real speed from `start` (on the monotonic clock), set forward
-    when the test says, as NTP sets a box's clock."""
-
-    def __init__(self, start: datetime) -> None:
-        self.start = start
-        self.made = monotonic()
-        self.set_by = timedelta()
-
-    def __call__(self) -> datetime:
-        return self.start + timedelta(seconds=monotonic() - self.made) + self.set_by
-
-
 @pytest.mark.slow
 def test_a_clock_set_past_until_cuts_at_once_and_says_so(
         tmp_path: Path, null_sink: NullSink, caplog: pytest.LogCaptureFixture) -> None:
-    """What the suite once saw (ended 91.7 s into a slot ending at 60 s): the machine's
-    clock set forward 31.7 s while the slot aired. The cut comes as the clock passes
-    `until`, and the log says the clock was set."""
+    """What the suite once saw (ended 91.7 s into a slot ending at 60 s, the test's own
+    wait not over): the clock set forward 31.7 s while the slot aired. The cut comes as
+    the clock passes `until`, and the log says the clock was set."""
     station = daemon_station(tmp_path / "station", "nullsink")
     write_tone(station.root / "audio" / "music.wav", 30.0)
     start = minute_ahead()
     until = start + timedelta(minutes=1)
     install_slot(station, "buoi-sang", start, items="  - file: music.wav\n", until=until)
-    clock = SettableClock(until - timedelta(seconds=3))
+    clock = SteadyClock(until - timedelta(seconds=3))
     with station_in_this_process(station, clock) as air:
         air.wait_for(lambda: any(entry.state == "on_air" for entry in air.pending()),
                      "the slot on air")
@@ -179,7 +180,7 @@ def test_quiet_hours_hold_a_notice_but_not_an_emergency(tmp_path: Path) -> None:
     end = minute_ahead()
     station = daemon_station(tmp_path / "station", "capture",
                              quiet_hours=(f"{end - timedelta(minutes=30):%H:%M}-{end:%H:%M}",))
-    with station_in_this_process(station, ShiftedClock(end - timedelta(seconds=6))) as air:
+    with station_in_this_process(station, SteadyClock(end - timedelta(seconds=6))) as air:
         notice = queued(station, "say", "Mời bà con đi họp lúc 7 giờ.", "--repeat", "1")
         air.wait_for(lambda: any(item["id"] == notice
                                  and item["note"].startswith("held by quiet hours")
@@ -238,8 +239,8 @@ def test_a_slot_on_mung_1_and_ram_airs_on_ram_and_skips_tet(tmp_path: Path) -> N
                                                             else day.year + 1))
     assert is_holiday(tet)
 
-    def at_half_past_five(day: date) -> ShiftedClock:
-        return ShiftedClock(datetime.combine(day, time(5, 29, 57), ZONE))
+    def at_half_past_five(day: date) -> SteadyClock:
+        return SteadyClock(datetime.combine(day, time(5, 29, 57), ZONE))
 
     with station_in_this_process(station, at_half_past_five(ram)) as air:
         air.wait_for(lambda: {line.title for line in air.as_run()} >= {
