@@ -56,7 +56,6 @@ class Book:
     engines: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
     duration_s: float | None = None
-    ending: bool = False  # asked to stop at its hard end
     on_part: int | None = None  # the part on air (started, not yet ended)
     zone: tzinfo | None = None
     # when each hard-start part's first frame went out (epoch), by part index: written by

@@ -118,3 +118,13 @@ def test_the_thread_cuts_while_the_station_thread_is_busy() -> None:
         ends.close()
     assert set(player.cuts) == {"7"}
 
+
+
+def test_with_nothing_armed_the_thread_sleeps_until_something_is() -> None:
+    clock, player = Clock(UNTIL), Player()
+    ends = HardEnds(clock, player.stop)
+    assert ends.tick() is None  # an idle station: no wake-ups four times a second
+    ends.arm("7", UNTIL + 5)
+    assert ends.tick() == POLL_S
+    ends.disarm("7")
+    assert ends.tick() is None

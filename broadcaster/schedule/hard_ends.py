@@ -54,11 +54,14 @@ class HardEnds:
         with self._cond:
             self._ends.pop(item_id, None)
 
-    def tick(self) -> float:
-        """Ask for every cut that has come; the seconds until the next look."""
+    def tick(self) -> float | None:
+        """Ask for every cut that has come; the seconds until the next look (None:
+        nothing is armed, so nothing to look at until `arm`)."""
         with self._cond:
             self._changed = False
             ends = dict(self._ends)
+        if not ends:
+            return None  # an idle station's thread sleeps: no wake-ups for nothing
         come, next_end = due(ends, self._clock())
         wait = POLL_S
         for item_id in come:
@@ -86,5 +89,5 @@ class HardEnds:
             with self._cond:
                 if self._closed:
                     return
-                if wait > 0 and not self._changed:
+                if (wait is None or wait > 0) and not self._changed:
                     self._cond.wait(timeout=wait)

@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -248,16 +248,17 @@ def running_daemon(station: Station, env: dict[str, str] | None = None) -> Itera
 
 
 class ShiftedClock:
-    """A wall clock that read `start` when it was made and runs at real speed."""
+    """A wall clock that read `start` when it was made and runs at real speed on the
+    monotonic clock: the machine's own clock being set (NTP, a VM paused and set right
+    on resume) does not move the station's under test."""
 
     def __init__(self, start: datetime) -> None:
-        zone = start.tzinfo
-        assert isinstance(zone, tzinfo), "give an aware start time"
-        self.zone = zone
-        self.offset = start - datetime.now(zone)
+        assert isinstance(start.tzinfo, tzinfo), "give an aware start time"
+        self.start = start
+        self.made = time.monotonic()
 
     def __call__(self) -> datetime:
-        return datetime.now(self.zone) + self.offset
+        return self.start + timedelta(seconds=time.monotonic() - self.made)
 
 
 class InProcess(StationWatch):
