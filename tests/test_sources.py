@@ -97,3 +97,25 @@ def test_a_playlist_of_16_bit_parts_stays_16_bit_across_their_joins(tmp_path: Pa
     assert all(block.dtype == np.int16 for block in blocks)
     pause = np.zeros((STEREO.frames(0.01), 2), dtype=np.int16)
     assert np.array_equal(np.concatenate(blocks), np.concatenate([first, pause, second]))
+
+
+def test_a_resumed_playlist_tells_where_it_resumes_before_its_first_read(
+        tmp_path: Path) -> None:
+    """`status` may ask between the player taking the resumed item and its first block:
+    it must say where in the item it is, not 0 s."""
+    write_indexed(tmp_path / "a.wav", RATE, first=1)
+    write_indexed(tmp_path / "b.wav", 2 * RATE, first=1)
+    playlist = SequenceSource([lambda: FileSource(tmp_path / "a.wav"),
+                               lambda: FileSource(tmp_path / "b.wav")])
+    playlist.open(STEREO)
+    while playlist.position < RATE + RATE // 2:  # half a second into b.wav
+        playlist.read(1000)
+    cut_at = playlist.position
+
+    resumed = playlist.resumed(cut_at, away_frames=RATE)
+    assert resumed.position == cut_at
+    resumed.open(STEREO)
+    resumed.read(1000)
+    assert resumed.position == cut_at + 1000
+    resumed.close()
+    playlist.close()

@@ -129,7 +129,10 @@ class Player:
         self._current: _Entry | None = None
         self._current_source: Source | None = None
         self._since = 0.0
-        self._stop_request: tuple[str, Outcome] | None = None
+        self._taken: _Entry | None = None  # off its queue, not yet on air (device opening)
+        # items asked to stop that the player holds (on air, taken, faded for a cut-in):
+        # kept until the item ends, so no moment between queue and air can lose the ask
+        self._stops: dict[str, Outcome] = {}
         self._closing = False
         # counts requests (play, live, stop, close): the loop on air looks for a reason to
         # stop only when it has moved, not under the lock at every block
@@ -192,8 +195,9 @@ class Player:
         slot's hard end.
         """
         with self._cond:
-            if self._current is not None and self._current.item_id == item_id:
-                self._stop_request = (item_id, outcome)
+            held = [entry.item_id for entry in (self._current, self._taken) if entry is not None]
+            if item_id in held:
+                self._stops[item_id] = outcome
                 self._requests += 1
                 self._ring()
                 self._cond.notify_all()  # an item held for its start time ends at once
@@ -283,9 +287,13 @@ class Player:
                 with self._cond:
                     if self._closing:
                         return
-                    entry = self._pop_next()
+                    entry = self._taken = self._pop_next()
                 if entry is not None:
-                    self._air(entry, raise_device_errors=until_idle)
+                    try:
+                        self._air(entry, raise_device_errors=until_idle)
+                    finally:
+                        with self._cond:
+                            self._taken = None
                     continue
                 if self._output_open:  # just went quiet: let the last block play out
                     self._output.drain()
@@ -314,6 +322,8 @@ class Player:
     def _air(self, entry: _Entry, *, raise_device_errors: bool) -> None:
         source = entry.source_to_air(self._output.frames_written)
         resuming = entry.cut is not None
+        if self._ended_if_stopped(entry, source):
+            return
         if entry.start_at is not None and not resuming:
             # the slow part first (lines, device, amplifier warm-up), then the exact time
             self._route(entry)
@@ -331,6 +341,9 @@ class Player:
         if not self._device_ready(entry, source, raise_device_errors):
             source.close()
             return
+        if self._ended_if_stopped(entry, source):  # asked while the device opened
+            source.close()
+            return
         problem = self._amplifier.problem
         if problem is not None and not resuming:  # it airs, but perhaps to nobody: say so
             self._emit(EventKind.FAILED, entry,
@@ -338,8 +351,6 @@ class Player:
         with self._cond:
             self._current, self._current_source = entry, source
             self._since = self._clock()
-            if self._stop_request is not None and self._stop_request[0] != entry.item_id:
-                self._stop_request = None  # one made while it was held for its start stays
         self._dead_air.reset()
         try:
             self._air_blocks(entry, source, resuming, raise_device_errors)
@@ -362,13 +373,14 @@ class Player:
         (its ENDED event says how), an emergency came first (it goes back to the head of
         the line), or the player is closing (it never aired: the caller still has it)."""
         with self._cond:
-            self._current, self._stop_request = entry, None  # `stop()` finds it here
+            self._current = entry  # `stop()` finds it here
             try:
                 while True:
                     if self._closing:
                         return False
-                    if self._stop_request is not None:
-                        self._emit(EventKind.ENDED, entry, outcome=self._stop_request[1])
+                    if entry.item_id in self._stops:
+                        self._emit(EventKind.ENDED, entry,
+                                   outcome=self._stops.pop(entry.item_id))
                         return False
                     if self._cut_in(entry):
                         self._interrupted.append(entry)
@@ -425,10 +437,14 @@ class Player:
                                                       / self.fmt.sample_rate))
             if fade_at is not None and fade_at >= fade_frames:
                 break
-        if ending is Outcome.INTERRUPTED and cut is not None:
-            with self._cond:
+        with self._cond:
+            asked = self._stops.pop(entry.item_id, None)
+            if ending is Outcome.INTERRUPTED and asked is not None:
+                ending = asked  # asked to stop while it faded for a cut-in: no resuming
+            if ending is Outcome.INTERRUPTED and cut is not None:
                 self._interrupted.append(_Entry(entry.item_id, entry.level, source, cut,
                                                 zones=entry.zones, live=entry.live))
+        if ending is Outcome.INTERRUPTED and cut is not None:
             self._emit(EventKind.INTERRUPTED, entry, cut[0],
                        resume=source.resume_point(cut[0]))
             return
@@ -451,8 +467,8 @@ class Player:
 
     def _reason_to_stop(self, entry: _Entry) -> Outcome | None:
         with self._cond:
-            if self._stop_request is not None and self._stop_request[0] == entry.item_id:
-                return self._stop_request[1]
+            if entry.item_id in self._stops:
+                return self._stops[entry.item_id]
             if self._closing:  # the daemon stops: it resumes when the station is back
                 return Outcome.INTERRUPTED
             if self._cut_in(entry):
@@ -536,7 +552,19 @@ class Player:
                 return queue.popleft()
         return None
 
+    def _ended_if_stopped(self, entry: _Entry, source: Source) -> bool:
+        """True (and its ENDED event sent) when `entry` was asked to stop before its first
+        block: nothing of it airs."""
+        with self._cond:
+            outcome = self._stops.pop(entry.item_id, None)
+        if outcome is None:
+            return False
+        self._emit(EventKind.ENDED, entry, source.position, outcome=outcome)
+        return True
+
     def _fail(self, entry: _Entry, exc: Exception, position: int = 0) -> None:
+        with self._cond:
+            self._stops.pop(entry.item_id, None)  # it ended: a stop asked for is moot
         reason = one_line(exc)
         if not isinstance(exc, OperatorError):
             log.exception("item %s failed", entry.item_id)

@@ -349,7 +349,10 @@ class SequenceSource(Source):
         order = [index, *later, *(i for i in self._order if i != index and i not in later)]
         if cut is None:
             return self._copy(order)
-        return self._copy(order, cut.source.resumed(inside, away_frames), cut.at - cut.offset)
+        copy = self._copy(order, cut.source.resumed(inside, away_frames), cut.at - cut.offset)
+        # where it resumes, also before its first read opens the part (`status` asks then)
+        copy.position = cut.at - cut.offset + inside
+        return copy
 
     def _copy(self, order: list[int], first: Source | None = None,
               first_at: int = 0) -> SequenceSource:
