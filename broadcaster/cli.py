@@ -36,7 +36,7 @@ from broadcaster.command_language import (
     usage_error,
 )
 from broadcaster.i18n import N_, Phrase, _
-from broadcaster.model import OperatorError
+from broadcaster.model import SAY_GAP, SAY_REPEAT, OperatorError
 from broadcaster.terminal import (
     ConfigOption,
     JsonOption,
@@ -71,10 +71,7 @@ MSG_PLAYLISTS_OK = N_("{count} playlist file(s) OK")
 MSG_INSTALLED = N_("installed slot {name!r}: {title} at {at} on {days}")
 MSG_QUEUED = N_("queued #{id}: {title}")
 MSG_SLOT_OPEN_NOW = N_("its window is open now: it airs at once and still ends at its 'until'")
-MSG_EXPECTED = N_("#{id} expected to start at {when}")
-MSG_WOULD_EXPIRE = N_("#{id} would expire before its turn at the rate items air now")
 MSG_EXPIRES_WAITING = N_("expires waiting")
-MSG_NOTE = N_("note: {note}")
 MSG_LOG_EMPTY = N_("the as-run log has nothing in that period")
 MSG_ON_AIR_NOW = N_("on air")
 MSG_STOPPING = N_("stopping")
@@ -311,9 +308,9 @@ def say(
     text: TextArgument = None,
     at: AtOption = "now",
     repeat: Annotated[int, typer.Option(min=1, max=10,
-                                        help=_("How many times to read it."))] = 2,
+                                        help=_("How many times to read it."))] = SAY_REPEAT,
     gap: Annotated[str, typer.Option(help=_("Pause between readings, e.g. 30s."),
-                                     callback=plain_option)] = "30s",
+                                     callback=plain_option)] = SAY_GAP,
     level: LevelOption = "normal",
     title: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help=_("A short title for the queue and the log (default: its first words)."),
@@ -350,16 +347,9 @@ def play(
 
 
 def _tell(queued: Queued) -> None:
-    """The id alone on the first line (for scripts), then when it should start; warnings
-    on standard error."""
-    typer.echo(queued.id)
-    if queued.expected is not None:
-        typer.echo(_(MSG_EXPECTED).format(
-            id=queued.id, when=queued.expected.strftime("%Y-%m-%d %H:%M:%S")))
-    else:
-        typer.echo(_(MSG_WOULD_EXPIRE).format(id=queued.id))
-    for note in queued.notes:
-        typer.echo(_(MSG_NOTE).format(note=note), err=True)
+    from broadcaster.__main__ import tell
+
+    tell(queued)
 
 
 @app.command(help=_("Pending items in air order. Each with the time it is expected to "

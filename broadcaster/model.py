@@ -100,6 +100,9 @@ class RenderedProgram:
 # --- Playlists (SPEC §5): what a slot or a one-off airs -------------------------------------
 
 MAX_TITLE = 200  # a title is one line in `queue` and `log` (SPEC §8): say, play and playlists
+# `say` with no --repeat, --gap: a notice read twice, 30 s apart (the emergency line too)
+SAY_REPEAT = 2
+SAY_GAP = "30s"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
