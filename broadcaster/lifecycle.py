@@ -10,12 +10,19 @@ daemon then reports it and exits non-zero, and systemd starts it again on the ne
 `ClockSteps` notices the station's clock being set under it (NTP's first fix on a box
 without a real-time clock, a machine paused and set right): the daemon says so in its
 log, since every time it logs from then on is on the new clock.
+`HeldWrites` keeps the daemon airing through a database it cannot write for a while
+(another program holding its write lock past the wait, a full disk, an I/O error): a
+change the database refuses is held, in order, and made again until it goes through.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +49,14 @@ MSG_DB_REPLACED = N_("the station database {path} was replaced under the running
                      "restarting on the new state")
 MSG_CLOCK_SET = N_("the station's clock was set {seconds:+.1f} s (by NTP, or the machine "
                    "was paused); slots, expiries and the as-run log follow the new time")
+MSG_DB_LOCKED = N_("the station database {path} is locked by another program; the station "
+                   "airs on and writes its log once it can: close the program holding the "
+                   "station database (a `sqlite3` shell, a backup, a stuck command)")
+MSG_DB_UNUSABLE = N_("the station database {path} cannot be written ({reason}); the station "
+                     "airs on and writes its log once it can: free space on the SD card, or "
+                     "check the card (`dmesg`)")
+MSG_WRITES_LOST = N_("the station stopped with {count} changes the database refused "
+                     "({reason}); not logged: items {items}")
 CLOCK_STEP_S = 1.0  # the wall clock moved this much against the monotonic one: it was set
 
 
@@ -173,3 +188,86 @@ class ClockSteps:
         if last is None or abs(offset - last) <= CLOCK_STEP_S:
             return None
         return _(MSG_CLOCK_SET).format(seconds=offset - last)
+
+
+REPORT_AFTER_S = 5.0  # refused this long (the store's busy timeout): said in `status`, logged
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+class HeldWrites:
+    """The daemon's changes to its database, made in the order asked. One the database
+    refuses (sqlite3.OperationalError: locked by another program past the connection's
+    wait, disk full, I/O error) is held with every one asked after it, and made again at
+    each `flush` until it goes through; each keeps the values it was asked with, so an
+    as-run line written late has its true times. Reads the database refuses are told
+    here too (`refused`): `problem` says what is wrong once it has lasted
+    REPORT_AFTER_S. Used by the station thread only."""
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.monotonic) -> None:
+        self.path = path
+        self._clock = clock
+        self._held: deque[tuple[Callable[[], object], int | None]] = deque()
+        self._since: float | None = None  # the first refusal since the database last worked
+        self._error: sqlite3.OperationalError | None = None
+        self.refusals = 0  # how many so far: a turn of the loop with none changed nothing
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    def closing(self) -> set[int]:
+        """The queue entries whose closing (as-run line) is held: still pending in the
+        database, but finished for the station."""
+        return {entry for _change, entry in self._held if entry is not None}
+
+    def write(self, change: Callable[[], object], *, closes: int | None = None) -> None:
+        """Make `change` now, or hold it behind those held already (`closes`: the queue
+        entry it closes). Never raises sqlite3.OperationalError."""
+        self._held.append((change, closes))
+        if len(self._held) == 1:
+            self.flush()
+
+    def flush(self) -> bool:
+        """Make the held changes, oldest first, up to the first refused; True when none
+        is left."""
+        while self._held:
+            change, _closes = self._held[0]
+            try:
+                change()
+            except sqlite3.OperationalError as exc:
+                self.refused(exc)
+                return False
+            self._held.popleft()
+        return True
+
+    def refused(self, exc: sqlite3.OperationalError) -> None:
+        """The database refused a read or a write (made again later by its caller)."""
+        self.refusals += 1
+        self._error = exc
+        if self._since is None:
+            self._since = self._clock()
+
+    def worked(self) -> None:
+        """A turn in which nothing was refused and nothing is held: the trouble is over."""
+        if not self._held:
+            self._since = self._error = None
+
+    def problem(self) -> str | None:
+        """One line for `status` and the log (what is wrong, what to do), once the database
+        has refused the station for REPORT_AFTER_S; else None."""
+        error = self._error
+        if error is None or self._since is None or \
+                self._clock() - self._since < REPORT_AFTER_S:
+            return None
+        if error.sqlite_errorcode & 0xFF in _BUSY:
+            return _(MSG_DB_LOCKED).format(path=self.path)
+        return _(MSG_DB_UNUSABLE).format(path=self.path, reason=error)
+
+    def lost(self) -> str | None:
+        """One line naming what is still held (said when the daemon stops with it), or
+        None when nothing is."""
+        if not self._held:
+            return None
+        items = ", ".join(f"#{entry}" for entry in sorted(self.closing())) or "-"
+        return _(MSG_WRITES_LOST).format(count=len(self._held), reason=self._error,
+                                         items=items)

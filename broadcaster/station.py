@@ -9,6 +9,12 @@ player, expire one, sleep until the next moment that matters. A slot's `until` i
 not among them: `schedule.hard_ends` asks the player for that cut from a thread of its
 own, so a slow write here never makes it late. What happens on air is kept per item
 (`Book`) and written as one as-run line when the item ends.
+
+The station never waits long on its database: its connection waits STATION_WAIT_S for
+another's lock, and a change refused (locked by another program, disk full, I/O error)
+is held and made again each turn, in order (`lifecycle.HeldWrites`), while the player
+airs on and the rundown goes on deciding from the books. A read refused is made again
+at the next look. `status` and the log say what is wrong once it lasts.
 """
 
 from __future__ import annotations
@@ -16,17 +22,20 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from broadcaster.asrun import Interruption
 from broadcaster.i18n import N_, _
-from broadcaster.lifecycle import ClockSteps, DatabaseWatch, StationLock
+from broadcaster.lifecycle import ClockSteps, DatabaseWatch, HeldWrites, StationLock
 from broadcaster.live_desk import LIVE
 from broadcaster.live_sessions import LiveSessions, is_live, rundown_item
 from broadcaster.model import Level, OperatorError, Outcome
@@ -51,7 +60,7 @@ from broadcaster.station_messages import (
     Wake,
 )
 from broadcaster.station_status import StatusBoard
-from broadcaster.store import DATABASE, Entry, Store
+from broadcaster.store import BUSY_TIMEOUT_S, DATABASE, Entry, Store
 
 if TYPE_CHECKING:
     from broadcaster.air import AirEvent, Player
@@ -70,6 +79,9 @@ POLL_S = 0.25  # the longest the station sleeps: database changes, the watchdog,
 PREPARE_S = 0.5
 SPEECH_WAIT_S = 60.0  # a render under way when its part's turn comes (an emergency's chime
 # airs first; a slot's earlier parts air) is waited for this long
+# The station's connection waits this long for another's lock, then holds its change and
+# airs on (a command's transaction on a slow SD card; an operator's `sqlite3` shell)
+STATION_WAIT_S = 0.1
 MSG_EMERGENCY_CUT = N_("an emergency cut in")
 MSG_STOPPED = N_("the daemon stopped")
 
@@ -95,6 +107,9 @@ class Station:
         # a slot's `until` is cut from a thread of its own: never behind a slow write here
         self._hard_ends = HardEnds(self.now, self._cut_at_hard_end)
         self._store: Store | None = None
+        self._writes: HeldWrites | None = None
+        # messages whose handling the database refused, with when they came: again, in order
+        self._again: deque[tuple[FromUpstream | PushToTalk, datetime]] = deque()
         self._upstream: Upstream | None = None
         self.speech = SpeechAhead(config, lambda: self.post(Wake()), render)
         self.board = StatusBoard(config, self.rundown)
@@ -120,6 +135,17 @@ class Station:
             raise RuntimeError("the station is not running")
         return self._store
 
+    @property
+    def writes(self) -> HeldWrites:
+        if self._writes is None:
+            raise RuntimeError("the station is not running")
+        return self._writes
+
+    def _write(self, change: Callable[[], object], *, closes: int | None = None) -> None:
+        """A change to the database, made now or held until the database takes it (see
+        HeldWrites): pass a `partial` whose arguments are final (times, progress)."""
+        self.writes.write(change, closes=closes)
+
     # --- running ----------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> int:
@@ -133,9 +159,12 @@ class Station:
         lock.acquire()
         path = self.config.data_dir / DATABASE
         store = self._store = Store(path)
+        store.wait_when_busy(STATION_WAIT_S)
+        writes = self._writes = HeldWrites(path)
         watch = DatabaseWatch(path)
-        run_id, last_seen = store.run_started(os.getpid(), self.now())
-        self._off = (last_seen, self.now())
+        pid, started = os.getpid(), self.now()
+        self._off = (store.last_seen(), started)
+        self._write(partial(store.run_started, pid, started))
         upstream = self._upstream = self._upstream_side(store)
         player = self._player = self._player or station_player(
             self.config, lambda event: self.post(Aired(event)))
@@ -159,6 +188,7 @@ class Station:
             next_ping = 0.0
             clock_steps = ClockSteps()
             while not stop.is_set():
+                refusals = writes.refusals
                 self._next_messages()
                 clock_set = clock_steps.seen(self.now(), time.monotonic())
                 if clock_set is not None:  # the times logged before and after it differ so
@@ -169,13 +199,19 @@ class Station:
                     self.board.last_error = problem
                     self._db_ok, status = False, 1
                     break
-                if store.data_version() != self._version:  # a change nobody poked about
+                if writes.flush():
+                    self._handle_again()
+                if self._changed():  # a change nobody poked about
                     self._look()
                 self._decide()
                 if upstream is not None:
-                    upstream.tick(self._clock())
-                self.board.write(self._books, player, upstream, self.now(), self.speech,
-                                 self._slots)
+                    self._database_step(partial(upstream.tick, self._clock()))
+                if writes.refusals == refusals:
+                    writes.worked()
+                self.board.database_error = writes.problem()
+                self._database_step(partial(
+                    self.board.write, self._books, player, upstream, self.now(), self.speech,
+                    self._slots))
                 if watchdog is not None and time.monotonic() >= next_ping:
                     notify("WATCHDOG=1")
                     next_ping = time.monotonic() + watchdog
@@ -196,7 +232,10 @@ class Station:
             self.speech.close()
             self.board.remove()
             if self._db_ok:
-                store.run_stopped(run_id, self.now())
+                self._write(partial(store.run_stopped, pid, started, self.now()))
+                store.wait_when_busy(BUSY_TIMEOUT_S)  # on the way out: wait as a command does
+                if not writes.flush():
+                    log.error("%s", writes.lost())
                 store.close()
             else:
                 store.let_go_of_replaced()
@@ -240,7 +279,8 @@ class Station:
             if is_live(book) and book.started_at is not None:
                 self._finish(book, Outcome.INTERRUPTED, _(MSG_STOPPED))
             elif book.state is State.INTERRUPTED:
-                self.store.set_progress(book.entry.id, book.progress(), state="pending")
+                self._write(partial(self.store.set_progress, book.entry.id, book.progress(),
+                                    state="pending"))
 
     def _handle(self, message: Message) -> None:
         match message:
@@ -252,15 +292,65 @@ class Station:
                 book = self._books.get(entry_id)
                 if book is not None:
                     book.part_done(index, state, reason)
-            case FromUpstream(payload):
-                if self._upstream is not None and self._upstream.handle(payload, self._clock()):
-                    self._look()  # a push was queued: an emergency goes to the player now
-            case PushToTalk(pressed):
-                self._push_to_talk(pressed)
+            case FromUpstream() | PushToTalk():
+                self._with_database(message, self._clock())
             case Wake():
                 pass  # `_decide` runs after every batch of messages
 
     # --- what the database says ---------------------------------------------------------
+
+    def _database_step(self, step: Callable[[], object]) -> bool:
+        """Run a step that reads the database (or writes through another module, which
+        then rolls back); refused, it is told to the held writes and False: the caller
+        makes it again at its next turn."""
+        try:
+            step()
+        except sqlite3.OperationalError as exc:
+            self.writes.refused(exc)
+            return False
+        return True
+
+    def _changed(self) -> bool:
+        """Whether another connection committed since the last look (True when the
+        database cannot say: the look is made again)."""
+        try:
+            return self.store.data_version() != self._version
+        except sqlite3.OperationalError as exc:
+            self.writes.refused(exc)
+            return True
+
+    def _with_database(self, message: FromUpstream | PushToTalk, came: datetime) -> None:
+        """A message whose handling writes the database: handled now, or, refused (or
+        behind one refused), again once the database takes changes, with when it came."""
+        if self._again or self.writes.held or not self._handled(message, came):
+            self._again.append((message, came))
+
+    def _handle_again(self) -> None:
+        while self._again:
+            message, came = self._again[0]
+            if not self._handled(message, came):
+                return
+            self._again.popleft()
+
+    def _handled(self, message: FromUpstream | PushToTalk, came: datetime) -> bool:
+        """False when the database refused it (nothing of it was kept: its transaction
+        rolled back; an upstream push was acknowledged already and is kept here)."""
+        changed = False
+
+        def handle() -> None:
+            nonlocal changed
+            match message:
+                case FromUpstream(payload):
+                    # a push was queued: an emergency goes to the player now
+                    changed = self._upstream is not None and self._upstream.handle(payload, came)
+                case PushToTalk(pressed):
+                    changed = self._push_to_talk(pressed, came)
+
+        if not self._database_step(handle):
+            return False
+        if changed:
+            self._look()
+        return True
 
     def _recover(self) -> None:
         """After a stop, a power cut or a kill: what was on air goes first again (from
@@ -269,27 +359,39 @@ class Station:
         last_seen, back = self._off
         for entry in self.store.pending():
             if entry.source == LIVE:  # the microphone is not to go back on air by itself
-                self.store.finish(entry, Outcome.INTERRUPTED if entry.started_at
-                                  else Outcome.MISSED, ended_at=back, started_at=entry.started_at,
-                                  reason=off_reason(last_seen, back, self.zone))
+                self._write(partial(
+                    self.store.finish, entry, Outcome.INTERRUPTED if entry.started_at
+                    else Outcome.MISSED, ended_at=back, started_at=entry.started_at,
+                    reason=off_reason(last_seen, back, self.zone)), closes=entry.id)
             elif entry.state == "on_air":  # no clean stop: it resumes from its start
                 cut = Interruption(None, off_reason(last_seen, back, self.zone))
                 progress = Book.restarted(entry, cut)
-                self.store.set_progress(entry.id, progress, state="pending")
+                self._write(partial(self.store.set_progress, entry.id, progress,
+                                    state="pending"))
+                # its book from what was just written: that change may still be held
+                resumed = replace(entry, state="pending", progress=progress)
+                self._books[entry.id] = Book.take(resumed, self.speech, back, self.zone)
         self._look()
 
     def _look(self) -> None:
+        """Take what the database says now; refused, it is looked at again next turn."""
+        if not self._database_step(self._read_and_take):
+            self._version = -1
+
+    def _read_and_take(self) -> None:
         self._version = self.store.data_version()  # read before what it covers
         now = self.now()
         self._slots.installed(self.store.slots())
-        pending = {entry.id: entry for entry in self.store.pending()}
+        closing = self.writes.closing()  # finished here, its line still held
+        pending = {entry.id: entry for entry in self.store.pending()
+                   if entry.id not in closing}
         for entry_id in [i for i in self._books if i not in pending]:
             self._let_go(entry_id, Outcome.CANCELLED)  # cancelled while waiting
         for entry in pending.values():
             book = self._books.get(entry.id)
             if book is None and entry.state == "cancel":
-                self.store.finish(entry, Outcome.CANCELLED, ended_at=now,
-                                  reason="cancelled by operator")
+                self._write(partial(self.store.finish, entry, Outcome.CANCELLED, ended_at=now,
+                                    reason="cancelled by operator"), closes=entry.id)
                 self._release_audio(entry)
             elif book is None:
                 self._books[entry.id] = Book.take(entry, self.speech, now, self.zone)
@@ -306,8 +408,14 @@ class Station:
 
     def _decide(self) -> None:
         now = self.now()
-        if self._slots.queue_owed(self.store, now + self.lead_s, now):
-            self._look()
+        if not self.writes.held:  # behind held changes it would be refused too
+            try:
+                owed = self._slots.queue_owed(self.store, now + self.lead_s, now)
+            except sqlite3.OperationalError as exc:  # queued at a later turn
+                self.writes.refused(exc)
+                owed = False
+            if owed:
+                self._look()
         wake = [now + POLL_S]
         retry = self.speech.retry_due(now)
         if retry is not None:
@@ -315,7 +423,7 @@ class Station:
         items = [rundown_item(book, self.speech) for book in self._books.values()]
         for book in self._books.values():  # its length, once known, for `queue`'s plan
             if book.duration_s is not None and book.entry.duration_s is None:
-                self.store.set_duration(book.entry.id, book.duration_s)
+                self._write(partial(self.store.set_duration, book.entry.id, book.duration_s))
                 book.entry = replace(book.entry, duration_s=book.duration_s)
         for action in decide(self.rundown, items, now, self.lead_s):
             match action:
@@ -379,9 +487,9 @@ class Station:
             book.on_air(wall)
             if is_live(book):
                 self.live.on_air(book)
-            self.store.set_on_air(book.entry.id, wall)  # its first start is kept
+            self._write(partial(self.store.set_on_air, book.entry.id, wall))  # first start kept
             if resuming:
-                self.store.set_progress(book.entry.id, book.progress())
+                self._write(partial(self.store.set_progress, book.entry.id, book.progress()))
         elif kind is EventKind.RESUMED:
             book.on_air(wall)
         elif kind is EventKind.INTERRUPTED:
@@ -391,7 +499,8 @@ class Station:
                 self._finish(book, Outcome.INTERRUPTED, _(MSG_STOPPED), ended_at=wall)
                 return
             if stopping:
-                self.store.set_progress(book.entry.id, book.progress(), state="pending")
+                self._write(partial(self.store.set_progress, book.entry.id, book.progress(),
+                                    state="pending"))
         elif kind in (EventKind.FAILED, EventKind.DEAD_AIR, EventKind.STREAM_LOST):
             book.problems.append(event.detail)
             self.board.last_error = event.detail
@@ -408,9 +517,10 @@ class Station:
         self._hard_ends.disarm(str(book.entry.id))
         self.speech.forget(book.entry.id)
         engines = ",".join(sorted(book.engines)) or None
-        self.store.finish(book.entry, outcome, ended_at=ended_at or self.now(),
-                          started_at=book.started_at, reason=reason, engine=engines,
-                          progress=book.progress(), zones=self._zones_of(book.entry))
+        self._write(partial(self.store.finish, book.entry, outcome,
+                            ended_at=ended_at or self.now(), started_at=book.started_at,
+                            reason=reason, engine=engines, progress=book.progress(),
+                            zones=self._zones_of(book.entry)), closes=book.entry.id)
         self._release_audio(book.entry)
         if is_live(book):
             self.live.end(book.entry.id)  # the recording is complete, old ones pruned
@@ -441,29 +551,33 @@ class Station:
         return Button(pin, lambda: self.post(PushToTalk(True)),
                       lambda: self.post(PushToTalk(False)))
 
-    def _push_to_talk(self, pressed: bool) -> None:
-        """Pressed: a live session by the button (none while one is on air already); let
-        go: the session it started ends."""
+    def _push_to_talk(self, pressed: bool, came: datetime) -> bool:
+        """Pressed (at `came`): a live session by the button (none while one is on air
+        already); let go: the session it started ends. True when the queue changed; raises
+        sqlite3.OperationalError when the database refused it (nothing changed)."""
         from broadcaster import live_desk
 
         try:
             if pressed:
                 self._button_session = live_desk.start(
-                    self.store, _(live_desk.MSG_BY_BUTTON), self.now(), self._clock())
+                    self.store, _(live_desk.MSG_BY_BUTTON), came.timestamp(), came)
             elif self._button_session is not None:
-                entry_id, self._button_session = self._button_session, None
-                live_desk.stop(self.store, self.now(), entry_id)
+                live_desk.stop(self.store, came.timestamp(), self._button_session)
+                self._button_session = None
         except OperatorError as exc:  # live already (by `live start`), or it ended already
             log.info("push-to-talk: %s", exc)
-            return
-        self._look()
+            if not pressed:
+                self._button_session = None
+            return False
+        return True
 
     def _release_audio(self, entry: Entry) -> None:
         """The copy of a played file goes once no other item needs it (queued_audio)."""
         from broadcaster import queued_audio
 
         if queued_audio.needs_release(entry.items, self.config.audio_dir):
-            queued_audio.release_unneeded(self.config.audio_dir, self.store)
+            self._write(partial(queued_audio.release_unneeded, self.config.audio_dir,
+                                self.store))
 
     def _let_go(self, entry_id: int, outcome: Outcome) -> None:
         book = self._books.get(entry_id)

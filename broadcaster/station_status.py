@@ -4,7 +4,9 @@ item, written under the runtime directory only when something in it changed; and
 `status` while the daemon is down, the same record built from the database.
 
 The board also keeps the journal told: a sound device that fails is logged once (with
-what to do), and once more when it works again, not at every retry.
+what to do), and once more when it works again, not at every retry; the same for a
+database that refuses the station (locked by another program, disk full), which
+`status` shows as its last error while it lasts.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ MSG_HELD_QUIET = N_("held by quiet hours until {until}")
 MSG_DEVICE_FAILED = N_("{problem}; the items wait and the station tries the device again "
                        "every {seconds:.0f} s")
 MSG_DEVICE_BACK = N_("sound device {device} works again")
+MSG_DATABASE_BACK = N_("the station database takes the station's changes again; what "
+                       "waited is written")
 MSG_NOT_CONFIGURED = N_("not configured")
 MSG_LINK_DOWN = N_("{broker}: not connected (the daemon is not running)")
 
@@ -64,6 +68,7 @@ class StatusBoard:
         self._last_error: str | None = None
         self.last_error_at: float | None = None
         self._device_error: str | None = None
+        self._database_error: tuple[str, float] | None = None  # the line, since (epoch)
         self._writer = StatusWriter(status_path(config))
         self._due = 0.0
         self._stretch: tuple[tuple[str, float], float, float] | None = None
@@ -96,6 +101,21 @@ class StatusBoard:
         elif problem is None and self._device_error is not None:
             log.info("%s", _(MSG_DEVICE_BACK).format(device=self._device_name()))
         self._device_error = problem
+
+    @property
+    def database_error(self) -> str | None:
+        return self._database_error[0] if self._database_error is not None else None
+
+    @database_error.setter
+    def database_error(self, problem: str | None) -> None:
+        """The database refusing the station (None: it takes its changes); shown as the
+        last error while it lasts, logged when it starts, changes or ends."""
+        if problem is not None and problem != self.database_error:
+            log.error("%s", problem)
+            self._database_error = (problem, time.time())
+        elif problem is None and self._database_error is not None:
+            log.info("%s", _(MSG_DATABASE_BACK))
+            self._database_error = None
 
     def aired_fine(self) -> None:
         """An item aired whole without a problem: the last error is over."""
@@ -162,6 +182,8 @@ class StatusBoard:
                                   level=book.entry.level.value, due=book.entry.due_at,
                                   expected=expected, state=planned.item.state.value,
                                   note=waiting_note(self.rundown, planned.item, now)))
+        # the database refusing the station is the error of the moment
+        error, error_at = self._database_error or (self.last_error, self.last_error_at)
         return LiveStatus(
             running=True, pid=os.getpid(), started=round(self.started, 1), on_air=on_air,
             next=waiting, device=self._device_name(), device_error=self.device_error,
@@ -172,8 +194,7 @@ class StatusBoard:
             push_to_talk=self.push_to_talk.describe() if self.push_to_talk is not None
             else None,
             upstream=upstream.describe() if upstream is not None else _(MSG_NOT_CONFIGURED),
-            last_error=self.last_error,
-            last_error_at=round(self.last_error_at, 1) if self.last_error_at else None,
+            last_error=error, last_error_at=round(error_at, 1) if error_at else None,
             clock_synchronized=self._clock_synchronized())
 
     def _clock_synchronized(self) -> bool | None:

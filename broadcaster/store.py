@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from broadcaster.config import Config
 
 DATABASE = "station.db"
+BUSY_TIMEOUT_S = 5.0  # how long a connection waits for another one's write lock
 
 # Operator-facing messages of this module, kept together for translation.
 MSG_CANNOT_OPEN = N_("{path}: cannot open the station database ({reason}); "
@@ -209,10 +210,11 @@ class Store:
             if not path.exists():  # the 'broadcaster' group may queue; others may not
                 os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o660))
                 path.chmod(0o660)  # whatever the umask; SQLite gives -wal/-shm the same
-            self._db = sqlite3.connect(str(path), timeout=5.0, isolation_level=None)
+            self._db = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S,
+                                       isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")  # a power cut keeps committed work
-            self._db.execute("PRAGMA busy_timeout=5000")
+            self.wait_when_busy(BUSY_TIMEOUT_S)
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise OperatorError(_(MSG_CANNOT_OPEN).format(path=path, reason=exc)) from None
@@ -221,6 +223,11 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+
+    def wait_when_busy(self, seconds: float) -> None:
+        """How long a read or a change waits for another connection's lock before it
+        raises sqlite3.OperationalError ("database is locked"); BUSY_TIMEOUT_S when opened."""
+        self._db.execute(f"PRAGMA busy_timeout={round(seconds * 1000)}")
 
     def let_go_of_replaced(self) -> None:
         """The file at our path is no longer ours (deleted or replaced): empty our write-
@@ -261,14 +268,17 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic change: BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
+        """One atomic change: BEGIN IMMEDIATE … COMMIT, rolled back on any exception (a
+        COMMIT the disk refuses included), so the connection is never left inside it."""
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:
+                with suppress(sqlite3.Error):  # SQLite may have rolled it back itself
+                    self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
 
     def data_version(self) -> int:
         """Changes when another connection commits: a cheap 'anything new?' for the daemon."""
@@ -470,20 +480,24 @@ class Store:
 
     # --- the daemon's runs --------------------------------------------------------------
 
-    def run_started(self, pid: int, now: float) -> tuple[int, float | None]:
-        """Record a daemon start; returns its run id and when the station was last seen
-        alive before it (a clean stop, else the latest trace it left), None if never."""
+    def last_seen(self) -> float | None:
+        """When the station was last seen alive (a clean stop, else the latest trace it
+        left: a run's start, an as-run line), None if never. Read before `run_started`."""
         last = self._db.execute(
             "SELECT max(coalesce(stopped_at, started_at)) FROM runs").fetchone()[0]
         traces = self._db.execute("SELECT max(ended_at) FROM as_run").fetchone()[0]
-        seen = max((t for t in (last, traces) if t is not None), default=None)
-        with self.transaction() as db:
-            cursor = db.execute("INSERT INTO runs (pid, started_at) VALUES (?, ?)", (pid, now))
-        return int(cursor.lastrowid or 0), seen
+        return max((t for t in (last, traces) if t is not None), default=None)
 
-    def run_stopped(self, run_id: int, now: float) -> None:
+    def run_started(self, pid: int, now: float) -> None:
+        """Record a daemon start (`now`: when it started; the run is known by both)."""
         with self.transaction() as db:
-            db.execute("UPDATE runs SET stopped_at = ? WHERE id = ?", (now, run_id))
+            db.execute("INSERT INTO runs (pid, started_at) VALUES (?, ?)", (pid, now))
+
+    def run_stopped(self, pid: int, started_at: float, now: float) -> None:
+        """Record the clean stop of the run `run_started(pid, started_at)` recorded."""
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET stopped_at = ? WHERE pid = ? AND started_at = ?",
+                       (now, pid, started_at))
 
     # --- the as-run log --------------------------------------------------------------------
 
