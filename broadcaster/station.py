@@ -84,6 +84,9 @@ SPEECH_WAIT_S = 60.0  # a render under way when its part's turn comes (an emerge
 STATION_WAIT_S = 0.1
 MSG_EMERGENCY_CUT = N_("an emergency cut in")
 MSG_STOPPED = N_("the daemon stopped")
+MSG_MESSAGES_LOST = N_("the station stopped with {count} messages the database refused "
+                       "(upstream pushes, the push-to-talk button); ask the province to "
+                       "push again what `district report` does not show received")
 
 
 class Station:
@@ -236,6 +239,8 @@ class Station:
                 store.wait_when_busy(BUSY_TIMEOUT_S)  # on the way out: wait as a command does
                 if not writes.flush():
                     log.error("%s", writes.lost())
+                if self._again:  # not handled now: the link and the player are closed
+                    log.error("%s", _(MSG_MESSAGES_LOST).format(count=len(self._again)))
                 store.close()
             else:
                 store.let_go_of_replaced()

@@ -19,6 +19,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,7 @@ from broadcaster.model import File, Level, Outcome
 from broadcaster.store import Store
 from tests.support.daemon import Daemon, daemon_station, queued, running_daemon
 from tests.support.sound import NullSink, write_tone
+from tests.support.waiting import wait_until
 
 LOCK_S = 12.0  # longer than the store's busy timeout (5 s), as the problem was found
 LOCKED = "is locked by another program"
@@ -130,13 +132,44 @@ def test_an_emergency_typed_while_the_database_is_locked_airs_as_the_lock_goes(
         (opened,) = daemon.wait_finished(opening, timeout=5)
         daemon.wait_for(lambda: not last_error(daemon), "the locked message to clear",
                         timeout=5)
-        waiting = (daemon.status() or {}).get("next", [])
-        assert [(up["id"], up["state"]) for up in waiting] == [(music, "interrupted")]
+        daemon.wait_for(lambda: [(up["id"], up["state"]) for up in
+                                 (daemon.status() or {}).get("next", [])]
+                        == [(music, "interrupted")], "the music to wait to resume", timeout=5)
     assert alarm.level is Level.EMERGENCY and alarm.started_at is not None
     assert opened.outcome is Outcome.AIRED and opened.ended_at < released
     # as the lock went, not at a later retry (`say` was waiting on it already; a loaded box
     # and the fade of the music included)
     assert alarm.started_at - released < 2.5
+
+
+@pytest.mark.slow
+def test_a_stop_under_the_lock_waits_for_it_to_write_what_it_held(
+        tmp_path: Path, null_sink: NullSink) -> None:
+    """systemd stops the daemon while another program holds the lock: on its way out the
+    daemon waits for the lock as a command does (5 s), and what it held is written."""
+    station = daemon_station(tmp_path / "station", "nullsink")
+    write_tone(station.root / "audio" / "opening.wav", 2.0)
+    daemon = Daemon(station)
+    with contextlib.ExitStack() as stack:
+        stack.callback(daemon.power_cut)  # never a process left behind
+        daemon.start()
+        opening = queued(station, "play", str(station.root / "audio" / "opening.wav"))
+        daemon.wait_on_air(opening)
+        stopped: list[int] = []
+        with write_lock(daemon.database):
+            daemon.wait_for(lambda: LOCKED in last_error(daemon),
+                            "status to say the database is locked", timeout=15)
+            stopping = threading.Thread(target=lambda: stopped.append(daemon.stop()))
+            stopping.start()
+            wait_until(lambda: not daemon.status_file.exists(), "the daemon on its way out")
+        stopping.join(timeout=15)
+    assert stopped == [0], daemon.stderr()
+    (line,) = daemon.as_run()
+    assert (line.queue_id, line.outcome) == (opening, Outcome.AIRED)
+    with sqlite3.connect(str(daemon.database)) as db:
+        assert db.execute("SELECT count(*) FROM runs WHERE stopped_at IS NULL").fetchone() \
+            == (0,)  # a clean stop, recorded
+    assert "not logged" not in daemon.stderr()
 
 
 def has_open(pid: int, path: Path) -> bool:
