@@ -31,6 +31,9 @@ MSG_UNEXPECTED = N_("unexpected error ({kind}: {detail}); "
                     "run again with BROADCASTER_DEBUG=1 and report it")
 
 
+MSG_DATABASE_BUSY = N_("the station database refused the change ({reason}): another program "
+                       "holds it (a `sqlite3` shell, a backup) or the disk is full; nothing "
+                       "was changed, try again once it is closed")
 MSG_EXPECTED = N_("#{id} expected to start at {when}")
 MSG_WOULD_EXPIRE = N_("#{id} would expire before its turn at the rate items air now")
 MSG_NOTE = N_("note: {note}")
@@ -123,6 +126,13 @@ def _emergency(argv: list[str]) -> _Emergency | None:
                       Path(config) if config else None)
 
 
+def _database_refused(exc: Exception) -> bool:
+    """A locked, full or failing database (sqlite3 is imported only by commands that
+    use it: its name says it)."""
+    return (type(exc).__name__ == "OperationalError" and type(exc).__module__ == "sqlite3"
+            and any(word in str(exc) for word in ("locked", "full", "I/O", "readonly")))
+
+
 def _utf8(value: str) -> bool:
     try:
         value.encode("utf-8")
@@ -193,6 +203,9 @@ def one_line_errors() -> Iterator[None]:
         print(str(exc), file=sys.stderr)
         raise SystemExit(1) from None
     except Exception as exc:
+        if _database_refused(exc):  # waited the busy timeout for another program's lock
+            print(_(MSG_DATABASE_BUSY).format(reason=one_line(exc)), file=sys.stderr)
+            raise SystemExit(1) from None
         if os.environ.get("BROADCASTER_DEBUG"):
             raise
         print(_(MSG_UNEXPECTED).format(kind=type(exc).__name__, detail=one_line(exc)),

@@ -15,6 +15,7 @@ PulseAudio null sink (real time). The `HeldWrites` tests use real SQLite too.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import subprocess
@@ -31,6 +32,7 @@ from broadcaster.model import File, Level, Outcome
 from broadcaster.store import Store
 from tests.support.daemon import Daemon, daemon_station, queued, running_daemon
 from tests.support.sound import NullSink, write_tone
+from tests.support.station import Station
 from tests.support.waiting import wait_until
 
 LOCK_S = 12.0  # longer than the store's busy timeout (5 s), as the problem was found
@@ -256,3 +258,17 @@ def test_a_full_disk_is_said_as_such_and_what_was_held_is_named_when_it_stays(
     assert writes.flush()
     assert [line.queue_id for line in store.as_run()] == [entry_id]
     store.close()
+
+
+def test_a_command_that_waited_on_the_lock_says_so_in_one_line(station: Station) -> None:
+    """An operator's `say` while another program holds the database past the busy
+    timeout: one line saying what holds it and that nothing changed, exit status 1."""
+    assert station.cli("say", "Thông báo trước.").returncode == 0
+    database = station.root / "data" / "station.db"
+    with write_lock(database, "BEGIN EXCLUSIVE"):
+        refused = station.cli("say", "Thông báo trong lúc khóa.")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("the station database refused the change (database is "
+                                     "locked): another program holds it"), refused.stderr
+    assert len(refused.stderr.splitlines()) == 1
+    assert len(json.loads(station.cli("queue", "--json").stdout)) == 1
