@@ -208,8 +208,10 @@ class RabbitNode:
         })
         return env
 
-    def ctl(self, *args: str, tool: str = "rabbitmqctl", timeout: float = 60) -> str:
-        """`rabbitmqctl ARGS` (or another CLI tool) against this node; its output."""
+    def ctl(self, *args: str, tool: str = "rabbitmqctl", timeout: float = 180) -> str:
+        """`rabbitmqctl ARGS` (or another CLI tool) against this node; its output. Each
+        call boots an Erlang VM: on a loaded 2-core box (two test workers, CPU hogs) one
+        took over 60 s, hence the long limit (a fixture's start-up, not a measured time)."""
         done = subprocess.run([str(RABBIT_BIN / tool), "-n", self.node, *args],
                               env=self.environment(), cwd=self.folder, capture_output=True,
                               text=True, timeout=timeout, check=False)
