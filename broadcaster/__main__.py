@@ -116,7 +116,7 @@ def _emergency(argv: list[str]) -> _Emergency | None:
             texts.append(word)
     if values.get("--level") != "emergency" or len(texts) != 1 or not texts[0].strip():
         return None
-    if not all(_utf8(value) for value in (*values.values(), texts[0])):
+    if not all(is_utf8(value) for value in (*values.values(), texts[0])):
         return None  # Typer's callbacks read Windows-1258 or refuse in one line
     repeat = values.get("--repeat", str(SAY_REPEAT))
     if repeat not in [str(times) for times in range(1, 11)]:
@@ -133,7 +133,9 @@ def _database_refused(exc: Exception) -> bool:
             and any(word in str(exc) for word in ("locked", "full", "I/O", "readonly")))
 
 
-def _utf8(value: str) -> bool:
+def is_utf8(value: str) -> bool:
+    """Whether a command-line value was valid UTF-8 (Python hands other bytes over as
+    surrogates)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:  # bytes that were not UTF-8, handed over as surrogates

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from broadcaster.__main__ import is_utf8
 from broadcaster.i18n import N_, _
 from broadcaster.terminal import (
     ConfigOption,
@@ -99,7 +100,7 @@ def text_option(value: str | None, param: typer.CallbackParam) -> str | None:
     name): one that was not UTF-8 (Python hands its bytes over as surrogates) is read by
     broadcaster.text_in as the notice's text is (Windows-1258 read; TCVN3, VNI and other
     bytes refused in one line that names the option). Other values come back as they are."""
-    if value is None or _is_utf8(value):
+    if value is None or is_utf8(value):
         return value
     from broadcaster.model import OperatorError
     from broadcaster.text_in import decode
@@ -114,7 +115,7 @@ def plain_option(value: str | None, param: typer.CallbackParam) -> str | None:
     """Typer callback for an option that is not prose (a time, a duration, a level, a date,
     a choice): one that was not UTF-8 is refused in one line that shows its bytes as \\xNN,
     never as the surrogates Python hands over."""
-    if value is None or _is_utf8(value):
+    if value is None or is_utf8(value):
         return value
     from broadcaster.model import OperatorError
 
@@ -138,14 +139,6 @@ def output_format(value: str, param: typer.CallbackParam) -> str:
 
 FormatOption = Annotated[str, typer.Option("--format", help=_("table, csv or json."),
                                            callback=output_format)]
-
-
-def _is_utf8(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _name(param: typer.CallbackParam) -> str:
