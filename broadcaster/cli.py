@@ -16,6 +16,7 @@ import typer.main
 from typer.core import TyperArgument
 
 import broadcaster.command_language  # noqa: F401 - first: sets the language for help texts
+from broadcaster.__main__ import tell
 from broadcaster.cli_live import MSG_LIVE_HELP, live_app
 from broadcaster.cli_upstream import (
     DISTRICT_HELP,
@@ -50,7 +51,6 @@ from broadcaster.terminal import (
 if TYPE_CHECKING:
     from typer._click.core import Context as ClickContext  # the Click that Typer carries
 
-    from broadcaster.desk import Queued
 
 # Operator-facing messages of this module, kept together for translation.
 MSG_CHANGES_HEADER = N_("Changes (written → read: why):")
@@ -322,7 +322,7 @@ def say(
     from broadcaster.clock import parse_duration
     from broadcaster.desk import queue_notice
 
-    _tell(queue_notice(load(config), _text(text), at=at, repeat=repeat,
+    tell(queue_notice(load(config), _text(text), at=at, repeat=repeat,
                        gap_s=parse_duration(gap), level=level, title=title, expires=expires,
                        zones=zone))
 
@@ -342,14 +342,8 @@ def play(
 ) -> None:
     from broadcaster.desk import queue_file
 
-    _tell(queue_file(load(config), file, at=at, level=level, expires=expires, title=title,
+    tell(queue_file(load(config), file, at=at, level=level, expires=expires, title=title,
                      zones=zone))
-
-
-def _tell(queued: Queued) -> None:
-    from broadcaster.__main__ import tell
-
-    tell(queued)
 
 
 @app.command(help=_("Pending items in air order. Each with the time it is expected to "
@@ -533,7 +527,7 @@ def playlist_apply(
             typer.echo(warning, err=True)
     elif applied.queued is not None:
         typer.echo(_(MSG_QUEUED).format(id=applied.queued.id, title=playlist.title))
-        _tell(applied.queued)
+        tell(applied.queued)
 
 
 @playlist_app.command("list", help=_("The installed slot playlists: name, title, start, "
